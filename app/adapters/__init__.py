@@ -1,0 +1,1 @@
+"""Adapters that are not storage: time, password hashing, token signing."""

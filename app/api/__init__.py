@@ -1,0 +1,1 @@
+"""HTTP adapter: routes, schemas, and the conventions every route shares."""

@@ -1,0 +1,32 @@
+"""The use cases and ports the routes reach, wired by ``app.main`` onto ``app.state``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from app.services.api_keys import ApiKeyService
+from app.services.audit import AuditService
+from app.services.auth import AuthService
+from app.services.people import PeopleService
+from app.services.ports import Clock, IdempotencyStore
+
+
+@dataclass(frozen=True)
+class Services:
+    auth: AuthService
+    people: PeopleService
+    api_keys: ApiKeyService
+    audit: AuditService
+    idempotency: IdempotencyStore
+    clock: Clock
+    cursor_key: bytes
+    readiness: Callable[[], Awaitable[dict[str, Any]]]
+    pool_status: Callable[[], dict[str, int]]
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]

@@ -1,0 +1,31 @@
+"""ETag / If-Match: optimistic concurrency on every versioned resource."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Response
+
+from app.domain.common.errors import VersionMismatch, VersionRequired
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_of(version)
+
+
+def if_match(
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", max_length=100,
+        description="The ETag of the version you read; required for changes")] = None,
+) -> int:
+    """The version the client read. Missing → 428; not a strong ETag of ours → 412."""
+    if if_match is None or not if_match.strip():
+        raise VersionRequired()
+    value = if_match.strip()
+    if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
+        return int(value[1:-1])
+    raise VersionMismatch(current="?", expected=value)

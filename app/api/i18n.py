@@ -1,0 +1,165 @@
+"""Wording of errors in English and Simplified Chinese, chosen by Accept-Language.
+
+Titles are fixed per code (the contract); details may carry the error's parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN, ZH = "en", "zh-CN"
+
+# code -> (title, English detail, Chinese detail)
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    "not_found": ("Resource not found", "No {entity} with this id is visible to you.",
+                  "找不到该{entity}，或您无权查看。"),
+    "route_not_found": ("Route not found", "No endpoint at this path.", "该路径下没有接口。"),
+    "method_not_allowed": ("Method not allowed", "This endpoint does not accept {method}.",
+                           "该接口不支持 {method} 方法。"),
+    "duplicate": ("Duplicate", "Another record already has this {field}: {value}.",
+                  "已有记录使用了相同的{field}：{value}。"),
+    "validation_failed": ("Request is not valid", "One or more fields are not valid.",
+                          "一个或多个字段无效。"),
+    "malformed_request": ("Malformed request", "The request body could not be parsed: {reason}.",
+                          "无法解析请求体：{reason}。"),
+    "invalid_state": ("Action not allowed in this state",
+                      "This action is not allowed while the record is {state}.",
+                      "记录当前状态为 {state}，不允许此操作。"),
+    "precondition_failed": ("Version is stale",
+                            "The record has changed (version {current}); you sent version "
+                            "{expected}. Read it again and retry.",
+                            "记录已被修改（当前版本 {current}，您提交的是 {expected}），请重新读取后再试。"),
+    "precondition_required": ("If-Match required",
+                              "Send the ETag you read in an If-Match header.",
+                              "请在 If-Match 请求头中携带您读取到的 ETag。"),
+    "not_authenticated": ("Not authenticated", "Sign in: send a bearer token or an API key.",
+                          "请先登录：携带 Bearer 令牌或 API 密钥。"),
+    "invalid_credentials": ("Invalid credentials", "Username or password is wrong.",
+                            "用户名或密码错误。"),
+    "invalid_token": ("Invalid token", "The token is invalid, expired or revoked.",
+                      "令牌无效、已过期或已被撤销。"),
+    "refresh_token_reused": ("Refresh token reused",
+                             "This refresh token was already used; every session it belongs "
+                             "to has been signed out.",
+                             "该刷新令牌已被使用过，所属会话已全部注销。"),
+    "forbidden": ("Forbidden", "Your roles do not allow this action ({required}).",
+                  "您的角色无权执行此操作（{required}）。"),
+    "too_many_login_attempts": ("Too many attempts",
+                                "Too many failed sign-ins; retry in {retry_after_s} seconds.",
+                                "登录失败次数过多，请在 {retry_after_s} 秒后重试。"),
+    "invalid_cursor": ("Invalid cursor", "The cursor is not one this list issued.",
+                       "分页游标无效。"),
+    "unknown_query_parameter": ("Unknown query parameter",
+                                "Unknown query parameter(s): {names}.",
+                                "未知的查询参数：{names}。"),
+    "idempotency_key_reused": ("Idempotency key reused",
+                               "This Idempotency-Key was used with a different request.",
+                               "该 Idempotency-Key 已用于另一个不同的请求。"),
+    "idempotency_key_in_flight": ("Request in progress",
+                                  "A request with this Idempotency-Key is still running.",
+                                  "使用该 Idempotency-Key 的请求仍在处理中。"),
+    "write_conflict": ("Conflicting write", "Another request changed this data at the same "
+                       "time; read it again and retry.", "其他请求同时修改了该数据，请重新读取后再试。"),
+    "payload_too_large": ("Request body too large",
+                          "The body exceeds the limit of {limit} bytes.",
+                          "请求体超过 {limit} 字节的上限。"),
+    "unsupported_media_type": ("Unsupported media type", "Send application/json.",
+                               "请使用 application/json。"),
+    "database_unavailable": ("Service unavailable", "The database is not reachable; retry "
+                             "shortly.", "数据库暂时无法访问，请稍后重试。"),
+    "internal_error": ("Internal error", "Something went wrong on our side; the request id "
+                       "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
+}
+
+# Field-level reasons: pydantic error types and our own domain reasons.
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("is required", "为必填项"),
+    "extra_forbidden": ("is not a field you can set", "不是可设置的字段"),
+    "string_too_short": ("must have at least {min_length} characters",
+                         "至少需要 {min_length} 个字符"),
+    "string_too_long": ("must have at most {max_length} characters",
+                        "最多 {max_length} 个字符"),
+    "too_short": ("must have at least {min_length} items", "至少需要 {min_length} 项"),
+    "too_long": ("must have at most {max_length} items", "最多 {max_length} 项"),
+    "string_type": ("must be a string", "必须是字符串"),
+    "int_parsing": ("must be an integer", "必须是整数"),
+    "int_type": ("must be an integer", "必须是整数"),
+    "bool_parsing": ("must be true or false", "必须是 true 或 false"),
+    "bool_type": ("must be true or false", "必须是 true 或 false"),
+    "uuid_parsing": ("must be a UUID", "必须是 UUID"),
+    "uuid_type": ("must be a UUID", "必须是 UUID"),
+    "enum": ("must be one of: {expected}", "必须是以下之一：{expected}"),
+    "literal_error": ("must be one of: {expected}", "必须是以下之一：{expected}"),
+    "greater_than_equal": ("must be ≥ {ge}", "必须 ≥ {ge}"),
+    "less_than_equal": ("must be ≤ {le}", "必须 ≤ {le}"),
+    "greater_than": ("must be > {gt}", "必须 > {gt}"),
+    "less_than": ("must be < {lt}", "必须 < {lt}"),
+    "value_error": ("is not valid: {error}", "无效：{error}"),
+    "string_pattern_mismatch": ("has an invalid format", "格式无效"),
+    "json_invalid": ("is not valid JSON", "不是有效的 JSON"),
+    "model_type": ("must be an object", "必须是对象"),
+    "list_type": ("must be an array", "必须是数组"),
+    "set_type": ("must be an array", "必须是数组"),
+    "dict_type": ("must be an object", "必须是对象"),
+    "username_format": ("must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'",
+                        "须为 2–64 个字符：小写字母、数字、'.'、'_' 或 '-'"),
+    "password_too_short": ("must have at least {min_length} characters",
+                           "至少需要 {min_length} 个字符"),
+    "roles_empty": ("must name at least one role", "至少需要一个角色"),
+    "department_unknown": ("is not an active department", "不是有效的部门"),
+    "email_invalid": ("is not a valid e-mail address", "不是有效的电子邮件地址"),
+}
+
+ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
+                   "resource": "资源"}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """Best of en / zh-CN by the header's q-values; English when nothing matches."""
+    if not accept_language:
+        return EN
+    best, best_q = EN, -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        tag = tag.strip().lower()
+        lang = ZH if tag.startswith("zh") else EN if tag.startswith("en") or tag == "*" else None
+        if lang and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+class _Safe(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(template: str, params: dict[str, Any], lang: str) -> str:
+    values = dict(params)
+    if lang == ZH and "entity" in values:
+        values["entity"] = ENTITY_NAMES_ZH.get(str(values["entity"]), values["entity"])
+    if lang == EN and "entity" in values:
+        values["entity"] = str(values["entity"]).replace("_", " ")
+    return template.format_map(_Safe(values))
+
+
+def title(code: str) -> str:
+    return MESSAGES.get(code, MESSAGES["internal_error"])[0]
+
+
+def detail(code: str, params: dict[str, Any], lang: str) -> str:
+    _, en, zh = MESSAGES.get(code, MESSAGES["internal_error"])
+    return _fill(zh if lang == ZH else en, params, lang)
+
+
+def field_detail(reason: str, params: dict[str, Any] | None, lang: str,
+                 fallback: str | None = None) -> str:
+    pair = FIELD_MESSAGES.get(reason)
+    if pair is None:
+        return fallback or reason
+    return _fill(pair[1] if lang == ZH else pair[0], params or {}, lang)

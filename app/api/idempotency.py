@@ -1,0 +1,112 @@
+"""``Idempotency-Key`` on POSTs that create or move something.
+
+The dependency claims (caller, key) before the handler runs; the route class stores the
+response once it exists, or replays the stored one for a repeat. Same key with another
+request → 422; same key still running → 409. Failures that are not the request's fault
+(5xx, 429, a request that failed validation) are not stored, so the client may retry them with the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+
+from app.api.container import services
+from app.api.dependants import declared_access
+from app.api.problems import ApiProblem, domain_error_response, problem_response
+from app.api.security import current_principal
+from app.domain.access.principal import Principal
+from app.domain.common.errors import DomainError
+from app.services.ports import StoredResponse
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEPT_HEADERS = ("content-type", "etag", "location")
+
+
+class _Replay(Exception):
+    def __init__(self, stored: StoredResponse) -> None:
+        self.stored = stored
+
+
+async def idempotency_key(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    key: Annotated[str | None, Header(
+        alias=HEADER, min_length=1, max_length=255,
+        description="Makes a retry safe: the same key and request replay the first answer")]
+    = None,
+) -> None:
+    if key is None:
+        return
+    body = await request.body()
+    fingerprint = hashlib.sha256(b"\n".join([
+        request.method.encode(), request.url.path.encode(), request.url.query.encode(), body,
+    ])).hexdigest()
+    caller = f"{principal.kind}:{principal.id}"
+    svc = services(request)
+    reservation = await svc.idempotency.reserve(caller, key, fingerprint, svc.clock.now())
+    if reservation.replay is not None:
+        raise _Replay(reservation.replay)
+    request.state.idempotency_claim = (caller, key)
+
+
+Idempotent = Depends(idempotency_key)
+
+
+class AccordRoute(APIRoute):
+    """Finishes idempotency claims and states in the docs who may call the route."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        access = declared_access(self)
+        if access is not None:
+            who = f"**Who may call:** {access.describe()}."
+            self.description = f"{self.description}\n\n{who}".strip()
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except _Replay as replay:
+                stored = replay.stored
+                return Response(stored.body, status_code=stored.status,
+                                headers={**stored.headers, REPLAYED_HEADER: "true"})
+            except (DomainError, ApiProblem) as exc:
+                if not hasattr(request.state, "idempotency_claim"):
+                    raise
+                response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
+                            else problem_response(request, exc.status, exc.code, exc.params))
+            except BaseException as exc:
+                await _release(request, exc)
+                raise
+            await _finish(request, response)
+            return response
+
+        return run
+
+
+async def _release(request: Request, exc: BaseException) -> None:
+    claim = getattr(request.state, "idempotency_claim", None)
+    if claim is not None and not isinstance(exc, _Replay):
+        await services(request).idempotency.release(*claim)
+
+
+async def _finish(request: Request, response: Response) -> None:
+    claim = getattr(request.state, "idempotency_claim", None)
+    if claim is None:
+        return
+    store = services(request).idempotency
+    if response.status_code >= 500 or response.status_code == 429:
+        await store.release(*claim)
+        return
+    headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+    await store.complete(*claim, StoredResponse(response.status_code, headers,
+                                                bytes(response.body)))
+

@@ -1,0 +1,141 @@
+"""ASGI middleware: request ids, one JSON log line and metrics per request, body limits."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.i18n import pick_language
+from app.api.metrics import HttpMetrics
+from app.api.problems import problem_body
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
+_FORM_TYPES = re.compile(r"^(application/x-www-form-urlencoded|multipart/form-data)\s*(;.*)?$",
+                         re.IGNORECASE)
+
+log = structlog.get_logger("accord.access")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _send_problem(scope: Scope, send: Send, status: int, code: str,
+                        params: dict[str, Any]) -> None:
+    body = json.dumps(problem_body(
+        status, code, params, lang=pick_language(_header(scope, b"accept-language")),
+        request_id=scope.get("state", {}).get("request_id")), ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Outermost: gives every request an id (the caller's ``X-Request-ID`` if sane), logs
+    one structured line when it ends, and feeds the request metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = given if given and _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"],
+                                      (REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], template, status, elapsed)
+            client = scope.get("client")
+            log.info("request", method=scope["method"], path=scope["path"], route=template,
+                     status=status, duration_ms=round(elapsed * 1000, 2),
+                     client=client[0] if client else None)
+
+
+class BodyLimitMiddleware:
+    """413 above the limit (checked on Content-Length and while streaming), 415 for a body
+    that is neither JSON nor, on the routes that take it, a form."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, form_paths: frozenset[str]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.form_paths = form_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _send_problem(scope, send, 413, "payload_too_large", {"limit": self.max_bytes})
+            return
+        content_type = _header(scope, b"content-type")
+        has_body = (length is not None and length != "0") or _header(
+            scope, b"transfer-encoding") is not None
+        allowed = _FORM_TYPES if scope["path"] in self.form_paths else _JSON_TYPES
+        if has_body and not (content_type and allowed.match(content_type)):
+            await _send_problem(scope, send, 415, "unsupported_media_type", {})
+            return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except Exception:
+            if not too_large or started:
+                raise
+        if too_large and not started:
+            await _send_problem(scope, send, 413, "payload_too_large", {"limit": self.max_bytes})

@@ -1,0 +1,15 @@
+"""The router every v1 feature module starts from, so all share the conventions."""
+
+from fastapi import APIRouter, Depends
+
+from app.api.idempotency import AccordRoute
+from app.api.problems import error_responses
+from app.api.query import reject_unknown_query
+
+COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
+
+
+def feature_router(tag: str) -> APIRouter:
+    return APIRouter(tags=[tag], route_class=AccordRoute,
+                     dependencies=[Depends(reject_unknown_query)],
+                     responses=error_responses(*COMMON_ERRORS))

@@ -1,0 +1,47 @@
+"""Bodies for tokens, refresh, logout and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from app.api.v1.schemas.base import Input, Output
+from app.domain.access.roles import Scope
+
+
+class TokenOut(Output):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class ApiKeyCreate(Input):
+    name: str = Field(min_length=1, max_length=100, examples=["纷享销客同步"])
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
+    department_id: UUID | None = None
+
+
+class ApiKeyOut(Output):
+    id: UUID
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    department_id: UUID | None
+    created_by: UUID
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+    version: int
+
+
+class ApiKeyIssued(ApiKeyOut):
+    key: str = Field(description="The secret: shown this once, send it as X-API-Key")

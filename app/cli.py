@@ -1,0 +1,151 @@
+"""The ``accord`` command: serve, migrate, create-admin, demo, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import track
+
+from app.domain.access.roles import Role
+from app.domain.common.errors import Duplicate
+from app.services.people import NewUser
+from app.services.ports import RequestContext
+from app.settings import get_settings
+
+cli = typer.Typer(help="Accord customer-governance API.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+SYSTEM = RequestContext(principal=None, request_id="cli")
+OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def _services():  # type: ignore[no-untyped-def]
+    from app.main import create_app
+
+    return create_app().state.services
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest revision."""
+    from app.repositories.schema import upgrade_to_head
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    console.print(f"[green]Schema at head[/green] ({settings.database_url.split('@')[-1]})")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes")] = None,
+) -> None:
+    """Run the API. On the SQLite default, pending migrations are applied first; in
+    production, run ``accord migrate`` as its own step."""
+    settings = get_settings()
+    if settings.is_sqlite and settings.env == "development":
+        migrate()
+    uvicorn.run("app.main:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers or settings.workers,
+                log_config=None, proxy_headers=True)
+
+
+@cli.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True,
+                                          help="At least 12 characters")],
+    email: Annotated[str, typer.Option(help="E-mail address")] = "",
+    department: Annotated[str, typer.Option(help="Department (created if missing)")]
+    = "系统管理部",
+) -> None:
+    """Create an administrator (and their department). Does nothing if the user exists."""
+
+    async def run() -> None:
+        people = _services().people
+        dept = await _department(people, department)
+        try:
+            await people.create_user(SYSTEM, NewUser(
+                username=username, display_name=username,
+                email=email or f"{username}@accord.local", password=password,
+                department_id=dept, roles=frozenset({Role.ADMIN})))
+        except Duplicate:
+            console.print(f"User [bold]{username}[/bold] already exists; nothing changed.")
+            return
+        console.print(f"[green]Administrator {username} created.[/green]")
+
+    asyncio.run(run())
+
+
+async def _department(people, name: str):  # type: ignore[no-untyped-def]
+    from app.domain.common.paging import PageRequest, Sort
+
+    page = await people.list_departments(SYSTEM, None, PageRequest(Sort("name"), limit=200))
+    for existing in page.items:
+        if existing.name == name:
+            return existing.id
+    return (await people.create_department(SYSTEM, name, "")).id
+
+
+DEMO_PASSWORD = "accord-demo-2026"
+DEMO_DEPARTMENTS = ["华东大客户部", "华南渠道部", "北方政企部"]
+DEMO_PEOPLE = [
+    ("admin", "系统管理员", Role.ADMIN, 0), ("exec.liu", "刘总", Role.EXECUTIVE, 0),
+    ("finance.chen", "陈会计", Role.FINANCE, 0), ("audit.zhou", "周审计", Role.AUDITOR, 0),
+    ("analyst.wu", "吴分析", Role.ANALYST, 0), ("pm.sun", "孙项目", Role.PROJECT_MANAGER, 0),
+    ("tech.ma", "马工", Role.TECH_EXPERT, 0),
+    ("head.east", "王主管", Role.DEPARTMENT_HEAD, 0), ("am.li", "李经理", Role.ACCOUNT_MANAGER, 0),
+    ("am.zhang", "张经理", Role.ACCOUNT_MANAGER, 0),
+    ("head.south", "黄主管", Role.DEPARTMENT_HEAD, 1), ("am.lin", "林经理", Role.ACCOUNT_MANAGER, 1),
+    ("head.north", "赵主管", Role.DEPARTMENT_HEAD, 2), ("am.guo", "郭经理", Role.ACCOUNT_MANAGER, 2),
+]
+
+
+@cli.command()
+def demo() -> None:
+    """Load demo departments and one user of every role (password: accord-demo-2026).
+    Safe to run again: what exists is kept."""
+
+    async def run() -> None:
+        people = _services().people
+        departments = [await _department(people, name) for name in DEMO_DEPARTMENTS]
+        created = 0
+        for username, display, role, dept in track(DEMO_PEOPLE, description="Demo users"):
+            try:
+                await people.create_user(SYSTEM, NewUser(
+                    username=username, display_name=display,
+                    email=f"{username}@demo.accord.local", password=DEMO_PASSWORD,
+                    department_id=departments[dept], roles=frozenset({role})))
+                created += 1
+            except Duplicate:
+                continue
+        console.print(f"[green]{created} demo users created[/green]; every demo user's "
+                      f"password is [bold]{DEMO_PASSWORD}[/bold] (admin: [bold]admin[/bold]).")
+
+    asyncio.run(run())
+
+
+@cli.command()
+def openapi(output: Annotated[Path, typer.Option(help="Where to write")] = OPENAPI_PATH) -> None:
+    """Write the OpenAPI document (the committed copy is checked by a test)."""
+    from app.main import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi(create_app().openapi()), encoding="utf-8")
+    console.print(f"Wrote {output}")
+
+
+def render_openapi(document: dict[str, object]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,100 @@
+"""Hash chain over audit entries: each entry's hash covers its content and the previous
+hash, so altering or removing any entry breaks every link after it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    occurred_at: datetime
+    actor_id: str | None
+    actor_roles: list[str]
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+    client_addr: str | None
+    prev_hash: str
+    hash: str
+
+
+def entry_hash(prev_hash: str, *, seq: int, occurred_at: datetime, actor_id: str | None,
+               actor_roles: list[str], action: str, entity_type: str, entity_id: str | None,
+               before: dict[str, Any] | None, after: dict[str, Any] | None,
+               request_id: str | None, client_addr: str | None) -> str:
+    content = {
+        "seq": seq,
+        "occurred_at": occurred_at.isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_roles": sorted(actor_roles),
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+        "request_id": request_id,
+        "client_addr": client_addr,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                           default=str)
+    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    problem: str  # "altered" | "missing_before" | "head_mismatch"
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries_checked: int
+    last_seq: int
+    breaks: list[ChainBreak]
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+class ChainVerifier:
+    """Feeds entries in sequence order; collects every break it sees."""
+
+    def __init__(self) -> None:
+        self.prev_hash = GENESIS_HASH
+        self.prev_seq = 0
+        self.count = 0
+        self.breaks: list[ChainBreak] = []
+
+    def feed(self, records: Iterable[AuditRecord]) -> None:
+        for r in records:
+            if r.seq != self.prev_seq + 1 or r.prev_hash != self.prev_hash:
+                self.breaks.append(ChainBreak(r.seq, "missing_before"))
+            expected = entry_hash(
+                r.prev_hash, seq=r.seq, occurred_at=r.occurred_at, actor_id=r.actor_id,
+                actor_roles=r.actor_roles, action=r.action, entity_type=r.entity_type,
+                entity_id=r.entity_id, before=r.before, after=r.after,
+                request_id=r.request_id, client_addr=r.client_addr,
+            )
+            if expected != r.hash:
+                self.breaks.append(ChainBreak(r.seq, "altered"))
+            self.prev_hash, self.prev_seq = r.hash, r.seq
+            self.count += 1
+
+    def finish(self, head_seq: int, head_hash: str) -> Verification:
+        """Compare with the recorded head, which catches removal of the newest entries."""
+        if head_seq != self.prev_seq or head_hash != self.prev_hash:
+            self.breaks.append(ChainBreak(head_seq, "head_mismatch"))
+        return Verification(self.count, self.prev_seq, self.breaks)

@@ -1,0 +1,1 @@
+"""Pieces every feature shares: ids, errors with stable codes, domain events."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapters: tables, repositories and the unit of work (implement the ports)."""

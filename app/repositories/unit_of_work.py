@@ -1,0 +1,134 @@
+"""The unit of work: one database transaction per use case, with the audit entries and
+outbox events the use case staged written inside it, just before commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.access.principal import Principal
+from app.domain.common.errors import StorageUnavailable, WriteConflict
+from app.domain.common.events import DomainEvent
+from app.repositories.audit import SqlAuditLog
+from app.repositories.credentials import (
+    SqlApiKeyRepository,
+    SqlLoginThrottle,
+    SqlRefreshTokenRepository,
+)
+from app.repositories.database import Engines
+from app.repositories.tables import outbox
+from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
+from app.services.ports import Clock, RequestContext
+
+
+@asynccontextmanager
+async def translate_storage_errors() -> AsyncIterator[None]:
+    """Storage failures become domain errors: a lost race is a conflict (409), an
+    unreachable database is 503. Nothing about SQL reaches the caller."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise WriteConflict() from exc
+    except (OperationalError, InterfaceError, OSError) as exc:
+        raise StorageUnavailable() from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StorageUnavailable() from exc
+        raise
+
+
+class SqlUnitOfWork:
+    def __init__(self, engines: Engines, clock: Clock, ctx: RequestContext, *,
+                 write: bool) -> None:
+        self._engine = engines.write if write else engines.read
+        self._clock = clock
+        self._ctx = ctx
+        self._write = write
+        self._audit: list[dict[str, Any]] = []
+        self._events: list[DomainEvent] = []
+        self._conn: AsyncConnection | None = None
+        self._errors = translate_storage_errors()
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        await self._errors.__aenter__()
+        try:
+            self._conn = await self._engine.connect()
+            await self._conn.begin()
+        except BaseException as exc:
+            await self._close()
+            await self._errors.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        conn = self._conn
+        self.users = SqlUserRepository(conn)
+        self.departments = SqlDepartmentRepository(conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.api_keys = SqlApiKeyRepository(conn)
+        self.login_throttle = SqlLoginThrottle(conn)
+        self.audit_log = SqlAuditLog(conn)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self._close()
+        await self._errors.__aexit__(exc_type, exc, tb)
+
+    async def _close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                if conn.in_transaction():
+                    await conn.rollback()
+            finally:
+                await conn.close()
+
+    def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               actor: Principal | None = None) -> None:
+        if not self._write:
+            raise RuntimeError("audit entries need a write unit of work")
+        who = actor or self._ctx.principal
+        self._audit.append({
+            "actor_id": str(who.id) if who else None,
+            "actor_roles": sorted(who.roles | who.scopes) if who else [],
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id) if entity_id is not None else None,
+            "before": before,
+            "after": after,
+            "request_id": self._ctx.request_id,
+            "client_addr": self._ctx.client_addr,
+        })
+
+    def emit(self, event: DomainEvent) -> None:
+        if not self._write:
+            raise RuntimeError("events need a write unit of work")
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        assert self._conn is not None, "commit outside the unit of work"
+        if self._events:
+            await self._conn.execute(insert(outbox), [{
+                "id": e.id, "type": e.type, "entity_type": e.entity_type,
+                "entity_id": str(e.entity_id), "occurred_at": e.occurred_at, "data": e.data,
+                "request_id": self._ctx.request_id,
+            } for e in self._events])
+        if self._audit:
+            await self.audit_log.append(self._audit, self._clock.now())
+        await self._conn.commit()
+        self._audit, self._events = [], []
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engines: Engines, clock: Clock) -> None:
+        self._engines = engines
+        self._clock = clock
+
+    def __call__(self, ctx: RequestContext, *, write: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engines, self._clock, ctx, write=write)

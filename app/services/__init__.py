@@ -1,0 +1,1 @@
+"""Use cases: one class per capability, one method per user action."""

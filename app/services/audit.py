@@ -1,0 +1,33 @@
+"""Reading and verifying the audit log (role ``auditor``)."""
+
+from __future__ import annotations
+
+from app.domain.audit.chain import AuditRecord, ChainVerifier, Verification
+from app.domain.common.paging import Page, PageRequest
+from app.services.ports import RequestContext, UnitOfWorkFactory
+
+
+class AuditService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def verify(self, ctx: RequestContext) -> Verification:
+        """Walk the whole chain in one read transaction (one consistent snapshot)."""
+        verifier = ChainVerifier()
+        async with self._uow(ctx, write=False) as uow:
+            head_seq, head_hash = await uow.audit_log.head()
+            batch: list[AuditRecord] = []
+            async for record in uow.audit_log.entries():
+                if record.seq > head_seq:
+                    break  # appended after our head read; not part of this snapshot
+                batch.append(record)
+                if len(batch) >= 1000:
+                    verifier.feed(batch)
+                    batch = []
+            verifier.feed(batch)
+        return verifier.finish(head_seq, head_hash)
+
+    async def list(self, ctx: RequestContext, page: PageRequest, entity_type: str | None,
+                   entity_id: str | None) -> Page[AuditRecord]:
+        async with self._uow(ctx, write=False) as uow:
+            return await uow.audit_log.list(page, entity_type, entity_id)

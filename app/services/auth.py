@@ -1,0 +1,169 @@
+"""Signing in and out: password login with throttling, refresh-token rotation, API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from app.domain.access.credentials import RefreshToken
+from app.domain.access.principal import Principal, PrincipalKind
+from app.domain.access.users import User
+from app.domain.common.errors import (
+    InvalidCredentials,
+    InvalidToken,
+    RefreshTokenReused,
+    TooManyAttempts,
+)
+from app.domain.common.ids import new_id
+from app.services.ports import (
+    Clock,
+    PasswordHasher,
+    RequestContext,
+    TokenCodec,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+API_KEY_PREFIX = "acc_"
+
+
+def digest(secret: str) -> str:
+    """Opaque secrets (refresh tokens, API keys) are high-entropy, so SHA-256 suffices."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def user_principal(user: User) -> Principal:
+    return Principal(id=user.id, kind=PrincipalKind.USER, name=user.username,
+                     department_id=user.department_id, roles=user.roles)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    window: timedelta
+    max_failures_per_account: int
+    max_failures_per_address: int
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+class AuthService:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, tokens: TokenCodec,
+                 clock: Clock, login_policy: LoginPolicy, refresh_lifetime: timedelta) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self._policy = login_policy
+        self._refresh_lifetime = refresh_lifetime
+        # Verified against when the user does not exist, so timing does not reveal it.
+        self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
+
+    async def login(self, ctx: RequestContext, username: str, password: str) -> TokenPair:
+        now = self._clock.now()
+        username = username.strip().lower()
+        keys = [f"account:{username}"]
+        if ctx.client_addr:
+            keys.append(f"address:{ctx.client_addr}")
+        async with self._uow(ctx) as uow:
+            await self._check_throttle(uow, keys, now)
+            user = await uow.users.get_by_username(username)
+            ok = self._hasher.verify(password, user.password_hash if user else self._decoy_hash)
+            if not (ok and user is not None and user.active):
+                for key in keys:
+                    await uow.login_throttle.record_failure(key, now)
+                uow.record("auth.login_failed", "user", user.id if user else None,
+                           after={"username": username})
+                await uow.commit()
+                raise InvalidCredentials()
+            await uow.login_throttle.clear(keys[0])
+            pair = await self._issue(uow, user, new_id(), now)
+            uow.record("auth.login", "user", user.id, actor=user_principal(user))
+            await uow.commit()
+            return pair
+
+    async def _check_throttle(self, uow: UnitOfWork, keys: list[str], now: datetime) -> None:
+        limits = [self._policy.max_failures_per_account, self._policy.max_failures_per_address]
+        since = now - self._policy.window
+        for key, limit in zip(keys, limits, strict=False):
+            failures = await uow.login_throttle.failures_since(key, since)
+            if failures.count >= limit and failures.oldest is not None:
+                retry = failures.oldest + self._policy.window - now
+                raise TooManyAttempts(retry_after_s=max(1, int(retry.total_seconds()) + 1))
+
+    async def _issue(self, uow: UnitOfWork, user: User, family_id: UUID,
+                     now: datetime) -> TokenPair:
+        access, access_expires = self._tokens.issue_access(user.id, now)
+        refresh = secrets.token_urlsafe(32)
+        expires = now + self._refresh_lifetime
+        await uow.refresh_tokens.add(RefreshToken(
+            id=new_id(), user_id=user.id, family_id=family_id, token_hash=digest(refresh),
+            created_at=now, expires_at=expires))
+        return TokenPair(access, access_expires, refresh, expires)
+
+    async def refresh(self, ctx: RequestContext, refresh_token: str) -> TokenPair:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            token = await uow.refresh_tokens.get_by_hash(digest(refresh_token))
+            if token is None:
+                raise InvalidToken(reason="unknown_refresh_token")
+            try:
+                token.check_usable(now)
+                if not await uow.refresh_tokens.mark_rotated(token.id, now):
+                    raise RefreshTokenReused()  # a concurrent refresh rotated it first
+            except RefreshTokenReused:
+                await uow.refresh_tokens.revoke_family(token.family_id, now)
+                uow.record("auth.refresh_reuse_detected", "user", token.user_id,
+                           after={"family_id": str(token.family_id)})
+                await uow.commit()
+                raise
+            user = await uow.users.get(token.user_id)
+            if user is None or not user.active:
+                raise InvalidToken(reason="inactive")
+            pair = await self._issue(uow, user, token.family_id, now)
+            uow.record("auth.refresh", "user", user.id, actor=user_principal(user))
+            await uow.commit()
+            return pair
+
+    async def logout(self, ctx: RequestContext, refresh_token: str) -> None:
+        """Revoke the sign-in the refresh token belongs to; a token that is unknown or not
+        the caller's is ignored, so the answer reveals nothing about it."""
+        assert ctx.principal is not None
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            token = await uow.refresh_tokens.get_by_hash(digest(refresh_token))
+            if token is None or token.user_id != ctx.principal.id:
+                return
+            await uow.refresh_tokens.revoke_family(token.family_id, now)
+            uow.record("auth.logout", "user", token.user_id)
+            await uow.commit()
+
+    async def principal_for_access_token(self, token: str) -> Principal:
+        claims = self._tokens.read_access(token)
+        async with self._uow(RequestContext(None), write=False) as uow:
+            user = await uow.users.get(claims.subject)
+        if user is None or not user.active:
+            raise InvalidToken(reason="inactive")
+        return user_principal(user)
+
+    async def principal_for_api_key(self, raw_key: str) -> Principal:
+        parts = raw_key.split("_")
+        if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
+            raise InvalidToken(reason="api_key_format")
+        async with self._uow(RequestContext(None), write=False) as uow:
+            key = await uow.api_keys.get_by_prefix(parts[1])
+        if key is None or not hmac.compare_digest(key.secret_hash, digest(raw_key)):
+            raise InvalidToken(reason="api_key")
+        if not key.active:
+            raise InvalidToken(reason="api_key_revoked")
+        return Principal(id=key.id, kind=PrincipalKind.SERVICE, name=key.name,
+                         department_id=key.department_id, scopes=key.scopes)

@@ -1,0 +1,163 @@
+"""Ports: what the use cases need from the outside world, declared on the core side.
+
+Adapters (``app.repositories`` for storage, ``app.adapters`` for crypto and time) implement
+them; ``app.main`` wires one implementation to each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+from uuid import UUID
+
+from app.domain.access.credentials import ApiKey, RefreshToken
+from app.domain.access.principal import Principal
+from app.domain.access.scope import RecordScope
+from app.domain.access.users import Department, User
+from app.domain.audit.chain import AuditRecord
+from app.domain.common.events import DomainEvent
+from app.domain.common.paging import Page, PageRequest
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who acts and through which request; the unit of work stamps it on audit entries."""
+
+    principal: Principal | None
+    request_id: str | None = None
+    client_addr: str | None = None
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject: UUID
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenCodec(Protocol):
+    def issue_access(self, subject: UUID, now: datetime) -> tuple[str, datetime]: ...
+    def read_access(self, token: str) -> AccessClaims: ...
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    department_id: UUID | None = None
+    role: str | None = None
+    active: bool | None = None
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None: ...
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
+    async def get_by_username(self, username: str) -> User | None: ...
+    async def email_taken(self, email: str, *, other_than: UUID | None = None) -> bool: ...
+    async def save(self, user: User) -> None: ...
+    async def any_active_in(self, department_id: UUID) -> bool: ...
+    async def list(self, scope: RecordScope, filters: UserFilter,
+                   page: PageRequest) -> Page[User]: ...
+
+
+class DepartmentRepository(Protocol):
+    async def add(self, department: Department) -> None: ...
+    async def get(self, department_id: UUID, *, for_update: bool = False) -> Department | None: ...
+    async def name_taken(self, name: str, *, other_than: UUID | None = None) -> bool: ...
+    async def save(self, department: Department) -> None: ...
+    async def list(self, active: bool | None, page: PageRequest) -> Page[Department]: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+    async def mark_rotated(self, token_id: UUID, now: datetime) -> bool:
+        """Set ``rotated_at`` unless already set; False means another request won."""
+        ...
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None: ...
+    async def revoke_all_of_user(self, user_id: UUID, now: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+    async def get(self, key_id: UUID, *, for_update: bool = False) -> ApiKey | None: ...
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+    async def save(self, key: ApiKey) -> None: ...
+    async def list(self, page: PageRequest) -> Page[ApiKey]: ...
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    count: int
+    oldest: datetime | None
+
+
+class LoginThrottle(Protocol):
+    async def failures_since(self, key: str, since: datetime) -> FailureCount: ...
+    async def record_failure(self, key: str, now: datetime) -> None: ...
+    async def clear(self, key: str) -> None: ...
+
+
+class AuditLogReader(Protocol):
+    def entries(self, batch_size: int = 1000) -> AsyncIterator[AuditRecord]: ...
+    async def head(self) -> tuple[int, str]: ...
+    async def list(self, page: PageRequest, entity_type: str | None,
+                   entity_id: str | None) -> Page[AuditRecord]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving without ``commit()`` rolls everything back."""
+
+    users: UserRepository
+    departments: DepartmentRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    login_throttle: LoginThrottle
+    audit_log: AuditLogReader
+
+    def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               actor: Principal | None = None) -> None: ...
+    def emit(self, event: DomainEvent) -> None: ...
+    async def commit(self) -> None: ...
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, ctx: RequestContext, *, write: bool = True) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Outcome of claiming an idempotency key: new (run the handler) or a stored reply."""
+
+    new: bool
+    replay: StoredResponse | None = None
+
+
+class IdempotencyStore(Protocol):
+    async def reserve(self, caller: str, key: str, fingerprint: str, now: datetime) -> Reservation:
+        """Claim the key, or raise IdempotencyKeyReused / IdempotencyKeyInFlight."""
+        ...
+    async def complete(self, caller: str, key: str, response: StoredResponse) -> None: ...
+    async def release(self, caller: str, key: str) -> None: ...

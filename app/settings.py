@@ -1,0 +1,64 @@
+"""Service settings, read from the environment with the ``ACCORD_`` prefix (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SIGNING_KEY = "accord-development-signing-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./accord.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    sqlite_busy_timeout_s: float = Field(default=30.0, gt=0)
+
+    signing_key: SecretStr = SecretStr(DEVELOPMENT_SIGNING_KEY)
+    jwt_issuer: str = "accord"
+    jwt_audience: str = "accord-api"
+    jwt_key_id: str = "k1"
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+
+    login_window_s: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+    idempotency_lock_s: int = Field(default=60, ge=1)
+
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secret(self) -> Settings:
+        if self.env == "production":
+            key = self.signing_key.get_secret_value()
+            if key == DEVELOPMENT_SIGNING_KEY or len(key) < 32:
+                raise ValueError(
+                    "ACCORD_SIGNING_KEY must be set to a secret of at least 32 characters "
+                    "in production (the development default is refused)"
+                )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
