@@ -102,10 +102,12 @@ DEMO_PEOPLE = [
     ("finance.chen", "陈会计", Role.FINANCE, 0), ("audit.zhou", "周审计", Role.AUDITOR, 0),
     ("analyst.wu", "吴分析", Role.ANALYST, 0), ("pm.sun", "孙项目", Role.PROJECT_MANAGER, 0),
     ("tech.ma", "马工", Role.TECH_EXPERT, 0),
-    ("head.east", "王主管", Role.DEPARTMENT_HEAD, 0), ("am.li", "李经理", Role.ACCOUNT_MANAGER, 0),
-    ("am.zhang", "张经理", Role.ACCOUNT_MANAGER, 0),
-    ("head.south", "黄主管", Role.DEPARTMENT_HEAD, 1), ("am.lin", "林经理", Role.ACCOUNT_MANAGER, 1),
-    ("head.north", "赵主管", Role.DEPARTMENT_HEAD, 2), ("am.guo", "郭经理", Role.ACCOUNT_MANAGER, 2),
+    ("head.east", "王主管", Role.DEPARTMENT_HEAD, 0),
+    ("am.li", "李经理", Role.ACCOUNT_MANAGER, 0), ("am.zhang", "张经理", Role.ACCOUNT_MANAGER, 0),
+    ("head.south", "黄主管", Role.DEPARTMENT_HEAD, 1),
+    ("am.lin", "林经理", Role.ACCOUNT_MANAGER, 1),
+    ("head.north", "赵主管", Role.DEPARTMENT_HEAD, 2),
+    ("am.guo", "郭经理", Role.ACCOUNT_MANAGER, 2),
 ]
 
 

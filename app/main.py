@@ -25,7 +25,7 @@ from app.api.container import Services
 from app.api.metrics import HttpMetrics
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.security import TOKEN_URL
-from app.api.v1 import api_router
+from app.api.v1 import routers
 from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
@@ -96,7 +96,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     problems.install(app)
     docs.install(app)
     app.include_router(health.router)
-    app.include_router(api_router)
+    for router in routers:
+        app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        form_paths=frozenset({TOKEN_URL}))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

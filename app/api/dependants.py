@@ -29,3 +29,12 @@ def declared_access(route: APIRoute) -> Access | None:
 
 def query_names(route: APIRoute) -> frozenset[str]:
     return frozenset(p.alias for d in walk(route.dependant) for p in d.query_params)
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute of an app, looking inside included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)

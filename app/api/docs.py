@@ -4,9 +4,10 @@ explorer works on a network with no internet."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -14,6 +15,9 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from app.api.security import public
+from app.services.ports import RequestContext
 
 ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
@@ -24,7 +28,7 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    async def swagger_ui(_: Annotated[RequestContext, Depends(public())]) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json", title=f"{app.title} — API explorer",
             oauth2_redirect_url=OAUTH2_REDIRECT_URL,
@@ -35,11 +39,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
-    async def swagger_redirect() -> HTMLResponse:
+    async def swagger_redirect(
+            _: Annotated[RequestContext, Depends(public())]) -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
+    async def redoc(_: Annotated[RequestContext, Depends(public())]) -> HTMLResponse:
         return get_redoc_html(
             openapi_url="/openapi.json", title=f"{app.title} — reference",
             redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",

@@ -28,7 +28,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "precondition_failed": ("Version is stale",
                             "The record has changed (version {current}); you sent version "
                             "{expected}. Read it again and retry.",
-                            "记录已被修改（当前版本 {current}，您提交的是 {expected}），请重新读取后再试。"),
+                            "记录已被修改（当前版本 {current}，您提交的是 {expected}），"
+                            "请重新读取后再试。"),
     "precondition_required": ("If-Match required",
                               "Send the ETag you read in an If-Match header.",
                               "请在 If-Match 请求头中携带您读取到的 ETag。"),
@@ -59,7 +60,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                   "A request with this Idempotency-Key is still running.",
                                   "使用该 Idempotency-Key 的请求仍在处理中。"),
     "write_conflict": ("Conflicting write", "Another request changed this data at the same "
-                       "time; read it again and retry.", "其他请求同时修改了该数据，请重新读取后再试。"),
+                       "time; read it again and retry.",
+                       "其他请求同时修改了该数据，请重新读取后再试。"),
     "payload_too_large": ("Request body too large",
                           "The body exceeds the limit of {limit} bytes.",
                           "请求体超过 {limit} 字节的上限。"),

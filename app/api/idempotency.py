@@ -3,7 +3,8 @@
 The dependency claims (caller, key) before the handler runs; the route class stores the
 response once it exists, or replays the stored one for a repeat. Same key with another
 request → 422; same key still running → 409. Failures that are not the request's fault
-(5xx, 429, a request that failed validation) are not stored, so the client may retry them with the key.
+(5xx, 429, a request that failed validation) are not stored, so the client may retry
+them with the key.
 """
 
 from __future__ import annotations

@@ -114,9 +114,8 @@ class PeopleService:
             check_version(current.version, expected_version)
             if current.active == active:
                 raise InvalidState(state="active" if active else "inactive")
-            if not active:
-                if await uow.users.any_active_in(current.id):
-                    raise InvalidState(state="has_active_users")
+            if not active and await uow.users.any_active_in(current.id):
+                raise InvalidState(state="has_active_users")
             changed = bump(current, now, active=active)
             await uow.departments.save(changed)
             action = "department.reactivated" if active else "department.deactivated"
@@ -136,8 +135,7 @@ class PeopleService:
             await self._active_department(uow, new.department_id)
             if await uow.users.get_by_username(username) is not None:
                 raise Duplicate(field="username", value=username)
-            if await uow.users.email_taken(new.email):
-                raise Duplicate(field="email", value=new.email)
+            await self._email_free(uow, new.email, None)
             user = User(id=new_id(), username=username, display_name=new.display_name,
                         email=new.email, department_id=new.department_id, roles=new.roles,
                         active=True, password_hash=self._hasher.hash(new.password), version=1,
@@ -171,8 +169,7 @@ class PeopleService:
             if changes.display_name is not None:
                 updates["display_name"] = changes.display_name
             if changes.email is not None and changes.email != current.email:
-                if await uow.users.email_taken(changes.email, other_than=current.id):
-                    raise Duplicate(field="email", value=changes.email)
+                await self._email_free(uow, changes.email, current.id)
                 updates["email"] = changes.email
             if changes.department_id is not None and changes.department_id != current.department_id:
                 await self._active_department(uow, changes.department_id)
@@ -217,6 +214,11 @@ class PeopleService:
         """An administrator cannot take away their own admin role or account."""
         if ctx.principal is not None and ctx.principal.id == user.id and Role.ADMIN not in roles:
             raise InvalidState(state="self_lockout")
+
+    @staticmethod
+    async def _email_free(uow: UnitOfWork, email: str, user_id: UUID | None) -> None:
+        if await uow.users.email_taken(email, other_than=user_id):
+            raise Duplicate(field="email", value=email)
 
     @staticmethod
     async def _department(uow: UnitOfWork, department_id: UUID, *,

@@ -1,7 +1,7 @@
 """foundation: people, credentials, audit, outbox, idempotency
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-24
 """
 
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 import app.repositories.types

@@ -10,6 +10,6 @@ COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
 
 
 def feature_router(tag: str) -> APIRouter:
-    return APIRouter(tags=[tag], route_class=AccordRoute,
+    return APIRouter(prefix="/api/v1", tags=[tag], route_class=AccordRoute,
                      dependencies=[Depends(reject_unknown_query)],
                      responses=error_responses(*COMMON_ERRORS))

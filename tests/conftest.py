@@ -1,0 +1,165 @@
+"""Test fixtures: a real database per engine (SQLite file and a fresh PostgreSQL database),
+the real app on top, and httpx talking to it through the ASGI transport.
+
+Every API test runs once per engine. PostgreSQL is found at ``ACCORD_TEST_PG_URL``
+(default ``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``, used only to create and
+drop a uniquely named database). Without it the PostgreSQL half is skipped with a notice,
+except under ``CI=true``, where a missing PostgreSQL is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from app.main import create_app
+from app.repositories.schema import upgrade_to_head
+from app.settings import Settings
+from tests.support import Actors, TestClock, build_actors
+
+PG_ADMIN_URL = os.environ.get(
+    "ACCORD_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+ENGINES = [e.strip() for e in os.environ.get("ACCORD_TEST_ENGINES", "sqlite,postgresql").split(",")]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn(PG_ADMIN_URL), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+_PG_PROBLEM: str | None = None
+if "postgresql" in ENGINES:
+    _PG_PROBLEM = _pg_available()
+    if _PG_PROBLEM and IN_CI:
+        raise RuntimeError(f"CI=true but PostgreSQL is not reachable: {_PG_PROBLEM}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"accord engines: {', '.join(ENGINES)}"]
+    if "postgresql" in ENGINES and _PG_PROBLEM:
+        lines.append(f"PostgreSQL NOT reachable ({_PG_PROBLEM}): PostgreSQL tests are SKIPPED")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if "postgresql" in ENGINES and _PG_PROBLEM:
+        terminalreporter.write_line(
+            "WARNING: PostgreSQL was not reachable; every PostgreSQL test was skipped.",
+            red=True, bold=True)
+
+
+class Database:
+    """A migrated, empty database that lives as long as its fixture."""
+
+    def __init__(self, engine: str, tmp: Path) -> None:
+        self.engine = engine
+        if engine == "sqlite":
+            self.url = f"sqlite+aiosqlite:///{tmp / f'accord-{uuid.uuid4().hex[:8]}.db'}"
+            self.name = None
+        else:
+            self.name = f"accord_test_{uuid.uuid4().hex[:12]}"
+            self.url = str(make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
+                hide_password=False))
+
+    def create(self) -> None:
+        if self.name:
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+        upgrade_to_head(self.url)
+
+    def drop(self) -> None:
+        if self.name:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def make_database(engine: str, tmp: Path) -> Iterator[Database]:
+    if engine == "postgresql" and _PG_PROBLEM:
+        pytest.skip(f"PostgreSQL not reachable: {_PG_PROBLEM}")
+    db = Database(engine, tmp)
+    db.create()
+    try:
+        yield db
+    finally:
+        db.drop()
+
+
+def test_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": url, "env": "development",
+                                 "log_level": "WARNING", **overrides}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def db_engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database(db_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    yield from make_database(db_engine, tmp_path_factory.mktemp(db_engine))
+
+
+@pytest.fixture(autouse=True)
+def _engine_markers(request: pytest.FixtureRequest) -> None:
+    if "db_engine" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("db_engine")
+    if request.node.get_closest_marker("postgres_only") and engine != "postgresql":
+        pytest.skip("PostgreSQL only (row locks and real parallel transactions)")
+    if request.node.get_closest_marker("sqlite_only") and engine != "sqlite":
+        pytest.skip("SQLite only")
+
+
+@pytest.fixture(scope="session")
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def app(database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
+    application = create_app(test_settings(database.url), clock=clock)
+    yield application
+    await application.state.engines.dispose()
+
+
+def client_for(application: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://accord.test")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def actors(app: FastAPI) -> Actors:
+    """Two departments and a signed-in user of every role (built once per engine)."""
+    async with client_for(app) as c:
+        return await build_actors(c, app)
