@@ -114,7 +114,10 @@ DEMO_PEOPLE = [
 @cli.command()
 def demo() -> None:
     """Load demo departments and one user of every role (password: accord-demo-2026).
-    Safe to run again: what exists is kept."""
+    Safe to run again: what exists is kept. Refused in production."""
+    if get_settings().env == "production":
+        console.print("[red]Demo data is for development only (ACCORD_ENV=production).[/red]")
+        raise typer.Exit(code=2)
 
     async def run() -> None:
         people = _services().people
