@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import track
+from rich.progress import MofNCompleteColumn, Progress
 
 from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate
@@ -71,12 +71,12 @@ def create_admin(
 
     async def run() -> None:
         people = _services().people
-        dept = await _department(people, department)
+        dept = await people.ensure_department(SYSTEM, department)
         try:
             await people.create_user(SYSTEM, NewUser(
                 username=username, display_name=username,
                 email=email or f"{username}@accord.local", password=password,
-                department_id=dept, roles=frozenset({Role.ADMIN})))
+                department_id=dept.id, roles=frozenset({Role.ADMIN})))
         except Duplicate:
             console.print(f"User [bold]{username}[/bold] already exists; nothing changed.")
             return
@@ -85,55 +85,28 @@ def create_admin(
     asyncio.run(run())
 
 
-async def _department(people, name: str):  # type: ignore[no-untyped-def]
-    from app.domain.common.paging import PageRequest, Sort
-
-    page = await people.list_departments(SYSTEM, None, PageRequest(Sort("name"), limit=200))
-    for existing in page.items:
-        if existing.name == name:
-            return existing.id
-    return (await people.create_department(SYSTEM, name, "")).id
-
-
-DEMO_PASSWORD = "accord-demo-2026"
-DEMO_DEPARTMENTS = ["华东大客户部", "华南渠道部", "北方政企部"]
-DEMO_PEOPLE = [
-    ("admin", "系统管理员", Role.ADMIN, 0), ("exec.liu", "刘总", Role.EXECUTIVE, 0),
-    ("finance.chen", "陈会计", Role.FINANCE, 0), ("audit.zhou", "周审计", Role.AUDITOR, 0),
-    ("analyst.wu", "吴分析", Role.ANALYST, 0), ("pm.sun", "孙项目", Role.PROJECT_MANAGER, 0),
-    ("tech.ma", "马工", Role.TECH_EXPERT, 0),
-    ("head.east", "王主管", Role.DEPARTMENT_HEAD, 0),
-    ("am.li", "李经理", Role.ACCOUNT_MANAGER, 0), ("am.zhang", "张经理", Role.ACCOUNT_MANAGER, 0),
-    ("head.south", "黄主管", Role.DEPARTMENT_HEAD, 1),
-    ("am.lin", "林经理", Role.ACCOUNT_MANAGER, 1),
-    ("head.north", "赵主管", Role.DEPARTMENT_HEAD, 2),
-    ("am.guo", "郭经理", Role.ACCOUNT_MANAGER, 2),
-]
-
-
 @cli.command()
-def demo() -> None:
-    """Load demo departments and one user of every role (password: accord-demo-2026).
-    Safe to run again: what exists is kept. Refused in production."""
+def demo(
+    customers: Annotated[int, typer.Option(min=0, max=100_000, help="Customers to add")] = 200,
+    seed: Annotated[int, typer.Option(help="Same seed, same data")] = 2026,
+) -> None:
+    """Load demo departments, one user of every role (password: accord-demo-2026) and
+    CUSTOMERS customers. Users already present are kept. Refused in production."""
+    from app.demo import DEMO_PASSWORD, PEOPLE, load
+
     if get_settings().env == "production":
         console.print("[red]Demo data is for development only (ACCORD_ENV=production).[/red]")
         raise typer.Exit(code=2)
 
     async def run() -> None:
-        people = _services().people
-        departments = [await _department(people, name) for name in DEMO_DEPARTMENTS]
-        created = 0
-        for username, display, role, dept in track(DEMO_PEOPLE, description="Demo users"):
-            try:
-                await people.create_user(SYSTEM, NewUser(
-                    username=username, display_name=display,
-                    email=f"{username}@demo.accord.local", password=DEMO_PASSWORD,
-                    department_id=departments[dept], roles=frozenset({role})))
-                created += 1
-            except Duplicate:
-                continue
-        console.print(f"[green]{created} demo users created[/green]; every demo user's "
-                      f"password is [bold]{DEMO_PASSWORD}[/bold] (admin: [bold]admin[/bold]).")
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(),
+                      console=console) as progress:
+            task = progress.add_task("Demo data", total=len(PEOPLE) + customers)
+            result = await load(_services(), customers, seed,
+                                lambda n: progress.advance(task, n))
+        console.print(f"[green]{result.users_created} users and {result.customers_created} "
+                      f"customers created[/green]; every demo user's password is "
+                      f"[bold]{DEMO_PASSWORD}[/bold] (administrator: [bold]admin[/bold]).")
 
     asyncio.run(run())
 

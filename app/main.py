@@ -30,10 +30,12 @@ from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
 from app.repositories.schema import head_revision, readiness
+from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
+from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.settings import Settings, get_settings
@@ -57,7 +59,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engines = create_engines(settings.database_url, pool_size=settings.db_pool_size,
                              max_overflow=settings.db_max_overflow,
                              sqlite_busy_timeout_s=settings.sqlite_busy_timeout_s)
-    uow = SqlUnitOfWorkFactory(engines, clock)
+    search = TrigramSearch() if engines.dialect == "postgresql" else Fts5Search()
+    uow = SqlUnitOfWorkFactory(engines, clock, search)
     hasher = Argon2PasswordHasher()
     signing_key = settings.signing_key.get_secret_value()
     tokens = JoseTokenCodec(key=signing_key, issuer=settings.jwt_issuer,
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             max_failures_per_address=settings.login_max_failures_per_address),
             refresh_lifetime=timedelta(days=settings.refresh_token_days)),
         people=PeopleService(uow, hasher, clock),
+        customers=CustomerService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

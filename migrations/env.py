@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import app.repositories.tables_customers  # noqa: F401  (registers its tables on metadata)
 from app.repositories.tables import metadata
 from app.settings import get_settings
 
@@ -18,12 +19,22 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
+# Search indexes are engine-specific DDL (see revision 0002), not part of the metadata.
+_ENGINE_SPECIFIC = ("customers_fts", "ix_customers_search_trgm")
+
+
+def _include(obj: object, name: str | None, type_: str, reflected: bool,
+             compare_to: object) -> bool:
+    return not (name and name.startswith(_ENGINE_SPECIFIC))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -11,6 +11,7 @@ from fastapi import Request
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
+from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
 
@@ -19,6 +20,7 @@ from app.services.ports import Clock, IdempotencyStore
 class Services:
     auth: AuthService
     people: PeopleService
+    customers: CustomerService
     api_keys: ApiKeyService
     audit: AuditService
     idempotency: IdempotencyStore

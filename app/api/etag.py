@@ -25,7 +25,20 @@ def if_match(
     """The version the client read. Missing → 428; not a strong ETag of ours → 412."""
     if if_match is None or not if_match.strip():
         raise VersionRequired()
+    return _version(if_match)
+
+
+def _version(if_match: str) -> int:
     value = if_match.strip()
     if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
         return int(value[1:-1])
     raise VersionMismatch(current="?", expected=value)
+
+
+def optional_if_match(
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", max_length=100,
+        description="Optional here: the ETag you read, to refuse a change on a stale view")]
+    = None,
+) -> int | None:
+    return None if if_match is None or not if_match.strip() else _version(if_match)

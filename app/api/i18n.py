@@ -69,6 +69,21 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                "请使用 application/json。"),
     "database_unavailable": ("Service unavailable", "The database is not reachable; retry "
                              "shortly.", "数据库暂时无法访问，请稍后重试。"),
+    "duplicate_customer": ("Duplicate customer",
+                           "Customer {existing_name} ({existing_id}) already has this {field}: "
+                           "{value}. Open it, merge, or send force_reason to create anyway.",
+                           "客户「{existing_name}」（{existing_id}）已使用相同的{field}：{value}。"
+                           "请打开该客户或合并；如确需新建，请填写 force_reason 说明原因。"),
+    "stage_transition_not_allowed": ("Stage change not allowed",
+                                     "A customer cannot move from {current} to {target}; "
+                                     "allowed: {allowed}.",
+                                     "客户不能从 {current} 变为 {target}；允许的阶段：{allowed}。"),
+    "external_ref_taken": ("External reference taken",
+                           "The {system} id {external_id} already belongs to another customer.",
+                           "{system} 编号 {external_id} 已关联到其他客户。"),
+    "owner_not_allowed": ("Owner not allowed",
+                          "The owner must be an active account manager within your scope "
+                          "({reason}).", "负责人必须是您权限范围内的在职客户经理（{reason}）。"),
     "internal_error": ("Internal error", "Something went wrong on our side; the request id "
                        "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
 }
@@ -110,10 +125,25 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "roles_empty": ("must name at least one role", "至少需要一个角色"),
     "department_unknown": ("is not an active department", "不是有效的部门"),
     "email_invalid": ("is not a valid e-mail address", "不是有效的电子邮件地址"),
+    "credit_code_checksum": ("has a wrong check character (GB 32100-2015)",
+                             "校验位错误（GB 32100-2015）"),
+    "credit_code_format": ("must be an 18-character unified social credit code",
+                           "必须是 18 位统一社会信用代码"),
+    "credit_code_companies_only": ("applies to companies only", "仅适用于企业客户"),
+    "phone_invalid": ("is not a valid phone number", "不是有效的电话号码"),
+    "need_unknown": ("names needs outside the vocabulary: {values}",
+                     "包含不在需求词表中的项：{values}"),
+    "one_primary_contact": ("may mark at most one contact as primary", "最多只能有一个主要联系人"),
+    "stage_not_initial": ("cannot start as churned", "新客户不能以“已流失”阶段创建"),
+    "merge_into_itself": ("must be another customer", "必须是另一个客户"),
+    "must_be_positive": ("must be greater than 0", "必须大于 0"),
+    "weights_sum_to_one": ("weights must be ≥ 0 and add up to 1", "权重须 ≥ 0 且总和为 1"),
+    "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
+                              "阈值须满足 100 ≥ A > B > C > 0"),
 }
 
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
-                   "resource": "资源"}
+                   "resource": "资源", "customer": "客户", "contact": "联系人"}
 
 
 def pick_language(accept_language: str | None) -> str:
@@ -141,10 +171,16 @@ class _Safe(dict[str, Any]):
         return "{" + key + "}"
 
 
+FIELD_NAMES_ZH = {"phone": "电话", "email": "电子邮件", "credit_code": "统一社会信用代码",
+                  "name": "名称", "username": "用户名"}
+
+
 def _fill(template: str, params: dict[str, Any], lang: str) -> str:
     values = dict(params)
     if lang == ZH and "entity" in values:
         values["entity"] = ENTITY_NAMES_ZH.get(str(values["entity"]), values["entity"])
+    if lang == ZH and "field" in values:
+        values["field"] = FIELD_NAMES_ZH.get(str(values["field"]), values["field"])
     if lang == EN and "entity" in values:
         values["entity"] = str(values["entity"]).replace("_", " ")
     return template.format_map(_Safe(values))

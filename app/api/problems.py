@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -85,11 +86,14 @@ def problem_body(status: int, code: str, params: dict[str, Any], *, lang: str,
 def problem_response(request: Request | None, status: int, code: str,
                      params: dict[str, Any] | None = None,
                      errors: list[dict[str, Any]] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+                     headers: dict[str, str] | None = None,
+                     extensions: dict[str, Any] | None = None) -> JSONResponse:
     lang = i18n.pick_language(request.headers.get("accept-language") if request else None)
     request_id = getattr(request.state, "request_id", None) if request else None
     body = problem_body(status, code, params or {}, lang=lang, request_id=request_id,
                         errors=errors)
+    if extensions:
+        body.update(jsonable_encoder(extensions))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE,
                         headers=headers)
 
@@ -107,7 +111,8 @@ def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
     errors = [{"pointer": e.pointer, "reason": e.reason,
                "detail": i18n.field_detail(e.reason, e.params, lang)}
               for e in exc.field_errors] or None
-    return problem_response(request, status, exc.code, exc.params, errors, headers)
+    return problem_response(request, status, exc.code, exc.params, errors, headers,
+                            exc.extensions)
 
 
 def _validation_errors(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,7 +165,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", exc_info=exc, path=request.url.path)
-        return problem_response(request, 500, "internal_error")
+        # Starlette answers this one outside the request-id middleware: add the header here.
+        request_id = getattr(request.state, "request_id", None)
+        return problem_response(request, 500, "internal_error",
+                                headers={"X-Request-ID": request_id} if request_id else None)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

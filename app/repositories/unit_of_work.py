@@ -22,8 +22,11 @@ from app.repositories.credentials import (
     SqlLoginThrottle,
     SqlRefreshTokenRepository,
 )
+from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
 from app.repositories.database import Engines
+from app.repositories.search import SubstringSearch
 from app.repositories.tables import outbox
+from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
 from app.services.ports import Clock, RequestContext
 
@@ -45,9 +48,10 @@ async def translate_storage_errors() -> AsyncIterator[None]:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engines: Engines, clock: Clock, ctx: RequestContext, *,
-                 write: bool) -> None:
+    def __init__(self, engines: Engines, clock: Clock, search: SubstringSearch,
+                 ctx: RequestContext, *, write: bool) -> None:
         self._engine = engines.write if write else engines.read
+        self._search = search
         self._clock = clock
         self._ctx = ctx
         self._write = write
@@ -72,6 +76,8 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(conn)
         self.login_throttle = SqlLoginThrottle(conn)
         self.audit_log = SqlAuditLog(conn)
+        self.customers = SqlCustomerRepository(conn, self._search)
+        self.policies = SqlPolicyRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -106,6 +112,17 @@ class SqlUnitOfWork:
             "client_addr": self._ctx.client_addr,
         })
 
+    async def _project_timeline(self) -> None:
+        """Events about a customer join its timeline, whichever feature emitted them."""
+        assert self._conn is not None
+        actor = self._ctx.principal
+        rows = [{"customer_id": e.customer_id, "occurred_at": e.occurred_at, "type": e.type,
+                 "entity_type": e.entity_type, "entity_id": str(e.entity_id),
+                 "actor_id": str(actor.id) if actor else None, "data": e.data}
+                for e in self._events if e.customer_id is not None]
+        if rows:
+            await self._conn.execute(insert(customer_timeline), rows)
+
     def emit(self, event: DomainEvent) -> None:
         if not self._write:
             raise RuntimeError("events need a write unit of work")
@@ -119,6 +136,7 @@ class SqlUnitOfWork:
                 "entity_id": str(e.entity_id), "occurred_at": e.occurred_at, "data": e.data,
                 "request_id": self._ctx.request_id,
             } for e in self._events])
+            await self._project_timeline()
         if self._audit:
             await self.audit_log.append(self._audit, self._clock.now())
         await self._conn.commit()
@@ -126,9 +144,10 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engines: Engines, clock: Clock) -> None:
+    def __init__(self, engines: Engines, clock: Clock, search: SubstringSearch) -> None:
         self._engines = engines
         self._clock = clock
+        self._search = search
 
     def __call__(self, ctx: RequestContext, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engines, self._clock, ctx, write=write)
+        return SqlUnitOfWork(self._engines, self._clock, self._search, ctx, write=write)

@@ -117,6 +117,11 @@ class SqlDepartmentRepository:
         row = (await self._conn.execute(stmt)).one_or_none()
         return Department(**row._mapping) if row else None
 
+    async def get_by_name(self, name: str) -> Department | None:
+        row = (await self._conn.execute(select(*_DEPARTMENT_COLUMNS)
+                                        .where(departments.c.name == name))).one_or_none()
+        return Department(**row._mapping) if row else None
+
     async def name_taken(self, name: str, *, other_than: UUID | None = None) -> bool:
         cond = departments.c.name == name
         if other_than is not None:

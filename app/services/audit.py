@@ -16,15 +16,10 @@ class AuditService:
         verifier = ChainVerifier()
         async with self._uow(ctx, write=False) as uow:
             head_seq, head_hash = await uow.audit_log.head()
-            batch: list[AuditRecord] = []
             async for record in uow.audit_log.entries():
                 if record.seq > head_seq:
                     break  # appended after our head read; not part of this snapshot
-                batch.append(record)
-                if len(batch) >= 1000:
-                    verifier.feed(batch)
-                    batch = []
-            verifier.feed(batch)
+                verifier.feed([record])
         return verifier.finish(head_seq, head_hash)
 
     async def list(self, ctx: RequestContext, page: PageRequest, entity_type: str | None,

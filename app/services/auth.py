@@ -156,7 +156,7 @@ class AuthService:
         return user_principal(user)
 
     async def principal_for_api_key(self, raw_key: str) -> Principal:
-        parts = raw_key.split("_")
+        parts = raw_key.split("_", 2)  # the secret part is urlsafe base64: it may hold "_"
         if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
             raise InvalidToken(reason="api_key_format")
         async with self._uow(RequestContext(None), write=False) as uow:

@@ -79,6 +79,12 @@ class PeopleService:
             await uow.commit()
             return department
 
+    async def ensure_department(self, ctx: RequestContext, name: str) -> Department:
+        """The department of that name, created if missing (for tooling and set-up)."""
+        async with self._uow(ctx, write=False) as uow:
+            existing = await uow.departments.get_by_name(name)
+        return existing or await self.create_department(ctx, name, "")
+
     async def get_department(self, ctx: RequestContext, department_id: UUID) -> Department:
         async with self._uow(ctx, write=False) as uow:
             return await self._department(uow, department_id)
@@ -155,9 +161,23 @@ class PeopleService:
         async with self._uow(ctx, write=False) as uow:
             return await uow.users.list(read_scope(ctx.principal), filters, page)
 
+    async def user_by_username(self, username: str) -> User:
+        """For tooling (CLI, demo data) that knows people by login name."""
+        async with self._uow(RequestContext(None), write=False) as uow:
+            user = await uow.users.get_by_username(normalise_username(username))
+        if user is None:
+            raise NotFound(entity="user")
+        return user
+
     async def me(self, ctx: RequestContext) -> User:
+        """Every signed-in user reads themselves, whatever their record scope (a finance
+        user reaches no user records, yet must see their own profile)."""
         assert ctx.principal is not None
-        return await self.get_user(ctx, ctx.principal.id)
+        async with self._uow(ctx, write=False) as uow:
+            user = await uow.users.get(ctx.principal.id)
+        if user is None:
+            raise NotFound(entity="user")
+        return user
 
     async def update_user(self, ctx: RequestContext, user_id: UUID, expected_version: int,
                           changes: UserChanges) -> User:

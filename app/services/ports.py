@@ -20,6 +20,8 @@ from app.domain.access.users import Department, User
 from app.domain.audit.chain import AuditRecord
 from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
+from app.domain.customers.history import FieldChange
+from app.domain.customers.model import Contact, Customer
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class DepartmentRepository(Protocol):
     async def add(self, department: Department) -> None: ...
     async def get(self, department_id: UUID, *, for_update: bool = False) -> Department | None: ...
     async def name_taken(self, name: str, *, other_than: UUID | None = None) -> bool: ...
+    async def get_by_name(self, name: str) -> Department | None: ...
     async def save(self, department: Department) -> None: ...
     async def list(self, active: bool | None, page: PageRequest) -> Page[Department]: ...
 
@@ -116,6 +119,90 @@ class AuditLogReader(Protocol):
                    entity_id: str | None) -> Page[AuditRecord]: ...
 
 
+@dataclass(frozen=True)
+class CustomerFilter:
+    owner_id: UUID | None = None
+    department_id: UUID | None = None
+    tier: str | None = None
+    stage: str | None = None
+    tag: str | None = None
+    updated_since: datetime | None = None
+    integrity_below: int | None = None
+    q: str | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class DuplicateHit:
+    """An existing customer that already holds a credit code, phone or e-mail."""
+
+    customer_id: UUID
+    customer_name: str
+    kind: str  # "credit_code" | "phone" | "email"
+    value: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    contact_id: UUID | None
+    occurred_at: datetime
+    actor_id: str | None
+    action: str
+    field: str
+    old: Any
+    new: Any
+    request_id: str | None
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    occurred_at: datetime
+    type: str
+    entity_type: str
+    entity_id: str
+    actor_id: str | None
+    data: dict[str, Any]
+
+
+class CustomerRepository(Protocol):
+    """Reads take the caller's record scope: a customer outside it is simply not found."""
+
+    async def add(self, customer: Customer) -> None: ...
+    async def save(self, customer: Customer) -> None: ...
+    async def get(self, customer_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> Customer | None: ...
+    async def list(self, scope: RecordScope, filters: CustomerFilter,
+                   page: PageRequest) -> Page[Customer]: ...
+    async def credit_code_holder(self, credit_code: str,
+                                 other_than: UUID | None) -> DuplicateHit | None: ...
+    async def contact_point_holders(self, points: list[tuple[str, str]],
+                                    other_than: UUID | None) -> list[DuplicateHit]: ...
+    async def external_ref_holder(self, system: str, external_id: str) -> UUID | None: ...
+    async def add_contact(self, contact: Contact) -> None: ...
+    async def save_contact(self, contact: Contact) -> None: ...
+    async def move_contacts(self, source_id: UUID, target_id: UUID) -> None: ...
+    async def add_history(self, customer_id: UUID, changes: list[FieldChange], *, action: str,
+                          actor_id: str | None, request_id: str | None, now: datetime,
+                          contact_id: UUID | None = None) -> None: ...
+    async def copy_history(self, source_id: UUID, target_id: UUID) -> None: ...
+    async def redact_contact_history(self, contact_id: UUID) -> None: ...
+    async def history(self, customer_id: UUID, page: PageRequest) -> Page[HistoryEntry]: ...
+    async def timeline(self, customer_id: UUID, page: PageRequest) -> Page[TimelineEntry]: ...
+    async def all_ids(self, after: UUID | None, limit: int) -> list[UUID]: ...
+    async def needs_in_use(self, needs: list[str]) -> list[str]: ...
+
+
+class PolicyRepository(Protocol):
+    """Administrator policies, stored as versioned JSON values by name."""
+
+    async def get(self, name: str) -> tuple[dict[str, Any], int] | None: ...
+    async def put(self, name: str, value: dict[str, Any], version: int, now: datetime,
+                  actor_id: str | None) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving without ``commit()`` rolls everything back."""
 
@@ -125,6 +212,8 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     login_throttle: LoginThrottle
     audit_log: AuditLogReader
+    customers: CustomerRepository
+    policies: PolicyRepository
 
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,

@@ -30,7 +30,8 @@ def _out(key: ApiKey) -> ApiKeyOut:
 
 
 @router.post("/api-keys", response_model=ApiKeyIssued, status_code=201,
-             summary="Issue an API key (the secret is shown once)", dependencies=[Idempotent])
+             summary="Issue an API key (the secret is shown once)", dependencies=[Idempotent],
+             responses=error_responses(409))
 async def issue_api_key(request: Request, response: Response, body: ApiKeyCreate,
                         ctx: Admin) -> ApiKeyIssued:
     issued = await services(request).api_keys.issue(ctx, body.name, frozenset(body.scopes),

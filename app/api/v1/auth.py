@@ -11,7 +11,7 @@ from app.api.container import services
 from app.api.problems import error_responses
 from app.api.security import public, signed_in
 from app.api.v1.routing import feature_router
-from app.api.v1.schemas.auth import RefreshIn, TokenOut
+from app.api.v1.schemas.auth import TOKEN_FORM_EXAMPLE, RefreshIn, TokenOut
 from app.services.auth import TokenPair
 from app.services.ports import RequestContext
 
@@ -31,7 +31,8 @@ def _tokens(pair: TokenPair, ctx: RequestContext, request: Request,
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="Sign in with username and password",
-             responses=error_responses(429))
+             responses=error_responses(429), openapi_extra={"requestBody": {"content": {
+                 "application/x-www-form-urlencoded": {"example": TOKEN_FORM_EXAMPLE}}}})
 async def token(request: Request, response: Response,
                 ctx: Annotated[RequestContext, Depends(public())],
                 form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:

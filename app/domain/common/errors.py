@@ -3,9 +3,12 @@ that the HTTP adapter maps to a status; human wording lives with the adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+_T = TypeVar("_T")
 
 
 class ErrorKind(StrEnum):
@@ -38,6 +41,8 @@ class DomainError(Exception):
         super().__init__(f"{self.code}: {params}")
         self.params = params
         self.field_errors = field_errors or []
+        # Extra members for the problem body (RFC 9457 extensions), e.g. the duplicates.
+        self.extensions: dict[str, Any] = {}
 
 
 class NotFound(DomainError):
@@ -131,3 +136,24 @@ class WriteConflict(DomainError):
 
     code = "write_conflict"
     kind = ErrorKind.CONFLICT
+
+
+class FieldErrors:
+    """Collects every invalid field of one request, so the caller hears of all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def check(self, validate: Callable[..., _T], *args: Any) -> _T | None:
+        try:
+            return validate(*args)
+        except InvalidInput as exc:
+            self.errors.extend(exc.field_errors)
+            return None
+
+    def add(self, pointer: str, reason: str, **params: Any) -> None:
+        self.errors.append(FieldError(pointer, reason, params or None))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)

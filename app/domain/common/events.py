@@ -17,4 +17,7 @@ class DomainEvent:
     entity_id: UUID
     occurred_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    # Set when the event concerns a customer: it then appears on that customer's timeline,
+    # whichever feature emitted it.
+    customer_id: UUID | None = None
     id: UUID = field(default_factory=new_id)

@@ -11,6 +11,10 @@ from pydantic import Field
 from app.api.v1.schemas.base import Input, Output
 from app.domain.access.roles import Scope
 
+# The sign-in form is FastAPI's OAuth2PasswordRequestForm; its route shows this example.
+TOKEN_FORM_EXAMPLE = {"grant_type": "password", "username": "zhang.wei",
+                      "password": "correct-horse-battery-9"}
+
 
 class TokenOut(Output):
     access_token: str

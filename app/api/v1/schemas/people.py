@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field
 
 from app.api.v1.schemas.base import Input, Output
 from app.domain.access.roles import Role
@@ -18,6 +18,9 @@ Roles = Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
 
 
 class DepartmentCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "华东大客户部", "description": "上海、江苏、浙江的重点客户"}]})
+
     name: Name = Field(examples=["华东大客户部"])
     description: str = Field("", max_length=2000)
 
@@ -38,6 +41,12 @@ class DepartmentOut(Output):
 
 
 class UserCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "username": "zhang.wei", "display_name": "张伟", "email": "zhang.wei@example.cn",
+        "password": "correct-horse-battery-9",
+        "department_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        "roles": ["account_manager"]}]})
+
     username: str = Field(min_length=2, max_length=64, examples=["zhang.wei"])
     display_name: Name = Field(examples=["张伟"])
     email: Email = Field(examples=["zhang.wei@example.cn"])

@@ -1,0 +1,341 @@
+"""``/customers``: the customer archive (客户档案) with contacts, classification,
+integrity, history, timeline, duplicates and merge; ``/settings/customer-*`` policies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Query, Request, Response
+
+from app.api.container import services
+from app.api.etag import if_match, optional_if_match, set_etag
+from app.api.idempotency import Idempotent
+from app.api.pagination import ListPage, list_page, page_params
+from app.api.problems import error_responses
+from app.api.security import allow
+from app.api.v1.routing import feature_router
+from app.api.v1.schemas.customers import (
+    ContactAdd,
+    ContactOut,
+    ContactPatch,
+    CustomerCreate,
+    CustomerOut,
+    CustomerPatch,
+    CustomerSummary,
+    HistoryOut,
+    IntegrityOut,
+    IntegrityPolicyIn,
+    IntegrityPolicyOut,
+    MergeRequest,
+    NeedsVocabularyIn,
+    NeedsVocabularyOut,
+    StageChange,
+    TierOverride,
+    TierPolicyIn,
+    TierPolicyOut,
+    TimelineOut,
+)
+from app.domain.access.roles import Role, Scope
+from app.domain.common.paging import PageRequest
+from app.domain.customers.integrity import IntegrityPolicy
+from app.domain.customers.lifecycle import allowed_targets
+from app.domain.customers.model import Contact, Customer, Email, Phone, Stage, Tier
+from app.domain.customers.needs import NeedsVocabulary
+from app.services.customers import ContactInput, CustomerInput, NewCustomer
+from app.services.ports import CustomerFilter, RequestContext
+
+router = feature_router("customers")
+
+READERS = allow(Role.ADMIN, Role.EXECUTIVE, Role.ANALYST, Role.AUDITOR, Role.DEPARTMENT_HEAD,
+                Role.ACCOUNT_MANAGER, scopes=(Scope.CUSTOMERS_READ,))
+WRITERS = allow(Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER,
+                scopes=(Scope.CUSTOMERS_WRITE,))
+Reader = Annotated[RequestContext, Depends(READERS)]
+Writer = Annotated[RequestContext, Depends(WRITERS)]
+Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+Version = Annotated[int, Depends(if_match)]
+CHANGE_ERRORS = error_responses(404, 409, 412, 428)
+
+
+def _tier(c: Customer) -> dict[str, Any]:
+    return {"effective": c.tier, "computed": c.tier_computed, "manual": c.tier_manual,
+            "manual_reason": c.tier_manual_reason, "value_score": c.value_score}
+
+
+def _summary(c: Customer) -> CustomerSummary:
+    return CustomerSummary.model_validate({**c.__dict__, "tier": _tier(c),
+                                           "archived": c.archived_at is not None})
+
+
+def _contact(contact: Contact) -> ContactOut:
+    return ContactOut.model_validate(contact.__dict__)
+
+
+def _customer(response: Response, ctx: RequestContext, c: Customer,
+              request: Request) -> CustomerOut:
+    set_etag(response, c.version)
+    writable = services(request).customers.may_write(ctx, c)
+    return CustomerOut.model_validate({
+        **c.__dict__, "tier": _tier(c), "archived": c.archived_at is not None,
+        "contacts": [_contact(x) for x in c.contacts],
+        "allowed_stages": allowed_targets(c.stage) if writable else []})
+
+
+def _contact_input(body: ContactAdd | ContactPatch | Any) -> ContactInput:
+    sent = body.model_fields_set - {"force_reason"}
+    values = {name: getattr(body, name) for name in sent}
+    if "phones" in values:
+        values["phones"] = [Phone(p.number, p.verified) for p in body.phones]
+    if "emails" in values:
+        values["emails"] = [Email(e.address, e.verified) for e in body.emails]
+    return ContactInput(**{"name": "", **values})
+
+
+def _fields(body: CustomerCreate | CustomerPatch) -> CustomerInput:
+    sent = body.model_fields_set - {"owner_id", "stage", "contacts", "force_reason"}
+    values = {name: getattr(body, name) for name in sent}
+    return CustomerInput(**values, fields_set=frozenset(sent))
+
+
+# customers ---------------------------------------------------------------------------
+
+@router.post("/customers", response_model=CustomerOut, status_code=201,
+             summary="Create a customer (with its contacts)",
+             responses=error_responses(409), dependencies=[Idempotent])
+async def create_customer(request: Request, response: Response, body: CustomerCreate,
+                          ctx: Writer) -> CustomerOut:
+    """Refused with 409 `duplicate_customer`, naming the existing customer, when the credit
+    code or a contact's phone or e-mail already belongs to another customer — unless
+    `force_reason` says why to create it anyway."""
+    customer = await services(request).customers.create(ctx, NewCustomer(
+        fields=_fields(body), contacts=[_contact_input(c) for c in body.contacts],
+        owner_id=body.owner_id, stage=body.stage, force_reason=body.force_reason))
+    response.headers["Location"] = f"/api/v1/customers/{customer.id}"
+    return _customer(response, ctx, customer, request)
+
+
+@router.get("/customers", response_model=ListPage[CustomerSummary],
+            summary="List and search customers in your scope")
+async def list_customers(
+    request: Request, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at", "name"],
+                                                     "-updated_at"))],
+    q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+        "Any substring (two characters or more) of the name or a contact's name"))] = None,
+    owner_id: Annotated[UUID | None, Query()] = None,
+    department_id: Annotated[UUID | None, Query()] = None,
+    tier: Annotated[Tier | None, Query(description="Effective tier")] = None,
+    stage: Annotated[Stage | None, Query()] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    updated_since: Annotated[datetime | None, Query()] = None,
+    integrity_below: Annotated[int | None, Query(ge=1, le=101, description=(
+        "Only customers whose completeness % is below this"))] = None,
+    include_archived: Annotated[bool, Query()] = False,
+) -> dict[str, object]:
+    filters = CustomerFilter(owner_id=owner_id, department_id=department_id, tier=tier,
+                             stage=stage, tag=tag, updated_since=updated_since,
+                             integrity_below=integrity_below, q=q.strip() if q else None,
+                             include_archived=include_archived)
+    result = await services(request).customers.list(ctx, filters, page)
+    return list_page(request, result, page, _summary)
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut, summary="Read a customer",
+            responses=error_responses(404))
+async def get_customer(request: Request, response: Response, customer_id: UUID,
+                       ctx: Reader) -> CustomerOut:
+    return _customer(response, ctx, await services(request).customers.get(ctx, customer_id),
+                     request)
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerOut,
+              summary="Change a customer's fields", responses=CHANGE_ERRORS)
+async def update_customer(request: Request, response: Response, customer_id: UUID,
+                          body: CustomerPatch, ctx: Writer, version: Version) -> CustomerOut:
+    """The owner moves only through a handover; tier, score, stage and dates are
+    server-owned (sending them is a 422)."""
+    customer = await services(request).customers.update(ctx, customer_id, version,
+                                                         _fields(body), body.force_reason)
+    return _customer(response, ctx, customer, request)
+
+
+@router.post("/customers/{customer_id}/archive", response_model=CustomerOut,
+             summary="Archive a customer", responses=CHANGE_ERRORS, dependencies=[Idempotent])
+async def archive_customer(request: Request, response: Response, customer_id: UUID,
+                           ctx: Writer, version: Version) -> CustomerOut:
+    customer = await services(request).customers.set_archived(ctx, customer_id, version, True)
+    return _customer(response, ctx, customer, request)
+
+
+@router.post("/customers/{customer_id}/restore", response_model=CustomerOut,
+             summary="Restore an archived customer", responses=CHANGE_ERRORS,
+             dependencies=[Idempotent])
+async def restore_customer(request: Request, response: Response, customer_id: UUID,
+                           ctx: Writer, version: Version) -> CustomerOut:
+    customer = await services(request).customers.set_archived(ctx, customer_id, version, False)
+    return _customer(response, ctx, customer, request)
+
+
+@router.post("/customers/{customer_id}/stage", response_model=CustomerOut,
+             summary="Move a customer to another lifecycle stage", responses=CHANGE_ERRORS,
+             dependencies=[Idempotent])
+async def change_stage(request: Request, response: Response, customer_id: UUID,
+                       body: StageChange, ctx: Writer, version: Version) -> CustomerOut:
+    """prospect → onboarding → active ↔ at_risk → churned → active (won back). Churning
+    needs `churn_reason` and `churn_note`; any other move is 409 naming the allowed ones."""
+    customer = await services(request).customers.change_stage(
+        ctx, customer_id, version, body.stage, body.churn_reason, body.churn_note)
+    return _customer(response, ctx, customer, request)
+
+
+@router.put("/customers/{customer_id}/tier-override", response_model=CustomerOut,
+            summary="Set (or clear) a manual tier", responses=CHANGE_ERRORS)
+async def override_tier(request: Request, response: Response, customer_id: UUID,
+                        body: TierOverride, ctx: Writer, version: Version) -> CustomerOut:
+    customer = await services(request).customers.set_tier_override(
+        ctx, customer_id, version, body.tier, body.reason)
+    return _customer(response, ctx, customer, request)
+
+
+@router.get("/customers/{customer_id}/integrity", response_model=IntegrityOut,
+            summary="How complete the customer's record is for its tier",
+            responses=error_responses(404))
+async def integrity(request: Request, customer_id: UUID, ctx: Reader) -> IntegrityOut:
+    report = await services(request).customers.integrity(ctx, customer_id)
+    return IntegrityOut(tier=report.tier, percent=report.percent, missing=report.missing,
+                        items=[i.__dict__ for i in report.items])  # type: ignore[misc]
+
+
+@router.get("/customers/{customer_id}/history", response_model=ListPage[HistoryOut],
+            summary="Every change of every field", responses=error_responses(404))
+async def history(request: Request, customer_id: UUID, ctx: Reader,
+                  page: Annotated[PageRequest, Depends(page_params(["id"], "-id"))]
+                  ) -> dict[str, object]:
+    result = await services(request).customers.history(ctx, customer_id, page)
+    return list_page(request, result, page, lambda e: HistoryOut.model_validate(e.__dict__))
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=ListPage[TimelineOut],
+            summary="Everything that happened to the customer, newest first",
+            responses=error_responses(404))
+async def timeline(request: Request, customer_id: UUID, ctx: Reader,
+                   page: Annotated[PageRequest, Depends(page_params(["occurred_at"],
+                                                                    "-occurred_at"))]
+                   ) -> dict[str, object]:
+    result = await services(request).customers.timeline(ctx, customer_id, page)
+    return list_page(request, result, page, lambda e: TimelineOut.model_validate(e.__dict__))
+
+
+@router.post("/customers/{customer_id}/merge", response_model=CustomerOut,
+             summary="Merge another customer into this one", responses=CHANGE_ERRORS,
+             dependencies=[Idempotent])
+async def merge(request: Request, response: Response, customer_id: UUID, body: MergeRequest,
+                ctx: Writer, version: Version) -> CustomerOut:
+    """Contacts and history of `source_id` move here; the source is archived and points
+    to this customer. Both histories record the merge."""
+    customer = await services(request).customers.merge(ctx, customer_id, version,
+                                                        body.source_id, body.source_version)
+    return _customer(response, ctx, customer, request)
+
+
+# contacts ----------------------------------------------------------------------------
+
+@router.post("/customers/{customer_id}/contacts", response_model=ContactOut, status_code=201,
+             summary="Add a contact", responses=CHANGE_ERRORS, dependencies=[Idempotent])
+async def add_contact(request: Request, response: Response, customer_id: UUID,
+                      body: ContactAdd, ctx: Writer,
+                      version: Annotated[int | None, Depends(optional_if_match)]) -> ContactOut:
+    contact = await services(request).customers.add_contact(
+        ctx, customer_id, version, _contact_input(body), body.force_reason)
+    set_etag(response, contact.version)
+    response.headers["Location"] = f"/api/v1/customers/{customer_id}/contacts/{contact.id}"
+    return _contact(contact)
+
+
+@router.patch("/customers/{customer_id}/contacts/{contact_id}", response_model=ContactOut,
+              summary="Change a contact (If-Match: the contact's version)",
+              responses=CHANGE_ERRORS)
+async def update_contact(request: Request, response: Response, customer_id: UUID,
+                         contact_id: UUID, body: ContactPatch, ctx: Writer,
+                         version: Version) -> ContactOut:
+    contact = await services(request).customers.update_contact(
+        ctx, customer_id, contact_id, version, _contact_input(body),
+        frozenset(body.model_fields_set))
+    set_etag(response, contact.version)
+    return _contact(contact)
+
+
+@router.post("/customers/{customer_id}/contacts/{contact_id}/erase", response_model=ContactOut,
+             summary="Erase a contact's personal data (PIPL request)",
+             responses=CHANGE_ERRORS, dependencies=[Idempotent])
+async def erase_contact(request: Request, response: Response, customer_id: UUID,
+                        contact_id: UUID, ctx: Writer, version: Version) -> ContactOut:
+    """Blanks the contact's fields and redacts its values in the customer's history; the
+    audit log keeps the fact and time of the erasure only."""
+    contact = await services(request).customers.erase_contact(ctx, customer_id, contact_id,
+                                                              version)
+    set_etag(response, contact.version)
+    return _contact(contact)
+
+
+# policies ----------------------------------------------------------------------------
+
+@router.get("/settings/customer-tier-policy", response_model=TierPolicyOut,
+            summary="Value-score weights and tier thresholds")
+async def get_tier_policy(request: Request, response: Response, ctx: Reader) -> TierPolicyOut:
+    policy, version = await services(request).customers.tier_policy(ctx)
+    set_etag(response, version)
+    return TierPolicyOut(**policy.__dict__, version=version)
+
+
+@router.put("/settings/customer-tier-policy", response_model=TierPolicyOut,
+            summary="Change the tier policy (reclassifies every customer)",
+            responses=error_responses(409, 412, 428))
+async def put_tier_policy(request: Request, response: Response, body: TierPolicyIn,
+                          ctx: Admin, version: Version) -> TierPolicyOut:
+    policy = body.to_domain()
+    new_version = await services(request).customers.set_tier_policy(ctx, policy, version)
+    set_etag(response, new_version)
+    return TierPolicyOut(**policy.__dict__, version=new_version)
+
+
+@router.get("/settings/customer-integrity-policy", response_model=IntegrityPolicyOut,
+            summary="Fields each tier must have")
+async def get_integrity_policy(request: Request, response: Response,
+                               ctx: Reader) -> IntegrityPolicyOut:
+    policy, version = await services(request).customers.integrity_policy(ctx)
+    set_etag(response, version)
+    return IntegrityPolicyOut(requirements={t: list(r) for t, r in policy.requirements.items()},
+                              version=version)
+
+
+@router.put("/settings/customer-integrity-policy", response_model=IntegrityPolicyOut,
+            summary="Change the integrity policy (rescores every customer)",
+            responses=error_responses(409, 412, 428))
+async def put_integrity_policy(request: Request, response: Response, body: IntegrityPolicyIn,
+                               ctx: Admin, version: Version) -> IntegrityPolicyOut:
+    policy = IntegrityPolicy({t: tuple(r) for t, r in body.requirements.items()})
+    new_version = await services(request).customers.set_integrity_policy(ctx, policy, version)
+    set_etag(response, new_version)
+    return IntegrityPolicyOut(requirements=body.requirements, version=new_version)
+
+
+@router.get("/settings/customer-needs", response_model=NeedsVocabularyOut,
+            summary="The managed vocabulary of customer needs (需求)")
+async def get_needs(request: Request, response: Response, ctx: Reader) -> NeedsVocabularyOut:
+    vocabulary, version = await services(request).customers.needs_vocabulary(ctx)
+    set_etag(response, version)
+    return NeedsVocabularyOut(terms=vocabulary.terms, version=version)
+
+
+@router.put("/settings/customer-needs", response_model=NeedsVocabularyOut,
+            summary="Change the needs vocabulary (terms in use cannot be removed)",
+            responses=error_responses(409, 412, 428))
+async def put_needs(request: Request, response: Response, body: NeedsVocabularyIn,
+                    ctx: Admin, version: Version) -> NeedsVocabularyOut:
+    new_version = await services(request).customers.set_needs_vocabulary(
+        ctx, NeedsVocabulary(dict(body.terms)), version)
+    set_etag(response, new_version)
+    return NeedsVocabularyOut(terms=body.terms, version=new_version)

@@ -1,0 +1,126 @@
+"""Demo data for newcomers: departments, one user of every role, and customers with
+realistic Chinese company names, contacts and phone numbers (Faker zh_CN), the same for
+the same seed. Everything goes through the use cases, so it is validated and audited
+like any other write."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+import phonenumbers
+from faker import Faker
+from stdnum.cn import uscc
+
+from app.domain.access.roles import Role
+from app.domain.common.errors import Duplicate
+from app.domain.customers.errors import DuplicateCustomer
+from app.domain.customers.model import Channel, CustomerKind, Email, Phone, Stage
+from app.domain.customers.needs import DEFAULT_NEEDS
+from app.services.auth import user_principal
+from app.services.customers import ContactInput, CustomerInput, NewCustomer
+from app.services.people import NewUser
+from app.services.ports import RequestContext
+
+DEMO_PASSWORD = "accord-demo-2026"
+DEPARTMENTS = ["华东大客户部", "华南渠道部", "北方政企部"]
+PEOPLE = [
+    ("admin", "系统管理员", Role.ADMIN, 0), ("exec.liu", "刘总", Role.EXECUTIVE, 0),
+    ("finance.chen", "陈会计", Role.FINANCE, 0), ("audit.zhou", "周审计", Role.AUDITOR, 0),
+    ("analyst.wu", "吴分析", Role.ANALYST, 0), ("pm.sun", "孙项目", Role.PROJECT_MANAGER, 0),
+    ("tech.ma", "马工", Role.TECH_EXPERT, 0),
+    ("head.east", "王主管", Role.DEPARTMENT_HEAD, 0),
+    ("am.li", "李经理", Role.ACCOUNT_MANAGER, 0), ("am.zhang", "张经理", Role.ACCOUNT_MANAGER, 0),
+    ("head.south", "黄主管", Role.DEPARTMENT_HEAD, 1),
+    ("am.lin", "林经理", Role.ACCOUNT_MANAGER, 1),
+    ("head.north", "赵主管", Role.DEPARTMENT_HEAD, 2),
+    ("am.guo", "郭经理", Role.ACCOUNT_MANAGER, 2),
+]
+INDUSTRIES = ["制造业", "金融", "零售", "医疗健康", "教育", "物流", "能源", "通信设备", "软件服务"]
+TAGS = ["战略客户", "重点跟进", "续约期", "新签", "大项目", "政府背景"]
+SYSTEM = RequestContext(principal=None, request_id="demo")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    users_created: int
+    customers_created: int
+
+
+def credit_code(rng: random.Random) -> str:
+    """A valid 统一社会信用代码: registration authority 9 (industry and commerce), a
+    company type, a region code, an organisation code, and the GB 32100-2015 check."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "91" + rng.choice(["11", "31", "44", "32", "33", "51"]) + \
+        f"{rng.randrange(10000):04d}" + "".join(rng.choice(alphabet) for _ in range(9))
+    return body + uscc.calc_check_digit(body)
+
+
+def phone(fake: Faker) -> str:
+    while True:
+        number = fake.phone_number()
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "CN")):
+            return number
+
+
+async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-def]
+               progress: Callable[[int], None] = lambda _: None) -> DemoResult:
+    """Idempotent for users (existing ones are kept); adds ``customers`` customers."""
+    people = services.people
+    departments = [(await people.ensure_department(SYSTEM, name)).id for name in DEPARTMENTS]
+    users_created = 0
+    managers: list[UUID] = []
+    admin = SYSTEM
+    for username, display, role, dept in PEOPLE:
+        try:
+            user = await people.create_user(SYSTEM, NewUser(
+                username=username, display_name=display,
+                email=f"{username}@demo.accord.local", password=DEMO_PASSWORD,
+                department_id=departments[dept], roles=frozenset({role})))
+            users_created += 1
+        except Duplicate:
+            user = await people.user_by_username(username)
+        if role is Role.ACCOUNT_MANAGER:
+            managers.append(user.id)
+        if role is Role.ADMIN:
+            admin = RequestContext(user_principal(user), "demo")
+        progress(1)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    created = 0
+    for _ in range(customers):
+        try:
+            await services.customers.create(admin, _customer(fake, rng, managers))
+            created += 1
+        except DuplicateCustomer:
+            pass  # the seed produced a number or code already present: skip it
+        progress(1)
+    return DemoResult(users_created, created)
+
+
+def _customer(fake: Faker, rng: random.Random, managers: list[UUID]) -> NewCustomer:
+    company = rng.random() < 0.85
+    contacts = [ContactInput(
+        name=fake.name(), title=fake.job()[:100],
+        phones=[Phone(phone(fake), verified=rng.random() < 0.6)],
+        emails=[Email(fake.unique.free_email(), verified=rng.random() < 0.4)],
+        preferred_channel=rng.choice(list(Channel)), is_primary=i == 0)
+        for i in range(rng.randint(1, 3))]
+    fields = CustomerInput(
+        name=fake.company() if company else fake.name(),
+        kind=CustomerKind.COMPANY if company else CustomerKind.INDIVIDUAL,
+        credit_code=credit_code(rng) if company else None,
+        industry=rng.choice(INDUSTRIES), region=f"{fake.province()}{fake.city()}",
+        address=fake.address()[:500], tags=rng.sample(TAGS, rng.randint(0, 2)),
+        needs=rng.sample(sorted(DEFAULT_NEEDS), rng.randint(0, 3)),
+        preferred_channel=rng.choice(list(Channel)), preferred_time="工作日 14:00–17:00",
+        annual_revenue=Decimal(rng.randrange(50_000, 8_000_000)).quantize(Decimal("1")),
+        strategic_importance=rng.randint(1, 5), growth_potential=rng.randint(1, 5))
+    stage = rng.choice([Stage.PROSPECT, Stage.ONBOARDING, Stage.ACTIVE, Stage.ACTIVE,
+                        Stage.AT_RISK])
+    return NewCustomer(fields=fields, contacts=contacts, owner_id=rng.choice(managers),
+                       stage=stage)

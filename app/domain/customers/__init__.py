@@ -1,0 +1,1 @@
+"""Customers and contacts (客户档案, domain §2)."""

@@ -1,0 +1,335 @@
+"""Customers, contacts, their history and timeline, and policies, in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Uuid, and_, delete, insert, literal, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.access.scope import RecordScope
+from app.domain.common.errors import WriteConflict
+from app.domain.common.paging import Page, PageRequest
+from app.domain.customers.history import FieldChange
+from app.domain.customers.model import (
+    Channel,
+    ChurnReason,
+    Contact,
+    Customer,
+    CustomerKind,
+    Email,
+    Phone,
+    Stage,
+    Tier,
+)
+from app.repositories.paging import keyset, to_page
+from app.repositories.scope import scope_filter
+from app.repositories.search import SubstringSearch
+from app.repositories.tables_customers import (
+    contact_points,
+    contacts,
+    customer_external_refs,
+    customer_history,
+    customer_tags,
+    customer_timeline,
+    customers,
+    policies,
+)
+from app.services.ports import (
+    CustomerFilter,
+    DuplicateHit,
+    HistoryEntry,
+    TimelineEntry,
+)
+
+_CUSTOMER_FIELDS = (
+    "id", "name", "kind", "credit_code", "industry", "region", "address", "owner_id",
+    "department_id", "shared_with_department", "tags", "needs", "preferred_channel",
+    "preferred_time", "custom_attributes", "external_refs", "annual_revenue", "currency",
+    "strategic_importance", "growth_potential", "value_score", "tier_computed", "tier_manual",
+    "tier_manual_reason", "stage", "churn_reason", "churn_note", "integrity_score",
+    "version", "created_at", "updated_at", "archived_at", "merged_into")
+_CUSTOMER_COLUMNS = [customers.c[f] for f in _CUSTOMER_FIELDS]
+_CONTACT_FIELDS = ("id", "customer_id", "name", "title", "phones", "emails", "im_handle",
+                   "preferred_channel", "is_primary", "version", "created_at", "updated_at",
+                   "erased_at")
+CUSTOMER_SORTS = {"updated_at": customers.c.updated_at, "created_at": customers.c.created_at,
+                  "name": customers.c.name}
+
+
+def _customer(row: Row[Any]) -> Customer:
+    values = dict(row._mapping)
+    values["kind"] = CustomerKind(values["kind"])
+    values["stage"] = Stage(values["stage"])
+    values["tier_computed"] = Tier(values["tier_computed"])
+    values["tier_manual"] = Tier(values["tier_manual"]) if values["tier_manual"] else None
+    values["churn_reason"] = ChurnReason(values["churn_reason"]) if values["churn_reason"] \
+        else None
+    values["preferred_channel"] = Channel(values["preferred_channel"]) \
+        if values["preferred_channel"] else None
+    return Customer(**values)
+
+
+def _contact(row: Row[Any]) -> Contact:
+    values = dict(row._mapping)
+    values["phones"] = [Phone(**p) for p in values["phones"]]
+    values["emails"] = [Email(**e) for e in values["emails"]]
+    values["preferred_channel"] = Channel(values["preferred_channel"]) \
+        if values["preferred_channel"] else None
+    return Contact(**values)
+
+
+def search_text(customer: Customer) -> str:
+    names = [customer.name] + [c.name for c in customer.contacts if c.erased_at is None]
+    return "\n".join(names).lower()
+
+
+class SqlCustomerRepository:
+    def __init__(self, conn: AsyncConnection, search: SubstringSearch) -> None:
+        self._conn = conn
+        self._search = search
+
+    # customers -----------------------------------------------------------------------
+
+    def _row(self, customer: Customer) -> dict[str, Any]:
+        values = {f: getattr(customer, f) for f in _CUSTOMER_FIELDS}
+        values["tier"] = customer.tier
+        values["search_text"] = search_text(customer)
+        return values
+
+    async def add(self, customer: Customer) -> None:
+        await self._conn.execute(insert(customers).values(**self._row(customer)))
+        await self._write_side_tables(customer)
+        for contact in customer.contacts:
+            await self.add_contact(contact)
+
+    async def save(self, customer: Customer) -> None:
+        """Write the customer row and its indexes; contacts are written one by one."""
+        values = self._row(customer)
+        values.pop("id")
+        await self._conn.execute(
+            update(customers).where(customers.c.id == customer.id).values(**values))
+        await self._conn.execute(
+            delete(customer_tags).where(customer_tags.c.customer_id == customer.id))
+        await self._conn.execute(delete(customer_external_refs).where(
+            customer_external_refs.c.customer_id == customer.id))
+        await self._write_side_tables(customer)
+
+    async def _write_side_tables(self, customer: Customer) -> None:
+        if customer.tags:
+            await self._conn.execute(insert(customer_tags), [
+                {"customer_id": customer.id, "tag": t} for t in sorted(set(customer.tags))])
+        if customer.external_refs:
+            await self._conn.execute(insert(customer_external_refs), [
+                {"system": s, "external_id": i, "customer_id": customer.id}
+                for s, i in sorted(customer.external_refs.items())])
+
+    async def get(self, customer_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> Customer | None:
+        stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == customer_id,
+                                                self._scope(scope))
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self._conn.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        customer = _customer(row)
+        customer.contacts = await self._contacts_of(customer.id)
+        return customer
+
+    async def _contacts_of(self, customer_id: UUID) -> list[Contact]:
+        rows = await self._conn.execute(
+            select(*[contacts.c[f] for f in _CONTACT_FIELDS])
+            .where(contacts.c.customer_id == customer_id)
+            .order_by(contacts.c.is_primary.desc(), contacts.c.created_at, contacts.c.id))
+        return [_contact(r) for r in rows]
+
+    @staticmethod
+    def _scope(scope: RecordScope) -> ColumnElement[bool]:
+        return scope_filter(scope, department=customers.c.department_id,
+                            owner=customers.c.owner_id,
+                            shared_with_department=customers.c.shared_with_department)
+
+    async def list(self, scope: RecordScope, filters: CustomerFilter,
+                   page: PageRequest) -> Page[Customer]:
+        stmt = select(*_CUSTOMER_COLUMNS).where(self._scope(scope))
+        conditions: list[ColumnElement[bool]] = []
+        if not filters.include_archived:
+            conditions.append(customers.c.archived_at.is_(None))
+        for column, value in ((customers.c.owner_id, filters.owner_id),
+                              (customers.c.department_id, filters.department_id),
+                              (customers.c.tier, filters.tier),
+                              (customers.c.stage, filters.stage)):
+            if value is not None:
+                conditions.append(column == value)
+        if filters.updated_since is not None:
+            conditions.append(customers.c.updated_at >= filters.updated_since)
+        if filters.integrity_below is not None:
+            conditions.append(customers.c.integrity_score < filters.integrity_below)
+        if filters.tag is not None:
+            conditions.append(customers.c.id.in_(
+                select(customer_tags.c.customer_id).where(customer_tags.c.tag == filters.tag)))
+        if filters.q:
+            conditions.append(self._search.matches(customers.c.search_text, filters.q.lower()))
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        rows = (await self._conn.execute(keyset(stmt, CUSTOMER_SORTS, customers.c.id, page))
+                ).all()
+        column = page.sort.field
+        return to_page(rows, page, _customer, lambda r: (getattr(r, column), r.id))
+
+    async def credit_code_holder(self, credit_code: str,
+                                 other_than: UUID | None) -> DuplicateHit | None:
+        stmt = select(customers.c.id, customers.c.name).where(
+            customers.c.credit_code == credit_code, customers.c.archived_at.is_(None))
+        if other_than is not None:
+            stmt = stmt.where(customers.c.id != other_than)
+        row = (await self._conn.execute(stmt.limit(1))).one_or_none()
+        return DuplicateHit(row.id, row.name, "credit_code", credit_code) if row else None
+
+    async def contact_point_holders(self, points: Sequence[tuple[str, str]],
+                                    other_than: UUID | None) -> list[DuplicateHit]:
+        if not points:
+            return []
+        wanted = [and_(contact_points.c.kind == k, contact_points.c.value == v)
+                  for k, v in points]
+        stmt = (select(contact_points.c.kind, contact_points.c.value, customers.c.id,
+                       customers.c.name)
+                .join(customers, customers.c.id == contact_points.c.customer_id)
+                .where(or_(*wanted), customers.c.archived_at.is_(None)))
+        if other_than is not None:
+            stmt = stmt.where(customers.c.id != other_than)
+        rows = await self._conn.execute(stmt)
+        return [DuplicateHit(r.id, r.name, r.kind, r.value) for r in rows]
+
+    async def external_ref_holder(self, system: str, external_id: str) -> UUID | None:
+        return await self._conn.scalar(select(customer_external_refs.c.customer_id).where(
+            customer_external_refs.c.system == system,
+            customer_external_refs.c.external_id == external_id))
+
+    # contacts ------------------------------------------------------------------------
+
+    def _contact_row(self, contact: Contact) -> dict[str, Any]:
+        values = {f: getattr(contact, f) for f in _CONTACT_FIELDS}
+        values["phones"] = [{"number": p.number, "verified": p.verified} for p in contact.phones]
+        values["emails"] = [{"address": e.address, "verified": e.verified}
+                            for e in contact.emails]
+        return values
+
+    async def add_contact(self, contact: Contact) -> None:
+        await self._conn.execute(insert(contacts).values(**self._contact_row(contact)))
+        await self._write_points(contact)
+
+    async def save_contact(self, contact: Contact) -> None:
+        values = self._contact_row(contact)
+        values.pop("id")
+        await self._conn.execute(
+            update(contacts).where(contacts.c.id == contact.id).values(**values))
+        await self._conn.execute(
+            delete(contact_points).where(contact_points.c.contact_id == contact.id))
+        await self._write_points(contact)
+
+    async def _write_points(self, contact: Contact) -> None:
+        if contact.erased_at is not None:
+            return
+        points = [{"kind": "phone", "value": p.number} for p in contact.phones] + [
+            {"kind": "email", "value": e.address.lower()} for e in contact.emails]
+        if points:
+            await self._conn.execute(insert(contact_points), [
+                {**p, "customer_id": contact.customer_id, "contact_id": contact.id}
+                for p in points])
+
+    async def move_contacts(self, source_id: UUID, target_id: UUID) -> None:
+        await self._conn.execute(update(contacts).where(contacts.c.customer_id == source_id)
+                                 .values(customer_id=target_id))
+        await self._conn.execute(update(contact_points)
+                                 .where(contact_points.c.customer_id == source_id)
+                                 .values(customer_id=target_id))
+
+    # history and timeline ------------------------------------------------------------
+
+    async def add_history(self, customer_id: UUID, changes: list[FieldChange], *, action: str,
+                          actor_id: str | None, request_id: str | None, now: datetime,
+                          contact_id: UUID | None = None) -> None:
+        if not changes:
+            return
+        await self._conn.execute(insert(customer_history), [{
+            "customer_id": customer_id, "contact_id": contact_id, "occurred_at": now,
+            "actor_id": actor_id, "action": action, "field": c.field, "old": c.old,
+            "new": c.new, "request_id": request_id, "redacted": False} for c in changes])
+
+    async def copy_history(self, source_id: UUID, target_id: UUID) -> None:
+        """Merging: the source's history is copied onto the target; the source keeps its own."""
+        columns = ["contact_id", "occurred_at", "actor_id", "action", "field", "old", "new",
+                   "request_id", "redacted"]
+        source = select(literal(target_id, type_=Uuid).label("customer_id"),
+                        *[customer_history.c[c] for c in columns]
+                        ).where(customer_history.c.customer_id == source_id)
+        await self._conn.execute(insert(customer_history).from_select(
+            ["customer_id", *columns], source.order_by(customer_history.c.id)))
+
+    async def redact_contact_history(self, contact_id: UUID) -> None:
+        await self._conn.execute(update(customer_history)
+                                 .where(customer_history.c.contact_id == contact_id)
+                                 .values(old=None, new=None, redacted=True))
+
+    async def history(self, customer_id: UUID, page: PageRequest) -> Page[HistoryEntry]:
+        stmt = select(customer_history).where(customer_history.c.customer_id == customer_id)
+        rows = (await self._conn.execute(keyset(stmt, {"id": customer_history.c.id},
+                                                customer_history.c.id, page))).all()
+        return to_page(rows, page, lambda r: HistoryEntry(**{k: v for k, v in r._mapping.items()
+                                                             if k != "customer_id"}),
+                       lambda r: (r.id, r.id))
+
+    async def timeline(self, customer_id: UUID, page: PageRequest) -> Page[TimelineEntry]:
+        stmt = select(customer_timeline).where(customer_timeline.c.customer_id == customer_id)
+        rows = (await self._conn.execute(keyset(
+            stmt, {"occurred_at": customer_timeline.c.occurred_at}, customer_timeline.c.id,
+            page))).all()
+        return to_page(rows, page, lambda r: TimelineEntry(**{
+            k: v for k, v in r._mapping.items() if k != "customer_id"}),
+            lambda r: (r.occurred_at, r.id))
+
+    async def all_ids(self, after: UUID | None, limit: int) -> list[UUID]:
+        stmt = select(customers.c.id).order_by(customers.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(customers.c.id > after)
+        return list((await self._conn.execute(stmt)).scalars())
+
+
+    async def needs_in_use(self, needs: list[str]) -> list[str]:
+        """Needs are few per customer and the vocabulary changes rarely: scan in Python
+        rather than keep a per-engine JSON containment query."""
+        used: set[str] = set()
+        rows = await self._conn.stream(select(customers.c.needs).where(
+            customers.c.archived_at.is_(None)))
+        async for (values,) in rows:
+            used.update(v for v in values if v in needs)
+        return sorted(used)
+
+
+class SqlPolicyRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, name: str) -> tuple[dict[str, Any], int] | None:
+        row = (await self._conn.execute(select(policies.c.value, policies.c.version)
+                                        .where(policies.c.name == name))).one_or_none()
+        return (row.value, row.version) if row else None
+
+    async def put(self, name: str, value: dict[str, Any], version: int, now: datetime,
+                  actor_id: str | None) -> None:
+        values = {"value": value, "version": version, "updated_at": now, "updated_by": actor_id}
+        if version == 1:
+            await self._conn.execute(insert(policies).values(name=name, **values))
+            return
+        result = await self._conn.execute(
+            update(policies).where(policies.c.name == name, policies.c.version == version - 1)
+            .values(**values))
+        if result.rowcount != 1:  # another administrator saved in between
+            raise WriteConflict()
+

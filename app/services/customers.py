@@ -1,0 +1,610 @@
+"""客户档案 use cases: create, change, classify, move through stages, check integrity,
+keep history, find duplicates, merge, erase a contact's personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from app.domain.access.principal import Principal
+from app.domain.access.roles import Role
+from app.domain.access.scope import Reach, RecordScope, read_scope, write_scope
+from app.domain.common.errors import FieldError, FieldErrors, InvalidInput, InvalidState, NotFound
+from app.domain.common.events import DomainEvent
+from app.domain.common.ids import new_id
+from app.domain.common.paging import Page, PageRequest
+from app.domain.common.versions import check_version
+from app.domain.customers import validation
+from app.domain.customers.classification import TierPolicy, tier_for, value_score
+from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, OwnerNotAllowed
+from app.domain.customers.history import FieldChange, changes
+from app.domain.customers.integrity import IntegrityPolicy, IntegrityReport, evaluate
+from app.domain.customers.lifecycle import transition
+from app.domain.customers.model import (
+    Channel,
+    ChurnReason,
+    Contact,
+    Customer,
+    CustomerKind,
+    Email,
+    Phone,
+    Stage,
+    Tier,
+)
+from app.domain.customers.needs import NeedsVocabulary
+from app.services.policies import (
+    INTEGRITY_POLICY,
+    NEEDS_VOCABULARY,
+    TIER_POLICY,
+    load_policy,
+    store_policy,
+)
+from app.services.ports import (
+    Clock,
+    CustomerFilter,
+    DuplicateHit,
+    HistoryEntry,
+    RequestContext,
+    TimelineEntry,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+ERASED = "[已删除 erased]"
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    name: str
+    title: str = ""
+    phones: list[Phone] = field(default_factory=list)  # raw numbers, normalised on entry
+    emails: list[Email] = field(default_factory=list)
+    im_handle: str = ""
+    preferred_channel: Channel | None = None
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """Every field a person may set. On update, only the names in ``fields_set`` change."""
+
+    name: str = ""
+    kind: CustomerKind = CustomerKind.COMPANY
+    credit_code: str | None = None
+    industry: str = ""
+    region: str = ""
+    address: str = ""
+    shared_with_department: bool = False
+    tags: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    preferred_channel: Channel | None = None
+    preferred_time: str = ""
+    custom_attributes: dict[str, Any] = field(default_factory=dict)
+    external_refs: dict[str, str] = field(default_factory=dict)
+    annual_revenue: Decimal | None = None
+    currency: str = "CNY"
+    strategic_importance: int | None = None
+    growth_potential: int | None = None
+    fields_set: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    fields: CustomerInput
+    contacts: list[ContactInput]
+    owner_id: UUID | None = None
+    stage: Stage = Stage.PROSPECT
+    force_reason: str | None = None  # create despite duplicates, saying why
+
+
+def _actor(ctx: RequestContext) -> str | None:
+    return str(ctx.principal.id) if ctx.principal else None
+
+
+def _contact_view(contact: Contact) -> dict[str, Any]:
+    """What the audit log keeps of a contact: no personal data, so erasure never has to
+    touch the append-only log."""
+    return {"contact_id": str(contact.id), "is_primary": contact.is_primary,
+            "phones": len(contact.phones), "emails": len(contact.emails),
+            "erased": contact.erased_at is not None}
+
+
+class CustomerService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    # reading -------------------------------------------------------------------------
+
+    async def get(self, ctx: RequestContext, customer_id: UUID) -> Customer:
+        async with self._uow(ctx, write=False) as uow:
+            return await self._readable(uow, ctx, customer_id)
+
+    async def list(self, ctx: RequestContext, filters: CustomerFilter,
+                   page: PageRequest) -> Page[Customer]:
+        assert ctx.principal is not None
+        async with self._uow(ctx, write=False) as uow:
+            return await uow.customers.list(read_scope(ctx.principal), filters, page)
+
+    async def integrity(self, ctx: RequestContext, customer_id: UUID) -> IntegrityReport:
+        async with self._uow(ctx, write=False) as uow:
+            customer = await self._readable(uow, ctx, customer_id)
+            policy, _ = await load_policy(uow, INTEGRITY_POLICY)
+        return evaluate(customer, policy)
+
+    async def history(self, ctx: RequestContext, customer_id: UUID,
+                      page: PageRequest) -> Page[HistoryEntry]:
+        async with self._uow(ctx, write=False) as uow:
+            await self._readable(uow, ctx, customer_id)
+            return await uow.customers.history(customer_id, page)
+
+    async def timeline(self, ctx: RequestContext, customer_id: UUID,
+                       page: PageRequest) -> Page[TimelineEntry]:
+        async with self._uow(ctx, write=False) as uow:
+            await self._readable(uow, ctx, customer_id)
+            return await uow.customers.timeline(customer_id, page)
+
+    @staticmethod
+    def may_write(ctx: RequestContext, customer: Customer) -> bool:
+        return ctx.principal is not None and write_scope(ctx.principal).covers(
+            owner_id=customer.owner_id, department_id=customer.department_id,
+            shared_with_department=customer.shared_with_department)
+
+    # creating ------------------------------------------------------------------------
+
+    async def create(self, ctx: RequestContext, new: NewCustomer) -> Customer:
+        assert ctx.principal is not None
+        if new.stage is Stage.CHURNED:
+            raise InvalidInput([FieldError("/stage", "stage_not_initial")])
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            owner_id, department_id = await self._owner(uow, ctx.principal, new.owner_id)
+            vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
+            errors = FieldErrors()
+            fields = self._clean_fields(new.fields, errors, vocabulary.check)
+            contacts = [self._clean_contact(c, f"/contacts/{i}", errors)
+                        for i, c in enumerate(new.contacts)]
+            if sum(c.is_primary for c in contacts) > 1:
+                errors.add("/contacts", "one_primary_contact")
+            errors.raise_if_any()
+            customer_id = new_id()
+            customer = Customer(
+                id=customer_id, name=fields.name, kind=fields.kind,
+                credit_code=fields.credit_code, industry=fields.industry, region=fields.region,
+                address=fields.address, owner_id=owner_id, department_id=department_id,
+                shared_with_department=fields.shared_with_department, tags=fields.tags,
+                needs=fields.needs, preferred_channel=fields.preferred_channel,
+                preferred_time=fields.preferred_time, custom_attributes=fields.custom_attributes,
+                external_refs=fields.external_refs, annual_revenue=fields.annual_revenue,
+                currency=fields.currency, strategic_importance=fields.strategic_importance,
+                growth_potential=fields.growth_potential, value_score=Decimal(0),
+                tier_computed=Tier.D, tier_manual=None, tier_manual_reason=None,
+                stage=new.stage, churn_reason=None, churn_note=None, integrity_score=0,
+                version=1, created_at=now, updated_at=now,
+                contacts=[self._new_contact(customer_id, c, now) for c in contacts])
+            if customer.contacts and not any(c.is_primary for c in customer.contacts):
+                customer.contacts[0].is_primary = True  # the first contact is primary
+            await self._check_duplicates(uow, customer, customer.contacts, new.force_reason,
+                                         other_than=None)
+            await self._classify(uow, customer)
+            await uow.customers.add(customer)
+            after = customer.snapshot()
+            await uow.customers.add_history(
+                customer.id, changes(None, after), action="customer.created",
+                actor_id=_actor(ctx), request_id=ctx.request_id, now=now)
+            for contact in customer.contacts:
+                await uow.customers.add_history(
+                    customer.id, changes(None, contact.snapshot()), action="contact.added",
+                    actor_id=_actor(ctx), request_id=ctx.request_id, now=now,
+                    contact_id=contact.id)
+            if new.force_reason:
+                await uow.customers.add_history(
+                    customer.id, [FieldChange("forced_duplicate_reason", None,
+                                              new.force_reason)],
+                    action="customer.created", actor_id=_actor(ctx),
+                    request_id=ctx.request_id, now=now)
+            uow.record("customer.created", "customer", customer.id,
+                       after={**after, "contacts": [_contact_view(c) for c in customer.contacts],
+                              "forced_duplicate_reason": new.force_reason})
+            self._emit(uow, "customer.created", customer, now,
+                       {"name": customer.name, "tier": customer.tier})
+            await uow.commit()
+            return customer
+
+    async def _owner(self, uow: UnitOfWork, principal: Principal,
+                     requested: UUID | None) -> tuple[UUID, UUID]:
+        """The owner is an active account manager; an account manager creates for
+        themselves, a department head for their department, admins for anyone."""
+        owner_id = requested
+        if owner_id is None:
+            if Role.ACCOUNT_MANAGER not in principal.roles:
+                raise InvalidInput([FieldError("/owner_id", "missing")])
+            owner_id = principal.id
+        owner = await uow.users.get(owner_id)
+        if owner is None or not owner.active or Role.ACCOUNT_MANAGER not in owner.roles:
+            raise OwnerNotAllowed(reason="not_an_active_account_manager")
+        scope = write_scope(principal)
+        if not scope.covers(owner_id=owner.id, department_id=owner.department_id):
+            raise OwnerNotAllowed(reason="outside_your_scope")
+        return owner.id, owner.department_id
+
+    # changing ------------------------------------------------------------------------
+
+    async def update(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
+                     patch: CustomerInput, force_reason: str | None = None) -> Customer:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, expected_version)
+            vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
+            merged = replace(patch, **{
+                name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
+                if name not in patch.fields_set and name != "fields_set"})
+            errors = FieldErrors()
+            fields = self._clean_fields(merged, errors, vocabulary.check)
+            errors.raise_if_any()
+            changed = replace(current, **{name: getattr(fields, name) for name in
+                                          CustomerInput.__dataclass_fields__
+                                          if name != "fields_set"})
+            if changed.credit_code != current.credit_code or \
+                    changed.external_refs != current.external_refs:
+                await self._check_duplicates(uow, changed, [], force_reason,
+                                             other_than=current.id)
+            return await self._save(uow, ctx, current, changed, "customer.updated", now)
+
+    async def set_archived(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
+                           archived: bool) -> Customer:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, expected_version)
+            if (current.archived_at is not None) == archived:
+                raise InvalidState(state="archived" if archived else "not_archived")
+            if current.merged_into is not None:
+                raise InvalidState(state="merged")
+            changed = replace(current, archived_at=now if archived else None)
+            action = "customer.archived" if archived else "customer.restored"
+            return await self._save(uow, ctx, current, changed, action, now)
+
+    async def change_stage(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
+                           target: Stage, churn_reason: ChurnReason | None,
+                           churn_note: str | None) -> Customer:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, expected_version)
+            step = transition(current.stage, target, churn_reason, churn_note)
+            churned = target is Stage.CHURNED
+            changed = replace(current, stage=target,
+                              churn_reason=churn_reason if churned else None,
+                              churn_note=churn_note if churned else None)
+            return await self._save(uow, ctx, current, changed, "customer.stage_changed", now,
+                                    {"from": current.stage, "to": target, "action": step.action,
+                                     "churn_reason": changed.churn_reason})
+
+    async def set_tier_override(self, ctx: RequestContext, customer_id: UUID,
+                                expected_version: int, tier: Tier | None,
+                                reason: str | None) -> Customer:
+        """A manual tier needs a reason; clearing it returns to the computed tier."""
+        if tier is not None and not (reason or "").strip():
+            raise InvalidInput([FieldError("/reason", "missing")])
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, expected_version)
+            changed = replace(current, tier_manual=tier,
+                              tier_manual_reason=reason if tier is not None else None)
+            return await self._save(uow, ctx, current, changed, "customer.tier_overridden", now,
+                                    {"tier": changed.tier, "computed": changed.tier_computed})
+
+    async def add_contact(self, ctx: RequestContext, customer_id: UUID,
+                          expected_version: int | None,
+                          new: ContactInput, force_reason: str | None = None) -> Contact:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, expected_version)
+            errors = FieldErrors()
+            clean = self._clean_contact(new, "", errors)
+            errors.raise_if_any()
+            contact = self._new_contact(customer_id, clean, now)
+            await self._check_duplicates(uow, current, [contact], force_reason,
+                                         other_than=current.id)
+            changed = replace(current, contacts=self._with_primary(
+                [*current.contacts, contact], contact if contact.is_primary else None))
+            for other in changed.contacts:
+                if other is not contact:
+                    await self._save_contact_if_changed(uow, ctx, current, other, now)
+            await uow.customers.add_contact(contact)
+            await uow.customers.add_history(
+                customer_id, changes(None, contact.snapshot()), action="contact.added",
+                actor_id=_actor(ctx), request_id=ctx.request_id, now=now, contact_id=contact.id)
+            await self._save(uow, ctx, current, changed, "contact.added", now,
+                             _contact_view(contact))
+            return contact
+
+    async def update_contact(self, ctx: RequestContext, customer_id: UUID, contact_id: UUID,
+                             expected_version: int, patch: ContactInput,
+                             fields_set: frozenset[str]) -> Contact:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, None)
+            contact = self._contact_of(current, contact_id)
+            check_version(contact.version, expected_version)
+            if contact.erased_at is not None:
+                raise InvalidState(state="erased")
+            merged = replace(patch, **{name: getattr(contact, name)
+                                       for name in ContactInput.__dataclass_fields__
+                                       if name not in fields_set})
+            errors = FieldErrors()
+            clean = self._clean_contact(merged, "", errors)
+            errors.raise_if_any()
+            updated = replace(contact, **{name: getattr(clean, name)
+                                          for name in ContactInput.__dataclass_fields__},
+                              version=contact.version + 1, updated_at=now)
+            await self._check_duplicates(uow, current, [updated], None, other_than=current.id)
+            contacts = [updated if c.id == contact.id else c for c in current.contacts]
+            changed = replace(current, contacts=self._with_primary(
+                contacts, updated if updated.is_primary else None))
+            for other in changed.contacts:
+                await self._save_contact_if_changed(uow, ctx, current, other, now)
+            await self._save(uow, ctx, current, changed, "contact.updated", now,
+                             _contact_view(updated))
+            return next(c for c in changed.contacts if c.id == contact.id)
+
+    async def erase_contact(self, ctx: RequestContext, customer_id: UUID, contact_id: UUID,
+                            expected_version: int) -> Contact:
+        """PIPL-style erasure: the contact's personal data is blanked and every value of it in
+        the customer's history is redacted; the audit log keeps only the fact and time."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current = await self._writable(uow, ctx, customer_id, None)
+            contact = self._contact_of(current, contact_id)
+            check_version(contact.version, expected_version)
+            if contact.erased_at is not None:
+                raise InvalidState(state="erased")
+            erased = replace(contact, name=ERASED, title="", phones=[], emails=[], im_handle="",
+                             preferred_channel=None, is_primary=False, erased_at=now,
+                             version=contact.version + 1, updated_at=now)
+            await uow.customers.save_contact(erased)
+            await uow.customers.redact_contact_history(contact.id)
+            await uow.customers.add_history(
+                customer_id, [FieldChange("erased_at", None, now.isoformat())],
+                action="contact.erased", actor_id=_actor(ctx), request_id=ctx.request_id,
+                now=now, contact_id=contact.id)
+            changed = replace(current, contacts=[erased if c.id == contact.id else c
+                                                 for c in current.contacts])
+            await self._save(uow, ctx, current, changed, "contact.erased", now,
+                             {"contact_id": str(contact.id), "erased_at": now.isoformat()},
+                             history=False)
+            return erased
+
+    async def merge(self, ctx: RequestContext, target_id: UUID, expected_version: int,
+                    source_id: UUID, source_version: int) -> Customer:
+        """Move the source's contacts and history into the target; the source is archived
+        and points at the target. Both histories record the merge."""
+        if source_id == target_id:
+            raise InvalidInput([FieldError("/source_id", "merge_into_itself")])
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            target = await self._writable(uow, ctx, target_id, expected_version)
+            source = await self._writable(uow, ctx, source_id, source_version)
+            if source.archived_at is not None or target.archived_at is not None:
+                raise InvalidState(state="archived")
+            for system, external in source.external_refs.items():
+                if target.external_refs.get(system, external) != external:
+                    raise ExternalRefTaken(system=system, external_id=external)
+            moved = [replace(c, customer_id=target.id, version=c.version + 1, updated_at=now,
+                             is_primary=c.is_primary and not any(t.is_primary
+                                                                 for t in target.contacts))
+                     for c in source.contacts]
+            await uow.customers.copy_history(source.id, target.id)
+            await uow.customers.move_contacts(source.id, target.id)
+            for contact in moved:
+                await uow.customers.save_contact(contact)
+            merged_source = replace(source, archived_at=now, merged_into=target.id, contacts=[],
+                                    external_refs={})
+            await self._save(uow, ctx, source, merged_source, "customer.merged_away", now,
+                             {"into": str(target.id), "into_name": target.name}, commit=False)
+            changed = replace(target, contacts=[*target.contacts, *moved],
+                              tags=sorted(set(target.tags) | set(source.tags)),
+                              needs=sorted(set(target.needs) | set(source.needs)),
+                              external_refs={**source.external_refs, **target.external_refs})
+            return await self._save(uow, ctx, target, changed, "customer.merged", now,
+                                    {"from": str(source.id), "from_name": source.name})
+
+    # policies ------------------------------------------------------------------------
+
+    async def tier_policy(self, ctx: RequestContext) -> tuple[TierPolicy, int]:
+        async with self._uow(ctx, write=False) as uow:
+            return await load_policy(uow, TIER_POLICY)
+
+    async def integrity_policy(self, ctx: RequestContext) -> tuple[IntegrityPolicy, int]:
+        async with self._uow(ctx, write=False) as uow:
+            return await load_policy(uow, INTEGRITY_POLICY)
+
+    async def needs_vocabulary(self, ctx: RequestContext) -> tuple[NeedsVocabulary, int]:
+        async with self._uow(ctx, write=False) as uow:
+            return await load_policy(uow, NEEDS_VOCABULARY)
+
+    async def set_needs_vocabulary(self, ctx: RequestContext, vocabulary: NeedsVocabulary,
+                                   expected_version: int) -> int:
+        """Terms still used by a customer cannot be removed from the vocabulary."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            current, _ = await load_policy(uow, NEEDS_VOCABULARY)
+            removed = sorted(set(current.terms) - set(vocabulary.terms))
+            in_use = await uow.customers.needs_in_use(removed) if removed else []
+            if in_use:
+                raise InvalidState(state="needs_in_use: " + ", ".join(in_use))
+            version = await store_policy(uow, NEEDS_VOCABULARY, vocabulary, expected_version,
+                                         _actor(ctx), now)
+            await uow.commit()
+            return version
+
+    async def set_tier_policy(self, ctx: RequestContext, policy: TierPolicy,
+                              expected_version: int) -> int:
+        return await self._set_policy(ctx, TIER_POLICY, policy, expected_version)
+
+    async def set_integrity_policy(self, ctx: RequestContext, policy: IntegrityPolicy,
+                                   expected_version: int) -> int:
+        return await self._set_policy(ctx, INTEGRITY_POLICY, policy, expected_version)
+
+    async def _set_policy(self, ctx: RequestContext, kind: Any, policy: Any,
+                          expected_version: int) -> int:
+        """Saving a classification policy reclassifies every customer in the same
+        transaction, so no customer is ever shown under an outdated policy."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            version = await store_policy(uow, kind, policy, expected_version, _actor(ctx), now)
+            after: UUID | None = None
+            while ids := await uow.customers.all_ids(after, 500):
+                for customer_id in ids:
+                    current = await uow.customers.get(customer_id, RecordScope(Reach.ALL),
+                                                      for_update=True)
+                    assert current is not None
+                    changed = replace(current)
+                    await self._classify(uow, changed)
+                    if (changed.tier_computed, changed.integrity_score, changed.value_score) != (
+                            current.tier_computed, current.integrity_score,
+                            current.value_score):
+                        await self._save(uow, ctx, current, changed, "customer.reclassified",
+                                         now, commit=False)
+                after = ids[-1]
+            await uow.commit()
+            return version
+
+    # helpers -------------------------------------------------------------------------
+
+    async def _readable(self, uow: UnitOfWork, ctx: RequestContext,
+                        customer_id: UUID) -> Customer:
+        assert ctx.principal is not None
+        customer = await uow.customers.get(customer_id, read_scope(ctx.principal))
+        if customer is None:
+            raise NotFound(entity="customer")
+        return customer
+
+    async def _writable(self, uow: UnitOfWork, ctx: RequestContext, customer_id: UUID,
+                        expected_version: int | None) -> Customer:
+        """Locked for the rest of the transaction. Readable but not writable is 404 too:
+        an analyst learns nothing more from a write than from a read."""
+        assert ctx.principal is not None
+        customer = await uow.customers.get(customer_id, write_scope(ctx.principal),
+                                           for_update=True)
+        if customer is None:
+            raise NotFound(entity="customer")
+        if expected_version is not None:
+            check_version(customer.version, expected_version)
+        return customer
+
+    @staticmethod
+    def _contact_of(customer: Customer, contact_id: UUID) -> Contact:
+        for contact in customer.contacts:
+            if contact.id == contact_id:
+                return contact
+        raise NotFound(entity="contact")
+
+    @staticmethod
+    def _with_primary(contacts: list[Contact], primary: Contact | None) -> list[Contact]:
+        """At most one primary contact: a new primary takes the flag from the others."""
+        if primary is None:
+            return contacts
+        return [c if c is primary or not c.is_primary else replace(c, is_primary=False)
+                for c in contacts]
+
+    async def _save_contact_if_changed(self, uow: UnitOfWork, ctx: RequestContext,
+                                       customer: Customer, contact: Contact,
+                                       now: datetime) -> None:
+        before = next((c for c in customer.contacts if c.id == contact.id), None)
+        if before is None or before == contact:
+            return
+        if before.version == contact.version:
+            contact.version += 1
+            contact.updated_at = now
+        await uow.customers.save_contact(contact)
+        await uow.customers.add_history(
+            customer.id, changes(before.snapshot(), contact.snapshot()),
+            action="contact.updated", actor_id=_actor(ctx), request_id=ctx.request_id, now=now,
+            contact_id=contact.id)
+
+    async def _classify(self, uow: UnitOfWork, customer: Customer) -> None:
+        tiers, _ = await load_policy(uow, TIER_POLICY)
+        integrity, _ = await load_policy(uow, INTEGRITY_POLICY)
+        customer.value_score = value_score(customer.annual_revenue,
+                                           customer.strategic_importance,
+                                           customer.growth_potential, tiers)
+        customer.tier_computed = tier_for(customer.value_score, tiers)
+        customer.integrity_score = evaluate(customer, integrity).percent
+
+    async def _save(self, uow: UnitOfWork, ctx: RequestContext, before: Customer,
+                    after: Customer, action: str, now: datetime,
+                    event_data: dict[str, Any] | None = None, *, history: bool = True,
+                    commit: bool = True) -> Customer:
+        """Reclassify, bump the version, write the row, its history, audit and event."""
+        await self._classify(uow, after)
+        after.version = before.version + 1
+        after.updated_at = now
+        await uow.customers.save(after)
+        diff = changes(before.snapshot(), after.snapshot())
+        if history:
+            await uow.customers.add_history(after.id, diff, action=action,
+                                            actor_id=_actor(ctx), request_id=ctx.request_id,
+                                            now=now)
+        uow.record(action, "customer", after.id,
+                   before={c.field: c.old for c in diff} | (event_data or {}),
+                   after={c.field: c.new for c in diff})
+        self._emit(uow, action, after, now,
+                   {"changed": [c.field for c in diff], **(event_data or {})})
+        if commit:
+            await uow.commit()
+        return after
+
+    @staticmethod
+    def _emit(uow: UnitOfWork, action: str, customer: Customer, now: datetime,
+              data: dict[str, Any]) -> None:
+        uow.emit(DomainEvent(action, "customer", customer.id, now, data,
+                             customer_id=customer.id))
+
+    async def _check_duplicates(self, uow: UnitOfWork, customer: Customer,
+                                contacts: list[Contact], force_reason: str | None, *,
+                                other_than: UUID | None) -> None:
+        for system, external in customer.external_refs.items():
+            holder = await uow.customers.external_ref_holder(system, external)
+            if holder is not None and holder != customer.id:
+                raise ExternalRefTaken(system=system, external_id=external)
+        hits: list[DuplicateHit] = []
+        if customer.credit_code:
+            hit = await uow.customers.credit_code_holder(customer.credit_code, other_than)
+            if hit is not None:
+                hits.append(hit)
+        points = sorted({("phone", p.number) for c in contacts for p in c.phones}
+                        | {("email", e.address.lower()) for c in contacts for e in c.emails})
+        hits += await uow.customers.contact_point_holders(points, other_than)
+        if hits and not (force_reason or "").strip():
+            raise DuplicateCustomer([h.__dict__ for h in hits])
+
+    def _clean_fields(self, fields: CustomerInput, errors: FieldErrors,
+                      check_needs: Any) -> CustomerInput:
+        credit_code = fields.credit_code
+        if credit_code:
+            if fields.kind is CustomerKind.INDIVIDUAL:
+                errors.add("/credit_code", "credit_code_companies_only")
+            else:
+                credit_code = errors.check(validation.credit_code, credit_code)
+        needs = errors.check(check_needs, fields.needs) or []
+        return replace(fields, credit_code=credit_code or None, needs=needs,
+                       tags=sorted(set(fields.tags)))
+
+    def _clean_contact(self, contact: ContactInput, pointer: str,
+                       errors: FieldErrors) -> ContactInput:
+        phones = [Phone(n, p.verified) for i, p in enumerate(contact.phones)
+                  if (n := errors.check(validation.phone, p.number, f"{pointer}/phones/{i}"))]
+        emails = [Email(a, e.verified) for i, e in enumerate(contact.emails)
+                  if (a := errors.check(validation.email, e.address, f"{pointer}/emails/{i}"))]
+        return replace(contact, phones=phones, emails=emails)
+
+    @staticmethod
+    def _new_contact(customer_id: UUID, data: ContactInput, now: datetime) -> Contact:
+        return Contact(id=new_id(), customer_id=customer_id, name=data.name, title=data.title,
+                       phones=list(data.phones), emails=list(data.emails),
+                       im_handle=data.im_handle, preferred_channel=data.preferred_channel,
+                       is_primary=data.is_primary, version=1, created_at=now, updated_at=now)
+

@@ -1,0 +1,51 @@
+"""Administrator policies (tier thresholds, integrity requirements, needs vocabulary):
+versioned values in the database, defaults from the domain until an admin sets one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from app.domain.common.versions import check_version
+from app.domain.customers.classification import TierPolicy
+from app.domain.customers.integrity import IntegrityPolicy
+from app.domain.customers.needs import NeedsVocabulary
+from app.services.ports import UnitOfWork
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class PolicyKind(Generic[P]):
+    name: str
+    default: Callable[[], P]
+    load: Callable[[dict[str, Any]], P]
+    dump: Callable[[P], dict[str, Any]]
+
+
+TIER_POLICY: PolicyKind[TierPolicy] = PolicyKind(
+    "customer_tier", TierPolicy, TierPolicy.from_dict, TierPolicy.to_dict)
+INTEGRITY_POLICY: PolicyKind[IntegrityPolicy] = PolicyKind(
+    "customer_integrity", IntegrityPolicy, IntegrityPolicy.from_dict, IntegrityPolicy.to_dict)
+NEEDS_VOCABULARY: PolicyKind[NeedsVocabulary] = PolicyKind(
+    "customer_needs", NeedsVocabulary, NeedsVocabulary.from_dict, NeedsVocabulary.to_dict)
+
+
+async def load_policy(uow: UnitOfWork, kind: PolicyKind[P]) -> tuple[P, int]:
+    """The policy and its version (0 while the default is in force)."""
+    stored = await uow.policies.get(kind.name)
+    if stored is None:
+        return kind.default(), 0
+    return kind.load(stored[0]), stored[1]
+
+
+async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected_version: int,
+                       actor_id: str | None, now: Any) -> int:
+    _, version = await load_policy(uow, kind)
+    check_version(version, expected_version)
+    before = await uow.policies.get(kind.name)
+    await uow.policies.put(kind.name, kind.dump(policy), version + 1, now, actor_id)
+    uow.record("policy.updated", "policy", kind.name,
+               before=before[0] if before else None, after=kind.dump(policy))
+    return version + 1
