@@ -68,6 +68,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per engine with what ran on it, so a run shows both engines were tested."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            params = report.nodeid.partition("[")[2].rstrip("]").split("-")
+            engine = next((p for p in params if p in ENGINES), "no database")
+            per = counts.setdefault(engine, {})
+            per[outcome] = per.get(outcome, 0) + 1
+    for engine in sorted(counts):
+        figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts[engine].items()))
+        terminalreporter.write_line(f"engine {engine}: {figures}")
     if "postgresql" in ENGINES and _PG_PROBLEM:
         terminalreporter.write_line(
             "WARNING: PostgreSQL was not reachable; every PostgreSQL test was skipped.",
@@ -87,21 +98,23 @@ class Database:
             self.url = str(make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
                 hide_password=False))
 
-    def create(self) -> None:
+    def create(self, *, migrate: bool = True) -> None:
         if self.name:
             asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
-        upgrade_to_head(self.url)
+        if migrate:
+            upgrade_to_head(self.url)
 
     def drop(self) -> None:
         if self.name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
 
-def make_database(engine: str, tmp: Path) -> Iterator[Database]:
+def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[Database]:
+    """A database of its own; ``migrate=False`` leaves it empty (never migrated)."""
     if engine == "postgresql" and _PG_PROBLEM:
         pytest.skip(f"PostgreSQL not reachable: {_PG_PROBLEM}")
     db = Database(engine, tmp)
-    db.create()
+    db.create(migrate=migrate)
     try:
         yield db
     finally:
@@ -124,15 +137,21 @@ def database(db_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield from make_database(db_engine, tmp_path_factory.mktemp(db_engine))
 
 
-@pytest.fixture(autouse=True)
-def _engine_markers(request: pytest.FixtureRequest) -> None:
-    if "db_engine" not in request.fixturenames:
-        return
-    engine = request.getfixturevalue("db_engine")
-    if request.node.get_closest_marker("postgres_only") and engine != "postgresql":
-        pytest.skip("PostgreSQL only (row locks and real parallel transactions)")
-    if request.node.get_closest_marker("sqlite_only") and engine != "sqlite":
-        pytest.skip("SQLite only")
+def _engine_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("db_engine") if callspec else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Engine-specific tests are skipped at collection, before the other engine's
+    database and app are built for nothing."""
+    for item in items:
+        engine = _engine_of(item)
+        if item.get_closest_marker("postgres_only") and engine == "sqlite":
+            item.add_marker(pytest.mark.skip(
+                reason="PostgreSQL only (row locks and real parallel transactions)"))
+        if item.get_closest_marker("sqlite_only") and engine == "postgresql":
+            item.add_marker(pytest.mark.skip(reason="SQLite only"))
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +182,17 @@ async def actors(app: FastAPI) -> Actors:
     """Two departments and a signed-in user of every role (built once per engine)."""
     async with client_for(app) as c:
         return await build_actors(c, app)
+
+
+@pytest.fixture
+def fresh_database(db_engine: str, tmp_path: Path) -> Iterator[Database]:
+    """A database of this test's own, for a test that corrupts it (sync: it uses asyncio.run)."""
+    yield from make_database(db_engine, tmp_path)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fresh_app(fresh_database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
+    """The real app on ``fresh_database``; the shared session database stays intact."""
+    application = create_app(test_settings(fresh_database.url), clock=clock)
+    yield application
+    await application.state.engines.dispose()

@@ -101,7 +101,9 @@ async def actor(client: httpx.AsyncClient, admin: Actor, department_id: str,
                  body["refresh_token"])
 
 
-async def build_actors(client: httpx.AsyncClient, app: FastAPI) -> Actors:
+async def first_admin(client: httpx.AsyncClient, app: FastAPI) -> Actor:
+    """The first administrator (and a root department), made through the use cases as
+    ``accord`` bootstrapping would, then signed in."""
     people = app.state.services.people
     system = RequestContext(None, "test-setup")
     root = await people.create_department(system, unique("总部"), "")
@@ -109,8 +111,19 @@ async def build_actors(client: httpx.AsyncClient, app: FastAPI) -> Actors:
         username=unique("admin"), display_name="管理员", email=f"{unique('a')}@example.cn",
         password=PASSWORD, department_id=root.id, roles=frozenset({Role.ADMIN})))
     tokens = (await sign_in(client, admin_user.username)).json()
-    admin = Actor(str(admin_user.id), admin_user.username, str(root.id), ["admin"],
-                  tokens["access_token"], tokens["refresh_token"])
+    return Actor(str(admin_user.id), admin_user.username, str(root.id), ["admin"],
+                 tokens["access_token"], tokens["refresh_token"])
+
+
+async def admin_and_auditor(client: httpx.AsyncClient, app: FastAPI) -> tuple[Actor, Actor]:
+    """Just an administrator and an auditor, for an app of its own (cheaper than
+    ``build_actors``)."""
+    admin = await first_admin(client, app)
+    return admin, await actor(client, admin, admin.department_id, ["auditor"])
+
+
+async def build_actors(client: httpx.AsyncClient, app: FastAPI) -> Actors:
+    admin = await first_admin(client, app)
     east = (await client.post("/api/v1/departments", headers=admin.headers,
                               json={"name": unique("华东大客户部")})).json()["id"]
     west = (await client.post("/api/v1/departments", headers=admin.headers,
@@ -141,3 +154,53 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["title"] and body["detail"] and body["type"].endswith(code.replace("_", "-"))
     assert body["request_id"] == response.headers["x-request-id"]
     return body  # type: ignore[no-any-return]
+
+
+async def list_all(client: httpx.AsyncClient, path: str, headers: dict[str, str],
+                   limit: int = 200, **params: str) -> list[dict[str, Any]]:
+    """Every item of a list endpoint, walking ``next_cursor`` to the end."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {**params, "limit": limit}
+    while True:
+        response = await client.get(path, headers=headers, params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["data"])
+        if body["next_cursor"] is None:
+            return items
+        query["cursor"] = body["next_cursor"]
+
+
+async def list_pages(client: httpx.AsyncClient, path: str, headers: dict[str, str],
+                     **params: Any) -> list[dict[str, Any]]:
+    """Every page of a list endpoint, following ``next_cursor`` to the end."""
+    pages: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(path, headers=headers, params=query)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        cursor = pages[-1]["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+async def audit_entries(client: httpx.AsyncClient, reader: Actor, entity_type: str,
+                        entity_id: str) -> list[dict[str, Any]]:
+    """The audit entries recorded about one entity, oldest first."""
+    return await list_all(client, "/api/v1/audit/entries", reader.headers,
+                          entity_type=entity_type, entity_id=entity_id)
+
+
+async def verify_chain(client: httpx.AsyncClient, auditor: Actor) -> dict[str, Any]:
+    """``GET /audit/verify`` as an auditor: intact, entries_checked, last_seq, breaks."""
+    response = await client.get("/api/v1/audit/verify", headers=auditor.headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def field_errors(response: httpx.Response) -> dict[str, str]:
+    """A 422 ``validation_failed`` problem as {pointer: reason}."""
+    body = assert_problem(response, 422, "validation_failed")
+    return {e.get("pointer") or e.get("parameter"): e["reason"] for e in body["errors"]}

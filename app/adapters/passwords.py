@@ -1,5 +1,7 @@
 """Argon2id password hashing through pwdlib."""
 
+import asyncio
+
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -8,8 +10,9 @@ class Argon2PasswordHasher:
     def __init__(self) -> None:
         self._hash = PasswordHash((Argon2Hasher(),))
 
-    def hash(self, password: str) -> str:
-        return self._hash.hash(password)
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hash.hash, password)
 
-    def verify(self, password: str, password_hash: str) -> bool:
-        return self._hash.verify(password, password_hash)
+    async def verify(self, password: str, password_hash: str) -> bool:
+        """In a worker thread: a sign-in must not stall every other request."""
+        return await asyncio.to_thread(self._hash.verify, password, password_hash)

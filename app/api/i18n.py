@@ -23,8 +23,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "malformed_request": ("Malformed request", "The request body could not be parsed: {reason}.",
                           "无法解析请求体：{reason}。"),
     "invalid_state": ("Action not allowed in this state",
-                      "This action is not allowed while the record is {state}.",
-                      "记录当前状态为 {state}，不允许此操作。"),
+                      "Not allowed: {state}.", "不允许此操作：{state}。"),
     "precondition_failed": ("Version is stale",
                             "The record has changed (version {current}); you sent version "
                             "{expected}. Read it again and retry.",
@@ -113,6 +112,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "less_than": ("must be < {lt}", "必须 < {lt}"),
     "value_error": ("is not valid: {error}", "无效：{error}"),
     "string_pattern_mismatch": ("has an invalid format", "格式无效"),
+    "string_nul": ("must not contain NUL characters", "不能包含 NUL 字符"),
     "json_invalid": ("is not valid JSON", "不是有效的 JSON"),
     "model_type": ("must be an object", "必须是对象"),
     "list_type": ("must be an array", "必须是数组"),
@@ -125,6 +125,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "roles_empty": ("must name at least one role", "至少需要一个角色"),
     "department_unknown": ("is not an active department", "不是有效的部门"),
     "email_invalid": ("is not a valid e-mail address", "不是有效的电子邮件地址"),
+    "duplicate": ("is already taken", "已被占用"),
     "credit_code_checksum": ("has a wrong check character (GB 32100-2015)",
                              "校验位错误（GB 32100-2015）"),
     "credit_code_format": ("must be an 18-character unified social credit code",
@@ -161,7 +162,7 @@ def pick_language(accept_language: str | None) -> str:
                 q = 0.0
         tag = tag.strip().lower()
         lang = ZH if tag.startswith("zh") else EN if tag.startswith("en") or tag == "*" else None
-        if lang and q > best_q:
+        if lang and q > 0 and q > best_q:  # q=0 means "not acceptable" (RFC 9110)
             best, best_q = lang, q
     return best
 
@@ -170,6 +171,22 @@ class _Safe(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
+
+# Why an action is refused in the record's current state (InvalidState's ``state``).
+STATES: dict[str, tuple[str, str]] = {
+    "active": ("it is already active", "记录已是启用状态"),
+    "inactive": ("it is already inactive", "记录已是停用状态"),
+    "archived": ("the customer is archived", "客户已归档"),
+    "not_archived": ("the customer is not archived", "客户未归档"),
+    "erased": ("the contact's personal data was erased", "联系人个人信息已删除"),
+    "has_active_users": ("the department still has active users", "该部门仍有在职用户"),
+    "merged": ("the customer was merged into another", "客户已合并到其他客户"),
+    "needs_in_use": ("needs still used by customers cannot be removed: {needs}",
+                     "仍被客户使用的需求不能删除：{needs}"),
+    "revoked": ("the key is already revoked", "密钥已被撤销"),
+    "self_lockout": ("you cannot remove your own administrator access",
+                     "不能移除您自己的管理员权限"),
+}
 
 FIELD_NAMES_ZH = {"phone": "电话", "email": "电子邮件", "credit_code": "统一社会信用代码",
                   "name": "名称", "username": "用户名"}
@@ -181,6 +198,9 @@ def _fill(template: str, params: dict[str, Any], lang: str) -> str:
         values["entity"] = ENTITY_NAMES_ZH.get(str(values["entity"]), values["entity"])
     if lang == ZH and "field" in values:
         values["field"] = FIELD_NAMES_ZH.get(str(values["field"]), values["field"])
+    if "state" in values and str(values["state"]) in STATES:
+        en, zh = STATES[str(values["state"])]
+        values["state"] = (zh if lang == ZH else en).format_map(_Safe(values))
     if lang == EN and "entity" in values:
         values["entity"] = str(values["entity"]).replace("_", " ")
     return template.format_map(_Safe(values))

@@ -49,14 +49,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def encode_cursor(key: bytes, sort: Sort, after: tuple[Any, ...]) -> str:
-    payload = json.dumps({"s": str(sort), "a": [_plain(v) for v in after]},
+def encode_cursor(key: bytes, path: str, sort: Sort, after: tuple[Any, ...]) -> str:
+    """Signed, and bound to the list (path) and sort it was issued for."""
+    payload = json.dumps({"p": path, "s": str(sort), "a": [_plain(v) for v in after]},
                          separators=(",", ":")).encode()
     mac = hmac.new(key, payload, hashlib.sha256).digest()[:_DIGEST_BYTES]
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
-def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, ...]:
+def decode_cursor(key: bytes, path: str, sort: Sort, cursor: str) -> tuple[Any, ...]:
     try:
         payload_text, mac_text = cursor.split(".")
         payload, mac = _unb64(payload_text), _unb64(mac_text)
@@ -66,7 +67,8 @@ def decode_cursor(key: bytes, sort: Sort, cursor: str) -> tuple[Any, ...]:
     if not hmac.compare_digest(mac, expected):
         raise InvalidCursor()
     data = json.loads(payload)
-    if data.get("s") != str(sort) or not isinstance(data.get("a"), list):
+    if data.get("p") != path or data.get("s") != str(sort) or not isinstance(data.get("a"),
+                                                                                 list):
         raise InvalidCursor()
     return tuple(data["a"])
 
@@ -86,7 +88,8 @@ def page_params(sortable: Sequence[str], default: str) -> Callable[..., PageRequ
                                    f"descending. One of: {', '.join(sortable)}")] = default,
     ) -> PageRequest:
         parsed = Sort.parse(sort)
-        after = decode_cursor(services(request).cursor_key, parsed, cursor) if cursor else None
+        after = decode_cursor(services(request).cursor_key, request.url.path, parsed,
+                              cursor) if cursor else None
         return PageRequest(sort=parsed, limit=limit, after=after)
 
     return dependency
@@ -96,6 +99,6 @@ def list_page(request: Request, page: Page[Any], request_page: PageRequest,
               to_item: Callable[[Any], BaseModel]) -> dict[str, Any]:
     next_cursor = None
     if page.next_after is not None:
-        next_cursor = encode_cursor(services(request).cursor_key, request_page.sort,
-                                    page.next_after)
+        next_cursor = encode_cursor(services(request).cursor_key, request.url.path,
+                                    request_page.sort, page.next_after)
     return {"data": [to_item(i) for i in page.items], "next_cursor": next_cursor}

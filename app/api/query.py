@@ -1,14 +1,19 @@
-"""Unknown query parameters are a 400: a misspelt filter must not silently list everything."""
+"""Unknown query parameters are a 400: a misspelt filter must not silently list everything.
+U+0000 in a query or form value is a 422: PostgreSQL text cannot hold it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from app.api.dependants import query_names
 from app.api.problems import ApiProblem
 
 _allowed: dict[int, frozenset[str]] = {}
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _allowed_names(route: APIRoute) -> frozenset[str]:
@@ -25,3 +30,28 @@ async def reject_unknown_query(request: Request) -> None:
     unknown = set(request.query_params) - _allowed_names(route)
     if unknown:
         raise ApiProblem(400, "unknown_query_parameter", names=", ".join(sorted(unknown)))
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether ``value`` (a string, or a list or dict holding strings) has a U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    return False
+
+
+async def reject_nul_characters(request: Request) -> None:
+    """JSON bodies are checked by the Input model; this covers query strings and forms."""
+    values = [("query", name, value) for name, value in request.query_params.multi_items()]
+    if request.headers.get("content-type", "").lower().startswith(_FORM_TYPES):
+        form = await request.form()
+        values += [("body", name, value) for name, value in form.multi_items()
+                   if isinstance(value, str)]
+    errors = [{"type": "string_nul", "loc": (where, name), "msg": "must not contain NUL "
+               "characters", "input": value} for where, name, value in values
+              if contains_nul(value)]
+    if errors:
+        raise RequestValidationError(errors)

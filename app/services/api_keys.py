@@ -8,7 +8,7 @@ from uuid import UUID
 
 from app.domain.access.credentials import ApiKey
 from app.domain.access.roles import Scope
-from app.domain.common.errors import InvalidState, NotFound
+from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotFound
 from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
@@ -38,6 +38,10 @@ class ApiKeyService:
                      scopes=scopes, department_id=department_id, created_by=ctx.principal.id,
                      created_at=now)
         async with self._uow(ctx) as uow:
+            if department_id is not None:
+                department = await uow.departments.get(department_id)
+                if department is None or not department.active:
+                    raise InvalidInput([FieldError("/department_id", "department_unknown")])
             await uow.api_keys.add(key)
             after = {"name": name, "prefix": prefix, "scopes": sorted(scopes)}
             uow.record("api_key.issued", "api_key", key.id, after=after)

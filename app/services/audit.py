@@ -12,7 +12,8 @@ class AuditService:
         self._uow = uow
 
     async def verify(self, ctx: RequestContext) -> Verification:
-        """Walk the whole chain in one read transaction (one consistent snapshot)."""
+        """Walk the chain up to the head read first: entries appended meanwhile lie
+        beyond it and are left for the next verification."""
         verifier = ChainVerifier()
         async with self._uow(ctx, write=False) as uow:
             head_seq, head_hash = await uow.audit_log.head()

@@ -29,6 +29,9 @@ from app.services.ports import (
 )
 
 API_KEY_PREFIX = "acc_"
+# An Argon2id hash of a random secret nobody knows (same parameters as real hashes).
+DECOY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$9hGw5AbCN05y6GuhW9lT9w$"
+              "4lm1nsNV6O/VoapDUNu/XRYBnFqUVzq7/O9l2hSOwvU")
 
 
 def digest(secret: str) -> str:
@@ -66,7 +69,7 @@ class AuthService:
         self._policy = login_policy
         self._refresh_lifetime = refresh_lifetime
         # Verified against when the user does not exist, so timing does not reveal it.
-        self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
+        self._decoy_hash = DECOY_HASH
 
     async def login(self, ctx: RequestContext, username: str, password: str) -> TokenPair:
         now = self._clock.now()
@@ -77,7 +80,8 @@ class AuthService:
         async with self._uow(ctx) as uow:
             await self._check_throttle(uow, keys, now)
             user = await uow.users.get_by_username(username)
-            ok = self._hasher.verify(password, user.password_hash if user else self._decoy_hash)
+            ok = await self._hasher.verify(password,
+                                           user.password_hash if user else self._decoy_hash)
             if not (ok and user is not None and user.active):
                 for key in keys:
                     await uow.login_throttle.record_failure(key, now)

@@ -187,6 +187,8 @@ class CustomerService:
                 contacts=[self._new_contact(customer_id, c, now) for c in contacts])
             if customer.contacts and not any(c.is_primary for c in customer.contacts):
                 customer.contacts[0].is_primary = True  # the first contact is primary
+            # the order every later read gives (primary first, then as the store sorts them)
+            customer.contacts.sort(key=lambda c: (not c.is_primary, c.created_at, c.id))
             await self._check_duplicates(uow, customer, customer.contacts, new.force_reason,
                                          other_than=None)
             await self._classify(uow, customer)
@@ -400,6 +402,14 @@ class CustomerService:
             await uow.customers.move_contacts(source.id, target.id)
             for contact in moved:
                 await uow.customers.save_contact(contact)
+            # The merge itself is a history entry on both sides, even when no field of the
+            # target changes (the snapshot diff alone would then record nothing).
+            for side, name, other in ((source.id, "merged_into", target.id),
+                                      (target.id, "merged_from", source.id)):
+                await uow.customers.add_history(
+                    side, [FieldChange(name, None, str(other))],
+                    action="customer.merged_away" if side == source.id else "customer.merged",
+                    actor_id=_actor(ctx), request_id=ctx.request_id, now=now)
             merged_source = replace(source, archived_at=now, merged_into=target.id, contacts=[],
                                     external_refs={})
             await self._save(uow, ctx, source, merged_source, "customer.merged_away", now,
@@ -434,7 +444,7 @@ class CustomerService:
             removed = sorted(set(current.terms) - set(vocabulary.terms))
             in_use = await uow.customers.needs_in_use(removed) if removed else []
             if in_use:
-                raise InvalidState(state="needs_in_use: " + ", ".join(in_use))
+                raise InvalidState(state="needs_in_use", needs=", ".join(in_use))
             version = await store_policy(uow, NEEDS_VOCABULARY, vocabulary, expected_version,
                                          _actor(ctx), now)
             await uow.commit()

@@ -144,7 +144,7 @@ class PeopleService:
             await self._email_free(uow, new.email, None)
             user = User(id=new_id(), username=username, display_name=new.display_name,
                         email=new.email, department_id=new.department_id, roles=new.roles,
-                        active=True, password_hash=self._hasher.hash(new.password), version=1,
+                        active=True, password_hash=await self._hasher.hash(new.password), version=1,
                         created_at=now, updated_at=now)
             await uow.users.add(user)
             self._log(uow, "user.created", "user", user.id, None, user.snapshot(), now)

@@ -4,12 +4,13 @@ from fastapi import APIRouter, Depends
 
 from app.api.idempotency import AccordRoute
 from app.api.problems import error_responses
-from app.api.query import reject_unknown_query
+from app.api.query import reject_nul_characters, reject_unknown_query
 
 COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
 
 
 def feature_router(tag: str) -> APIRouter:
     return APIRouter(prefix="/api/v1", tags=[tag], route_class=AccordRoute,
-                     dependencies=[Depends(reject_unknown_query)],
+                     dependencies=[Depends(reject_unknown_query),
+                                   Depends(reject_nul_characters)],
                      responses=error_responses(*COMMON_ERRORS))

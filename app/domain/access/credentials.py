@@ -24,10 +24,13 @@ class RefreshToken:
     revoked_at: datetime | None = None
 
     def check_usable(self, now: datetime) -> None:
-        """A rotated or revoked token presented again means it leaked: the caller
-        must revoke the whole family (OAuth 2.0 Security BCP, refresh token rotation)."""
-        if self.rotated_at is not None or self.revoked_at is not None:
+        """A rotated token presented again means it leaked: the caller must revoke the
+        whole family (OAuth 2.0 Security BCP, refresh token rotation). A revoked one
+        (logout, deactivation) is simply no longer valid."""
+        if self.rotated_at is not None:
             raise RefreshTokenReused()
+        if self.revoked_at is not None:
+            raise InvalidToken(reason="revoked")
         if self.expires_at <= now:
             raise InvalidToken(reason="expired")
 

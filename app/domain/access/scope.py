@@ -44,7 +44,7 @@ class RecordScope:
 def read_scope(principal: Principal) -> RecordScope:
     """The records a principal may read."""
     if principal.kind is PrincipalKind.SERVICE:
-        return RecordScope(Reach.ALL)
+        return _service_scope(principal)
     if principal.roles & READ_ACROSS_DEPARTMENTS:
         return RecordScope(Reach.ALL)
     return write_scope(principal)
@@ -52,10 +52,20 @@ def read_scope(principal: Principal) -> RecordScope:
 
 def write_scope(principal: Principal) -> RecordScope:
     """The records a principal may change; reading across departments grants no writes."""
-    if principal.kind is PrincipalKind.SERVICE or Role.ADMIN in principal.roles:
+    if principal.kind is PrincipalKind.SERVICE:
+        return _service_scope(principal)
+    if Role.ADMIN in principal.roles:
         return RecordScope(Reach.ALL)
     if Role.DEPARTMENT_HEAD in principal.roles:
         return RecordScope(Reach.DEPARTMENT, department_id=principal.department_id)
     if Role.ACCOUNT_MANAGER in principal.roles:
         return RecordScope(Reach.OWN, user_id=principal.id, department_id=principal.department_id)
     return RecordScope(Reach.NONE)
+
+
+def _service_scope(principal: Principal) -> RecordScope:
+    """An integration's API key reaches every department, or only the one it was issued
+    for; its scopes (customers:read, …) say what it may do there."""
+    if principal.department_id is None:
+        return RecordScope(Reach.ALL)
+    return RecordScope(Reach.DEPARTMENT, department_id=principal.department_id)

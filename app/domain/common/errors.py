@@ -56,6 +56,9 @@ class Duplicate(DomainError):
     code = "duplicate"
     kind = ErrorKind.CONFLICT
 
+    def __init__(self, *, field: str, value: str) -> None:
+        super().__init__([FieldError(f"/{field}", "duplicate")], field=field, value=value)
+
 
 class InvalidInput(DomainError):
     code = "validation_failed"
