@@ -1,0 +1,116 @@
+"""The OpenAPI document is a contract: the committed copy matches the app, every error is
+documented as problem+json, the main operations carry examples and both ways to sign in
+are declared (api-conventions: "The OpenAPI document ... is complete")."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cli import OPENAPI_PATH, render_openapi
+from app.main import create_app
+from tests import conftest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The document of an app built exactly as ``accord openapi`` builds it (no database
+    is touched: the URL only has to be valid)."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('openapi') / 'unused.db'}"
+    application = create_app(conftest.test_settings(url))
+    try:
+        return application.openapi()
+    finally:
+        asyncio.run(application.state.engines.dispose())
+
+
+def _operations(document: dict[str, Any],
+                prefix: str = "/api/v1") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        if path.startswith(prefix):
+            for method, operation in item.items():
+                if method in METHODS:
+                    yield path, method, operation
+
+
+def _parameters(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", [])}
+
+
+def test_committed_document_matches_the_app(document: dict[str, Any]) -> None:
+    committed = (ROOT / OPENAPI_PATH).read_text(encoding="utf-8")
+    assert committed == render_openapi(document), (
+        "openapi/openapi.json is out of date: run `accord openapi` and commit the result")
+
+
+def test_every_v1_error_response_is_problem_json(document: dict[str, Any]) -> None:
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) >= {"type", "title", "status", "detail", "code"}
+    operations = list(_operations(document))
+    assert len(operations) >= 20
+    for path, method, operation in operations:
+        errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+        where = f"{method.upper()} {path}"
+        assert {"400", "401", "422", "500"} <= errors.keys(), where
+        for status, response in errors.items():
+            assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, (
+                f"{where} {status}")
+            assert response["description"], f"{where} {status}"
+
+
+def test_statuses_follow_from_what_an_operation_takes(document: dict[str, Any]) -> None:
+    """A path id can be missing (404), If-Match can be absent or stale (428, 412) and an
+    Idempotency-Key can still be running (409)."""
+    for path, method, operation in _operations(document):
+        statuses = set(operation["responses"])
+        where = f"{method.upper()} {path}"
+        if "{" in path:
+            assert "404" in statuses, where
+        if "If-Match" in _parameters(operation):
+            assert {"412", "428"} <= statuses, where
+        if "Idempotency-Key" in _parameters(operation):
+            assert "409" in statuses, where
+    sign_in = document["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert {"401", "429"} <= sign_in.keys()
+
+
+def _schema(document: dict[str, Any], ref_or_schema: dict[str, Any]) -> dict[str, Any]:
+    ref = ref_or_schema.get("$ref")
+    if ref is None:
+        return ref_or_schema
+    return document["components"]["schemas"][ref.rsplit("/", 1)[-1]]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("path", "media_type", "required"), [
+    ("/api/v1/users", "application/json",
+     {"username", "display_name", "email", "password", "department_id", "roles"}),
+    ("/api/v1/departments", "application/json", {"name"}),
+    ("/api/v1/auth/token", "application/x-www-form-urlencoded", {"username", "password"}),
+])
+def test_main_operations_carry_a_complete_request_example(
+        document: dict[str, Any], path: str, media_type: str, required: set[str]) -> None:
+    content = document["paths"][path]["post"]["requestBody"]["content"][media_type]
+    schema = _schema(document, content["schema"])
+    examples = schema.get("examples", []) + ([content["example"]] if "example" in content else [])
+    assert examples, f"POST {path} has no request example"
+    for example in examples:
+        assert required <= example.keys() <= schema["properties"].keys()
+
+
+def test_both_ways_to_authenticate_are_declared(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    oauth = next(s for s in schemes.values() if s["type"] == "oauth2")
+    assert oauth["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    api_key = next(s for s in schemes.values() if s["type"] == "apiKey")
+    assert (api_key["in"], api_key["name"]) == ("header", "X-API-Key")
+    me = document["paths"]["/api/v1/me"]["get"]
+    declared = {name for requirement in me["security"] for name in requirement}
+    assert declared == set(schemes)
