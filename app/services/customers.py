@@ -328,11 +328,8 @@ class CustomerService:
                              fields_set: frozenset[str]) -> Contact:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            current = await self._writable(uow, ctx, customer_id, None)
-            contact = self._contact_of(current, contact_id)
-            check_version(contact.version, expected_version)
-            if contact.erased_at is not None:
-                raise InvalidState(state="erased")
+            current, contact = await self._live_contact(uow, ctx, customer_id, contact_id,
+                                                        expected_version)
             merged = replace(patch, **{name: getattr(contact, name)
                                        for name in ContactInput.__dataclass_fields__
                                        if name not in fields_set})
@@ -358,11 +355,8 @@ class CustomerService:
         the customer's history is redacted; the audit log keeps only the fact and time."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            current = await self._writable(uow, ctx, customer_id, None)
-            contact = self._contact_of(current, contact_id)
-            check_version(contact.version, expected_version)
-            if contact.erased_at is not None:
-                raise InvalidState(state="erased")
+            current, contact = await self._live_contact(uow, ctx, customer_id, contact_id,
+                                                        expected_version)
             erased = replace(contact, name=ERASED, title="", phones=[], emails=[], im_handle="",
                              preferred_channel=None, is_primary=False, erased_at=now,
                              version=contact.version + 1, updated_at=now)
@@ -505,12 +499,18 @@ class CustomerService:
             check_version(customer.version, expected_version)
         return customer
 
-    @staticmethod
-    def _contact_of(customer: Customer, contact_id: UUID) -> Contact:
-        for contact in customer.contacts:
-            if contact.id == contact_id:
-                return contact
-        raise NotFound(entity="contact")
+    async def _live_contact(self, uow: UnitOfWork, ctx: RequestContext, customer_id: UUID,
+                            contact_id: UUID, expected_version: int) -> tuple[Customer, Contact]:
+        """The customer (locked) and its contact at the version the caller read; an erased
+        contact can no longer change."""
+        customer = await self._writable(uow, ctx, customer_id, None)
+        contact = next((c for c in customer.contacts if c.id == contact_id), None)
+        if contact is None:
+            raise NotFound(entity="contact")
+        check_version(contact.version, expected_version)
+        if contact.erased_at is not None:
+            raise InvalidState(state="erased")
+        return customer, contact
 
     @staticmethod
     def _with_primary(contacts: list[Contact], primary: Contact | None) -> list[Contact]:
