@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
@@ -23,6 +24,18 @@ cli = typer.Typer(help="Accord customer-governance API.", no_args_is_help=True,
 console = Console()
 SYSTEM = RequestContext(principal=None, request_id="cli")
 OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+@cli.callback()
+def _settings_are_valid() -> None:
+    # Every command needs valid settings: refuse with one clear line (e.g. production with
+    # the development signing key) instead of a traceback.
+    try:
+        get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        Console(stderr=True).print(f"[red]Refusing to start:[/red] {reasons}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
 
 
 def _services():  # type: ignore[no-untyped-def]

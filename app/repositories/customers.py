@@ -278,12 +278,14 @@ class SqlCustomerRepository:
                                  .values(old=None, new=None, redacted=True))
 
     async def history(self, customer_id: UUID, page: PageRequest) -> Page[HistoryEntry]:
+        """By time, not id: entries copied in by a merge keep their original time."""
         stmt = select(customer_history).where(customer_history.c.customer_id == customer_id)
-        rows = (await self._conn.execute(keyset(stmt, {"id": customer_history.c.id},
-                                                customer_history.c.id, page))).all()
+        rows = (await self._conn.execute(keyset(
+            stmt, {"occurred_at": customer_history.c.occurred_at}, customer_history.c.id,
+            page))).all()
         return to_page(rows, page, lambda r: HistoryEntry(**{k: v for k, v in r._mapping.items()
                                                              if k != "customer_id"}),
-                       lambda r: (r.id, r.id))
+                       lambda r: (r.occurred_at, r.id))
 
     async def timeline(self, customer_id: UUID, page: PageRequest) -> Page[TimelineEntry]:
         stmt = select(customer_timeline).where(customer_timeline.c.customer_id == customer_id)

@@ -131,7 +131,8 @@ customer_history = Table(
     Column("request_id", String(128)),
     Column("redacted", Boolean, nullable=False),
 )
-Index("ix_customer_history_customer", customer_history.c.customer_id, customer_history.c.id)
+Index("ix_customer_history_customer", customer_history.c.customer_id,
+      customer_history.c.occurred_at, customer_history.c.id)
 Index("ix_customer_history_contact", customer_history.c.contact_id)
 
 # The timeline read model: one row per domain event that concerns a customer, whichever

@@ -36,7 +36,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_history', schema=None) as batch_op:
         batch_op.create_index('ix_customer_history_contact', ['contact_id'], unique=False)
-        batch_op.create_index('ix_customer_history_customer', ['customer_id', 'id'], unique=False)
+        batch_op.create_index('ix_customer_history_customer', ['customer_id', 'occurred_at', 'id'], unique=False)
 
     op.create_table('customer_timeline',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
+from pydantic import StringConstraints
 
 from app.api.container import services
 from app.api.etag import if_match, optional_if_match, set_etag
@@ -122,8 +123,10 @@ async def list_customers(
     request: Request, ctx: Reader,
     page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at", "name"],
                                                      "-updated_at"))],
-    q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
-        "Any substring (two characters or more) of the name or a contact's name"))] = None,
+    q: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=2),
+                 Query(max_length=100, description=(
+                     "Any substring (two characters or more, surrounding spaces ignored) of "
+                     "the name or a contact's name"))] = None,
     owner_id: Annotated[UUID | None, Query()] = None,
     department_id: Annotated[UUID | None, Query()] = None,
     tier: Annotated[Tier | None, Query(description="Effective tier")] = None,
@@ -136,7 +139,7 @@ async def list_customers(
 ) -> dict[str, object]:
     filters = CustomerFilter(owner_id=owner_id, department_id=department_id, tier=tier,
                              stage=stage, tag=tag, updated_since=updated_since,
-                             integrity_below=integrity_below, q=q.strip() if q else None,
+                             integrity_below=integrity_below, q=q,
                              include_archived=include_archived)
     result = await services(request).customers.list(ctx, filters, page)
     return list_page(request, result, page, _summary)
@@ -211,7 +214,8 @@ async def integrity(request: Request, customer_id: UUID, ctx: Reader) -> Integri
 @router.get("/customers/{customer_id}/history", response_model=ListPage[HistoryOut],
             summary="Every change of every field", responses=error_responses(404))
 async def history(request: Request, customer_id: UUID, ctx: Reader,
-                  page: Annotated[PageRequest, Depends(page_params(["id"], "-id"))]
+                  page: Annotated[PageRequest, Depends(page_params(["occurred_at"],
+                                                                   "-occurred_at"))]
                   ) -> dict[str, object]:
     result = await services(request).customers.history(ctx, customer_id, page)
     return list_page(request, result, page, lambda e: HistoryOut.model_validate(e.__dict__))

@@ -186,6 +186,7 @@ class CustomerSummary(Output):
     integrity_score: int
     archived: bool
     version: int
+    created_at: datetime
     updated_at: datetime
 
 
@@ -204,7 +205,6 @@ class CustomerOut(CustomerSummary):
     churn_reason: ChurnReason | None
     churn_note: str | None
     merged_into: UUID | None
-    created_at: datetime
     contacts: list[ContactOut]
     allowed_stages: list[Stage] = Field(description="Stages this customer may move to now")
 

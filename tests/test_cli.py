@@ -1,0 +1,187 @@
+"""The ``accord`` command as an operator runs it: in a subprocess, configured only through
+``ACCORD_*`` variables, against a SQLite file of its own. What it wrote is then checked
+through the real app's API. Production mode refuses demo data and the development key."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.domain.access.roles import Role
+from app.main import create_app
+from tests import conftest
+from tests.support import list_all, sign_in
+
+ACCORD = Path(sys.executable).with_name("accord")
+DEMO_PASSWORD = "accord-demo-2026"  # what `accord demo` prints
+REAL_KEY = "a-production-signing-key-of-forty-characters"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+E164_CN = re.compile(r"^\+86\d{10,11}$")
+
+
+@dataclass
+class Run:
+    code: int
+    output: str  # stdout and stderr together
+
+
+def accord(db: Path, *args: str, **env: str) -> Run:
+    """Run ``accord`` in ``db``'s directory (no stray ``.env``) with only our settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    clean.update(ACCORD_DATABASE_URL=f"sqlite+aiosqlite:///{db}", ACCORD_LOG_LEVEL="WARNING",
+                 COLUMNS="200", **env)
+    done = subprocess.run([str(ACCORD), *args], cwd=db.parent,  # noqa: S603 - our own CLI
+                          env=clean, capture_output=True, text=True, timeout=180, check=False)
+    return Run(done.returncode, done.stdout + done.stderr)
+
+
+def migrated(db: Path) -> Path:
+    run = accord(db, "migrate")
+    assert run.code == 0 and "Schema at head" in run.output, run.output
+    return db
+
+
+def demo_database(folder: Path, customers: int, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    db = migrated(folder / "demo.db")
+    run = accord(db, "demo", "--customers", str(customers), "--seed", str(seed))
+    assert run.code == 0, run.output
+    assert "14 users" in run.output, run.output
+    return db
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api_on() -> AsyncIterator[Any]:
+    """``api_on(db)``: an API client on the app serving that SQLite file."""
+    apps = []
+
+    def open_client(db: Path) -> httpx.AsyncClient:
+        app = create_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
+        apps.append(app)
+        return conftest.client_for(app)
+
+    yield open_client
+    for app in apps:
+        await app.state.engines.dispose()
+
+
+async def signed_in(client: httpx.AsyncClient, username: str,
+                    password: str = DEMO_PASSWORD) -> dict[str, str]:
+    response = await sign_in(client, username, password)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def demo_customers(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """Every demo customer (as the demo administrator), oldest first, with contacts."""
+    headers = await signed_in(client, "admin")
+    summaries = await list_all(client, "/api/v1/customers", headers, sort="created_at")
+    full = []
+    for summary in summaries:
+        response = await client.get(f"/api/v1/customers/{summary['id']}", headers=headers)
+        assert response.status_code == 200, response.text
+        full.append(response.json())
+    return full
+
+
+@pytest.fixture(scope="module")
+def seed_one(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_database(tmp_path_factory.mktemp("seed1"), 15, 1)
+
+
+async def test_demo_loads_departments_every_role_and_chinese_customers(
+        seed_one: Path, api_on: Any) -> None:
+    async with api_on(seed_one) as client:
+        headers = await signed_in(client, "admin")
+        users = await list_all(client, "/api/v1/users", headers)
+        departments = await list_all(client, "/api/v1/departments", headers)
+        customers = await demo_customers(client)
+
+    assert len(users) == 14
+    assert {role for u in users for role in u["roles"]} == {r.value for r in Role}
+    assert len(departments) >= 3
+    assert {u["department_id"] for u in users} <= {d["id"] for d in departments}
+    assert 12 <= len(customers) <= 15  # a seed may repeat a phone; that one is skipped
+    assert all(CJK.search(c["name"]) for c in customers)
+    phones = [p["number"] for c in customers for person in c["contacts"]
+              for p in person["phones"]]
+    assert phones and all(E164_CN.match(p) for p in phones), phones
+    assert {c["owner_id"] for c in customers} <= {
+        u["id"] for u in users if "account_manager" in u["roles"]}
+
+
+async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: Path,
+                                                      api_on: Any) -> None:
+    again = demo_database(tmp_path / "again", 15, 1)
+    other = demo_database(tmp_path / "other", 5, 2)
+
+    async with api_on(seed_one) as first, api_on(again) as second, api_on(other) as third:
+        names = [[c["name"] for c in await demo_customers(client)]
+                 for client in (first, second, third)]
+
+    assert names[0] == names[1]
+    assert names[2] != names[0][:len(names[2])]
+
+
+async def test_create_admin_then_sign_in(tmp_path: Path, api_on: Any) -> None:
+    db = migrated(tmp_path / "admin.db")
+    password = "a-long-admin-password-2026"
+
+    created = accord(db, "create-admin", "--username", "ops.wang", "--password", password)
+    repeated = accord(db, "create-admin", "--username", "ops.wang", "--password", password)
+
+    assert created.code == 0 and "created" in created.output, created.output
+    assert repeated.code == 0 and "already exists" in repeated.output, repeated.output
+    async with api_on(db) as client:
+        headers = await signed_in(client, "ops.wang", password)
+        me = await client.get("/api/v1/me", headers=headers)
+        wrong = await sign_in(client, "ops.wang", "not-the-password-at-all")
+        users = await list_all(client, "/api/v1/users", headers)
+    assert me.status_code == 200, me.text
+    assert (me.json()["username"], me.json()["roles"]) == ("ops.wang", ["admin"])
+    assert wrong.status_code == 401
+    assert [u["username"] for u in users] == ["ops.wang"]
+
+
+def test_openapi_writes_a_valid_document(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "openapi.json"
+
+    run = accord(tmp_path / "unused.db", "openapi", "--output", str(target))
+
+    assert run.code == 0, run.output
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/customers", "/api/v1/auth/token"} <= set(document["paths"])
+
+
+async def test_demo_is_refused_in_production(tmp_path: Path, api_on: Any) -> None:
+    db = migrated(tmp_path / "prod.db")
+
+    with_real_key = accord(db, "demo", "--customers", "3", ACCORD_ENV="production",
+                           ACCORD_SIGNING_KEY=REAL_KEY)
+    with_default_key = accord(db, "demo", "--customers", "3", ACCORD_ENV="production")
+
+    assert with_real_key.code != 0 and "development only" in with_real_key.output
+    assert with_default_key.code != 0 and "ACCORD_SIGNING_KEY" in with_default_key.output
+    async with api_on(db) as client:
+        refused = await sign_in(client, "admin", DEMO_PASSWORD)
+    assert refused.status_code == 401  # no demo user was created
+
+
+def test_serve_refuses_the_development_key_in_production(tmp_path: Path) -> None:
+    run = accord(tmp_path / "serve.db", "serve", "--port", "0", ACCORD_ENV="production")
+
+    assert run.code != 0
+    assert "ACCORD_SIGNING_KEY" in run.output
+    assert "Traceback" not in run.output, run.output
