@@ -38,6 +38,7 @@ from app.services.auth import AuthService, LoginPolicy
 from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock
+from app.services.risks import RiskService
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """\
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             refresh_lifetime=timedelta(days=settings.refresh_token_days)),
         people=PeopleService(uow, hasher, clock),
         customers=CustomerService(uow, clock),
+        risks=RiskService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import app.repositories.tables_customers  # noqa: F401  (registers its tables on metadata)
+import app.repositories.tables_customers
+import app.repositories.tables_risks  # noqa: F401
 from app.repositories.tables import metadata
 from app.settings import get_settings
 

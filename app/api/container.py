@@ -14,6 +14,7 @@ from app.services.auth import AuthService
 from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
+from app.services.risks import RiskService
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Services:
     auth: AuthService
     people: PeopleService
     customers: CustomerService
+    risks: RiskService
     api_keys: ApiKeyService
     audit: AuditService
     idempotency: IdempotencyStore

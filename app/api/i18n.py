@@ -83,6 +83,10 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "owner_not_allowed": ("Owner not allowed",
                           "The owner must be an active account manager within your scope "
                           "({reason}).", "负责人必须是您权限范围内的在职客户经理（{reason}）。"),
+    "risk_status_not_allowed": ("Risk status change not allowed",
+                                "A risk cannot go from {current} to {target}; allowed: "
+                                "{allowed}.",
+                                "风险不能从 {current} 变为 {target}；允许：{allowed}。"),
     "internal_error": ("Internal error", "Something went wrong on our side; the request id "
                        "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
 }
@@ -138,13 +142,23 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "stage_not_initial": ("cannot start as churned", "新客户不能以“已流失”阶段创建"),
     "merge_into_itself": ("must be another customer", "必须是另一个客户"),
     "must_be_positive": ("must be greater than 0", "必须大于 0"),
+    "owner_outside_scope": ("is not someone whose risks you may manage",
+                            "不在您可管理的风险负责人范围内"),
+    "owner_unknown": ("is not an active user", "不是在职用户"),
+    "customer_unknown": ("is not a customer you can see", "不是您可见的客户"),
+    "matrix_shape": ("must be 5 × 5 levels (low, medium, high, critical)",
+                     "必须是 5 × 5 的等级（low、medium、high、critical）"),
+    "matrix_not_monotone": ("is lower than cell {lower_than} (likelihood × impact), which "
+                            "has lower or equal likelihood and impact",
+                            "低于可能性与影响均不高于它的单元格 {lower_than}"),
+    "scale_1_to_5": ("must be from 1 to 5", "必须在 1 到 5 之间"),
     "weights_sum_to_one": ("weights must be ≥ 0 and add up to 1", "权重须 ≥ 0 且总和为 1"),
     "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
                               "阈值须满足 100 ≥ A > B > C > 0"),
 }
 
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
-                   "resource": "资源", "customer": "客户", "contact": "联系人"}
+                   "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险"}
 
 
 def pick_language(accept_language: str | None) -> str:

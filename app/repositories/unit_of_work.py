@@ -24,6 +24,7 @@ from app.repositories.credentials import (
 )
 from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
 from app.repositories.database import Engines
+from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.audit_log = SqlAuditLog(conn)
         self.customers = SqlCustomerRepository(conn, self._search)
         self.policies = SqlPolicyRepository(conn)
+        self.risks = SqlRiskRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -11,6 +11,7 @@ from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.needs import NeedsVocabulary
+from app.domain.risk.matrix import RiskMatrix
 from app.services.ports import UnitOfWork
 
 P = TypeVar("P")
@@ -30,6 +31,9 @@ INTEGRITY_POLICY: PolicyKind[IntegrityPolicy] = PolicyKind(
     "customer_integrity", IntegrityPolicy, IntegrityPolicy.from_dict, IntegrityPolicy.to_dict)
 NEEDS_VOCABULARY: PolicyKind[NeedsVocabulary] = PolicyKind(
     "customer_needs", NeedsVocabulary, NeedsVocabulary.from_dict, NeedsVocabulary.to_dict)
+
+RISK_MATRIX: PolicyKind[RiskMatrix] = PolicyKind(
+    "risk_matrix", RiskMatrix.default, RiskMatrix.from_dict, RiskMatrix.to_dict)
 
 
 async def load_policy(uow: UnitOfWork, kind: PolicyKind[P]) -> tuple[P, int]:

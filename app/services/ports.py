@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 from uuid import UUID
@@ -22,6 +22,8 @@ from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Contact, Customer
+from app.domain.risk.matrix import RiskLevel
+from app.domain.risk.register import Risk, RiskStatus
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,30 @@ class PolicyRepository(Protocol):
                   actor_id: str | None) -> None: ...
 
 
+@dataclass(frozen=True)
+class RiskFilter:
+    status: RiskStatus | None = None
+    level: RiskLevel | None = None
+    owner_id: UUID | None = None
+    customer_id: UUID | None = None
+    department_id: UUID | None = None
+    open_only: bool = False
+    review_due_by: date | None = None
+
+
+class RiskRepository(Protocol):
+    async def add(self, risk: Risk) -> None: ...
+    async def save(self, risk: Risk) -> None: ...
+    async def get(self, risk_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> Risk | None: ...
+    async def list(self, scope: RecordScope, filters: RiskFilter,
+                   page: PageRequest) -> Page[Risk]: ...
+    async def heatmap(self, scope: RecordScope,
+                      filters: RiskFilter) -> dict[tuple[int, int], int]: ...
+    async def ratings(self) -> list[tuple[UUID, int, int, RiskLevel]]: ...
+    async def set_level(self, risk_id: UUID, level: RiskLevel) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving without ``commit()`` rolls everything back."""
 
@@ -216,6 +242,7 @@ class UnitOfWork(Protocol):
     audit_log: AuditLogReader
     customers: CustomerRepository
     policies: PolicyRepository
+    risks: RiskRepository
 
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,

@@ -1,5 +1,5 @@
 """Version 1 of the HTTP API, mounted at ``/api/v1``."""
 
-from app.api.v1 import api_keys, audit, auth, customers, people
+from app.api.v1 import api_keys, audit, auth, customers, people, risks
 
-routers = [module.router for module in (auth, people, customers, api_keys, audit)]
+routers = [module.router for module in (auth, people, customers, risks, api_keys, audit)]
