@@ -80,7 +80,7 @@ class RiskQuery:
 
 
 @router.post("/risks", response_model=RiskOut, status_code=201, summary="Register a risk",
-             dependencies=[Idempotent])
+             responses=error_responses(409), dependencies=[Idempotent])
 async def create_risk(request: Request, response: Response, body: RiskCreate,
                       ctx: Editor) -> RiskOut:
     """The level comes from the risk matrix; the owner defaults to you."""
