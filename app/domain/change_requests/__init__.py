@@ -1,0 +1,1 @@
+"""Change requests (变更管理, domain §3): workflow, assessment, approval policy."""

@@ -1,0 +1,238 @@
+"""Change-request rules without a database: the approval chain the policy derives, who
+may decide a step (separation of duties, delegation, order), and the state machine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.domain.access.principal import Principal, PrincipalKind
+from app.domain.access.roles import Role
+from app.domain.change_requests.approval_policy import (
+    ApprovalOutOfOrder,
+    ApprovalPolicy,
+    ApproverAlreadyDecided,
+    ApproverDepartmentMismatch,
+    ApproverRoleMismatch,
+    Delegation,
+    SelfApprovalForbidden,
+    approval_chain,
+    check_decider,
+    overdue,
+)
+from app.domain.change_requests.model import (
+    ApprovalStep,
+    ChangeRequestFacts,
+    CRCategory,
+    CRState,
+    CRType,
+    StepStatus,
+)
+from app.domain.change_requests.workflow import (
+    ACTIONS,
+    NotYourAction,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+    allowed_actions,
+    check,
+)
+from app.domain.risk.matrix import RiskLevel, RiskMatrix
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+EAST, WEST = uuid.uuid4(), uuid.uuid4()
+POLICY = ApprovalPolicy()
+
+
+def person(*roles: Role, department: uuid.UUID = EAST) -> Principal:
+    return Principal(uuid.uuid4(), PrincipalKind.USER, "p", department, frozenset(roles))
+
+
+REQUESTER = person(Role.ACCOUNT_MANAGER)
+HEAD = person(Role.DEPARTMENT_HEAD)
+FINANCE = person(Role.FINANCE)
+EXECUTIVE = person(Role.EXECUTIVE)
+PM = person(Role.PROJECT_MANAGER)
+
+
+def steps(*roles: Role) -> list[ApprovalStep]:
+    return [ApprovalStep(uuid.uuid4(), i, role, EAST if role is Role.DEPARTMENT_HEAD else None,
+                         NOW + timedelta(days=2)) for i, role in enumerate(roles, 1)]
+
+
+def facts(state: CRState = CRState.AWAITING_APPROVAL, cr_type: CRType = CRType.NORMAL,
+          **changes: object) -> ChangeRequestFacts:
+    values: dict[str, object] = {
+        "id": uuid.uuid4(), "state": state, "type": cr_type, "category": CRCategory.SCOPE,
+        "requester_id": REQUESTER.id, "department_id": EAST, "form_complete": True,
+        "steps": steps(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.EXECUTIVE)}
+    values.update(changes)
+    return ChangeRequestFacts(**values)  # type: ignore[arg-type]
+
+
+# the approval chain ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("cost", "likelihood", "impact", "category", "expected"), [
+    (80_000, 4, 4, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    (10_000, 1, 2, CRCategory.SCOPE, ["department_head"]),
+    (49_999, 2, 3, CRCategory.SCHEDULE, ["department_head"]),
+    (50_000, 2, 3, CRCategory.SCHEDULE, ["department_head", "finance"]),
+    (600_000, 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    (1_000, 1, 1, CRCategory.PRICE_CONTRACT, ["department_head", "executive"]),
+    (1_000, 5, 5, CRCategory.SERVICE_LEVEL, ["department_head", "executive"]),
+])
+def test_the_default_policy_derives_the_chain(cost: int, likelihood: int, impact: int,
+                                              category: CRCategory,
+                                              expected: list[str]) -> None:
+    risk = RiskMatrix.default().level(likelihood, impact)
+    chain = approval_chain(CRType.NORMAL, category, Decimal(cost), risk, EAST, POLICY)
+    assert [s.role.value for s in chain] == expected
+    assert chain[0].department_id == EAST
+    assert all(s.department_id is None for s in chain[1:])
+
+
+def test_standard_needs_no_approval_and_emergency_one_executive() -> None:
+    assert approval_chain(CRType.STANDARD, CRCategory.SCOPE, Decimal(10**7),
+                          RiskLevel.CRITICAL, EAST, POLICY) == []
+    emergency = approval_chain(CRType.EMERGENCY, CRCategory.SCOPE, Decimal(10),
+                               RiskLevel.LOW, EAST, POLICY)
+    assert [s.role for s in emergency] == [Role.EXECUTIVE]
+
+
+@given(st.integers(0, 2_000_000), st.integers(0, 2_000_000),
+       st.sampled_from(list(RiskLevel)), st.sampled_from(list(CRCategory)))
+def test_more_cost_never_removes_an_approval(a: int, b: int, risk: RiskLevel,
+                                             category: CRCategory) -> None:
+    low, high = sorted((a, b))
+    fewer = {s.role for s in approval_chain(CRType.NORMAL, category, Decimal(low), risk,
+                                            EAST, POLICY)}
+    more = {s.role for s in approval_chain(CRType.NORMAL, category, Decimal(high), risk,
+                                           EAST, POLICY)}
+    assert fewer <= more and Role.DEPARTMENT_HEAD in fewer
+
+
+def test_policy_round_trips() -> None:
+    policy = ApprovalPolicy(finance_from=Decimal(1000), step_due=timedelta(hours=24))
+    assert ApprovalPolicy.from_dict(policy.to_dict()) == policy
+
+
+# separation of duties ----------------------------------------------------------------
+
+def test_the_requester_never_approves_their_own_change() -> None:
+    requester_head = Principal(REQUESTER.id, PrincipalKind.USER, "p", EAST,
+                               frozenset({Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER}))
+    f = facts()
+    with pytest.raises(SelfApprovalForbidden):
+        check_decider(f, f.steps[0], requester_head, [], NOW)
+
+
+def test_steps_are_decided_in_order() -> None:
+    f = facts()
+    with pytest.raises(ApprovalOutOfOrder):
+        check_decider(f, f.steps[1], FINANCE, [], NOW)
+    assert check_decider(f, f.steps[0], HEAD, [], NOW) is None
+
+
+def test_one_person_decides_at_most_one_step() -> None:
+    both = person(Role.DEPARTMENT_HEAD, Role.FINANCE)
+    f = facts()
+    f.steps[0].status, f.steps[0].decided_by = StepStatus.APPROVED, both.id
+    with pytest.raises(ApproverAlreadyDecided):
+        check_decider(f, f.steps[1], both, [], NOW)
+
+
+def test_role_and_department_must_match() -> None:
+    f = facts()
+    with pytest.raises(ApproverRoleMismatch):
+        check_decider(f, f.steps[0], FINANCE, [], NOW)
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[0], person(Role.DEPARTMENT_HEAD, department=WEST), [], NOW)
+
+
+def test_a_deputy_with_the_same_role_decides_while_the_approver_is_away() -> None:
+    deputy = person(Role.DEPARTMENT_HEAD, department=WEST)
+    away = Delegation(HEAD.id, HEAD.roles, EAST, deputy.id, Role.DEPARTMENT_HEAD,
+                      NOW - timedelta(days=1), NOW + timedelta(days=1))
+    f = facts()
+    assert check_decider(f, f.steps[0], deputy, [away], NOW) == HEAD.id
+    back = Delegation(**{**away.__dict__, "ends_at": NOW - timedelta(hours=1)})
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[0], deputy, [back], NOW)
+    no_role = person(Role.FINANCE)
+    wrong = Delegation(**{**away.__dict__, "deputy_id": no_role.id})
+    with pytest.raises(ApproverRoleMismatch):
+        check_decider(f, f.steps[0], no_role, [wrong], NOW)
+
+
+def test_a_step_is_overdue_only_while_pending_after_its_due_time() -> None:
+    step = steps(Role.FINANCE)[0]
+    assert not overdue(step, NOW) and overdue(step, step.due_at + timedelta(seconds=1))
+    step.status = StepStatus.APPROVED
+    assert not overdue(step, step.due_at + timedelta(days=9))
+
+
+# the state machine ---------------------------------------------------------------------
+
+@given(st.sampled_from(list(CRState)), st.sampled_from(sorted(ACTIONS)))
+def test_an_action_is_refused_from_every_state_it_does_not_leave(state: CRState,
+                                                                 name: str) -> None:
+    f = facts(state=state)
+    if state in ACTIONS[name].sources:
+        return
+    with pytest.raises(TransitionNotAllowed):
+        check(f, name, REQUESTER, [], NOW)
+
+
+@pytest.mark.parametrize(("cr_type", "target"), [
+    (CRType.NORMAL, CRState.SUBMITTED), (CRType.STANDARD, CRState.APPROVED),
+    (CRType.EMERGENCY, CRState.AWAITING_APPROVAL)])
+def test_submitting_goes_where_the_type_says(cr_type: CRType, target: CRState) -> None:
+    f = facts(state=CRState.DRAFT, cr_type=cr_type)
+    assert check(f, "submit", REQUESTER, [], NOW) is target
+    with pytest.raises(NotYourAction):
+        check(f, "submit", PM, [], NOW)
+    with pytest.raises(PreconditionUnmet):
+        check(facts(state=CRState.DRAFT, form_complete=False), "submit", REQUESTER, [], NOW)
+
+
+def test_the_panel_needs_a_project_manager_and_a_tech_expert() -> None:
+    f = facts(state=CRState.ASSESSING, assessor_roles=frozenset({Role.PROJECT_MANAGER}))
+    with pytest.raises(PreconditionUnmet):
+        check(f, "conclude_assessment", PM, [], NOW)
+    f.assessor_roles = frozenset({Role.PROJECT_MANAGER, Role.TECH_EXPERT})
+    assert check(f, "conclude_assessment", PM, [], NOW) is CRState.AWAITING_APPROVAL
+
+
+def test_the_last_approval_approves_the_change() -> None:
+    f = facts(steps=steps(Role.DEPARTMENT_HEAD, Role.FINANCE))
+    assert check(f, "approve", HEAD, [], NOW) is CRState.AWAITING_APPROVAL
+    f.steps[0].status, f.steps[0].decided_by = StepStatus.APPROVED, HEAD.id
+    assert check(f, "approve", FINANCE, [], NOW) is CRState.APPROVED
+    with pytest.raises(SelfApprovalForbidden):
+        check(f, "approve", REQUESTER, [], NOW)
+
+
+def test_implementation_ends_only_when_tasks_are_done_and_closing_needs_the_review() -> None:
+    f = facts(state=CRState.IMPLEMENTING, open_tasks=2)
+    with pytest.raises(PreconditionUnmet):
+        check(f, "complete_implementation", PM, [], NOW)
+    f.open_tasks = 0
+    assert check(f, "complete_implementation", PM, [], NOW) is CRState.IMPLEMENTED
+    done = facts(state=CRState.IMPLEMENTED, cr_type=CRType.EMERGENCY, review_recorded=True)
+    with pytest.raises(PreconditionUnmet):
+        check(done, "close", REQUESTER, [], NOW)
+    assert "review_emergency" in allowed_actions(done, HEAD, [], NOW)
+    done.emergency_review_done = True
+    assert check(done, "close", REQUESTER, [], NOW) is CRState.CLOSED
+
+
+def test_allowed_actions_differ_by_person() -> None:
+    f = facts(state=CRState.AWAITING_APPROVAL)
+    assert allowed_actions(f, HEAD, [], NOW) == ["approve", "reject", "return"]
+    assert allowed_actions(f, FINANCE, [], NOW) == []
+    assert allowed_actions(f, REQUESTER, [], NOW) == ["cancel"]
+    assert allowed_actions(facts(state=CRState.CLOSED), REQUESTER, [], NOW) == []
