@@ -35,6 +35,7 @@ from app.repositories.unit_of_work import SqlUnitOfWorkFactory
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
+from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         people=PeopleService(uow, hasher, clock),
         customers=CustomerService(uow, clock),
         risks=RiskService(uow, clock),
+        change_requests=ChangeRequestService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

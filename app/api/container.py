@@ -11,6 +11,7 @@ from fastapi import Request
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
+from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
@@ -23,6 +24,7 @@ class Services:
     people: PeopleService
     customers: CustomerService
     risks: RiskService
+    change_requests: ChangeRequestService
     api_keys: ApiKeyService
     audit: AuditService
     idempotency: IdempotencyStore

@@ -87,6 +87,32 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                 "A risk cannot go from {current} to {target}; allowed: "
                                 "{allowed}.",
                                 "风险不能从 {current} 变为 {target}；允许：{allowed}。"),
+    "transition_not_allowed": ("Action not allowed in this state",
+                               "{action} is not possible while the change is {state}; "
+                               "possible now: {allowed}.",
+                               "变更处于 {state} 状态，不能执行 {action}；当前可执行：{allowed}。"),
+    "action_not_permitted": ("Not your action", "Only {parties} may {action} this change.",
+                             "只有 {parties} 可以对该变更执行 {action}。"),
+    "precondition_unmet": ("Precondition not met", "{action} needs something first: "
+                           "{reason}.", "执行 {action} 前需先满足条件：{reason}。"),
+    "self_approval_forbidden": ("Self-approval forbidden",
+                                "You requested this change, so you cannot approve it.",
+                                "您是该变更的申请人，不能审批自己的申请。"),
+    "approver_already_decided": ("Approver already decided",
+                                 "You already decided another step of this change; one person "
+                                 "decides at most one step.",
+                                 "您已审批过该变更的另一个环节，同一人最多审批一个环节。"),
+    "approver_role_mismatch": ("Approver role does not match",
+                               "This step needs the {role} role.", "该环节需要 {role} 角色审批。"),
+    "approver_department_mismatch": ("Approver department does not match",
+                                     "Only a head of the customer's department (or their "
+                                     "deputy) decides this step.",
+                                     "该环节只能由客户所属部门的主管（或其代理人）审批。"),
+    "approval_out_of_order": ("Approval step is not current",
+                              "Step {position} cannot be decided before step {current}.",
+                              "第 {position} 步不能在第 {current} 步之前审批。"),
+    "step_already_decided": ("Step already decided", "Step {position} is already decided.",
+                             "第 {position} 步已审批。"),
     "internal_error": ("Internal error", "Something went wrong on our side; the request id "
                        "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
 }
@@ -152,13 +178,24 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                             "has lower or equal likelihood and impact",
                             "低于可能性与影响均不高于它的单元格 {lower_than}"),
     "scale_1_to_5": ("must be from 1 to 5", "必须在 1 到 5 之间"),
+    "contact_unknown": ("is not a contact of this customer", "不是该客户的联系人"),
+    "ends_before_start": ("must be after the start", "必须晚于开始时间"),
+    "delegator_lacks_role": ("does not hold that role", "不具备该角色"),
+    "deputy_lacks_role": ("must be another active user holding the same role",
+                          "必须是具备相同角色的其他在职用户"),
+    "day_end_after_start": ("must be after the start of the day", "必须晚于上班时间"),
+    "weekdays_invalid": ("must list days 0 (Monday) to 6 (Sunday)",
+                         "须为 0（周一）到 6（周日）之间的日期"),
+    "timezone_unknown": ("is not a known time zone", "不是有效的时区"),
     "weights_sum_to_one": ("weights must be ≥ 0 and add up to 1", "权重须 ≥ 0 且总和为 1"),
     "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
                               "阈值须满足 100 ≥ A > B > C > 0"),
 }
 
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
-                   "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险"}
+                   "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险",
+                   "change_request": "变更申请", "approval_step": "审批环节", "task": "任务",
+                   "delegation": "代理授权"}
 
 
 def pick_language(accept_language: str | None) -> str:
@@ -197,7 +234,13 @@ STATES: dict[str, tuple[str, str]] = {
     "merged": ("the customer was merged into another", "客户已合并到其他客户"),
     "needs_in_use": ("needs still used by customers cannot be removed: {needs}",
                      "仍被客户使用的需求不能删除：{needs}"),
-    "revoked": ("the key is already revoked", "密钥已被撤销"),
+    "revoked": ("it is already revoked", "已被撤销"),
+    "not_editable": ("only a draft or returned change can be edited",
+                     "只有草稿或退回的变更可以修改"),
+    "not_assessing": ("the change is not being assessed", "变更不在评估中"),
+    "already_assessed": ("you already assessed this round", "您已提交本轮评估"),
+    "not_implementing": ("the change is not being implemented", "变更不在实施中"),
+    "not_implemented": ("the change is not implemented yet", "变更尚未实施完成"),
     "self_lockout": ("you cannot remove your own administrator access",
                      "不能移除您自己的管理员权限"),
 }

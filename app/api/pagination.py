@@ -78,7 +78,7 @@ def page_params(sortable: Sequence[str], default: str) -> Callable[..., PageRequ
     ``-`` for descending)."""
     pattern = "^-?(" + "|".join(re.escape(s) for s in sortable) + ")$"
 
-    def dependency(
+    async def dependency(  # async: no thread-pool hop for every list request
         request: Request,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, Query(max_length=1000,

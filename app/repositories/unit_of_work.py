@@ -17,6 +17,7 @@ from app.domain.access.principal import Principal
 from app.domain.common.errors import StorageUnavailable, WriteConflict
 from app.domain.common.events import DomainEvent
 from app.repositories.audit import SqlAuditLog
+from app.repositories.change_requests import SqlChangeRequestRepository
 from app.repositories.credentials import (
     SqlApiKeyRepository,
     SqlLoginThrottle,
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
         self.customers = SqlCustomerRepository(conn, self._search)
         self.policies = SqlPolicyRepository(conn)
         self.risks = SqlRiskRepository(conn)
+        self.change_requests = SqlChangeRequestRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

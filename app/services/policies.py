@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from app.domain.change_requests.approval_policy import ApprovalPolicy
+from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import IntegrityPolicy
@@ -34,6 +36,11 @@ NEEDS_VOCABULARY: PolicyKind[NeedsVocabulary] = PolicyKind(
 
 RISK_MATRIX: PolicyKind[RiskMatrix] = PolicyKind(
     "risk_matrix", RiskMatrix.default, RiskMatrix.from_dict, RiskMatrix.to_dict)
+
+APPROVAL_POLICY: PolicyKind[ApprovalPolicy] = PolicyKind(
+    "approval_policy", ApprovalPolicy, ApprovalPolicy.from_dict, ApprovalPolicy.to_dict)
+BUSINESS_CALENDAR: PolicyKind[BusinessCalendar] = PolicyKind(
+    "business_calendar", BusinessCalendar, BusinessCalendar.from_dict, BusinessCalendar.to_dict)
 
 
 async def load_policy(uow: UnitOfWork, kind: PolicyKind[P]) -> tuple[P, int]:

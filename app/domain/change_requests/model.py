@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -104,3 +104,143 @@ class ChangeRequestFacts:
     def current_step(self) -> ApprovalStep | None:
         return next((s for s in sorted(self.steps, key=lambda s: s.position)
                      if s.status is StepStatus.PENDING), None)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Recommendation(StrEnum):
+    PROCEED = "proceed"
+    REJECT = "reject"
+    DEFER = "defer"
+
+
+class GoalsMet(StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    WAIVED = "waived"
+
+
+FINISHED_TASK = frozenset({TaskStatus.DONE, TaskStatus.WAIVED})
+
+
+@dataclass
+class AssessmentEntry:
+    """One panel member's assessment (变更评估) in one round."""
+
+    id: UUID
+    round: int
+    assessor_id: UUID
+    assessor_role: Role
+    necessity: int
+    feasibility: int
+    scope_impact: str
+    schedule_days: int
+    cost: Decimal
+    resources: str
+    likelihood: int
+    impact: int
+    recommendation: Recommendation
+    comment: str
+    created_at: datetime
+
+
+@dataclass
+class Task:
+    id: UUID
+    title: str
+    assignee_id: UUID
+    due_date: date | None
+    status: TaskStatus
+    waive_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class ChangeRequest:
+    id: UUID
+    customer_id: UUID
+    department_id: UUID
+    owner_id: UUID
+    requester_id: UUID
+    title: str
+    description: str
+    reason: str
+    expected_effect: str
+    category: CRCategory
+    type: CRType
+    priority: Priority
+    requested_completion_date: date | None
+    attachments: list[dict[str, str]]
+    state: CRState
+    round: int
+    currency: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    estimated_cost: Decimal | None = None
+    estimated_schedule_days: int | None = None
+    likelihood: int | None = None
+    impact: int | None = None
+    risk_level: RiskLevel | None = None
+    recommendation: Recommendation | None = None
+    assessment_summary: str | None = None
+    concluded_by: UUID | None = None
+    concluded_at: datetime | None = None
+    goals_met: GoalsMet | None = None
+    actual_cost: Decimal | None = None
+    actual_schedule_days: int | None = None
+    customer_satisfaction: int | None = None
+    lessons_learned: str | None = None
+    reviewed_by: UUID | None = None
+    reviewed_at: datetime | None = None
+    emergency_reviewed_by: UUID | None = None
+    emergency_reviewed_at: datetime | None = None
+    knowledge_article_id: UUID | None = None
+    assessments: list[AssessmentEntry] = field(default_factory=list)
+    steps: list[ApprovalStep] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def form_complete(self) -> bool:
+        """变更申请: what submit checks before anyone else spends time on it."""
+        return all(x.strip() for x in (self.title, self.description, self.reason,
+                                       self.expected_effect)) \
+            and self.requested_completion_date is not None
+
+    def current_round_assessments(self) -> list[AssessmentEntry]:
+        return [a for a in self.assessments if a.round == self.round]
+
+    def current_round_steps(self) -> list[ApprovalStep]:
+        return sorted(self.steps, key=lambda s: s.position)
+
+    def facts(self) -> ChangeRequestFacts:
+        return ChangeRequestFacts(
+            id=self.id, state=self.state, type=self.type, category=self.category,
+            requester_id=self.requester_id, department_id=self.department_id,
+            form_complete=self.form_complete,
+            assessor_roles=frozenset(a.assessor_role for a in self.current_round_assessments()),
+            steps=self.current_round_steps(),
+            open_tasks=sum(t.status not in FINISHED_TASK for t in self.tasks),
+            review_recorded=self.reviewed_at is not None,
+            emergency_review_done=self.emergency_reviewed_at is not None)
+
+    def snapshot(self) -> dict[str, object]:
+        return {"state": self.state, "round": self.round, "title": self.title,
+                "type": self.type, "category": self.category, "priority": self.priority,
+                "estimated_cost": None if self.estimated_cost is None
+                else str(self.estimated_cost),
+                "risk_level": self.risk_level.label if self.risk_level else None}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
@@ -19,7 +20,7 @@ from app.domain.change_requests.model import (
     CRType,
     StepStatus,
 )
-from app.domain.common.errors import DomainError, ErrorKind
+from app.domain.common.errors import DomainError, ErrorKind, NotFound
 
 
 class Party(StrEnum):
@@ -162,17 +163,20 @@ def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal,
 
 
 def check(facts: ChangeRequestFacts, name: str, principal: Principal,
-          delegations: list[Delegation], now: datetime) -> CRState:
-    """The state ``name`` leads to, or the reason it may not be taken now. For approval
-    steps the separation-of-duties error itself is raised, so the caller hears which
-    rule refused them."""
+          delegations: list[Delegation], now: datetime,
+          step_id: UUID | None = None) -> CRState:
+    """The state ``name`` leads to, or the reason it may not be taken now. Approval
+    actions decide ``step_id`` (default: the current step); for them the separation-of-
+    duties error itself is raised, so the caller hears which rule refused them."""
     action = ACTIONS.get(name)
     if action is None or facts.state not in action.sources:
         raise TransitionNotAllowed(action=name, state=facts.state,
                                    allowed=", ".join(allowed_in_state(facts.state)) or "none")
     if action.parties == {Party.APPROVER}:
-        step = facts.current_step()
-        assert step is not None, "awaiting approval without a pending step"
+        step = facts.current_step() if step_id is None else next(
+            (s for s in facts.steps if s.id == step_id), None)
+        if step is None:
+            raise NotFound(entity="approval_step")
         check_decider(facts, step, principal, delegations, now)
     elif not any(_is_party(p, facts, principal, delegations, now) for p in action.parties):
         raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))

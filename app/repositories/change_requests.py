@@ -1,0 +1,245 @@
+"""Change requests and their parts in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.access.roles import Role
+from app.domain.access.scope import RecordScope
+from app.domain.change_requests.approval_policy import Delegation
+from app.domain.change_requests.model import (
+    ApprovalStep,
+    AssessmentEntry,
+    ChangeRequest,
+    CRCategory,
+    CRState,
+    CRType,
+    GoalsMet,
+    Priority,
+    Recommendation,
+    StepStatus,
+    Task,
+    TaskStatus,
+)
+from app.domain.common.paging import Page, PageRequest
+from app.domain.risk.matrix import RiskLevel
+from app.repositories.paging import keyset, to_page
+from app.repositories.scope import scope_filter
+from app.repositories.tables import user_roles, users
+from app.repositories.tables_change_requests import (
+    change_requests,
+    cr_approval_steps,
+    cr_assessments,
+    cr_communications,
+    cr_customer_inputs,
+    cr_progress,
+    cr_tasks,
+    delegations,
+)
+from app.services.ports import ChangeRequestFilter
+
+CR_SORTS = {"updated_at": change_requests.c.updated_at,
+            "created_at": change_requests.c.created_at}
+_CR_FIELDS = [c.name for c in change_requests.columns]
+_ENUMS: dict[str, Any] = {"category": CRCategory, "type": CRType, "priority": Priority,
+                          "state": CRState, "recommendation": Recommendation,
+                          "goals_met": GoalsMet}
+
+
+def _cr(row: Row[Any]) -> ChangeRequest:
+    values = dict(row._mapping)
+    for name, enum in _ENUMS.items():
+        if values[name] is not None:
+            values[name] = enum(values[name])
+    if values["risk_level"] is not None:
+        values["risk_level"] = RiskLevel.parse(values["risk_level"])
+    return ChangeRequest(**values)
+
+
+def _cr_values(cr: ChangeRequest) -> dict[str, Any]:
+    values = {f: getattr(cr, f) for f in _CR_FIELDS}
+    values["risk_level"] = cr.risk_level.label if cr.risk_level else None
+    return values
+
+
+def _step(row: Row[Any]) -> ApprovalStep:
+    values = dict(row._mapping)
+    values.pop("change_request_id")
+    values.pop("round")
+    values["role"] = Role(values["role"])
+    values["status"] = StepStatus(values["status"])
+    return ApprovalStep(**values)
+
+
+class SqlChangeRequestRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def _scope(scope: RecordScope) -> ColumnElement[bool]:
+        return scope_filter(scope, department=change_requests.c.department_id,
+                            owner=change_requests.c.owner_id)
+
+    async def add(self, cr: ChangeRequest) -> None:
+        await self._conn.execute(insert(change_requests).values(**_cr_values(cr)))
+
+    async def save(self, cr: ChangeRequest) -> None:
+        values = _cr_values(cr)
+        values.pop("id")
+        await self._conn.execute(update(change_requests)
+                                 .where(change_requests.c.id == cr.id).values(**values))
+
+    async def get(self, cr_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> ChangeRequest | None:
+        stmt = select(change_requests).where(change_requests.c.id == cr_id, self._scope(scope))
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self._conn.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        cr = _cr(row)
+        cr.assessments = [AssessmentEntry(**{
+            **{k: v for k, v in r._mapping.items() if k != "change_request_id"},
+            "assessor_role": Role(r.assessor_role),
+            "recommendation": Recommendation(r.recommendation)})
+            for r in await self._conn.execute(
+                select(cr_assessments).where(cr_assessments.c.change_request_id == cr_id)
+                .order_by(cr_assessments.c.created_at, cr_assessments.c.id))]
+        cr.steps = [_step(r) for r in await self._conn.execute(
+            select(cr_approval_steps).where(cr_approval_steps.c.change_request_id == cr_id,
+                                            cr_approval_steps.c.round == cr.round)
+            .order_by(cr_approval_steps.c.position))]
+        cr.tasks = [Task(**{**{k: v for k, v in r._mapping.items()
+                               if k != "change_request_id"},
+                            "status": TaskStatus(r.status)})
+                    for r in await self._conn.execute(
+                        select(cr_tasks).where(cr_tasks.c.change_request_id == cr_id)
+                        .order_by(cr_tasks.c.created_at, cr_tasks.c.id))]
+        return cr
+
+    async def list(self, scope: RecordScope, filters: ChangeRequestFilter,
+                   page: PageRequest) -> Page[ChangeRequest]:
+        conditions = [self._scope(scope)]
+        for column, value in ((change_requests.c.state, filters.state),
+                              (change_requests.c.type, filters.type),
+                              (change_requests.c.customer_id, filters.customer_id),
+                              (change_requests.c.requester_id, filters.requester_id),
+                              (change_requests.c.department_id, filters.department_id)):
+            if value is not None:
+                conditions.append(column == value)
+        if filters.overdue_at is not None:
+            conditions.append(exists().where(
+                cr_approval_steps.c.change_request_id == change_requests.c.id,
+                cr_approval_steps.c.round == change_requests.c.round,
+                cr_approval_steps.c.status == StepStatus.PENDING,
+                cr_approval_steps.c.due_at < filters.overdue_at))
+        if filters.awaiting_role is not None:
+            conditions.append(exists().where(
+                cr_approval_steps.c.change_request_id == change_requests.c.id,
+                cr_approval_steps.c.round == change_requests.c.round,
+                cr_approval_steps.c.status == StepStatus.PENDING,
+                cr_approval_steps.c.role == filters.awaiting_role))
+        stmt = select(change_requests).where(and_(*conditions))
+        rows = (await self._conn.execute(keyset(stmt, CR_SORTS, change_requests.c.id, page))
+                ).all()
+        column = page.sort.field
+        return to_page(rows, page, _cr, lambda r: (getattr(r, column), r.id))
+
+    async def add_assessment(self, cr_id: UUID, entry: AssessmentEntry) -> None:
+        await self._conn.execute(insert(cr_assessments).values(
+            change_request_id=cr_id, **entry.__dict__))
+
+    async def add_customer_input(self, cr_id: UUID, round_: int, contact_id: UUID,
+                                 opinion: str, recorded_by: UUID, input_id: UUID,
+                                 now: datetime) -> None:
+        await self._conn.execute(insert(cr_customer_inputs).values(
+            id=input_id, change_request_id=cr_id, round=round_, contact_id=contact_id,
+            opinion=opinion, recorded_by=recorded_by, created_at=now))
+
+    async def customer_inputs(self, cr_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._conn.execute(
+            select(cr_customer_inputs).where(cr_customer_inputs.c.change_request_id == cr_id)
+            .order_by(cr_customer_inputs.c.created_at))
+        return [dict(r._mapping) for r in rows]
+
+    async def replace_steps(self, cr_id: UUID, round_: int, steps: list[ApprovalStep]) -> None:
+        await self._conn.execute(delete(cr_approval_steps).where(
+            cr_approval_steps.c.change_request_id == cr_id, cr_approval_steps.c.round == round_))
+        if steps:
+            await self._conn.execute(insert(cr_approval_steps), [
+                {**s.__dict__, "change_request_id": cr_id, "round": round_} for s in steps])
+
+    async def save_step(self, step: ApprovalStep) -> None:
+        values = dict(step.__dict__)
+        values.pop("id")
+        await self._conn.execute(update(cr_approval_steps)
+                                 .where(cr_approval_steps.c.id == step.id).values(**values))
+
+    async def add_task(self, cr_id: UUID, task: Task) -> None:
+        await self._conn.execute(insert(cr_tasks).values(change_request_id=cr_id,
+                                                         **task.__dict__))
+
+    async def save_task(self, task: Task) -> None:
+        values = dict(task.__dict__)
+        values.pop("id")
+        await self._conn.execute(update(cr_tasks).where(cr_tasks.c.id == task.id)
+                                 .values(**values))
+
+    async def add_progress(self, cr_id: UUID, values: dict[str, Any]) -> None:
+        await self._conn.execute(insert(cr_progress).values(change_request_id=cr_id, **values))
+
+    async def progress(self, cr_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._conn.execute(select(cr_progress).where(
+            cr_progress.c.change_request_id == cr_id).order_by(cr_progress.c.created_at.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def add_communication(self, cr_id: UUID, values: dict[str, Any]) -> None:
+        await self._conn.execute(insert(cr_communications).values(change_request_id=cr_id,
+                                                                  **values))
+
+    async def communications(self, cr_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._conn.execute(select(cr_communications).where(
+            cr_communications.c.change_request_id == cr_id)
+            .order_by(cr_communications.c.reported_at.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def active_delegations(self, role: Role, now: datetime) -> list[Delegation]:
+        """Delegations for ``role`` in force now, with what the delegator could decide."""
+        rows = (await self._conn.execute(
+            select(delegations, users.c.department_id)
+            .join(users, users.c.id == delegations.c.delegator_id)
+            .where(delegations.c.role == role, delegations.c.starts_at <= now,
+                   delegations.c.ends_at > now, delegations.c.revoked_at.is_(None)))).all()
+        result = []
+        for r in rows:
+            roles = frozenset(Role(x) for x in (await self._conn.execute(
+                select(user_roles.c.role).where(user_roles.c.user_id == r.delegator_id)
+            )).scalars())
+            result.append(Delegation(r.delegator_id, roles, r.department_id, r.deputy_id,
+                                     Role(r.role), r.starts_at, r.ends_at))
+        return result
+
+    async def add_delegation(self, values: dict[str, Any]) -> None:
+        await self._conn.execute(insert(delegations).values(**values))
+
+    async def delegation(self, delegation_id: UUID) -> dict[str, Any] | None:
+        row = (await self._conn.execute(select(delegations).where(
+            delegations.c.id == delegation_id))).one_or_none()
+        return dict(row._mapping) if row else None
+
+    async def revoke_delegation(self, delegation_id: UUID, now: datetime) -> None:
+        await self._conn.execute(update(delegations).where(delegations.c.id == delegation_id)
+                                 .values(revoked_at=now))
+
+    async def delegations_of(self, user_id: UUID | None) -> list[dict[str, Any]]:
+        stmt = select(delegations).order_by(delegations.c.starts_at.desc())
+        if user_id is not None:
+            stmt = stmt.where((delegations.c.delegator_id == user_id)
+                              | (delegations.c.deputy_id == user_id))
+        return [dict(r._mapping) for r in await self._conn.execute(stmt.limit(200))]
