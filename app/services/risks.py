@@ -106,6 +106,11 @@ class RiskService:
             values: dict[str, Any] = {name: getattr(patch, name) for name in patch.fields_set}
             if "owner_id" in values:
                 values["department_id"] = await self._owner_department(uow, values["owner_id"])
+                # The same rule as on create: never hand a risk outside your write scope.
+                assert ctx.principal is not None
+                if not write_scope(ctx.principal).covers(
+                        owner_id=values["owner_id"], department_id=values["department_id"]):
+                    raise InvalidInput([FieldError("/owner_id", "owner_outside_scope")])
             if values.get("customer_id") is not None:
                 await self._visible_customer(uow, ctx, values["customer_id"])
             changed = replace(current, **values)
