@@ -37,6 +37,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.risks import RiskService
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         customers=CustomerService(uow, clock),
         risks=RiskService(uow, clock),
         change_requests=ChangeRequestService(uow, clock),
+        knowledge=KnowledgeService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

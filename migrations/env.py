@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.repositories.tables_change_requests
 import app.repositories.tables_customers
+import app.repositories.tables_knowledge
 import app.repositories.tables_risks  # noqa: F401
 from app.repositories.tables import metadata
 from app.settings import get_settings
@@ -21,8 +22,9 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
-# Search indexes are engine-specific DDL (see revision 0002), not part of the metadata.
-_ENGINE_SPECIFIC = ("customers_fts", "ix_customers_search_trgm")
+# Search indexes are engine-specific DDL (see revisions 0002, 0005), not part of the metadata.
+_ENGINE_SPECIFIC = ("customers_fts", "ix_customers_search_trgm", "knowledge_articles_fts",
+                    "ix_knowledge_articles_search_trgm")
 
 
 def _include(obj: object, name: str | None, type_: str, reflected: bool,

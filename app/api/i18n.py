@@ -172,6 +172,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                             "不在您可管理的风险负责人范围内"),
     "owner_unknown": ("is not an active user", "不是在职用户"),
     "customer_unknown": ("is not a customer you can see", "不是您可见的客户"),
+    "change_request_unknown": ("is not a change request you can see", "不是您可见的变更申请"),
     "matrix_shape": ("must be 5 × 5 levels (low, medium, high, critical)",
                      "必须是 5 × 5 的等级（low、medium、high、critical）"),
     "matrix_not_monotone": ("is lower than cell {lower_than} (likelihood × impact), which "
@@ -195,7 +196,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
                    "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险",
                    "change_request": "变更申请", "approval_step": "审批环节", "task": "任务",
-                   "delegation": "代理授权"}
+                   "delegation": "代理授权", "knowledge_article": "知识库文章"}
 
 
 def pick_language(accept_language: str | None) -> str:
@@ -243,6 +244,9 @@ STATES: dict[str, tuple[str, str]] = {
     "not_implemented": ("the change is not implemented yet", "变更尚未实施完成"),
     "self_lockout": ("you cannot remove your own administrator access",
                      "不能移除您自己的管理员权限"),
+    "article_archived": ("the article is archived; restore it first",
+                         "文章已归档，请先恢复"),
+    "article_not_archived": ("the article is not archived", "文章未归档"),
 }
 
 FIELD_NAMES_ZH = {"phone": "电话", "email": "电子邮件", "credit_code": "统一社会信用代码",

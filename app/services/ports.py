@@ -25,6 +25,7 @@ from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Contact, Customer
+from app.domain.knowledge.model import Article, ArticleKind
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import Risk, RiskStatus
 
@@ -275,6 +276,27 @@ class ChangeRequestRepository(Protocol):
     async def delegations_of(self, user_id: UUID | None) -> list[dict[str, Any]]: ...
 
 
+@dataclass(frozen=True)
+class KnowledgeFilter:
+    q: str | None = None  # any substring (two characters or more) of title, body or tags
+    kind: ArticleKind | None = None
+    tag: str | None = None
+    change_request_id: UUID | None = None
+    customer_id: UUID | None = None
+    include_archived: bool = False
+
+
+class KnowledgeRepository(Protocol):
+    """Reads take a record scope; an article outside it is not found."""
+
+    async def add(self, article: Article) -> None: ...
+    async def save(self, article: Article) -> None: ...
+    async def get(self, article_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> Article | None: ...
+    async def list(self, scope: RecordScope, filters: KnowledgeFilter,
+                   page: PageRequest) -> Page[Article]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving without ``commit()`` rolls everything back."""
 
@@ -288,6 +310,7 @@ class UnitOfWork(Protocol):
     policies: PolicyRepository
     risks: RiskRepository
     change_requests: ChangeRequestRepository
+    knowledge: KnowledgeRepository
 
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,

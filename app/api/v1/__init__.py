@@ -1,6 +1,15 @@
 """Version 1 of the HTTP API, mounted at ``/api/v1``."""
 
-from app.api.v1 import api_keys, audit, auth, change_requests, customers, people, risks
+from app.api.v1 import (
+    api_keys,
+    audit,
+    auth,
+    change_requests,
+    customers,
+    knowledge,
+    people,
+    risks,
+)
 
 routers = [module.router for module in (auth, people, customers, change_requests, risks,
-                                        api_keys, audit)]
+                                        knowledge, api_keys, audit)]
