@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                             audience=settings.jwt_audience, key_id=settings.jwt_key_id,
                             lifetime=timedelta(minutes=settings.access_token_minutes))
     expected_head = head_revision()
+    knowledge = KnowledgeService(uow, clock)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
@@ -79,8 +80,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         people=PeopleService(uow, hasher, clock),
         customers=CustomerService(uow, clock),
         risks=RiskService(uow, clock),
-        change_requests=ChangeRequestService(uow, clock),
-        knowledge=KnowledgeService(uow, clock),
+        change_requests=ChangeRequestService(uow, clock, knowledge),
+        knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

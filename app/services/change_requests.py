@@ -12,6 +12,7 @@ from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
+from app.domain.access.scope import Reach, RecordScope
 from app.domain.access.scope import write_scope as customer_write_scope
 from app.domain.change_requests import workflow
 from app.domain.change_requests.access import read_scope
@@ -37,12 +38,19 @@ from app.domain.change_requests.model import (
     TaskStatus,
 )
 from app.domain.common.calendar import BusinessCalendar
-from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotFound
+from app.domain.common.errors import (
+    DomainError,
+    FieldError,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+)
 from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
 from app.domain.risk.matrix import RiskMatrix
+from app.services.knowledge import KnowledgeService
 from app.services.policies import (
     APPROVAL_POLICY,
     BUSINESS_CALENDAR,
@@ -129,9 +137,11 @@ class View:
 
 
 class ChangeRequestService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
+                 knowledge: KnowledgeService) -> None:
         self._uow = uow
         self._clock = clock
+        self._knowledge = knowledge
 
     # reading -------------------------------------------------------------------------
 
@@ -214,6 +224,7 @@ class ChangeRequestService:
                                     "comment": comment}
             if action == "submit":
                 cr.round += 1
+                cr.steps = []  # a new round starts without approvals (the last round's stay)
                 if cr.type is CRType.EMERGENCY:
                     await self._plan_steps(uow, cr, None, now)
             elif action == "conclude_assessment":
@@ -235,11 +246,30 @@ class ChangeRequestService:
                             on_behalf_of=str(deputy_for) if deputy_for else None)
             elif action == "review_emergency":
                 cr.emergency_reviewed_by, cr.emergency_reviewed_at = ctx.principal.id, now
+            elif action == "close" and cr.lessons_learned:
+                article = await self._knowledge.create_from_change_request(
+                    uow, ctx, f"变更经验：{cr.title}"[:200], self._lesson_body(cr),
+                    [cr.category.value], cr.id, cr.customer_id, now)
+                cr.knowledge_article_id = article.id
+                data["knowledge_article_id"] = str(article.id)
             cr.state = target
             event = EVENTS[action]
             if action == "approve" and target is CRState.APPROVED:
                 event = "approved"
             return await self._save(uow, ctx, cr, event, before, now, data)
+
+    @staticmethod
+    def _lesson_body(cr: ChangeRequest) -> str:
+        """The article a closed change leaves behind: what was asked, estimated and done."""
+        lines = [f"## {cr.title}", "", cr.description, "",
+                 f"- 原因 / reason: {cr.reason}", f"- 预期效果 / expected: {cr.expected_effect}",
+                 f"- 估算 / estimated: {cr.estimated_cost} {cr.currency}, "
+                 f"{cr.estimated_schedule_days} d",
+                 f"- 实际 / actual: {cr.actual_cost} {cr.currency}, {cr.actual_schedule_days} d",
+                 f"- 目标达成 / goals met: {cr.goals_met}",
+                 f"- 客户满意度 / satisfaction: {cr.customer_satisfaction}/5", "",
+                 "### 经验教训 / lessons learned", "", cr.lessons_learned or ""]
+        return "\n".join(lines)[:20_000]
 
     # assessment ----------------------------------------------------------------------
 
@@ -447,7 +477,7 @@ class ChangeRequestService:
         assert ctx.principal is not None
         cr = await uow.change_requests.get(cr_id, read_scope(ctx.principal))
         if cr is None:
-            raise NotFound(entity="change_request")
+            cr = await self._as_deputy(uow, ctx.principal, cr_id, for_update=False)
         return cr
 
     async def _locked(self, uow: UnitOfWork, ctx: RequestContext, cr_id: UUID,
@@ -457,10 +487,29 @@ class ChangeRequestService:
         assert ctx.principal is not None
         cr = await uow.change_requests.get(cr_id, read_scope(ctx.principal), for_update=True)
         if cr is None:
-            raise NotFound(entity="change_request")
+            cr = await self._as_deputy(uow, ctx.principal, cr_id, for_update=True)
         if expected_version is not None:
             check_version(cr.version, expected_version)
         return cr
+
+    async def _as_deputy(self, uow: UnitOfWork, principal: Principal, cr_id: UUID, *,
+                         for_update: bool) -> ChangeRequest:
+        """A deputy reaches a change outside their own scope (a head of another department
+        standing in for this one's) while a delegation in force lets them decide its
+        current step; to anyone else it does not exist."""
+        cr = await uow.change_requests.get(cr_id, RecordScope(Reach.ALL), for_update=for_update)
+        awaiting = cr is not None and cr.state is CRState.AWAITING_APPROVAL
+        step = cr.facts().current_step() if cr is not None and awaiting else None
+        if cr is None or step is None:
+            raise NotFound(entity="change_request")
+        now = self._clock.now()
+        mine = [d for d in await self._delegations(uow, cr, now) if d.deputy_id == principal.id]
+        try:
+            if mine and check_decider(cr.facts(), step, principal, mine, now) is not None:
+                return cr
+        except DomainError:
+            pass
+        raise NotFound(entity="change_request")
 
     async def _delegations(self, uow: UnitOfWork, cr: ChangeRequest,
                            now: datetime) -> list[Delegation]:
