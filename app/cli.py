@@ -125,6 +125,17 @@ def demo(
 
 
 @cli.command()
+def escalate() -> None:
+    """Raise the escalation event of every overdue approval step (run it from cron)."""
+
+    async def run() -> None:
+        count = await _services().change_requests.escalate_overdue(SYSTEM)
+        console.print(f"{count} overdue approval step(s) escalated")
+
+    asyncio.run(run())
+
+
+@cli.command()
 def openapi(output: Annotated[Path, typer.Option(help="Where to write")] = OPENAPI_PATH) -> None:
     """Write the OpenAPI document (the committed copy is checked by a test)."""
     from app.main import create_app

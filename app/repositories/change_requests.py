@@ -175,6 +175,20 @@ class SqlChangeRequestRepository:
             await self._conn.execute(insert(cr_approval_steps), [
                 {**s.__dict__, "change_request_id": cr_id, "round": round_} for s in steps])
 
+    async def overdue_steps(self, now: datetime, limit: int) -> list[tuple[UUID, ApprovalStep]]:
+        """Pending steps of the current round past their due time and not yet escalated,
+        locked (skipping rows another escalation run holds)."""
+        rows = (await self._conn.execute(
+            select(cr_approval_steps)
+            .join(change_requests, change_requests.c.id == cr_approval_steps.c.change_request_id)
+            .where(cr_approval_steps.c.status == StepStatus.PENDING,
+                   cr_approval_steps.c.due_at < now, cr_approval_steps.c.escalated_at.is_(None),
+                   cr_approval_steps.c.round == change_requests.c.round,
+                   change_requests.c.state == CRState.AWAITING_APPROVAL)
+            .order_by(cr_approval_steps.c.due_at).limit(limit)
+            .with_for_update(skip_locked=True, of=cr_approval_steps))).all()
+        return [(r.change_request_id, _step(r)) for r in rows]
+
     async def save_step(self, step: ApprovalStep) -> None:
         values = dict(step.__dict__)
         values.pop("id")

@@ -121,6 +121,7 @@ cr_approval_steps = Table(
     Column("decided_at", UTCDateTime),
     Column("on_behalf_of", Uuid),
     Column("comment", Text, nullable=False),
+    Column("escalated_at", UTCDateTime),  # when its overdue escalation event was raised
     UniqueConstraint("change_request_id", "round", "position",
                      name="uq_cr_approval_steps_position"),
 )

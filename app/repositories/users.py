@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import Uuid, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,11 @@ from app.services.ports import UserFilter
 _USER_COLUMNS = [users.c[name] for name in (
     "id", "username", "display_name", "email", "department_id", "active", "password_hash",
     "version", "created_at", "updated_at")]
+# Every authenticated request reads its user: one round trip for the user and their roles,
+# with a statement built once (docs/performance.md).
+_USER_WITH_ROLES = (select(*_USER_COLUMNS, user_roles.c.role.label("role_name"))
+                    .outerjoin(user_roles, user_roles.c.user_id == users.c.id)
+                    .where(users.c.id == bindparam("user_id", type_=Uuid)))
 USER_SORTS = {"created_at": users.c.created_at, "username": users.c.username}
 
 
@@ -53,7 +58,14 @@ class SqlUserRepository:
         return self._user(row, (await self._roles_of([row.id]))[row.id])
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
-        return await self._one(users.c.id == user_id, for_update)
+        if for_update:
+            return await self._one(users.c.id == user_id, for_update)
+        rows = (await self._conn.execute(_USER_WITH_ROLES, {"user_id": user_id})).all()
+        if not rows:
+            return None
+        roles = frozenset(Role(r.role_name) for r in rows if r.role_name is not None)
+        return User(roles=roles, **{k: v for k, v in rows[0]._mapping.items()
+                                    if k != "role_name"})
 
     async def get_by_username(self, username: str) -> User | None:
         return await self._one(users.c.username == username)

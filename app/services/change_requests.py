@@ -271,6 +271,24 @@ class ChangeRequestService:
                  "### 经验教训 / lessons learned", "", cr.lessons_learned or ""]
         return "\n".join(lines)[:20_000]
 
+    async def escalate_overdue(self, ctx: RequestContext, limit: int = 500) -> int:
+        """Raise one escalation event per overdue approval step (domain §3: an overdue
+        step raises an escalation event); a scheduler calls this every few minutes. Safe to
+        run from several processes at once: each step is escalated exactly once."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            found = await uow.change_requests.overdue_steps(now, limit)
+            for cr_id, step in found:
+                step.escalated_at = now
+                await uow.change_requests.save_step(step)
+                cr = await uow.change_requests.get(cr_id, RecordScope(Reach.ALL))
+                assert cr is not None
+                self._announce(uow, cr, "approval_overdue", None, now, {
+                    "step": step.position, "role": step.role,
+                    "due_at": step.due_at.isoformat()})
+            await uow.commit()
+            return len(found)
+
     # assessment ----------------------------------------------------------------------
 
     async def add_assessment(self, ctx: RequestContext, cr_id: UUID,

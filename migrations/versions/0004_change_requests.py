@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.Column('decided_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('on_behalf_of', sa.Uuid(), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('escalated_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['change_request_id'], ['change_requests.id'], name=op.f('fk_cr_approval_steps_change_request_id_change_requests')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cr_approval_steps')),
     sa.UniqueConstraint('change_request_id', 'round', 'position', name='uq_cr_approval_steps_position')

@@ -9,6 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
+from pydantic import Field
 
 from app.api.container import services
 from app.api.etag import if_match, set_etag
@@ -17,6 +18,7 @@ from app.api.pagination import ListPage, list_page, page_params
 from app.api.problems import error_responses
 from app.api.security import allow, signed_in
 from app.api.v1.routing import feature_router
+from app.api.v1.schemas.base import Output
 from app.api.v1.schemas.change_requests import (
     ActivityOut,
     ApprovalPolicyIO,
@@ -39,7 +41,7 @@ from app.api.v1.schemas.change_requests import (
     TaskStatusIn,
     TransitionIn,
 )
-from app.domain.access.roles import Role
+from app.domain.access.roles import Role, Scope
 from app.domain.change_requests.approval_policy import ApprovalPolicy, overdue
 from app.domain.change_requests.model import (
     ChangeRequest,
@@ -291,6 +293,20 @@ async def review(request: Request, response: Response, cr_id: UUID, body: Review
     view = await services(request).change_requests.record_review(
         ctx, cr_id, version, ReviewInput(**body.model_dump()))
     return _out(request, response, view)
+
+
+class EscalationOut(Output):
+    escalated: int = Field(description="Overdue steps escalated by this run")
+
+
+@router.post("/change-requests/escalations", response_model=EscalationOut,
+             summary="Raise the escalation event of every overdue approval step")
+async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allow(
+        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> EscalationOut:
+    """For a scheduler (an API key with scope `jobs:run`) or `accord escalate`: each
+    overdue step is escalated once (`change_request.approval_overdue`), however often this
+    runs and from however many processes."""
+    return EscalationOut(escalated=await services(request).change_requests.escalate_overdue(ctx))
 
 
 # policies and delegations --------------------------------------------------------------

@@ -28,3 +28,4 @@ class Scope(StrEnum):
     CUSTOMERS_WRITE = "customers:write"
     WEBHOOKS_MANAGE = "webhooks:manage"
     AUDIT_READ = "audit:read"
+    JOBS_RUN = "jobs:run"  # schedulers that trigger periodic work (escalations, reminders)

@@ -66,6 +66,7 @@ class ApprovalStep:
     decided_at: datetime | None = None
     on_behalf_of: UUID | None = None  # the absent approver a deputy decided for
     comment: str = ""
+    escalated_at: datetime | None = None  # when its overdue escalation was raised
 
 
 @dataclass(frozen=True)
