@@ -1,0 +1,1 @@
+"""Benchmark of the customer read paths (see bench/run.py and docs/performance.md)."""
