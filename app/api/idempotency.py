@@ -84,8 +84,8 @@ class AccordRoute(APIRoute):
                     raise
                 response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
                             else problem_response(request, exc.status, exc.code, exc.params))
-            except BaseException as exc:
-                await _release(request, exc)
+            except BaseException:
+                await _release(request)
                 raise
             await _finish(request, response)
             return response
@@ -93,9 +93,9 @@ class AccordRoute(APIRoute):
         return run
 
 
-async def _release(request: Request, exc: BaseException) -> None:
+async def _release(request: Request) -> None:
     claim = getattr(request.state, "idempotency_claim", None)
-    if claim is not None and not isinstance(exc, _Replay):
+    if claim is not None:
         await services(request).idempotency.release(*claim)
 
 

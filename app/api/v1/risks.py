@@ -54,14 +54,6 @@ def _input(body: RiskCreate | RiskPatch) -> RiskInput:
     return RiskInput(**{name: getattr(body, name) for name in sent}, fields_set=sent)
 
 
-def _filters(status: RiskStatus | None, level: str | None, owner_id: UUID | None,
-             customer_id: UUID | None, department_id: UUID | None, open_only: bool,
-             review_due_by: date | None) -> RiskFilter:
-    return RiskFilter(status=status, level=RiskLevel.parse(level) if level else None,
-                      owner_id=owner_id, customer_id=customer_id, department_id=department_id,
-                      open_only=open_only, review_due_by=review_due_by)
-
-
 class RiskQuery:
     """The register's filters, shared by the list and the heat map."""
 
@@ -75,8 +67,9 @@ class RiskQuery:
         review_due_by: Annotated[date | None, Query(description="Next review on or before")]
         = None,
     ) -> None:
-        self.filters = _filters(status, level, owner_id, customer_id, department_id, False,
-                                review_due_by)
+        self.filters = RiskFilter(
+            status=status, level=RiskLevel.parse(level) if level else None, owner_id=owner_id,
+            customer_id=customer_id, department_id=department_id, review_due_by=review_due_by)
 
 
 @router.post("/risks", response_model=RiskOut, status_code=201, summary="Register a risk",

@@ -26,9 +26,6 @@ class CRState(StrEnum):
     RETURNED = "returned"
 
 
-TERMINAL = frozenset({CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED})
-
-
 class CRType(StrEnum):
     STANDARD = "standard"  # a pre-approved template: no assessment or approval
     NORMAL = "normal"
@@ -69,21 +66,6 @@ class ApprovalStep:
     escalated_at: datetime | None = None  # when its overdue escalation was raised
 
 
-@dataclass(frozen=True)
-class ConcludedAssessment:
-    """The project manager's final estimates, from which the approval chain derives."""
-
-    cost: Decimal
-    currency: str
-    schedule_days: int
-    likelihood: int
-    impact: int
-    risk_level: RiskLevel
-    recommendation: str
-    concluded_by: UUID
-    concluded_at: datetime
-
-
 @dataclass
 class ChangeRequestFacts:
     """What the workflow's guards look at; the full record holds more."""
@@ -96,7 +78,6 @@ class ChangeRequestFacts:
     department_id: UUID  # the customer's department
     form_complete: bool
     assessor_roles: frozenset[Role] = frozenset()  # roles of the panel entries so far
-    assessment: ConcludedAssessment | None = None
     steps: list[ApprovalStep] = field(default_factory=list)
     open_tasks: int = 0
     review_recorded: bool = False
