@@ -126,11 +126,15 @@ def demo(
 
 @cli.command()
 def escalate() -> None:
-    """Raise the escalation event of every overdue approval step (run it from cron)."""
+    """Raise the escalation event of every overdue approval step and handover follow-up
+    (run it from cron)."""
 
     async def run() -> None:
-        count = await _services().change_requests.escalate_overdue(SYSTEM)
-        console.print(f"{count} overdue approval step(s) escalated")
+        services = _services()
+        steps = await services.change_requests.escalate_overdue(SYSTEM)
+        follow_ups = await services.handovers.escalate_overdue_follow_ups(SYSTEM)
+        console.print(f"{steps} overdue approval step(s) and {follow_ups} overdue handover "
+                      f"follow-up(s) escalated")
 
     asyncio.run(run())
 

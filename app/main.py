@@ -37,6 +37,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                             lifetime=timedelta(minutes=settings.access_token_minutes))
     expected_head = head_revision()
     knowledge = KnowledgeService(uow, clock)
+    customers = CustomerService(uow, clock)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
@@ -78,9 +80,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             max_failures_per_address=settings.login_max_failures_per_address),
             refresh_lifetime=timedelta(days=settings.refresh_token_days)),
         people=PeopleService(uow, hasher, clock),
-        customers=CustomerService(uow, clock),
+        customers=customers,
         risks=RiskService(uow, clock),
         change_requests=ChangeRequestService(uow, clock, knowledge),
+        handovers=HandoverService(uow, clock, customers),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),

@@ -13,6 +13,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
@@ -26,6 +27,7 @@ class Services:
     customers: CustomerService
     risks: RiskService
     change_requests: ChangeRequestService
+    handovers: HandoverService
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService

@@ -88,11 +88,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                 "{allowed}.",
                                 "风险不能从 {current} 变为 {target}；允许：{allowed}。"),
     "transition_not_allowed": ("Action not allowed in this state",
-                               "{action} is not possible while the change is {state}; "
+                               "{action} is not possible in state {state}; "
                                "possible now: {allowed}.",
-                               "变更处于 {state} 状态，不能执行 {action}；当前可执行：{allowed}。"),
-    "action_not_permitted": ("Not your action", "Only {parties} may {action} this change.",
-                             "只有 {parties} 可以对该变更执行 {action}。"),
+                               "当前状态为 {state}，不能执行 {action}；当前可执行：{allowed}。"),
+    "action_not_permitted": ("Not your action", "Only {parties} may {action} this record.",
+                             "只有 {parties} 可以对该记录执行 {action}。"),
     "precondition_unmet": ("Precondition not met", "{action} needs something first: "
                            "{reason}.", "执行 {action} 前需先满足条件：{reason}。"),
     "self_approval_forbidden": ("Self-approval forbidden",
@@ -113,6 +113,17 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                               "第 {position} 步不能在第 {current} 步之前审批。"),
     "step_already_decided": ("Step already decided", "Step {position} is already decided.",
                              "第 {position} 步已审批。"),
+    "already_signed": ("Already given", "You have already signed (or verified this for your "
+                       "side); one person gives one signature per handover.",
+                       "您已签字（或已为您一方核对过）；每人每次移交只签一次。"),
+    "handover_already_open": ("Handover already open",
+                              "This customer is already in handover {handover_id}; finish or "
+                              "cancel it first.",
+                              "该客户已在移交 {handover_id} 中，请先完成或取消该移交。"),
+    "customer_owner_changed": ("Customer owner changed",
+                               "The customer no longer belongs to the handing-over manager; "
+                               "nothing was transferred. Cancel this handover and start anew.",
+                               "客户已不属于移交人，未做任何转移。请取消本次移交后重新发起。"),
     "internal_error": ("Internal error", "Something went wrong on our side; the request id "
                        "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
 }
@@ -189,6 +200,24 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                          "须为 0（周一）到 6（周日）之间的日期"),
     "timezone_unknown": ("is not a known time zone", "不是有效的时区"),
     "weights_sum_to_one": ("weights must be ≥ 0 and add up to 1", "权重须 ≥ 0 且总和为 1"),
+    "receiving_manager_unknown": ("is not an active user", "不是在职用户"),
+    "receiving_manager_not_account_manager": ("must hold the account_manager role",
+                                              "必须具备客户经理角色"),
+    "receiving_manager_other_department": ("must belong to the customer's department",
+                                           "必须属于客户所在部门"),
+    "receiving_manager_is_owner": ("must be someone other than the current owner",
+                                   "不能是当前负责人"),
+    "manager_unknown": ("is not an account manager", "不是客户经理"),
+    "no_customers_to_hand_over": ("has no live customers to hand over", "名下没有可移交的客户"),
+    "minutes_required": ("are required for a strict handover", "严格级移交必须填写会议纪要"),
+    "only_for_customer_contact": ("is only given when the customer is notified",
+                                  "仅在通知客户时填写"),
+    "before_transfer": ("must not be before the transfer", "不能早于移交日期"),
+    "every_tier_needs_a_level": ("must give a level for each tier A–D",
+                                 "须为 A–D 每个等级指定移交级别"),
+    "every_level_needs_days": ("must give days for strict, standard and light",
+                               "须为 strict、standard、light 分别指定天数"),
+    "out_of_range": ("is out of range", "超出允许范围"),
     "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
                               "阈值须满足 100 ≥ A > B > C > 0"),
 }
@@ -196,7 +225,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
                    "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险",
                    "change_request": "变更申请", "approval_step": "审批环节", "task": "任务",
-                   "delegation": "代理授权", "knowledge_article": "知识库文章"}
+                   "delegation": "代理授权", "knowledge_article": "知识库文章",
+                   "handover": "移交", "finding": "核对问题", "checklist_item": "移交资料项"}
 
 
 def pick_language(accept_language: str | None) -> str:

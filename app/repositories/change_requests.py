@@ -257,3 +257,35 @@ class SqlChangeRequestRepository:
             stmt = stmt.where((delegations.c.delegator_id == user_id)
                               | (delegations.c.deputy_id == user_id))
         return [dict(r._mapping) for r in await self._conn.execute(stmt.limit(200))]
+
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        closed = (CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED)
+        rows = (await self._conn.execute(
+            select(change_requests.c.id, change_requests.c.requester_id)
+            .where(change_requests.c.customer_id == customer_id,
+                   change_requests.c.state.not_in(closed)))).all()
+        if rows:
+            ids = [r.id for r in rows]
+            await self._conn.execute(update(change_requests)
+                                     .where(change_requests.c.id.in_(ids))
+                                     .values(owner_id=to_id, updated_at=now,
+                                             version=change_requests.c.version + 1))
+            await self._conn.execute(update(change_requests)
+                                     .where(change_requests.c.id.in_(ids),
+                                            change_requests.c.requester_id == from_id)
+                                     .values(requester_id=to_id))
+        return [{"id": str(r.id), "requester_moved": r.requester_id == from_id} for r in rows]
+
+    async def reassign_open_tasks(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                                  now: datetime) -> list[dict[str, Any]]:
+        of_customer = select(change_requests.c.id).where(
+            change_requests.c.customer_id == customer_id)
+        moved = (await self._conn.execute(
+            update(cr_tasks).where(cr_tasks.c.change_request_id.in_(of_customer),
+                                   cr_tasks.c.assignee_id == from_id,
+                                   cr_tasks.c.status.in_((TaskStatus.OPEN,
+                                                          TaskStatus.IN_PROGRESS)))
+            .values(assignee_id=to_id, updated_at=now, version=cr_tasks.c.version + 1)
+            .returning(cr_tasks.c.id, cr_tasks.c.change_request_id))).all()
+        return [{"id": str(r.id), "change_request_id": str(r.change_request_id)} for r in moved]

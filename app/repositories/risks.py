@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -99,3 +100,12 @@ class SqlRiskRepository:
     async def set_level(self, risk_id: UUID, level: RiskLevel) -> None:
         await self._conn.execute(update(risks).where(risks.c.id == risk_id)
                                  .values(level=int(level), version=risks.c.version + 1))
+
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        moved = (await self._conn.execute(
+            update(risks).where(risks.c.customer_id == customer_id, risks.c.owner_id == from_id,
+                                risks.c.status != RiskStatus.CLOSED)
+            .values(owner_id=to_id, updated_at=now, version=risks.c.version + 1)
+            .returning(risks.c.id, risks.c.title))).all()
+        return [{"id": str(r.id), "title": r.title} for r in moved]

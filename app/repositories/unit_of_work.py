@@ -25,6 +25,7 @@ from app.repositories.credentials import (
 )
 from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
 from app.repositories.database import Engines
+from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
         self.risks = SqlRiskRepository(conn)
         self.change_requests = SqlChangeRequestRepository(conn)
         self.knowledge = SqlKnowledgeRepository(conn, self._search)
+        self.handovers = SqlHandoverRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -476,12 +476,24 @@ class CustomerService:
             await uow.commit()
             return version
 
+    async def hand_over(self, uow: UnitOfWork, ctx: RequestContext, customer: Customer,
+                        to_manager_id: UUID, now: datetime, data: dict[str, Any]) -> None:
+        """The owner change of a handover's transfer, inside the handover's transaction:
+        history, audit and timeline like any other change, committed with the rest."""
+        after = replace(customer, owner_id=to_manager_id)
+        await self._save(uow, ctx, customer, after, "customer.handed_over", now, data,
+                         commit=False)
+
     # helpers -------------------------------------------------------------------------
 
     async def _readable(self, uow: UnitOfWork, ctx: RequestContext,
                         customer_id: UUID) -> Customer:
         assert ctx.principal is not None
         customer = await uow.customers.get(customer_id, read_scope(ctx.principal))
+        if customer is None and await uow.handovers.receiving(customer_id, ctx.principal.id):
+            # The receiving manager reads the customer while it is being handed over to
+            # them; writing waits for the transfer.
+            customer = await uow.customers.get(customer_id, RecordScope(Reach.ALL))
         if customer is None:
             raise NotFound(entity="customer")
         return customer

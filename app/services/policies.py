@@ -13,6 +13,7 @@ from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.needs import NeedsVocabulary
+from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix
 from app.services.ports import UnitOfWork
 
@@ -60,3 +61,5 @@ async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected
     uow.record("policy.updated", "policy", kind.name,
                before=before[0] if before else None, after=kind.dump(policy))
     return version + 1
+HANDOVER_STANDARD: PolicyKind[HandoverStandard] = PolicyKind(
+    "handover_standard", HandoverStandard, HandoverStandard.from_dict, HandoverStandard.to_dict)

@@ -25,6 +25,15 @@ from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Contact, Customer
+from app.domain.handovers.access import HandoverReach
+from app.domain.handovers.model import (
+    ChecklistItem,
+    Finding,
+    Handover,
+    HandoverState,
+    Notification,
+    Signature,
+)
 from app.domain.knowledge.model import Article, ArticleKind
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import Risk, RiskStatus
@@ -233,6 +242,10 @@ class RiskRepository(Protocol):
                       filters: RiskFilter) -> dict[tuple[int, int], int]: ...
     async def ratings(self) -> list[tuple[UUID, int, int, RiskLevel]]: ...
     async def set_level(self, risk_id: UUID, level: RiskLevel) -> None: ...
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        """Open risks of a customer that its old owner owned pass to the new one."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -276,6 +289,13 @@ class ChangeRequestRepository(Protocol):
     async def delegation(self, delegation_id: UUID) -> dict[str, Any] | None: ...
     async def revoke_delegation(self, delegation_id: UUID, now: datetime) -> None: ...
     async def delegations_of(self, user_id: UUID | None) -> list[dict[str, Any]]: ...
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        """Open changes of a customer follow it to its new owner (and, where the old owner
+        requested them, so does the requester role); returns what moved."""
+        ...
+    async def reassign_open_tasks(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                                  now: datetime) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -299,6 +319,67 @@ class KnowledgeRepository(Protocol):
                    page: PageRequest) -> Page[Article]: ...
 
 
+@dataclass(frozen=True)
+class HandoverFilter:
+    state: HandoverState | None = None
+    open_only: bool = False
+    customer_id: UUID | None = None
+    batch_id: UUID | None = None
+    manager_id: UUID | None = None  # handing over or receiving
+    department_id: UUID | None = None
+    follow_up_overdue_on: date | None = None  # transferred, follow-up due before this day
+
+
+@dataclass(frozen=True)
+class CustomerWork:
+    """What is open on a customer, as a handover sees it (checklist, risk, transfer)."""
+
+    owner_since: datetime
+    open_change_requests: list[dict[str, Any]]
+    open_tasks: list[dict[str, Any]]
+    open_risks: list[dict[str, Any]]
+    closed_change_requests: int
+    latest_satisfaction: int | None
+
+
+@dataclass(frozen=True)
+class HandoverFacts:
+    """One handover's figures for the report: durations, findings, follow-up."""
+
+    department_id: UUID
+    state: str
+    level: str
+    created_at: datetime
+    transferred_at: datetime | None
+    follow_up_due: date | None
+    followed_up_at: datetime | None
+    findings: int
+
+
+class HandoverRepository(Protocol):
+    async def add_batch(self, values: dict[str, Any]) -> None: ...
+    async def add(self, handover: Handover) -> None: ...
+    async def save(self, handover: Handover) -> None: ...
+    async def get(self, handover_id: UUID, reach: HandoverReach, *,
+                  for_update: bool = False) -> Handover | None: ...
+    async def list(self, reach: HandoverReach, filters: HandoverFilter,
+                   page: PageRequest) -> Page[Handover]: ...
+    async def open_for_customer(self, customer_id: UUID) -> UUID | None: ...
+    async def receiving(self, customer_id: UUID, user_id: UUID) -> bool:
+        """Whether ``user_id`` is receiving this customer in a handover still open."""
+        ...
+    async def save_item(self, handover_id: UUID, item: ChecklistItem) -> None: ...
+    async def add_finding(self, handover_id: UUID, finding: Finding) -> None: ...
+    async def save_finding(self, finding: Finding) -> None: ...
+    async def add_signature(self, handover_id: UUID, signature: Signature) -> None: ...
+    async def add_notification(self, handover_id: UUID, notification: Notification) -> None: ...
+    async def customer_work(self, customer_id: UUID, owner_id: UUID) -> CustomerWork: ...
+    async def overdue_follow_ups(self, today: date, limit: int) -> list[Handover]: ...
+    async def report_facts(self, reach: HandoverReach, since: datetime | None,
+                           until: datetime | None,
+                           department_id: UUID | None) -> list[HandoverFacts]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving without ``commit()`` rolls everything back."""
 
@@ -313,6 +394,7 @@ class UnitOfWork(Protocol):
     risks: RiskRepository
     change_requests: ChangeRequestRepository
     knowledge: KnowledgeRepository
+    handovers: HandoverRepository
 
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,

@@ -239,7 +239,7 @@ async def test_each_state_offers_its_actions_to_their_parties_and_refuses_the_re
             response = await attempt(client, party(actors, action, state), before, action)
             body = assert_problem(response, 409, "transition_not_allowed")
             assert body["detail"] == (
-                f"{action} is not possible while the change is {state}; possible now: "
+                f"{action} is not possible in state {state}; possible now: "
                 f"{', '.join(possible(state)) or 'none'}.")
             continue
         for role, who in roles.items():

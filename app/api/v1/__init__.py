@@ -6,10 +6,11 @@ from app.api.v1 import (
     auth,
     change_requests,
     customers,
+    handovers,
     knowledge,
     people,
     risks,
 )
 
-routers = [module.router for module in (auth, people, customers, change_requests, risks,
-                                        knowledge, api_keys, audit)]
+routers = [module.router for module in (auth, people, customers, change_requests, handovers,
+                                        risks, knowledge, api_keys, audit)]

@@ -20,7 +20,13 @@ from app.domain.change_requests.model import (
     CRType,
     StepStatus,
 )
-from app.domain.common.errors import DomainError, ErrorKind, NotFound
+from app.domain.common.errors import (
+    DomainError,
+    NotFound,
+    NotYourAction,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+)
 
 
 class Party(StrEnum):
@@ -31,21 +37,6 @@ class Party(StrEnum):
     APPROVER = "approver"  # whoever may decide the current step (separation of duties)
     DEPARTMENT_HEAD = "department_head"  # a head of the customer's department
     ADMIN = "admin"
-
-
-class TransitionNotAllowed(DomainError):
-    code = "transition_not_allowed"
-    kind = ErrorKind.CONFLICT
-
-
-class NotYourAction(DomainError):
-    code = "action_not_permitted"
-    kind = ErrorKind.FORBIDDEN
-
-
-class PreconditionUnmet(DomainError):
-    code = "precondition_unmet"
-    kind = ErrorKind.CONFLICT
 
 
 Guard = Callable[[ChangeRequestFacts], str | None]  # a reason when it does not hold

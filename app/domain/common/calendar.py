@@ -86,6 +86,23 @@ class BusinessCalendar:
             day += timedelta(days=1)
         raise ValueError("no working time found within ten years")
 
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
+
+    def add_working_days(self, start: datetime, days: int) -> date:
+        """The local date ``days`` working days after ``start``'s local date (the day of
+        ``start`` itself does not count): "follow up within 3 working days"."""
+        if days < 0:
+            raise ValueError("working days to add must not be negative")
+        day = self.local_date(start)
+        for _ in range(MAX_DAYS_SCANNED):
+            if days == 0:
+                return day
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                days -= 1
+        raise ValueError("no working day found within ten years")
+
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time inside [start, end); zero when end is not after start."""
         if end <= start:

@@ -70,6 +70,23 @@ class InvalidState(DomainError):
     kind = ErrorKind.CONFLICT
 
 
+class TransitionNotAllowed(DomainError):
+    """A workflow action taken from a state it does not leave from (any workflow)."""
+
+    code = "transition_not_allowed"
+    kind = ErrorKind.CONFLICT
+
+
+class NotYourAction(DomainError):
+    code = "action_not_permitted"
+    kind = ErrorKind.FORBIDDEN
+
+
+class PreconditionUnmet(DomainError):
+    code = "precondition_unmet"
+    kind = ErrorKind.CONFLICT
+
+
 class VersionMismatch(DomainError):
     code = "precondition_failed"
     kind = ErrorKind.PRECONDITION_FAILED

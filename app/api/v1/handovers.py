@@ -1,0 +1,284 @@
+"""``/handovers``: 客户移交 — start (one customer or a manager's whole book), notify,
+prepare and verify the checklist, meet, sign (the last signature transfers), follow up;
+the handover report, ``/reports/handovers`` and ``/settings/handover-standard``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Query, Request, Response
+
+from app.api.container import services
+from app.api.etag import if_match, set_etag
+from app.api.idempotency import Idempotent
+from app.api.pagination import ListPage, list_page, page_params
+from app.api.problems import error_responses
+from app.api.security import allow
+from app.api.v1.routing import feature_router
+from app.api.v1.schemas.handovers import (
+    BatchCreate,
+    BatchOut,
+    CancelIn,
+    EscalationOut,
+    FindingIn,
+    FollowUpIn,
+    HandoverCreate,
+    HandoverOut,
+    HandoverReportOut,
+    HandoverSummary,
+    MeetingIn,
+    NotificationIn,
+    ReportOut,
+    ResolutionIn,
+    StandardIO,
+    StandardOut,
+)
+from app.domain.access.roles import Role, Scope
+from app.domain.common.paging import PageRequest
+from app.domain.handovers.model import HandoverState
+from app.domain.handovers.standard import HandoverStandard
+from app.services.handovers import FollowUpInput, MeetingInput, NewHandover, View
+from app.services.ports import HandoverFilter, RequestContext
+
+router = feature_router("handovers")
+
+# Who acts on a given handover is decided by its workflow table; these are the roles
+# that can appear in it at all.
+Actor = Annotated[RequestContext, Depends(allow(Role.ACCOUNT_MANAGER, Role.DEPARTMENT_HEAD,
+                                                Role.ADMIN))]
+Reporter = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.EXECUTIVE, Role.ANALYST,
+                                                   Role.DEPARTMENT_HEAD))]
+Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+Version = Annotated[int, Depends(if_match)]
+ERRORS = error_responses(404, 409, 412, 428)
+BASE = "/handovers/{handover_id}"
+
+
+def _summary_values(view: View) -> dict[str, Any]:
+    h = view.handover
+    return {**h.__dict__, "risk_level": h.risk.level, "allowed_actions": view.allowed_actions,
+            "follow_up_overdue": view.follow_up_overdue}
+
+
+def _detail(view: View) -> HandoverOut:
+    h = view.handover
+    return HandoverOut.model_validate({
+        **_summary_values(view), "risk": h.risk, "steps": view.steps,
+        "checklist": [{**i.__dict__, "verified_by_both": i.verified_by_both} for i in h.items],
+        "findings": h.findings, "signatures": h.signatures,
+        "missing_signatures": h.missing_signatures(), "notifications": h.notifications})
+
+
+def _out(response: Response, view: View) -> HandoverOut:
+    set_etag(response, view.handover.version)
+    return _detail(view)
+
+
+def _new(body: HandoverCreate | BatchCreate) -> NewHandover:
+    return NewHandover(to_manager_id=body.to_manager_id, reason=body.reason,
+                       planned_date=body.planned_date, note=body.note)
+
+
+@router.post("/handovers", response_model=HandoverOut, status_code=201,
+             summary="Start the handover of one customer", dependencies=[Idempotent],
+             responses=error_responses(404, 409))
+async def start(request: Request, response: Response, body: HandoverCreate,
+                ctx: Actor) -> HandoverOut:
+    """The level (strict / standard / light), the risk and its factors and the materials
+    checklist are worked out from the customer's data at once."""
+    view = await services(request).handovers.start(ctx, body.customer_id, _new(body))
+    response.headers["Location"] = f"/api/v1/handovers/{view.handover.id}"
+    return _out(response, view)
+
+
+@router.post("/handovers/batches", response_model=BatchOut, status_code=201,
+             summary="Hand over all customers of a manager (e.g. on resignation)",
+             dependencies=[Idempotent], responses=error_responses(409))
+async def start_batch(request: Request, body: BatchCreate, ctx: Actor) -> BatchOut:
+    batch = await services(request).handovers.start_batch(ctx, body.from_manager_id,
+                                                          _new(body))
+    return BatchOut.model_validate({**batch.__dict__,
+                                    "handovers": [_detail(v) for v in batch.handovers]})
+
+
+@router.get("/handovers", response_model=ListPage[HandoverSummary],
+            summary="Handovers you take part in (heads: your department's)")
+async def list_handovers(
+    request: Request, ctx: Actor,
+    page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at"],
+                                                     "-updated_at"))],
+    state: Annotated[HandoverState | None, Query()] = None,
+    open: Annotated[bool, Query(description="Only those not yet transferred or cancelled")]
+    = False,
+    customer_id: Annotated[UUID | None, Query()] = None,
+    batch_id: Annotated[UUID | None, Query()] = None,
+    manager_id: Annotated[UUID | None, Query(description="Handing over or receiving")] = None,
+    department_id: Annotated[UUID | None, Query()] = None,
+    follow_up_overdue: Annotated[bool, Query(description="Only transferred handovers whose "
+                                                         "follow-up is past due")] = False,
+) -> dict[str, object]:
+    svc = services(request).handovers
+    today = await svc.today(ctx) if follow_up_overdue else None
+    filters = HandoverFilter(state=state, open_only=open, customer_id=customer_id,
+                             batch_id=batch_id, manager_id=manager_id,
+                             department_id=department_id, follow_up_overdue_on=today)
+    result = await svc.list(ctx, filters, page)
+    return list_page(request, result, page,
+                     lambda v: HandoverSummary.model_validate(_summary_values(v)))
+
+
+@router.get(BASE, response_model=HandoverOut, summary="Read a handover",
+            responses=error_responses(404))
+async def get(request: Request, response: Response, handover_id: UUID,
+              ctx: Actor) -> HandoverOut:
+    return _out(response, await services(request).handovers.get(ctx, handover_id))
+
+
+@router.get(BASE + "/report", response_model=ReportOut, summary="The handover report",
+            responses=error_responses(404))
+async def report(request: Request, handover_id: UUID, ctx: Actor) -> ReportOut:
+    """Materials, verifications, findings, signatures, the risk and its factors, the
+    follow-up and what moved with the customer."""
+    found = await services(request).handovers.report(ctx, handover_id)
+    return ReportOut(handover=_detail(found["view"]), durations=found["durations"])
+
+
+@router.post(BASE + "/notifications", response_model=HandoverOut, status_code=201,
+             summary="Record that a stakeholder was told (通知)", responses=ERRORS,
+             dependencies=[Idempotent])
+async def notification(request: Request, response: Response, handover_id: UUID,
+                       body: NotificationIn, ctx: Actor) -> HandoverOut:
+    view = await services(request).handovers.record_notification(
+        ctx, handover_id, body.stakeholder, body.channel, body.contact_id, body.note)
+    return _out(response, view)
+
+
+def _transition(name: str, summary: str) -> None:
+    async def endpoint(request: Request, response: Response, handover_id: UUID, ctx: Actor,
+                       version: Version) -> HandoverOut:
+        view = await services(request).handovers.transition(ctx, handover_id, version, name)
+        return _out(response, view)
+
+    endpoint.__name__ = f"handover_{name}"
+    router.post(f"{BASE}/{name.replace('_', '-')}", response_model=HandoverOut,
+                summary=summary, responses=ERRORS, dependencies=[Idempotent],
+                name=f"handover_{name}")(endpoint)
+
+
+_transition("notify", "Stakeholders are notified (checks the level's list)")
+_transition("start_preparation", "Start preparing the materials")
+
+
+@router.post(BASE + "/meeting", response_model=HandoverOut, summary="Record the handover meeting",
+             responses=ERRORS, dependencies=[Idempotent])
+async def meeting(request: Request, response: Response, handover_id: UUID, body: MeetingIn,
+                  ctx: Actor, version: Version) -> HandoverOut:
+    view = await services(request).handovers.transition(
+        ctx, handover_id, version, "hold_meeting",
+        meeting=MeetingInput(body.held_on, body.attendees, body.minutes))
+    return _out(response, view)
+
+
+@router.post(BASE + "/checklist/{item}/verify", response_model=HandoverOut,
+             summary="Verify a material for your side (核对)", responses=ERRORS,
+             dependencies=[Idempotent])
+async def verify(request: Request, response: Response, handover_id: UUID, item: str,
+                 ctx: Actor) -> HandoverOut:
+    return _out(response, await services(request).handovers.verify(ctx, handover_id, item))
+
+
+@router.post(BASE + "/findings", response_model=HandoverOut, status_code=201,
+             summary="Raise a finding on a material (blocks sign-off)", responses=ERRORS,
+             dependencies=[Idempotent])
+async def raise_finding(request: Request, response: Response, handover_id: UUID,
+                        body: FindingIn, ctx: Actor) -> HandoverOut:
+    view = await services(request).handovers.raise_finding(ctx, handover_id, body.item,
+                                                           body.text)
+    return _out(response, view)
+
+
+@router.post(BASE + "/findings/{finding_id}/resolve", response_model=HandoverOut,
+             summary="Resolve a finding", responses=ERRORS, dependencies=[Idempotent])
+async def resolve_finding(request: Request, response: Response, handover_id: UUID,
+                          finding_id: UUID, body: ResolutionIn, ctx: Actor) -> HandoverOut:
+    view = await services(request).handovers.resolve_finding(ctx, handover_id, finding_id,
+                                                             body.resolution)
+    return _out(response, view)
+
+
+@router.post(BASE + "/sign", response_model=HandoverOut, summary="Sign the handover",
+             responses=ERRORS, dependencies=[Idempotent])
+async def sign(request: Request, response: Response, handover_id: UUID, ctx: Actor,
+               version: Version) -> HandoverOut:
+    """Your signature for your role in this handover; the last signature the level
+    requires transfers the customer, its open change requests, tasks and risks in one
+    transaction."""
+    return _out(response, await services(request).handovers.sign(ctx, handover_id, version))
+
+
+@router.post(BASE + "/follow-up", response_model=HandoverOut,
+             summary="Record the follow-up contact (receiving manager)", responses=ERRORS,
+             dependencies=[Idempotent])
+async def follow_up(request: Request, response: Response, handover_id: UUID, body: FollowUpIn,
+                    ctx: Actor, version: Version) -> HandoverOut:
+    view = await services(request).handovers.transition(
+        ctx, handover_id, version, "follow_up",
+        follow_up=FollowUpInput(body.contacted_on, body.channel, body.outcome))
+    return _out(response, view)
+
+
+@router.post(BASE + "/cancel", response_model=HandoverOut, summary="Cancel before transfer",
+             responses=ERRORS, dependencies=[Idempotent])
+async def cancel(request: Request, response: Response, handover_id: UUID, body: CancelIn,
+                 ctx: Actor, version: Version) -> HandoverOut:
+    view = await services(request).handovers.transition(ctx, handover_id, version, "cancel",
+                                                        reason=body.reason)
+    return _out(response, view)
+
+
+@router.post("/handovers/follow-up-escalations", response_model=EscalationOut,
+             summary="Announce every follow-up past its due day")
+async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allow(
+        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> EscalationOut:
+    """For a scheduler (scope `jobs:run`) or `accord escalate`: each overdue follow-up is
+    announced once (`handover.follow_up_overdue`)."""
+    count = await services(request).handovers.escalate_overdue_follow_ups(ctx)
+    return EscalationOut(escalated=count)
+
+
+@router.get("/reports/handovers", response_model=HandoverReportOut,
+            summary="Handover figures by department and month")
+async def handover_report(
+    request: Request, ctx: Reporter,
+    since: Annotated[date | None, Query(description="Created on or after (UTC day)")] = None,
+    until: Annotated[date | None, Query(description="Created before (UTC day)")] = None,
+    department_id: Annotated[UUID | None, Query()] = None,
+) -> HandoverReportOut:
+    """Count, median days to transfer, findings per handover and overdue follow-ups.
+    Department heads see their own department."""
+    def start_of(day: date | None) -> datetime | None:
+        return datetime.combine(day, time(), tzinfo=UTC) if day else None
+
+    found = await services(request).handovers.summary(ctx, start_of(since), start_of(until),
+                                                      department_id)
+    return HandoverReportOut.model_validate(found)
+
+
+@router.get("/settings/handover-standard", response_model=StandardOut,
+            summary="The handover standard (移交标准): levels and follow-up deadlines")
+async def get_standard(request: Request, response: Response, ctx: Actor) -> StandardOut:
+    standard, version = await services(request).handovers.standard(ctx)
+    set_etag(response, version)
+    return StandardOut(**standard.to_dict(), version=version)
+
+
+@router.put("/settings/handover-standard", response_model=StandardOut,
+            summary="Change the handover standard", responses=error_responses(409, 412, 428))
+async def put_standard(request: Request, response: Response, body: StandardIO, ctx: Admin,
+                       version: Version) -> StandardOut:
+    standard = HandoverStandard.from_dict(body.model_dump(mode="json"))
+    new_version = await services(request).handovers.set_standard(ctx, standard, version)
+    set_etag(response, new_version)
+    return StandardOut(**standard.to_dict(), version=new_version)

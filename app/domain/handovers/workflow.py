@@ -1,0 +1,194 @@
+"""The handover process as data (domain §4), like the change-request workflow: each action
+names the states it leaves from, who may take it and what must hold first. ``check`` is the
+only place an action is decided; ``allowed_actions`` shows the caller the same table.
+
+The last required signature transfers the customer in the same transaction, so a handover
+passes through ``signed`` to ``transferred`` at once; ``signed_at`` keeps the moment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from app.domain.access.principal import Principal
+from app.domain.access.roles import Role
+from app.domain.common.errors import (
+    DomainError,
+    ErrorKind,
+    NotYourAction,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+)
+from app.domain.handovers.model import Handover, HandoverState, SignatureRole
+
+S = HandoverState
+
+
+class Party(StrEnum):
+    HANDING_OVER = "handing_over_manager"  # or a department head once that manager has left
+    RECEIVING = "receiving_manager"
+    DEPARTMENT_HEAD = "department_head"  # a head of the customer's department
+    SIGNATORY = "signatory"  # whoever still has a signature to give
+    ADMIN = "admin"
+
+
+class AlreadySigned(DomainError):
+    """Nobody signs a handover twice, nor verifies the same item twice for one side."""
+
+    code = "already_signed"
+    kind = ErrorKind.CONFLICT
+
+
+class HandoverAlreadyOpen(DomainError):
+    """A customer is in at most one open handover at a time."""
+
+    code = "handover_already_open"
+    kind = ErrorKind.CONFLICT
+
+
+class OwnerChanged(DomainError):
+    """The customer changed owner since the handover began: nothing is transferred."""
+
+    code = "customer_owner_changed"
+    kind = ErrorKind.CONFLICT
+
+
+@dataclass(frozen=True)
+class Facts:
+    handover: Handover
+    from_manager_active: bool
+
+
+Guard = Callable[[Facts], str | None]
+
+
+def _notifications_recorded(f: Facts) -> str | None:
+    missing = f.handover.requirements.notify - f.handover.notified()
+    return f"stakeholders_not_notified: {', '.join(sorted(missing))}" if missing else None
+
+
+def _notified_if_required(f: Facts) -> str | None:
+    h = f.handover
+    return "notification_required" if h.state is S.DRAFT and h.requirements.notify else None
+
+
+def _meeting_if_required(f: Facts) -> str | None:
+    h = f.handover
+    return "meeting_required" if h.requirements.meeting and h.meeting_held_at is None else None
+
+
+def _no_open_findings(f: Facts) -> str | None:
+    return "open_findings" if f.handover.open_findings() else None
+
+
+def _materials_verified(f: Facts) -> str | None:
+    return "materials_not_verified" if f.handover.unverified_items() else None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: frozenset[HandoverState]
+    parties: frozenset[Party]
+    guards: tuple[Guard, ...] = ()
+    target: HandoverState | None = None  # None: the state does not change
+
+
+PREPARING = frozenset({S.PREPARING, S.MEETING_HELD})
+MANAGERS = frozenset({Party.HANDING_OVER, Party.RECEIVING})
+LEADS = frozenset({Party.HANDING_OVER, Party.DEPARTMENT_HEAD, Party.ADMIN})
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("record_notification", frozenset({S.DRAFT, S.NOTIFIED}), LEADS),
+    Action("notify", frozenset({S.DRAFT}), LEADS, (_notifications_recorded,), S.NOTIFIED),
+    Action("start_preparation", frozenset({S.DRAFT, S.NOTIFIED}), LEADS,
+           (_notified_if_required,), S.PREPARING),
+    Action("verify", PREPARING, MANAGERS),
+    Action("raise_finding", PREPARING, MANAGERS | {Party.DEPARTMENT_HEAD}),
+    Action("resolve_finding", PREPARING, MANAGERS | {Party.DEPARTMENT_HEAD}),
+    Action("hold_meeting", frozenset({S.PREPARING}), MANAGERS | {Party.DEPARTMENT_HEAD},
+           target=S.MEETING_HELD),
+    Action("sign", PREPARING, frozenset({Party.SIGNATORY}),
+           (_meeting_if_required, _no_open_findings, _materials_verified)),
+    Action("follow_up", frozenset({S.TRANSFERRED}), frozenset({Party.RECEIVING}),
+           target=S.FOLLOWED_UP),
+    Action("cancel", frozenset({S.DRAFT, S.NOTIFIED, S.PREPARING, S.MEETING_HELD}), LEADS,
+           target=S.CANCELLED),
+)}
+
+
+def _head_of(h: Handover, principal: Principal) -> bool:
+    return (Role.DEPARTMENT_HEAD in principal.roles and principal.department_id == h.department_id
+            and principal.id not in (h.from_manager_id, h.to_manager_id))
+
+
+def _is_party(party: Party, f: Facts, principal: Principal) -> bool:
+    h = f.handover
+    if party is Party.HANDING_OVER:
+        return principal.id == h.from_manager_id or (
+            not f.from_manager_active and _head_of(h, principal))
+    if party is Party.RECEIVING:
+        return principal.id == h.to_manager_id
+    if party is Party.DEPARTMENT_HEAD:
+        return _head_of(h, principal)
+    if party is Party.ADMIN:
+        return Role.ADMIN in principal.roles
+    try:
+        signature_role(f, principal)
+    except DomainError:
+        return False
+    return True
+
+
+def signature_role(f: Facts, principal: Principal) -> tuple[SignatureRole, UUID | None]:
+    """Which signature this principal gives, and for whom when a head signs for a departed
+    handing-over manager. Nobody signs twice, and nobody signs for a role they lack."""
+    h = f.handover
+    if any(s.signer_id == principal.id for s in h.signatures):
+        raise AlreadySigned()
+    missing = h.missing_signatures()
+    if principal.id == h.to_manager_id and SignatureRole.RECEIVING in missing:
+        return SignatureRole.RECEIVING, None
+    if principal.id == h.from_manager_id and SignatureRole.HANDING_OVER in missing:
+        return SignatureRole.HANDING_OVER, None
+    if _head_of(h, principal):
+        if SignatureRole.DEPARTMENT_HEAD in missing:
+            return SignatureRole.DEPARTMENT_HEAD, None
+        if SignatureRole.HANDING_OVER in missing and not f.from_manager_active:
+            return SignatureRole.HANDING_OVER, h.from_manager_id
+    raise NotYourAction(action="sign", parties=", ".join(r.value for r in missing) or "none")
+
+
+def check(f: Facts, name: str, principal: Principal) -> HandoverState:
+    """The state ``name`` leads to, or the reason it may not be taken now."""
+    action = ACTIONS.get(name)
+    state = f.handover.state
+    if action is None or state not in action.sources:
+        raise TransitionNotAllowed(action=name, state=state,
+                                   allowed=", ".join(allowed_in_state(state)) or "none")
+    if action.parties == {Party.SIGNATORY}:
+        signature_role(f, principal)
+    elif not any(_is_party(p, f, principal) for p in action.parties):
+        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
+    for guard in action.guards:
+        reason = guard(f)
+        if reason is not None:
+            raise PreconditionUnmet(action=name, reason=reason)
+    return action.target or state
+
+
+def allowed_in_state(state: HandoverState) -> list[str]:
+    return sorted(a.name for a in ACTIONS.values() if state in a.sources)
+
+
+def allowed_actions(f: Facts, principal: Principal) -> list[str]:
+    allowed = []
+    for name in allowed_in_state(f.handover.state):
+        try:
+            check(f, name, principal)
+        except DomainError:
+            continue
+        allowed.append(name)
+    return allowed
