@@ -69,7 +69,7 @@ TRANSITION_EVENTS = {"notify": "notified", "start_preparation": "preparation_sta
                      "hold_meeting": "meeting_held", "follow_up": "followed_up",
                      "cancel": "cancelled"}
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
-BATCH_LIMIT = 500  # customers one batch may move; a bigger book is split by the caller
+BOOK_PAGE = 200
 
 
 # What moves with a transferred customer, besides the owner: each step returns the moved
@@ -259,10 +259,8 @@ class HandoverService:
                 raise InvalidInput([FieldError("/from_manager_id", "manager_unknown")])
             self._may_start(ctx.principal, manager.id, manager.department_id)
             await self._receiver(uow, new.to_manager_id, manager.department_id, manager.id)
-            found = await uow.customers.list(
-                RecordScope(Reach.ALL), CustomerFilter(owner_id=manager.id),
-                PageRequest(Sort("created_at"), limit=BATCH_LIMIT))
-            if not found.items:
+            book = await self._book(uow, manager.id)
+            if not book:
                 raise InvalidInput([FieldError("/from_manager_id", "no_customers_to_hand_over")])
             batch_id = new_id()
             await uow.handovers.add_batch({
@@ -271,12 +269,13 @@ class HandoverService:
                 "planned_date": new.planned_date, "created_by": ctx.principal.id,
                 "created_at": now})
             created, skipped = [], []
-            for listed in found.items:
-                existing = await uow.handovers.open_for_customer(listed.id)
+            for customer_id in book:
+                existing = await uow.handovers.open_for_customer(customer_id)
                 if existing is not None:
-                    skipped.append({"customer_id": str(listed.id), "handover_id": str(existing)})
+                    skipped.append({"customer_id": str(customer_id),
+                                    "handover_id": str(existing)})
                     continue
-                customer = await uow.customers.get(listed.id, RecordScope(Reach.ALL))
+                customer = await uow.customers.get(customer_id, RecordScope(Reach.ALL))
                 assert customer is not None
                 created.append(await self._new(uow, ctx.principal, customer, new, batch_id, now))
             uow.record("handover_batch.created", "handover_batch", batch_id, after={
@@ -285,6 +284,19 @@ class HandoverService:
             await uow.commit()
             views = [await self._view(uow, ctx, h) for h in created]
             return BatchView(batch_id, manager.id, new.to_manager_id, new.reason, views, skipped)
+
+    @staticmethod
+    async def _book(uow: UnitOfWork, manager_id: UUID) -> list[UUID]:
+        """Every live customer the manager owns, page by page (oldest first)."""
+        ids: list[UUID] = []
+        page = PageRequest(Sort("created_at"), limit=BOOK_PAGE)
+        while True:
+            found = await uow.customers.list(RecordScope(Reach.ALL),
+                                             CustomerFilter(owner_id=manager_id), page)
+            ids.extend(c.id for c in found.items)
+            if found.next_after is None:
+                return ids
+            page = PageRequest(page.sort, page.limit, found.next_after)
 
     async def _new(self, uow: UnitOfWork, principal: Principal, customer: Customer,
                    new: NewHandover, batch_id: UUID | None, now: datetime) -> Handover:
