@@ -67,7 +67,8 @@ def serve(
         migrate()
     uvicorn.run("app.main:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers or settings.workers,
-                log_config=None, proxy_headers=True)
+                log_config=None, proxy_headers=True,
+                access_log=False)  # the middleware logs each request (secrets redacted)
 
 
 @cli.command("create-admin")
@@ -126,15 +127,16 @@ def demo(
 
 @cli.command()
 def escalate() -> None:
-    """Raise the escalation event of every overdue approval step and handover follow-up
-    (run it from cron)."""
+    """The periodic work (run it from cron every few minutes): escalate overdue approval
+    steps and handover follow-ups, send the automatic survey invitations that are due."""
 
     async def run() -> None:
         services = _services()
         steps = await services.change_requests.escalate_overdue(SYSTEM)
         follow_ups = await services.handovers.escalate_overdue_follow_ups(SYSTEM)
+        invited = await services.surveys.run_automation(SYSTEM)
         console.print(f"{steps} overdue approval step(s) and {follow_ups} overdue handover "
-                      f"follow-up(s) escalated")
+                      f"follow-up(s) escalated; {invited} survey invitation(s) sent")
 
     asyncio.run(run())
 

@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from app import __version__
 from app.adapters.clock import SystemClock
 from app.adapters.passwords import Argon2PasswordHasher
+from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
 from app.api import docs, health, problems
 from app.api.container import Services
@@ -42,6 +43,7 @@ from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.risks import RiskService
+from app.services.surveys import SurveyService
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """\
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         risks=RiskService(uow, clock),
         change_requests=ChangeRequestService(uow, clock, knowledge),
         handovers=HandoverService(uow, clock, customers),
+        surveys=SurveyService(uow, clock, LoggingInvitationSender(
+            reveal_links=settings.env == "development")),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.repositories.tables_change_requests
 import app.repositories.tables_customers
+import app.repositories.tables_feedback
 import app.repositories.tables_handovers
 import app.repositories.tables_knowledge
 import app.repositories.tables_risks  # noqa: F401

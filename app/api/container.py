@@ -18,6 +18,7 @@ from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
 from app.services.risks import RiskService
+from app.services.surveys import SurveyService
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Services:
     risks: RiskService
     change_requests: ChangeRequestService
     handovers: HandoverService
+    surveys: SurveyService
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService

@@ -124,6 +124,16 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                "The customer no longer belongs to the handing-over manager; "
                                "nothing was transferred. Cancel this handover and start anew.",
                                "客户已不属于移交人，未做任何转移。请取消本次移交后重新发起。"),
+    "too_many_requests": ("Too many requests",
+                          "Too many attempts from your address; retry in {retry_after_s} s.",
+                          "您的地址请求过于频繁，请 {retry_after_s} 秒后重试。"),
+    "survey_not_found": ("Survey not found", "This survey link is not valid.",
+                         "该调查链接无效。"),
+    "survey_closed": ("Survey closed", "This survey can no longer be answered.",
+                      "该调查已关闭，无法再作答。"),
+    "survey_already_answered": ("Survey already answered",
+                                "This survey has already been answered; thank you.",
+                                "该调查已提交过，感谢您的参与。"),
     "internal_error": ("Internal error", "Something went wrong on our side; the request id "
                        "identifies it.", "服务器内部错误，请凭请求编号联系管理员。"),
 }
@@ -218,6 +228,16 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "every_level_needs_days": ("must give days for strict, standard and light",
                                "须为 strict、standard、light 分别指定天数"),
     "out_of_range": ("is out of range", "超出允许范围"),
+    "choices_need_two_options": ("must offer at least two distinct options",
+                                 "至少需要两个不同的选项"),
+    "options_only_for_choices": ("are only for choice questions", "仅选择题可设置选项"),
+    "question_unknown": ("is not a question of this survey", "不是本调查的问题"),
+    "answer_out_of_scale": ("must be a whole number from {low} to {high}",
+                            "须为 {low} 到 {high} 之间的整数"),
+    "choice_unknown": ("must be among the question's options", "须为该题的选项之一"),
+    "text_answer_invalid": ("must be text of at most {max_length} characters",
+                            "须为不超过 {max_length} 个字符的文本"),
+    "survey_template_unknown": ("is not an active survey template", "不是有效的调查模板"),
     "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
                               "阈值须满足 100 ≥ A > B > C > 0"),
 }
@@ -226,7 +246,9 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险",
                    "change_request": "变更申请", "approval_step": "审批环节", "task": "任务",
                    "delegation": "代理授权", "knowledge_article": "知识库文章",
-                   "handover": "移交", "finding": "核对问题", "checklist_item": "移交资料项"}
+                   "handover": "移交", "survey_template": "调查模板",
+                   "survey_invitation": "调查邀请", "finding": "核对问题",
+                   "checklist_item": "移交资料项"}
 
 
 def pick_language(accept_language: str | None) -> str:
@@ -277,6 +299,7 @@ STATES: dict[str, tuple[str, str]] = {
     "article_archived": ("the article is archived; restore it first",
                          "文章已归档，请先恢复"),
     "article_not_archived": ("the article is not archived", "文章未归档"),
+    "answered": ("the survey has already been answered", "调查已作答"),
 }
 
 FIELD_NAMES_ZH = {"phone": "电话", "email": "电子邮件", "credit_code": "统一社会信用代码",

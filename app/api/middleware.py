@@ -80,7 +80,9 @@ class RequestContextMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], template, status, elapsed)
             client = scope.get("client")
-            log.info("request", method=scope["method"], path=scope["path"], route=template,
+            # A path carrying a secret (a survey token) is logged as its template only.
+            path = template if "{token}" in template else scope["path"]
+            log.info("request", method=scope["method"], path=path, route=template,
                      status=status, duration_ms=round(elapsed * 1000, 2),
                      client=client[0] if client else None)
 

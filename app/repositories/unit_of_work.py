@@ -29,6 +29,7 @@ from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
+from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
         self.change_requests = SqlChangeRequestRepository(conn)
         self.knowledge = SqlKnowledgeRepository(conn, self._search)
         self.handovers = SqlHandoverRepository(conn)
+        self.surveys = SqlSurveyRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

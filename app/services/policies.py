@@ -15,6 +15,7 @@ from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.needs import NeedsVocabulary
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix
+from app.domain.surveys.model import Automation
 from app.services.ports import UnitOfWork
 
 P = TypeVar("P")
@@ -63,3 +64,5 @@ async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected
     return version + 1
 HANDOVER_STANDARD: PolicyKind[HandoverStandard] = PolicyKind(
     "handover_standard", HandoverStandard, HandoverStandard.from_dict, HandoverStandard.to_dict)
+SURVEY_AUTOMATION: PolicyKind[Automation] = PolicyKind(
+    "survey_automation", Automation, Automation.from_dict, Automation.to_dict)

@@ -23,7 +23,10 @@ from tests.support import Actor, Actors, assert_problem, create_user, list_all, 
 
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh"),
           ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/docs"),
-          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
+          # a survey's respondent has no account: the token in the path is the key
+          ("GET", "/api/v1/public/surveys/{token}"),
+          ("POST", "/api/v1/public/surveys/{token}/responses")}
 
 
 def undeclared(routes: list[Any]) -> list[str]:
@@ -49,7 +52,7 @@ def test_the_declaration_check_catches_a_route_without_one() -> None:
     assert undeclared(probe.routes) == ["GET /open"]
 
 
-def test_only_the_sign_in_operations_and_docs_are_public(app: FastAPI) -> None:
+def test_only_sign_in_docs_and_the_survey_answer_page_are_public(app: FastAPI) -> None:
     public = {(m, r.path) for m, r in operations(app.routes)
               if declared_access(r).public}  # type: ignore[union-attr]
     assert public == PUBLIC

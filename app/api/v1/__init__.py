@@ -10,7 +10,8 @@ from app.api.v1 import (
     knowledge,
     people,
     risks,
+    surveys,
 )
 
 routers = [module.router for module in (auth, people, customers, change_requests, handovers,
-                                        risks, knowledge, api_keys, audit)]
+                                        risks, knowledge, surveys, api_keys, audit)]

@@ -16,6 +16,7 @@ class ErrorKind(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    GONE = "gone"
     CONFLICT = "conflict"
     PRECONDITION_FAILED = "precondition_failed"
     INVALID = "invalid"
@@ -129,6 +130,12 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
+
+
+class TooManyRequests(TooManyAttempts):
+    """Any other throttled endpoint (e.g. the public survey page), with its Retry-After."""
+
+    code = "too_many_requests"
 
 
 class InvalidCursor(DomainError):

@@ -1,0 +1,178 @@
+"""``/survey-templates``, ``/survey-invitations``: 满意度调查 — templates, invitations with
+single-use tokens, the automatic invitations' scheduler hook and its setting; and the
+public, unauthenticated answer page ``/public/surveys/{token}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Query, Request, Response
+
+from app.api.container import services
+from app.api.etag import if_match, set_etag
+from app.api.idempotency import Idempotent
+from app.api.pagination import ListPage, list_page, page_params
+from app.api.problems import error_responses
+from app.api.security import allow, public
+from app.api.v1.routing import feature_router
+from app.api.v1.schemas.surveys import (
+    AutomationIO,
+    AutomationOut,
+    AutomationRunOut,
+    InvitationCreate,
+    InvitationOut,
+    IssuedOut,
+    PublicSurveyOut,
+    ResponseIn,
+    TemplateCreate,
+    TemplateOut,
+)
+from app.domain.access.roles import Role, Scope
+from app.domain.common.paging import PageRequest
+from app.domain.surveys.model import Automation, Question, Template
+from app.services.ports import RequestContext
+
+router = feature_router("surveys")
+
+Reader = Annotated[RequestContext, Depends(allow(*Role))]
+Inviter = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.DEPARTMENT_HEAD,
+                                                  Role.ACCOUNT_MANAGER))]
+Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+Anyone = Annotated[RequestContext, Depends(public())]
+Version = Annotated[int, Depends(if_match)]
+
+
+def _template(template: Template) -> TemplateOut:
+    return TemplateOut.model_validate({
+        **template.__dict__, "questions": [{**q.__dict__, "options": list(q.options)}
+                                           for q in template.questions]})
+
+
+@router.post("/survey-templates", response_model=TemplateOut, status_code=201,
+             summary="Create a survey template", dependencies=[Idempotent],
+             responses=error_responses(409))
+async def create_template(request: Request, response: Response, body: TemplateCreate,
+                          ctx: Admin) -> TemplateOut:
+    questions = [Question(q.id, q.kind, q.text, tuple(q.options), q.required)
+                 for q in body.questions]
+    template = await services(request).surveys.create_template(ctx, body.name, questions)
+    set_etag(response, template.version)
+    return _template(template)
+
+
+@router.get("/survey-templates", response_model=ListPage[TemplateOut],
+            summary="List survey templates")
+async def list_templates(
+    request: Request, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["created_at"], "-created_at"))],
+    include_archived: Annotated[bool, Query()] = False,
+) -> dict[str, object]:
+    found = await services(request).surveys.templates(ctx, include_archived, page)
+    return list_page(request, found, page, _template)
+
+
+@router.get("/survey-templates/{template_id}", response_model=TemplateOut,
+            summary="Read a survey template", responses=error_responses(404))
+async def get_template(request: Request, response: Response, template_id: UUID,
+                       ctx: Reader) -> TemplateOut:
+    template = await services(request).surveys.template(ctx, template_id)
+    set_etag(response, template.version)
+    return _template(template)
+
+
+@router.post("/survey-templates/{template_id}/archive", response_model=TemplateOut,
+             summary="Archive a template (no new invitations)",
+             responses=error_responses(404, 409, 412, 428), dependencies=[Idempotent])
+async def archive_template(request: Request, response: Response, template_id: UUID,
+                           ctx: Admin, version: Version) -> TemplateOut:
+    template = await services(request).surveys.archive_template(ctx, template_id, version)
+    set_etag(response, template.version)
+    return _template(template)
+
+
+@router.post("/survey-invitations", response_model=IssuedOut, status_code=201,
+             summary="Invite a customer's contact to answer a survey",
+             responses=error_responses(409), dependencies=[Idempotent])
+async def invite(request: Request, body: InvitationCreate, ctx: Inviter) -> IssuedOut:
+    """The token is in this answer only (the service keeps its hash); the delivery of the
+    invitation is a logged stub for now (see the README)."""
+    issued = await services(request).surveys.invite(ctx, body.template_id, body.customer_id,
+                                                    body.contact_id, body.expires_in_days)
+    return IssuedOut.model_validate({**issued.invitation.__dict__, "token": issued.token,
+                                     "link": issued.link})
+
+
+@router.get("/survey-invitations", response_model=ListPage[InvitationOut],
+            summary="Invitations to customers in your scope")
+async def list_invitations(
+    request: Request, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["created_at"], "-created_at"))],
+    template_id: Annotated[UUID | None, Query()] = None,
+    customer_id: Annotated[UUID | None, Query()] = None,
+) -> dict[str, object]:
+    found = await services(request).surveys.invitations(ctx, template_id, customer_id, page)
+    return list_page(request, found, page, InvitationOut.model_validate)
+
+
+@router.post("/survey-invitations/{invitation_id}/revoke", response_model=InvitationOut,
+             summary="Revoke an invitation (its link stops working)",
+             responses=error_responses(404, 409), dependencies=[Idempotent])
+async def revoke(request: Request, invitation_id: UUID, ctx: Inviter) -> InvitationOut:
+    return InvitationOut.model_validate(
+        await services(request).surveys.revoke(ctx, invitation_id))
+
+
+@router.post("/survey-invitations/automatic", response_model=AutomationRunOut,
+             summary="Send the automatic invitations that are due")
+async def run_automation(request: Request, ctx: Annotated[RequestContext, Depends(allow(
+        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> AutomationRunOut:
+    """For a scheduler (scope `jobs:run`) or `accord escalate`: the primary contact of each
+    customer whose change closed, or whose strict handover reached its 30-day mark, is
+    invited once."""
+    return AutomationRunOut(invited=await services(request).surveys.run_automation(ctx))
+
+
+@router.get("/settings/survey-automation", response_model=AutomationOut,
+            summary="Which templates the automatic invitations use")
+async def get_automation(request: Request, response: Response, ctx: Reader) -> AutomationOut:
+    automation, version = await services(request).surveys.automation(ctx)
+    set_etag(response, version)
+    return AutomationOut(**automation.to_dict(), version=version)
+
+
+@router.put("/settings/survey-automation", response_model=AutomationOut,
+            summary="Change the automatic invitations", responses=error_responses(412, 428))
+async def put_automation(request: Request, response: Response, body: AutomationIO,
+                         ctx: Admin, version: Version) -> AutomationOut:
+    automation = Automation.from_dict(body.model_dump(mode="json"))
+    new_version = await services(request).surveys.set_automation(ctx, automation, version)
+    set_etag(response, new_version)
+    return AutomationOut(**automation.to_dict(), version=new_version)
+
+
+# the public page ----------------------------------------------------------------------
+
+TOKEN_ERRORS = error_responses(404, 410, 429)
+
+
+@router.get("/public/surveys/{token}", response_model=PublicSurveyOut,
+            summary="Read a survey's questions (no account; the token is the key)",
+            responses=TOKEN_ERRORS)
+async def public_survey(request: Request, token: str, ctx: Anyone
+                        ) -> PublicSurveyOut:
+    """Reveals the survey's name and questions only; attempts are rate limited per
+    address."""
+    found = await services(request).surveys.public_read(ctx, token[:200])
+    return PublicSurveyOut.model_validate({
+        "name": found.name, "expires_at": found.expires_at,
+        "questions": [{**q.__dict__, "options": list(q.options)} for q in found.questions]})
+
+
+@router.post("/public/surveys/{token}/responses", status_code=204,
+             summary="Answer a survey once", responses={**TOKEN_ERRORS,
+                                                        **error_responses(409, 422)})
+async def public_answer(request: Request, token: str, body: ResponseIn,
+                        ctx: Anyone) -> Response:
+    await services(request).surveys.public_submit(ctx, token[:200], body.answers)
+    return Response(status_code=204)
