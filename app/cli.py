@@ -128,15 +128,20 @@ def demo(
 @cli.command()
 def escalate() -> None:
     """The periodic work (run it from cron every few minutes): escalate overdue approval
-    steps and handover follow-ups, send the automatic survey invitations that are due."""
+    steps, handover follow-ups and feedback SLA breaches, send the automatic survey
+    invitations that are due, and check customer health."""
 
     async def run() -> None:
         services = _services()
         steps = await services.change_requests.escalate_overdue(SYSTEM)
         follow_ups = await services.handovers.escalate_overdue_follow_ups(SYSTEM)
+        breaches = await services.feedback.announce_breaches(SYSTEM)
         invited = await services.surveys.run_automation(SYSTEM)
-        console.print(f"{steps} overdue approval step(s) and {follow_ups} overdue handover "
-                      f"follow-up(s) escalated; {invited} survey invitation(s) sent")
+        falls = await services.satisfaction.check_health(SYSTEM)
+        console.print(f"{steps} overdue approval step(s), {follow_ups} overdue handover "
+                      f"follow-up(s) and {breaches} feedback SLA breach(es) announced; "
+                      f"{invited} survey invitation(s) sent; {falls} customer(s) fell below "
+                      f"the health threshold")
 
     asyncio.run(run())
 

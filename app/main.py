@@ -33,16 +33,20 @@ from app.repositories.idempotency import SqlIdempotencyStore
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
+from app.services import feedback
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
-from app.services.handovers import HandoverService
+from app.services.feedback import FeedbackService
+from app.services.handover_materials import DEFAULT_MATERIALS
+from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.risks import RiskService
+from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
 from app.settings import Settings, get_settings
 
@@ -85,9 +89,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         customers=customers,
         risks=RiskService(uow, clock),
         change_requests=ChangeRequestService(uow, clock, knowledge),
-        handovers=HandoverService(uow, clock, customers),
+        handovers=HandoverService(uow, clock, customers,
+                                  materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
+                                  transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER)),
         surveys=SurveyService(uow, clock, LoggingInvitationSender(
             reveal_links=settings.env == "development")),
+        feedback=FeedbackService(uow, clock),
+        satisfaction=SatisfactionService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),

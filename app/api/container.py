@@ -13,11 +13,13 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock, IdempotencyStore
 from app.services.risks import RiskService
+from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
 
 
@@ -30,6 +32,8 @@ class Services:
     change_requests: ChangeRequestService
     handovers: HandoverService
     surveys: SurveyService
+    feedback: FeedbackService
+    satisfaction: SatisfactionService
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService

@@ -194,6 +194,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "owner_unknown": ("is not an active user", "不是在职用户"),
     "customer_unknown": ("is not a customer you can see", "不是您可见的客户"),
     "change_request_unknown": ("is not a change request you can see", "不是您可见的变更申请"),
+    "handover_unknown": ("is not a handover of this customer", "不是该客户的移交"),
     "matrix_shape": ("must be 5 × 5 levels (low, medium, high, critical)",
                      "必须是 5 × 5 的等级（low、medium、high、critical）"),
     "matrix_not_monotone": ("is lower than cell {lower_than} (likelihood × impact), which "
@@ -240,6 +241,12 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "survey_template_unknown": ("is not an active survey template", "不是有效的调查模板"),
     "thresholds_descending": ("thresholds must satisfy 100 ≥ A > B > C > 0",
                               "阈值须满足 100 ≥ A > B > C > 0"),
+    "responses_exceed_invitations": ("cannot exceed the number of invitations",
+                                     "不能多于邀请数"),
+    "counts_exceed_n": ("the counts ({parts}) add up to more than n",
+                        "各计数（{parts}）之和超过了总数 n"),
+    "metrics_differ": ("must all be of the same metric (NPS, CSAT or CES)",
+                       "须为同一指标（NPS、CSAT 或 CES）"),
 }
 
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
@@ -248,7 +255,7 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "delegation": "代理授权", "knowledge_article": "知识库文章",
                    "handover": "移交", "survey_template": "调查模板",
                    "survey_invitation": "调查邀请", "finding": "核对问题",
-                   "checklist_item": "移交资料项"}
+                   "checklist_item": "移交资料项", "feedback": "反馈"}
 
 
 def pick_language(accept_language: str | None) -> str:

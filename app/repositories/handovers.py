@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.change_requests.model import CRState, TaskStatus
 from app.domain.common.paging import Page, PageRequest
+from app.domain.feedback.model import OPEN_STATES as FEEDBACK_OPEN
+from app.domain.feedback.model import FeedbackType
 from app.domain.handovers.access import HandoverReach
 from app.domain.handovers.model import (
     OPEN_STATES,
@@ -34,6 +36,7 @@ from app.domain.risk.register import RiskStatus
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables_change_requests import change_requests, cr_tasks
 from app.repositories.tables_customers import customer_history, customers
+from app.repositories.tables_feedback import feedback_items
 from app.repositories.tables_handovers import (
     handover_batches,
     handover_findings,
@@ -246,8 +249,13 @@ class SqlHandoverRepository:
             .where(change_requests.c.customer_id == customer_id,
                    change_requests.c.customer_satisfaction.is_not(None))
             .order_by(change_requests.c.reviewed_at.desc()).limit(1))).scalar_one_or_none()
+        complaints = (await conn.execute(
+            select(func.count()).where(feedback_items.c.customer_id == customer_id,
+                                       feedback_items.c.type == FeedbackType.COMPLAINT.value,
+                                       feedback_items.c.state.in_(
+                                           [s.value for s in FEEDBACK_OPEN])))).scalar_one()
         return CustomerWork(
-            owner_since=owned or created,
+            owner_since=owned or created, open_complaints=int(complaints),
             open_change_requests=open_crs,
             open_tasks=[{"id": str(r.id), "title": r.title, "status": r.status,
                          "assignee_id": str(r.assignee_id),

@@ -29,6 +29,9 @@ from app.services.ports import ScoreRow
 
 TEMPLATE_SORTS = {"created_at": survey_templates.c.created_at}
 INVITATION_SORTS = {"created_at": survey_invitations.c.created_at}
+_SCORE_COLUMNS = (survey_scores.c.kind, survey_scores.c.value, survey_scores.c.submitted_at,
+                  survey_scores.c.department_id, survey_scores.c.owner_id, survey_scores.c.tier,
+                  survey_scores.c.template_id)
 
 
 def _template(row: Row[Any]) -> Template:
@@ -168,10 +171,14 @@ class SqlSurveyRepository:
         if department_id is not None:
             conditions.append(survey_scores.c.department_id == department_id)
         rows = await self._conn.execute(
-            select(survey_scores.c.kind, survey_scores.c.value, survey_scores.c.submitted_at,
-                   survey_scores.c.department_id, survey_scores.c.owner_id,
-                   survey_scores.c.tier, survey_scores.c.template_id)
-            .where(and_(*conditions)).order_by(survey_scores.c.submitted_at))
+            select(*_SCORE_COLUMNS).where(and_(*conditions))
+            .order_by(survey_scores.c.submitted_at))
+        return [ScoreRow(**r._mapping) for r in rows]
+
+    async def customer_scores(self, customer_id: UUID, since: datetime) -> list[ScoreRow]:
+        rows = await self._conn.execute(
+            select(*_SCORE_COLUMNS).where(survey_scores.c.customer_id == customer_id,
+                                          survey_scores.c.submitted_at >= since))
         return [ScoreRow(**r._mapping) for r in rows]
 
     async def invitation_counts(self, scope: RecordScope, since: datetime | None,

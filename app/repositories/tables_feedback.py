@@ -5,6 +5,7 @@ scored answers."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -25,12 +26,10 @@ feedback_items = Table(
     Column("customer_id", Uuid, ForeignKey("customers.id"), nullable=False),
     Column("department_id", Uuid, ForeignKey("departments.id"), nullable=False),
     Column("owner_id", Uuid, ForeignKey("users.id"), nullable=False),
-    Column("contact_id", Uuid),
     Column("channel", String(16), nullable=False),
     Column("type", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("description", Text, nullable=False),
+    Column("summary", Text, nullable=False),
     Column("change_request_id", Uuid),
     Column("plan_id", Uuid),
     Column("handover_id", Uuid),
@@ -40,10 +39,11 @@ feedback_items = Table(
     Column("resolve_due_at", UTCDateTime, nullable=False),
     Column("acknowledged_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
-    Column("resolution", Text),
+    Column("resolution", Text, nullable=False),
     Column("confirmed_at", UTCDateTime),
     Column("confirmation", JSONType),
-    Column("reopened", Integer, nullable=False),
+    Column("reopened_at", UTCDateTime),
+    Column("reopen_count", Integer, nullable=False),
     Column("acknowledge_breached_at", UTCDateTime),  # when the breach was announced
     Column("resolve_breached_at", UTCDateTime),
     Column("created_by", Uuid, ForeignKey("users.id"), nullable=False),
@@ -122,3 +122,13 @@ survey_scores = Table(
 )
 Index("ix_survey_scores_kind_time", survey_scores.c.kind, survey_scores.c.submitted_at)
 Index("ix_survey_scores_customer", survey_scores.c.customer_id, survey_scores.c.submitted_at)
+
+# The last health computed per customer, so that falling below the threshold is announced
+# once, when it happens, not on every check.
+customer_health = Table(
+    "customer_health", metadata,
+    Column("customer_id", Uuid, ForeignKey("customers.id"), primary_key=True),
+    Column("score", Integer, nullable=False),  # tenths of a point
+    Column("below_threshold", Boolean, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+)

@@ -25,6 +25,7 @@ from app.repositories.credentials import (
 )
 from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
 from app.repositories.database import Engines
+from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.risks import SqlRiskRepository
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
         self.knowledge = SqlKnowledgeRepository(conn, self._search)
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
+        self.feedback = SqlFeedbackRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -307,7 +307,7 @@ class HandoverService:
         work = await uow.handovers.customer_work(customer.id, customer.owner_id)
         risk = assess(RiskInputs(
             tier=customer.tier, served_since=work.owner_since,
-            latest_satisfaction=work.latest_satisfaction, open_complaints=None,
+            latest_satisfaction=work.latest_satisfaction, open_complaints=work.open_complaints,
             open_high_risk_changes=sum(1 for cr in work.open_change_requests
                                        if cr["risk_level"] in HIGH_RISK_LABELS),
             open_risks=len(work.open_risks)), matrix, now)

@@ -13,6 +13,8 @@ from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.needs import NeedsVocabulary
+from app.domain.feedback.health import HealthPolicy
+from app.domain.feedback.sla import SlaPolicy
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix
 from app.domain.surveys.model import Automation
@@ -66,3 +68,7 @@ HANDOVER_STANDARD: PolicyKind[HandoverStandard] = PolicyKind(
     "handover_standard", HandoverStandard, HandoverStandard.from_dict, HandoverStandard.to_dict)
 SURVEY_AUTOMATION: PolicyKind[Automation] = PolicyKind(
     "survey_automation", Automation, Automation.from_dict, Automation.to_dict)
+FEEDBACK_SLA: PolicyKind[SlaPolicy] = PolicyKind(
+    "feedback_sla", SlaPolicy, SlaPolicy.from_dict, SlaPolicy.to_dict)
+HEALTH_POLICY: PolicyKind[HealthPolicy] = PolicyKind(
+    "customer_health", HealthPolicy, HealthPolicy.from_dict, HealthPolicy.to_dict)

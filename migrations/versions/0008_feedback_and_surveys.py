@@ -1,4 +1,5 @@
-"""Feedback items, survey templates, invitations, responses and scored answers.
+"""Feedback items, survey templates, invitations, responses and scored answers, and the
+last health computed per customer.
 
 Revision ID: 0008
 Revises: 0007
@@ -31,17 +32,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_survey_templates_created_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_templates'))
     )
+    op.create_table('customer_health',
+    sa.Column('customer_id', sa.Uuid(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('below_threshold', sa.Boolean(), nullable=False),
+    sa.Column('computed_at', app.repositories.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_health_customer_id_customers')),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_health'))
+    )
     op.create_table('feedback_items',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('customer_id', sa.Uuid(), nullable=False),
     sa.Column('department_id', sa.Uuid(), nullable=False),
     sa.Column('owner_id', sa.Uuid(), nullable=False),
-    sa.Column('contact_id', sa.Uuid(), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('type', sa.String(length=16), nullable=False),
     sa.Column('severity', sa.String(length=16), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('change_request_id', sa.Uuid(), nullable=True),
     sa.Column('plan_id', sa.Uuid(), nullable=True),
     sa.Column('handover_id', sa.Uuid(), nullable=True),
@@ -51,10 +58,11 @@ def upgrade() -> None:
     sa.Column('resolve_due_at', app.repositories.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('acknowledged_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=False),
     sa.Column('confirmed_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('confirmation', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('reopened', sa.Integer(), nullable=False),
+    sa.Column('reopened_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('acknowledge_breached_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolve_breached_at', app.repositories.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.Uuid(), nullable=False),
@@ -156,4 +164,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_feedback_items_customer')
 
     op.drop_table('feedback_items')
+    op.drop_table('customer_health')
     op.drop_table('survey_templates')

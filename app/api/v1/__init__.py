@@ -6,6 +6,7 @@ from app.api.v1 import (
     auth,
     change_requests,
     customers,
+    feedback,
     handovers,
     knowledge,
     people,
@@ -14,4 +15,4 @@ from app.api.v1 import (
 )
 
 routers = [module.router for module in (auth, people, customers, change_requests, handovers,
-                                        risks, knowledge, surveys, api_keys, audit)]
+                                        feedback, risks, knowledge, surveys, api_keys, audit)]

@@ -1,0 +1,321 @@
+"""反馈 use cases: record feedback from any channel, walk its closed loop (the workflow
+table in the domain decides every step), keep its SLA clocks in working time and announce
+each breach once; report volumes, SLA compliance and times to acknowledge and resolve."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from app.domain.access.principal import Principal
+from app.domain.access.scope import Reach, RecordScope, read_scope, write_scope
+from app.domain.common.calendar import BusinessCalendar
+from app.domain.common.errors import FieldError, InvalidInput, NotFound
+from app.domain.common.events import DomainEvent
+from app.domain.common.ids import new_id
+from app.domain.common.paging import Page, PageRequest
+from app.domain.common.versions import check_version
+from app.domain.feedback import workflow
+from app.domain.feedback.model import (
+    Channel,
+    FeedbackItem,
+    FeedbackState,
+    FeedbackType,
+    Severity,
+)
+from app.domain.feedback.sla import SlaPolicy, SlaStatus, due_times, measure
+from app.domain.handovers.access import HandoverReach
+from app.domain.handovers.model import Handover
+from app.services.handover_materials import Material, MaterialContext
+from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, load_policy, store_policy
+from app.services.ports import (
+    Clock,
+    FeedbackFilter,
+    FeedbackRecord,
+    RequestContext,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+# What each action announces (feedback.<event>).
+EVENTS = {"acknowledge": "acknowledged", "start": "started", "resolve": "resolved",
+          "confirm": "confirmed", "reopen": "reopened"}
+
+
+@dataclass(frozen=True)
+class NewFeedback:
+    customer_id: UUID
+    channel: Channel
+    type: FeedbackType
+    severity: Severity
+    summary: str
+    received_at: datetime | None = None  # when it arrived (default: now)
+    change_request_id: UUID | None = None
+    plan_id: UUID | None = None
+    handover_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    resolution: str = ""
+    reason: str = ""
+    contact_id: UUID | None = None
+    agreed_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class View:
+    record: FeedbackRecord
+    allowed_actions: list[str]
+    sla: SlaStatus
+
+
+class FeedbackService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def create(self, ctx: RequestContext, new: NewFeedback) -> View:
+        """Feedback about a customer the caller may write; the customer's manager answers
+        for it, and its SLA clocks start when it arrived."""
+        principal = _principal(ctx)
+        now = self._clock.now()
+        received = new.received_at or now
+        if received > now or received < now - timedelta(days=366):
+            raise InvalidInput([FieldError("/received_at", "out_of_range")])
+        async with self._uow(ctx) as uow:
+            customer = await uow.customers.get(new.customer_id, write_scope(principal))
+            if customer is None or customer.archived_at is not None:
+                raise InvalidInput([FieldError("/customer_id", "customer_unknown")])
+            await self._check_links(uow, new)
+            item = FeedbackItem(
+                id=new_id(), customer_id=customer.id, department_id=customer.department_id,
+                owner_id=customer.owner_id, channel=new.channel, type=new.type,
+                severity=new.severity, summary=new.summary, state=FeedbackState.RECEIVED,
+                received_at=received, change_request_id=new.change_request_id,
+                plan_id=new.plan_id, handover_id=new.handover_id)
+            policy, calendar = await self._clocks(uow)
+            acknowledge_due, resolve_due = due_times(item, policy, calendar)
+            record = FeedbackRecord(item, acknowledge_due, resolve_due, principal.id, now, now,
+                                    1)
+            await uow.feedback.add(record)
+            self._announce(uow, record, "received", None, now, {
+                "type": item.type, "severity": item.severity, "channel": item.channel})
+            await uow.commit()
+            return self._view(record, principal, calendar, now)
+
+    async def get(self, ctx: RequestContext, feedback_id: UUID) -> View:
+        principal = _principal(ctx)
+        async with self._uow(ctx, write=False) as uow:
+            record = await uow.feedback.get(feedback_id, read_scope(principal))
+            if record is None:
+                raise NotFound(entity="feedback")
+            policy, calendar = await self._clocks(uow)
+        return self._view(record, principal, policy, calendar, self._clock.now())
+
+    async def list(self, ctx: RequestContext, filters: FeedbackFilter,
+                   page: PageRequest) -> Page[View]:
+        principal = _principal(ctx)
+        now = self._clock.now()
+        async with self._uow(ctx, write=False) as uow:
+            found = await uow.feedback.list(read_scope(principal), filters, page)
+            _, calendar = await self._clocks(uow)
+        return Page([self._view(r, principal, calendar, now) for r in found.items],
+                    found.next_after)
+
+    async def act(self, ctx: RequestContext, feedback_id: UUID, expected_version: int,
+                  action: str, data: ActionInput) -> View:
+        principal = _principal(ctx)
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            record = await uow.feedback.get(feedback_id, read_scope(principal),
+                                            for_update=True)
+            if record is None:
+                raise NotFound(entity="feedback")
+            check_version(record.version, expected_version)
+            if action == "confirm" and data.contact_id is not None:
+                customer = await uow.customers.get(record.item.customer_id,
+                                                   RecordScope(Reach.ALL))
+                if customer is None or not any(c.id == data.contact_id and c.erased_at is None
+                                               for c in customer.contacts):
+                    raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
+            before = record.item
+            item = workflow.apply(before, action, principal, now,
+                                  resolution=data.resolution, reason=data.reason,
+                                  contact_id=data.contact_id, agreed_at=data.agreed_at,
+                                  note=data.note)
+            policy, calendar = await self._clocks(uow)
+            record = replace(record, item=item, updated_at=now, version=record.version + 1)
+            if action == "reopen":  # a fresh resolve clock; its breach is announced anew
+                _, record.resolve_due_at = due_times(item, policy, calendar)
+                record.resolve_breached_at = None
+            await uow.feedback.save(record)
+            self._announce(uow, record, EVENTS[action], before.state, now,
+                           {"reason": data.reason} if action == "reopen" else {})
+            await uow.commit()
+            return self._view(record, principal, calendar, now)
+
+    async def announce_breaches(self, ctx: RequestContext, limit: int = 500) -> int:
+        """One event per clock that ran out (``feedback.acknowledge_overdue``,
+        ``feedback.resolve_overdue``); a scheduler calls this, from any number of
+        processes."""
+        now = self._clock.now()
+        count = 0
+        async with self._uow(ctx) as uow:
+            for record in await uow.feedback.breaches_to_announce(now, limit):
+                item = record.item
+                if item.acknowledged_at is None and record.acknowledge_due_at < now \
+                        and record.acknowledge_breached_at is None:
+                    record.acknowledge_breached_at = now
+                    self._emit(uow, record, "acknowledge_overdue", now,
+                               {"due_at": record.acknowledge_due_at.isoformat()})
+                    count += 1
+                if item.is_open and record.resolve_due_at < now \
+                        and record.resolve_breached_at is None:
+                    record.resolve_breached_at = now
+                    self._emit(uow, record, "resolve_overdue", now,
+                               {"due_at": record.resolve_due_at.isoformat()})
+                    count += 1
+                await uow.feedback.save(record)
+            await uow.commit()
+        return count
+
+    # policy --------------------------------------------------------------------------
+
+    async def sla_policy(self, ctx: RequestContext) -> tuple[SlaPolicy, int]:
+        async with self._uow(ctx, write=False) as uow:
+            return await load_policy(uow, FEEDBACK_SLA)
+
+    async def set_sla_policy(self, ctx: RequestContext, policy: SlaPolicy,
+                             expected_version: int) -> int:
+        async with self._uow(ctx) as uow:
+            version = await store_policy(uow, FEEDBACK_SLA, policy, expected_version,
+                                         str(_principal(ctx).id), self._clock.now())
+            await uow.commit()
+            return version
+
+    # report --------------------------------------------------------------------------
+
+    async def report(self, ctx: RequestContext, since: datetime | None, until: datetime | None,
+                     department_id: UUID | None) -> dict[str, Any]:
+        """Volumes, SLA compliance (share of clocks met, of those that ran), and working
+        hours to acknowledge and to resolve (median and mean)."""
+        principal = _principal(ctx)
+        now = self._clock.now()
+        async with self._uow(ctx, write=False) as uow:
+            records = await uow.feedback.in_period(read_scope(principal), since, until,
+                                                   department_id)
+            _, calendar = await self._clocks(uow)
+
+        def hours(start: datetime, end: datetime | None) -> float | None:
+            if end is None:
+                return None
+            return calendar.working_time_between(start, end).total_seconds() / 3600
+
+        def clock(done: list[datetime | None], due: list[datetime]) -> dict[str, Any]:
+            ran = [(d, u) for d, u in zip(done, due, strict=True) if d is not None or u < now]
+            met = sum(1 for d, u in ran if d is not None and d <= u)
+            return {"measured": len(ran), "met": met,
+                    "compliance_percent": round(100 * met / len(ran), 1) if ran else None}
+
+        def spread(values: list[float | None]) -> dict[str, Any]:
+            known = [v for v in values if v is not None]
+            return {"n": len(known),
+                    "median_working_hours": round(statistics.median(known), 2) if known
+                    else None,
+                    "mean_working_hours": round(statistics.fmean(known), 2) if known else None}
+
+        items = [r.item for r in records]
+        return {
+            "total": len(items),
+            "by_type": dict(sorted(Counter(i.type.value for i in items).items())),
+            "by_severity": dict(sorted(Counter(i.severity.value for i in items).items())),
+            "by_state": dict(sorted(Counter(i.state.value for i in items).items())),
+            "by_channel": dict(sorted(Counter(i.channel.value for i in items).items())),
+            "acknowledge_sla": clock([i.acknowledged_at for i in items],
+                                     [r.acknowledge_due_at for r in records]),
+            "resolve_sla": clock([i.resolved_at for i in items],
+                                 [r.resolve_due_at for r in records]),
+            "time_to_acknowledge": spread([hours(i.received_at, i.acknowledged_at)
+                                           for i in items]),
+            "time_to_resolve": spread([hours(i.received_at, i.resolved_at) for i in items]),
+        }
+
+    # helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    async def _check_links(uow: UnitOfWork, new: NewFeedback) -> None:
+        """A linked change request or handover must be about the same customer."""
+        if new.change_request_id is not None:
+            cr = await uow.change_requests.get(new.change_request_id, RecordScope(Reach.ALL))
+            if cr is None or cr.customer_id != new.customer_id:
+                raise InvalidInput([FieldError("/change_request_id", "change_request_unknown")])
+        if new.handover_id is not None:
+            handover = await uow.handovers.get(new.handover_id, HandoverReach(everything=True))
+            if handover is None or handover.customer_id != new.customer_id:
+                raise InvalidInput([FieldError("/handover_id", "handover_unknown")])
+
+    @staticmethod
+    async def _clocks(uow: UnitOfWork) -> tuple[SlaPolicy, BusinessCalendar]:
+        policy, _ = await load_policy(uow, FEEDBACK_SLA)
+        calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
+        return policy, calendar
+
+    @staticmethod
+    def _view(record: FeedbackRecord, principal: Principal, calendar: BusinessCalendar,
+              now: datetime) -> View:
+        status = measure(record.item, record.acknowledge_due_at, record.resolve_due_at,
+                         calendar, now)
+        return View(record, workflow.allowed_actions(record.item, principal), status)
+
+    def _announce(self, uow: UnitOfWork, record: FeedbackRecord, event: str,
+                  before: str | None, now: datetime, data: dict[str, Any]) -> None:
+        item = record.item
+        uow.record(f"feedback.{event}", "feedback", item.id,
+                   before={"state": before} if before else None,
+                   after={"state": item.state, "version": record.version,
+                          **{k: str(v) for k, v in data.items()}})
+        self._emit(uow, record, event, now, data)
+
+    @staticmethod
+    def _emit(uow: UnitOfWork, record: FeedbackRecord, event: str, now: datetime,
+              data: dict[str, Any]) -> None:
+        item = record.item
+        uow.emit(DomainEvent(f"feedback.{event}", "feedback", item.id, now,
+                             {"state": item.state, "type": item.type,
+                              "severity": item.severity,
+                              **{k: v if isinstance(v, (str, int)) or v is None else str(v)
+                                 for k, v in data.items()}},
+                             customer_id=item.customer_id))
+
+
+# What feedback adds to a handover: its open items on the checklist, and moving them to
+# the receiving manager with the customer (wired in app.main).
+
+async def _open_feedback(ctx: MaterialContext) -> dict[str, Any]:
+    open_items = await ctx.uow.feedback.open_of_customer(ctx.customer.id)
+    return {"count": len(open_items),
+            "feedback": [{"id": str(r.item.id), "type": r.item.type,
+                          "severity": r.item.severity, "state": r.item.state,
+                          "summary": r.item.summary[:200],
+                          "resolve_due_at": r.resolve_due_at.isoformat()}
+                         for r in open_items]}
+
+
+async def _move_feedback(uow: UnitOfWork, h: Handover, now: datetime) -> list[dict[str, Any]]:
+    return await uow.feedback.reassign_open(h.customer_id, h.from_manager_id, h.to_manager_id,
+                                            now)
+
+
+HANDOVER_MATERIAL = Material("open_feedback", _open_feedback)
+HANDOVER_TRANSFER = ("feedback", "feedback", _move_feedback)
+
+
+def _principal(ctx: RequestContext) -> Principal:
+    assert ctx.principal is not None
+    return ctx.principal
