@@ -47,7 +47,7 @@ from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
-from app.services.surveys import SurveyService
+from app.services.surveys import PublicLimits, SurveyService
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """\
@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                                   materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
                                   transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER)),
         surveys=SurveyService(uow, clock, LoggingInvitationSender(
-            reveal_links=settings.env == "development")),
+            reveal_links=settings.env == "development"), PublicLimits(
+            settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
         satisfaction=SatisfactionService(uow, clock),
         knowledge=knowledge,

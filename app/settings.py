@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    # the public survey page: attempts per client address per window (wrong tokens count)
+    survey_attempts_per_window: int = Field(default=30, ge=1)
+    survey_window_s: int = Field(default=600, ge=1)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
