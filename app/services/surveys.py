@@ -65,6 +65,7 @@ class Issued:
     invitation: Invitation
     token: str
     link: str
+    survey_name: str
 
 
 @dataclass(frozen=True)
@@ -287,15 +288,13 @@ class SurveyService:
         uow.record("survey_invitation.created", "survey_invitation", invitation.id, after=data)
         uow.emit(DomainEvent("survey_invitation.created", "survey_invitation", invitation.id,
                              now, data, customer_id=customer.id))
-        return Issued(invitation, token, PUBLIC_PATH + token)
+        return Issued(invitation, token, PUBLIC_PATH + token, template.name)
 
     async def _deliver(self, issued: Issued) -> None:
         invitation = issued.invitation
-        async with self._uow(RequestContext(None), write=False) as uow:
-            template = await uow.surveys.get_template(invitation.template_id)
         await self._sender.send(SurveyMessage(
-            invitation.id, invitation.customer_id, invitation.contact_id,
-            template.name if template else "", issued.link, invitation.expires_at))
+            invitation.id, invitation.customer_id, invitation.contact_id, issued.survey_name,
+            issued.link, invitation.expires_at))
 
     async def _throttle(self, ctx: RequestContext) -> None:
         """Counts this attempt, in its own transaction so refused ones count too."""
