@@ -20,8 +20,12 @@ from app.domain.common.errors import Duplicate
 from app.domain.customers.errors import DuplicateCustomer
 from app.domain.customers.model import Channel, CustomerKind, Email, Phone, Stage
 from app.domain.customers.needs import DEFAULT_NEEDS
+from app.domain.feedback.model import Channel as FeedbackChannel
+from app.domain.feedback.model import FeedbackType, Severity
+from app.domain.surveys.model import Automation, Question, QuestionKind
 from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, NewCustomer
+from app.services.feedback import NewFeedback
 from app.services.people import NewUser
 from app.services.ports import RequestContext
 
@@ -42,6 +46,14 @@ PEOPLE = [
 INDUSTRIES = ["制造业", "金融", "零售", "医疗健康", "教育", "物流", "能源", "通信设备", "软件服务"]
 TAGS = ["战略客户", "重点跟进", "续约期", "新签", "大项目", "政府背景"]
 SYSTEM = RequestContext(principal=None, request_id="demo")
+FEEDBACK_SHARE = 0.2  # customers that get a feedback item
+FEEDBACK = [
+    (FeedbackType.COMPLAINT, "月结对账单连续两个月延迟，财务部门很不满意"),
+    (FeedbackType.COMPLAINT, "系统升级后报表导出经常超时"),
+    (FeedbackType.SUGGESTION, "希望增加微信端的进度查询"),
+    (FeedbackType.QUESTION, "合同续签的流程和时间节点是什么？"),
+    (FeedbackType.PRAISE, "项目经理响应及时，上线很顺利"),
+]
 
 
 @dataclass(frozen=True)
@@ -94,12 +106,37 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
     created = 0
     for _ in range(customers):
         try:
-            await services.customers.create(admin, _customer(fake, rng, managers))
+            customer = await services.customers.create(admin, _customer(fake, rng, managers))
             created += 1
         except DuplicateCustomer:
-            pass  # the seed produced a number or code already present: skip it
+            progress(1)
+            continue  # the seed produced a number or code already present: skip it
+        if rng.random() < FEEDBACK_SHARE:
+            await services.feedback.create(admin, _feedback(rng, customer.id))
         progress(1)
+    if created:
+        await _survey_template(services, admin)
     return DemoResult(users_created, created)
+
+
+async def _survey_template(services, admin: RequestContext) -> None:  # type: ignore[no-untyped-def]
+    """A satisfaction survey, sent automatically after each closed change (once)."""
+    current, version = await services.surveys.automation(admin)
+    if current.change_request_closed_template_id is not None:
+        return
+    template = await services.surveys.create_template(admin, "变更完成回访", [
+        Question("nps", QuestionKind.NPS, "您有多大可能向同事推荐我们？"),
+        Question("csat", QuestionKind.CSAT, "您对本次变更的结果满意吗？"),
+        Question("ces", QuestionKind.CES, "提出并完成这次变更有多容易？"),
+        Question("comment", QuestionKind.TEXT, "还有什么建议？", required=False)])
+    await services.surveys.set_automation(
+        admin, Automation(change_request_closed_template_id=template.id), version)
+
+
+def _feedback(rng: random.Random, customer_id: UUID) -> NewFeedback:
+    kind, summary = rng.choice(FEEDBACK)
+    return NewFeedback(customer_id=customer_id, channel=rng.choice(list(FeedbackChannel)),
+                       type=kind, severity=rng.choice(list(Severity)), summary=summary)
 
 
 def _customer(fake: Faker, rng: random.Random, managers: list[UUID]) -> NewCustomer:

@@ -107,6 +107,12 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
         users = await list_all(client, "/api/v1/users", headers)
         departments = await list_all(client, "/api/v1/departments", headers)
         customers = await demo_customers(client)
+        feedback = await list_all(client, "/api/v1/feedback", headers)
+        automation = (await client.get("/api/v1/settings/survey-automation",
+                                       headers=headers)).json()
+        template = (await client.get(
+            f"/api/v1/survey-templates/{automation['change_request_closed_template_id']}",
+            headers=headers)).json()
 
     assert len(users) == 14
     assert {role for u in users for role in u["roles"]} == {r.value for r in Role}
@@ -119,6 +125,10 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
     assert phones and all(E164_CN.match(p) for p in phones), phones
     assert {c["owner_id"] for c in customers} <= {
         u["id"] for u in users if "account_manager" in u["roles"]}
+    # something to explore in the feedback and satisfaction reports
+    assert feedback and {f["customer_id"] for f in feedback} <= {c["id"] for c in customers}
+    assert all(CJK.search(f["summary"]) and f["state"] == "received" for f in feedback)
+    assert [q["kind"] for q in template["questions"]] == ["nps", "csat", "ces", "text"]
 
 
 async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: Path,
