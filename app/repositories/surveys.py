@@ -165,11 +165,13 @@ class SqlSurveyRepository:
         return conditions
 
     async def scores(self, scope: RecordScope, since: datetime | None, until: datetime | None,
-                     department_id: UUID | None) -> list[ScoreRow]:
+                     department_id: UUID | None, template_id: UUID | None) -> list[ScoreRow]:
         conditions = [self._scope(scope, survey_scores),
                       *self._period(survey_scores.c.submitted_at, since, until)]
         if department_id is not None:
             conditions.append(survey_scores.c.department_id == department_id)
+        if template_id is not None:
+            conditions.append(survey_scores.c.template_id == template_id)
         rows = await self._conn.execute(
             select(*_SCORE_COLUMNS).where(and_(*conditions))
             .order_by(survey_scores.c.submitted_at))
@@ -182,12 +184,14 @@ class SqlSurveyRepository:
         return [ScoreRow(**r._mapping) for r in rows]
 
     async def invitation_counts(self, scope: RecordScope, since: datetime | None,
-                                until: datetime | None,
-                                department_id: UUID | None) -> tuple[int, int]:
+                                until: datetime | None, department_id: UUID | None,
+                                template_id: UUID | None) -> tuple[int, int]:
         conditions = [self._scope(scope, survey_invitations),
                       *self._period(survey_invitations.c.created_at, since, until)]
         if department_id is not None:
             conditions.append(survey_invitations.c.department_id == department_id)
+        if template_id is not None:
+            conditions.append(survey_invitations.c.template_id == template_id)
         row = (await self._conn.execute(
             select(func.count(), func.count(survey_invitations.c.responded_at))
             .where(and_(*conditions)))).one()

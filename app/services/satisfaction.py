@@ -93,13 +93,14 @@ class SatisfactionService:
         self._clock = clock
 
     async def report(self, ctx: RequestContext, since: datetime | None, until: datetime | None,
-                     department_id: UUID | None, interval: Interval,
-                     segment: Segment | None) -> SatisfactionReport:
+                     department_id: UUID | None, template_id: UUID | None,
+                     interval: Interval, segment: Segment | None) -> SatisfactionReport:
+        """By survey (``template_id``), period and segment."""
         scope = read_scope(_principal(ctx))
         async with self._uow(ctx, write=False) as uow:
-            rows = await uow.surveys.scores(scope, since, until, department_id)
-            invited, answered = await uow.surveys.invitation_counts(scope, since, until,
-                                                                    department_id)
+            rows = await uow.surveys.scores(scope, since, until, department_id, template_id)
+            invited, answered = await uow.surveys.invitation_counts(
+                scope, since, until, department_id, template_id)
         periods: dict[str, list[ScoreRow]] = defaultdict(list)
         for r in rows:
             periods[PERIOD[interval](r.submitted_at)].append(r)

@@ -240,6 +240,7 @@ async def satisfaction_report(
     since: Annotated[date | None, Query(description="Answered on or after (UTC day)")] = None,
     until: Annotated[date | None, Query(description="Answered before (UTC day)")] = None,
     department_id: Annotated[UUID | None, Query()] = None,
+    template_id: Annotated[UUID | None, Query(description="One survey")] = None,
     interval: Annotated[Interval, Query()] = Interval.MONTH,
     segment: Annotated[Segment | None, Query(description="owner: per account manager, "
                                                          "shrunk toward the overall mean")]
@@ -248,8 +249,8 @@ async def satisfaction_report(
 ) -> Any:
     """Every figure carries its n and a low-confidence flag below 30 answers; no answers
     give no estimate (null), never 0."""
-    report = await services(request).satisfaction.report(ctx, _day(since), _day(until),
-                                                         department_id, interval, segment)
+    report = await services(request).satisfaction.report(
+        ctx, _day(since), _day(until), department_id, template_id, interval, segment)
     body = _satisfaction(report)
     if format == "csv":
         rows = []
