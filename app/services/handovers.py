@@ -233,7 +233,11 @@ class HandoverService:
         assert ctx.principal is not None
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            customer = await uow.customers.get(customer_id, write_scope(ctx.principal))
+            # The customer's row lock makes two starts for one customer take turns, so
+            # the second finds the first's open handover (409 handover_already_open)
+            # instead of tripping the partial unique index (write_conflict).
+            customer = await uow.customers.get(customer_id, write_scope(ctx.principal),
+                                               for_update=True)
             if customer is None or customer.archived_at is not None:
                 raise NotFound(entity="customer")
             self._may_start(ctx.principal, customer.owner_id, customer.department_id)
@@ -270,13 +274,14 @@ class HandoverService:
                 "created_at": now})
             created, skipped = [], []
             for customer_id in book:
+                customer = await uow.customers.get(customer_id, RecordScope(Reach.ALL),
+                                                   for_update=True)  # as in ``start``
+                assert customer is not None
                 existing = await uow.handovers.open_for_customer(customer_id)
                 if existing is not None:
                     skipped.append({"customer_id": str(customer_id),
                                     "handover_id": str(existing)})
                     continue
-                customer = await uow.customers.get(customer_id, RecordScope(Reach.ALL))
-                assert customer is not None
                 created.append(await self._new(uow, ctx.principal, customer, new, batch_id, now))
             uow.record("handover_batch.created", "handover_batch", batch_id, after={
                 "from_manager_id": str(manager.id), "to_manager_id": str(new.to_manager_id),
