@@ -33,7 +33,7 @@ from app.repositories.idempotency import SqlIdempotencyStore
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
-from app.services import feedback
+from app.services import feedback, surveys
 from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         change_requests=ChangeRequestService(uow, clock, knowledge),
         handovers=HandoverService(uow, clock, customers,
                                   materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
-                                  transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER)),
+                                  transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER,
+                                             surveys.HANDOVER_TRANSFER)),
         surveys=SurveyService(uow, clock, LoggingInvitationSender(
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),

@@ -126,6 +126,18 @@ class SqlSurveyRepository:
                                                 survey_invitations.c.id, page))).all()
         return to_page(rows, page, _invitation, lambda r: (r.created_at, r.id))
 
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        moved = (await self._conn.execute(
+            update(survey_invitations)
+            .where(survey_invitations.c.customer_id == customer_id,
+                   survey_invitations.c.owner_id == from_id,
+                   survey_invitations.c.responded_at.is_(None),
+                   survey_invitations.c.revoked_at.is_(None),
+                   survey_invitations.c.expires_at > now)
+            .values(owner_id=to_id).returning(survey_invitations.c.id))).all()
+        return [{"id": str(r.id)} for r in moved]
+
     async def add_response(self, response: dict[str, Any],
                            scores: list[dict[str, Any]]) -> None:
         await self._conn.execute(insert(survey_responses).values(**response))

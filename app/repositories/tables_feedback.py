@@ -106,7 +106,8 @@ survey_responses = Table(
     Column("answers", JSONType, nullable=False),
 )
 
-# One row per scored answer, with the segment it counts in (as at the invitation).
+# One row per scored answer, with the segment it counts in: department and owner as at the
+# invitation (whose manager asked), the tier as at the answer.
 survey_scores = Table(
     "survey_scores", metadata,
     Column("response_id", Uuid, ForeignKey("survey_responses.id"), primary_key=True),

@@ -430,6 +430,10 @@ class SurveyRepository(Protocol):
     async def list_invitations(self, scope: RecordScope, template_id: UUID | None,
                                customer_id: UUID | None,
                                page: PageRequest) -> Page[Invitation]: ...
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        """Invitations still open (not answered, revoked or expired) follow the customer."""
+        ...
     async def add_response(self, response: dict[str, Any],
                            scores: list[dict[str, Any]]) -> None: ...
     async def closed_changes_to_survey(self, limit: int) -> list[tuple[UUID, UUID]]:

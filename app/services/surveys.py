@@ -23,6 +23,7 @@ from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
 from app.domain.customers.model import Customer
+from app.domain.handovers.model import Handover
 from app.domain.surveys.model import (
     Automation,
     Invitation,
@@ -179,10 +180,10 @@ class SurveyService:
             automation, _ = await load_policy(uow, SURVEY_AUTOMATION)
             calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
             due: list[tuple[Trigger, UUID, UUID]] = []
-            if automation.change_request_closed_template_id:
+            if await _usable(uow, automation.change_request_closed_template_id):
                 due += [(Trigger.CHANGE_REQUEST_CLOSED, src, cust) for src, cust in
                         await uow.surveys.closed_changes_to_survey(limit)]
-            if automation.handover_pulse_template_id:
+            if await _usable(uow, automation.handover_pulse_template_id):
                 due += [(Trigger.HANDOVER_PULSE, src, cust) for src, cust in
                         await uow.surveys.handover_pulses_due(calendar.local_date(now), limit)]
             for trigger, source_id, customer_id in due:
@@ -209,7 +210,7 @@ class SurveyService:
         async with self._uow(ctx) as uow:
             for template_id in (automation.change_request_closed_template_id,
                                 automation.handover_pulse_template_id):
-                if template_id and await uow.surveys.get_template(template_id) is None:
+                if template_id and not await _usable(uow, template_id):
                     raise InvalidInput([FieldError("/template_id", "survey_template_unknown")])
             version = await store_policy(uow, SURVEY_AUTOMATION, automation, expected_version,
                                          str(_principal(ctx).id), self._clock.now())
@@ -308,6 +309,26 @@ class SurveyService:
                 raise TooManyRequests(retry_after_s=max(1, int(retry.total_seconds()) + 1))
             await uow.login_throttle.record_failure(key, now)
             await uow.commit()
+
+
+async def _move_invitations(uow: UnitOfWork, h: Handover,
+                            now: datetime) -> list[dict[str, Any]]:
+    return await uow.surveys.reassign_open(h.customer_id, h.from_manager_id, h.to_manager_id,
+                                           now)
+
+
+# Open invitations move with a transferred customer (wired in app.main): the receiving
+# manager sees and may revoke them, and the answers count for them.
+HANDOVER_TRANSFER = ("survey_invitations", "survey_invitation", _move_invitations)
+
+
+async def _usable(uow: UnitOfWork, template_id: UUID | None) -> bool:
+    """Whether the automation may send this template: an archived one sends nothing (as
+    none would), rather than failing the whole run for every other trigger too."""
+    if template_id is None:
+        return False
+    template = await uow.surveys.get_template(template_id)
+    return template is not None and template.archived_at is None
 
 
 def _principal(ctx: RequestContext) -> Principal:

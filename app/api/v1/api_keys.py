@@ -30,10 +30,12 @@ def _out(key: ApiKey) -> ApiKeyOut:
 
 
 @router.post("/api-keys", response_model=ApiKeyIssued, status_code=201,
-             summary="Issue an API key (the secret is shown once)", dependencies=[Idempotent],
+             summary="Issue an API key (the secret is shown once)",
              responses=error_responses(409))
 async def issue_api_key(request: Request, response: Response, body: ApiKeyCreate,
                         ctx: Admin) -> ApiKeyIssued:
+    """No Idempotency-Key here: a replay would have to keep the secret, and a secret is
+    never stored. A retry issues another key; revoke the one that was not received."""
     issued = await services(request).api_keys.issue(ctx, body.name, frozenset(body.scopes),
                                                     body.department_id)
     response.headers["Location"] = f"/api/v1/api-keys/{issued.key.id}"

@@ -92,11 +92,14 @@ async def archive_template(request: Request, response: Response, template_id: UU
 
 
 @router.post("/survey-invitations", response_model=IssuedOut, status_code=201,
-             summary="Invite a customer's contact to answer a survey",
-             responses=error_responses(409), dependencies=[Idempotent])
-async def invite(request: Request, body: InvitationCreate, ctx: Inviter) -> IssuedOut:
-    """The token is in this answer only (the service keeps its hash); the delivery of the
-    invitation is a logged stub for now (see the README)."""
+             summary="Invite a customer's contact to answer a survey")
+async def invite(request: Request, response: Response, body: InvitationCreate,
+                 ctx: Inviter) -> IssuedOut:
+    """The token is in this answer only (the service keeps its hash), so no Idempotency-Key:
+    a replay would have to keep the token. A retry sends another invitation; revoke the
+    one that was not received. The delivery of the invitation is a logged stub for now
+    (see the README)."""
+    response.headers["Cache-Control"] = "no-store"
     issued = await services(request).surveys.invite(ctx, body.template_id, body.customer_id,
                                                     body.contact_id, body.expires_in_days)
     return IssuedOut.model_validate({**issued.invitation.__dict__, "token": issued.token,
