@@ -82,8 +82,12 @@ class SqlFeedbackRepository:
 
     @staticmethod
     def _scope(scope: RecordScope) -> ColumnElement[bool]:
+        """The customer record scope: an account manager also reaches feedback about a
+        customer shared with their department (as they reach the customer itself)."""
+        shared = (select(customers.c.shared_with_department)
+                  .where(customers.c.id == feedback_items.c.customer_id).scalar_subquery())
         return scope_filter(scope, department=feedback_items.c.department_id,
-                            owner=feedback_items.c.owner_id)
+                            owner=feedback_items.c.owner_id, shared_with_department=shared)
 
     async def add(self, record: FeedbackRecord) -> None:
         await self._conn.execute(insert(feedback_items).values(**_values(record)))

@@ -115,8 +115,8 @@ class FeedbackService:
             record = await uow.feedback.get(feedback_id, read_scope(principal))
             if record is None:
                 raise NotFound(entity="feedback")
-            policy, calendar = await self._clocks(uow)
-        return self._view(record, principal, policy, calendar, self._clock.now())
+            _, calendar = await self._clocks(uow)
+        return self._view(record, principal, calendar, self._clock.now())
 
     async def list(self, ctx: RequestContext, filters: FeedbackFilter,
                    page: PageRequest) -> Page[View]:

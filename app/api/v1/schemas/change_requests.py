@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from app.api.v1.schemas.base import Input, Output
 from app.domain.access.roles import Role
@@ -116,7 +116,7 @@ class CommunicationIn(Input):
     contact_id: UUID | None = None
     channel: Channel
     summary: Text = Field(min_length=1)
-    reported_at: datetime
+    reported_at: AwareDatetime
 
 
 class ReviewIn(Input):
@@ -257,8 +257,8 @@ class DelegationIn(Input):
     delegator_id: UUID
     deputy_id: UUID
     role: Role
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
 
 
 class DelegationOut(Output):

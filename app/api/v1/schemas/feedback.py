@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from app.api.v1.schemas.base import Input, Output
 from app.domain.feedback.model import Channel, FeedbackState, FeedbackType, Severity
@@ -25,7 +25,7 @@ class FeedbackCreate(Input):
     type: FeedbackType
     severity: Severity
     summary: str = Text
-    received_at: datetime | None = Field(None, description="When it arrived (default: now)")
+    received_at: AwareDatetime | None = Field(None, description="When it arrived (default: now)")
     change_request_id: UUID | None = None
     plan_id: UUID | None = None
     handover_id: UUID | None = None
@@ -37,7 +37,7 @@ class ResolveIn(Input):
 
 class ConfirmIn(Input):
     contact_id: UUID | None = Field(None, description="The customer's contact who agreed")
-    agreed_at: datetime | None = None
+    agreed_at: AwareDatetime | None = None
     note: str = Field("", max_length=5000, description="With whom, when no contact is named")
 
 
