@@ -19,7 +19,9 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./accord.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Per worker process. Under load each worker keeps this many connections instead of
+    # opening and closing overflow ones (docs/performance.md, "new connections").
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     sqlite_busy_timeout_s: float = Field(default=30.0, gt=0)
 
@@ -30,6 +32,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
 
+    # how long a process trusts the principal behind a bearer token (0: read it every time)
+    principal_cache_s: float = Field(default=5.0, ge=0, le=60)
     login_window_s: int = Field(default=900, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)

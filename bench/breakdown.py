@@ -105,7 +105,9 @@ def _asgi_get(app: Any, path: str, token: str) -> Callable[[], Awaitable[None]]:
 
 async def measure(url: str, admin: str, password: str, customer_id: str,
                   tier: str) -> list[Step]:
-    from app.api.v1.customers import _summary
+    from types import SimpleNamespace
+
+    from app.api.v1.customers import SummaryPage, _customer_out, _summary
     from app.main import create_app
     from bench.baseline import create_app as create_baseline
 
@@ -132,11 +134,22 @@ async def measure(url: str, admin: str, password: str, customer_id: str,
             async with uow(RequestContext(None), write=False):
                 pass
 
+        one_customer = await services.customers.get(ctx, UUID(customer_id))
+        request = SimpleNamespace(app=app)
+
+        async def detail() -> None:
+            _customer_out(ctx, one_customer, request).model_dump_json()  # type: ignore[arg-type]
+
         async def summaries() -> None:
-            [_summary(c) for c in listed.items]
+            SummaryPage(data=[_summary(c) for c in listed.items],
+                        next_cursor=None).model_dump_json()
 
         async def jwt() -> None:
             tokens.read_access(token)
+
+        async def principal_uncached() -> None:
+            services.auth._principals.clear()
+            await services.auth.principal_for_access_token(token)
 
         conn = await app.state.engines.read.connect()
         prebuilt = select(*customers.c).where(customers.c.id == cid)
@@ -153,15 +166,17 @@ async def measure(url: str, admin: str, password: str, customer_id: str,
             ("SQLAlchemy Core: the same SELECT, statement built per call", core_built),
             ("SQLAlchemy Core: the same SELECT, statement built once", core_prebuilt),
             ("JWT check (python-jose)", jwt),
-            ("empty read unit of work (pool checkout, pre-ping, transaction handling)",
-             empty_uow),
-            ("principal lookup per request (unit of work + user + roles)",
+            ("empty read unit of work (pool checkout, transaction handling)", empty_uow),
+            ("principal lookup, token not seen before (JWT check + unit of work + user "
+             "and roles)", principal_uncached),
+            ("principal lookup, token seen within the cache's lifetime",
              lambda: services.auth.principal_for_access_token(token)),
             ("CustomerService.get (unit of work + customer + contacts, to domain)",
              lambda: services.customers.get(ctx, cid)),
             ("CustomerService.list, page of 50 (unit of work + query + 50 to domain)",
              lambda: services.customers.list(ctx, CustomerFilter(tier=tier), page)),
-            ("50 domain customers → response models (pydantic)", summaries),
+            ("customer → response model → JSON (pydantic), get-one", detail),
+            ("50 domain customers → response models → JSON (pydantic)", summaries),
             ("whole request in-process, app: get-one", _asgi_get(app, one, token)),
             ("whole request in-process, baseline: get-one", _asgi_get(baseline, one, token)),
             ("whole request in-process, app: page", _asgi_get(app, lst, token)),

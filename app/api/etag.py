@@ -17,7 +17,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_of(version)
 
 
-def if_match(
+async def if_match(  # async: no thread-pool hop on every write
     if_match: Annotated[str | None, Header(
         alias="If-Match", max_length=100,
         description="The ETag of the version you read; required for changes")] = None,
@@ -35,7 +35,7 @@ def _version(if_match: str) -> int:
     raise VersionMismatch(current="?", expected=value)
 
 
-def optional_if_match(
+async def optional_if_match(
     if_match: Annotated[str | None, Header(
         alias="If-Match", max_length=100,
         description="Optional here: the ETag you read, to refuse a change on a stale view")]

@@ -6,12 +6,23 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.roles import Role
-from app.domain.access.scope import RecordScope
+from app.domain.access.scope import Reach, RecordScope
 from app.domain.change_requests.approval_policy import Delegation
 from app.domain.change_requests.model import (
     ApprovalStep,
@@ -50,6 +61,58 @@ _CR_FIELDS = [c.name for c in change_requests.columns]
 _ENUMS: dict[str, Any] = {"category": CRCategory, "type": CRType, "priority": Priority,
                           "state": CRState, "recommendation": Recommendation,
                           "goals_met": GoalsMet}
+
+
+# A change is read, locked, on every action taken on it: its statements are built once,
+# with the id and the record scope's values as parameters (docs/performance.md).
+_CR_ID = bindparam("cr_id", type_=Uuid)
+_ASSESSMENTS_OF = (select(cr_assessments).where(cr_assessments.c.change_request_id == _CR_ID)
+                   .order_by(cr_assessments.c.created_at, cr_assessments.c.id))
+_STEPS_OF = (select(cr_approval_steps)
+             .where(cr_approval_steps.c.change_request_id == _CR_ID,
+                    cr_approval_steps.c.round == bindparam("cr_round"))
+             .order_by(cr_approval_steps.c.position))
+_TASKS_OF = (select(cr_tasks).where(cr_tasks.c.change_request_id == _CR_ID)
+             .order_by(cr_tasks.c.created_at, cr_tasks.c.id))
+_CR_BY_ID: dict[tuple[Reach, bool], Select[Any]] = {}
+# Updates name the row by a parameter no column is called, and take the columns to set
+# from the parameters: SQLAlchemy compiles each once instead of rebuilding ~50 SET values.
+_UPDATE_CR = update(change_requests).where(change_requests.c.id == bindparam("where_id"))
+_UPDATE_STEP = update(cr_approval_steps).where(cr_approval_steps.c.id == bindparam("where_id"))
+_NOW = bindparam("now", type_=delegations.c.starts_at.type)
+_ACTIVE_DELEGATIONS = (
+    select(delegations, users.c.department_id)
+    .join(users, users.c.id == delegations.c.delegator_id)
+    .where(delegations.c.role == bindparam("role"), delegations.c.starts_at <= _NOW,
+           delegations.c.ends_at > _NOW, delegations.c.revoked_at.is_(None)))
+_ROLES_OF = select(user_roles.c.role).where(user_roles.c.user_id == bindparam("user_id",
+                                                                            type_=Uuid))
+
+
+def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Select[Any], dict[str, Any]] | None:
+    """The statement reading one change in ``scope`` and the scope's parameters; None for a
+    scope whose SQL is built per call (``scope_filter`` compares a missing value as NULL)."""
+    if scope.reach is Reach.ALL:
+        params: dict[str, Any] = {}
+    elif scope.reach is Reach.DEPARTMENT and scope.department_id is not None:
+        params = {"scope_department": scope.department_id}
+    elif scope.reach is Reach.OWN and scope.user_id is not None:
+        params = {"scope_user": scope.user_id}
+    else:
+        return None
+    key = (scope.reach, for_update)
+    stmt = _CR_BY_ID.get(key)
+    if stmt is None:
+        stmt = select(change_requests).where(change_requests.c.id == _CR_ID)
+        if scope.reach is Reach.DEPARTMENT:
+            stmt = stmt.where(change_requests.c.department_id == bindparam(
+                "scope_department", type_=Uuid))
+        elif scope.reach is Reach.OWN:
+            stmt = stmt.where(change_requests.c.owner_id == bindparam("scope_user", type_=Uuid))
+        if for_update:
+            stmt = stmt.with_for_update()
+        _CR_BY_ID[key] = stmt
+    return stmt, params
 
 
 def _cr(row: Row[Any]) -> ChangeRequest:
@@ -91,36 +154,36 @@ class SqlChangeRequestRepository:
 
     async def save(self, cr: ChangeRequest) -> None:
         values = _cr_values(cr)
-        values.pop("id")
-        await self._conn.execute(update(change_requests)
-                                 .where(change_requests.c.id == cr.id).values(**values))
+        values["where_id"] = values.pop("id")
+        await self._conn.execute(_UPDATE_CR, values)
 
     async def get(self, cr_id: UUID, scope: RecordScope, *,
                   for_update: bool = False) -> ChangeRequest | None:
-        stmt = select(change_requests).where(change_requests.c.id == cr_id, self._scope(scope))
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = (await self._conn.execute(stmt)).one_or_none()
+        prebuilt = _cr_by_id(scope, for_update)
+        if prebuilt is None:
+            stmt = select(change_requests).where(change_requests.c.id == cr_id,
+                                                 self._scope(scope))
+            if for_update:
+                stmt = stmt.with_for_update()
+            row = (await self._conn.execute(stmt)).one_or_none()
+        else:
+            stmt, params = prebuilt
+            row = (await self._conn.execute(stmt, {"cr_id": cr_id, **params})).one_or_none()
         if row is None:
             return None
         cr = _cr(row)
+        of_cr = {"cr_id": cr_id}
         cr.assessments = [AssessmentEntry(**{
             **{k: v for k, v in r._mapping.items() if k != "change_request_id"},
             "assessor_role": Role(r.assessor_role),
             "recommendation": Recommendation(r.recommendation)})
-            for r in await self._conn.execute(
-                select(cr_assessments).where(cr_assessments.c.change_request_id == cr_id)
-                .order_by(cr_assessments.c.created_at, cr_assessments.c.id))]
+            for r in await self._conn.execute(_ASSESSMENTS_OF, of_cr)]
         cr.steps = [_step(r) for r in await self._conn.execute(
-            select(cr_approval_steps).where(cr_approval_steps.c.change_request_id == cr_id,
-                                            cr_approval_steps.c.round == cr.round)
-            .order_by(cr_approval_steps.c.position))]
+            _STEPS_OF, {**of_cr, "cr_round": cr.round})]
         cr.tasks = [Task(**{**{k: v for k, v in r._mapping.items()
                                if k != "change_request_id"},
                             "status": TaskStatus(r.status)})
-                    for r in await self._conn.execute(
-                        select(cr_tasks).where(cr_tasks.c.change_request_id == cr_id)
-                        .order_by(cr_tasks.c.created_at, cr_tasks.c.id))]
+                    for r in await self._conn.execute(_TASKS_OF, of_cr)]
         return cr
 
     async def list(self, scope: RecordScope, filters: ChangeRequestFilter,
@@ -191,9 +254,8 @@ class SqlChangeRequestRepository:
 
     async def save_step(self, step: ApprovalStep) -> None:
         values = dict(step.__dict__)
-        values.pop("id")
-        await self._conn.execute(update(cr_approval_steps)
-                                 .where(cr_approval_steps.c.id == step.id).values(**values))
+        values["where_id"] = values.pop("id")
+        await self._conn.execute(_UPDATE_STEP, values)
 
     async def add_task(self, cr_id: UUID, task: Task) -> None:
         await self._conn.execute(insert(cr_tasks).values(change_request_id=cr_id,
@@ -225,16 +287,12 @@ class SqlChangeRequestRepository:
 
     async def active_delegations(self, role: Role, now: datetime) -> list[Delegation]:
         """Delegations for ``role`` in force now, with what the delegator could decide."""
-        rows = (await self._conn.execute(
-            select(delegations, users.c.department_id)
-            .join(users, users.c.id == delegations.c.delegator_id)
-            .where(delegations.c.role == role, delegations.c.starts_at <= now,
-                   delegations.c.ends_at > now, delegations.c.revoked_at.is_(None)))).all()
+        rows = (await self._conn.execute(_ACTIVE_DELEGATIONS,
+                                         {"role": role, "now": now})).all()
         result = []
         for r in rows:
             roles = frozenset(Role(x) for x in (await self._conn.execute(
-                select(user_roles.c.role).where(user_roles.c.user_id == r.delegator_id)
-            )).scalars())
+                _ROLES_OF, {"user_id": r.delegator_id})).scalars())
             result.append(Delegation(r.delegator_id, roles, r.department_id, r.deputy_id,
                                      Role(r.role), r.starts_at, r.ends_at))
         return result

@@ -7,12 +7,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Uuid, and_, delete, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.access.scope import RecordScope
-from app.domain.common.errors import WriteConflict
+from app.domain.access.scope import Reach, RecordScope
+from app.domain.common.errors import InvalidCursor, WriteConflict
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import (
@@ -26,9 +40,10 @@ from app.domain.customers.model import (
     Stage,
     Tier,
 )
+from app.repositories.paging import _coerce as _cursor_value
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
-from app.repositories.search import SubstringSearch
+from app.repositories.search import SubstringSearch, TrigramSearch, like_pattern
 from app.repositories.tables_customers import (
     contact_points,
     contacts,
@@ -60,27 +75,125 @@ _CONTACT_FIELDS = ("id", "customer_id", "name", "title", "phones", "emails", "im
 CUSTOMER_SORTS = {"updated_at": customers.c.updated_at, "created_at": customers.c.created_at,
                   "name": customers.c.name}
 
+# The hot reads run statements built once, with bind parameters (building a Core statement
+# costs about as much as executing it: docs/performance.md). Record scope and filters
+# select the statement's shape; their values are parameters.
+
+
+def _scope_condition(reach: Reach) -> ColumnElement[bool] | None:
+    """The SQL of ``scope_filter`` with the scope's values as parameters ``scope_user`` and
+    ``scope_department``; None for the shapes built per call (no reach)."""
+    department = customers.c.department_id == bindparam("scope_department", type_=Uuid)
+    if reach is Reach.ALL:
+        return literal(True)
+    if reach is Reach.DEPARTMENT:
+        return department
+    if reach is Reach.OWN:
+        return or_(customers.c.owner_id == bindparam("scope_user", type_=Uuid),
+                   and_(customers.c.shared_with_department.is_(True), department))
+    return None
+
+
+def _scope_params(scope: RecordScope) -> dict[str, Any] | None:
+    """The parameters of ``_scope_condition``; None where the prebuilt shape would not
+    say the same as ``scope_filter`` (a missing department compares as IS NULL there)."""
+    if scope.reach is Reach.ALL:
+        return {}
+    if scope.department_id is None:
+        return None
+    if scope.reach is Reach.DEPARTMENT:
+        return {"scope_department": scope.department_id}
+    if scope.reach is Reach.OWN and scope.user_id is not None:
+        return {"scope_user": scope.user_id, "scope_department": scope.department_id}
+    return None
+
+
+def _by_id(reach: Reach) -> Select[Any]:
+    stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == bindparam("customer_id",
+                                                                       type_=Uuid))
+    condition = _scope_condition(reach)
+    return stmt.where(condition) if reach is not Reach.ALL and condition is not None else stmt
+
+
+_CUSTOMER_BY_ID = {reach: _by_id(reach) for reach in (Reach.ALL, Reach.DEPARTMENT, Reach.OWN)}
+_CONTACTS_OF = (select(*[contacts.c[f] for f in _CONTACT_FIELDS])
+                .where(contacts.c.customer_id == bindparam("customer_id", type_=Uuid))
+                .order_by(contacts.c.is_primary.desc(), contacts.c.created_at, contacts.c.id))
+# Equality filters of the list: (filter attribute, column, parameter type).
+_LIST_EQUALS = (("owner_id", customers.c.owner_id), ("department_id", customers.c.department_id),
+                ("tier", customers.c.tier), ("stage", customers.c.stage))
+_LIST_SHAPES: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+# Stored values → enum members by dictionary look-up: a page maps 50 rows, and calling
+# the enum class costs several times as much (docs/performance.md).
+_KINDS = {m.value: m for m in CustomerKind}
+_STAGES = {m.value: m for m in Stage}
+_TIERS = {m.value: m for m in Tier}
+_CHURN_REASONS = {m.value: m for m in ChurnReason}
+_CHANNELS = {m.value: m for m in Channel}
+
 
 def _customer(row: Row[Any]) -> Customer:
-    values = dict(row._mapping)
-    values["kind"] = CustomerKind(values["kind"])
-    values["stage"] = Stage(values["stage"])
-    values["tier_computed"] = Tier(values["tier_computed"])
-    values["tier_manual"] = Tier(values["tier_manual"]) if values["tier_manual"] else None
-    values["churn_reason"] = ChurnReason(values["churn_reason"]) if values["churn_reason"] \
-        else None
-    values["preferred_channel"] = Channel(values["preferred_channel"]) \
-        if values["preferred_channel"] else None
+    values = dict(zip(row._fields, row, strict=True))
+    values["kind"] = _KINDS[values["kind"]]
+    values["stage"] = _STAGES[values["stage"]]
+    values["tier_computed"] = _TIERS[values["tier_computed"]]
+    manual, churn, channel = (values["tier_manual"], values["churn_reason"],
+                              values["preferred_channel"])
+    values["tier_manual"] = _TIERS[manual] if manual else None
+    values["churn_reason"] = _CHURN_REASONS[churn] if churn else None
+    values["preferred_channel"] = _CHANNELS[channel] if channel else None
     return Customer(**values)
 
 
 def _contact(row: Row[Any]) -> Contact:
-    values = dict(row._mapping)
+    values = dict(zip(row._fields, row, strict=True))
     values["phones"] = [Phone(**p) for p in values["phones"]]
     values["emails"] = [Email(**e) for e in values["emails"]]
-    values["preferred_channel"] = Channel(values["preferred_channel"]) \
-        if values["preferred_channel"] else None
+    channel = values["preferred_channel"]
+    values["preferred_channel"] = _CHANNELS[channel] if channel else None
     return Contact(**values)
+
+
+def _list_shape(reach: Reach, equals: tuple[str, ...], integrity_below: bool, search: bool,
+                include_archived: bool, sort: str, descending: bool,
+                after: bool) -> Select[Any]:
+    """One shape of the customer list, with parameters named as ``_prebuilt_list`` fills
+    them. A search on PostgreSQL runs in two steps: the page's ids from a scan that the
+    covering index ``ix_customers_search_walk`` answers without reading the table
+    (migration 0009), then those rows by primary key."""
+    conditions: list[ColumnElement[bool]] = []
+    scope = _scope_condition(reach)
+    if scope is not None and reach is not Reach.ALL:
+        conditions.append(scope)
+    if not include_archived:
+        conditions.append(customers.c.archived_at.is_(None))
+    for name, column in _LIST_EQUALS:
+        if name in equals:
+            conditions.append(column == bindparam(f"filter_{name}", type_=column.type))
+    if integrity_below:
+        conditions.append(customers.c.integrity_score < bindparam("filter_integrity_below",
+                                                                  type_=Integer))
+    if search:
+        conditions.append(customers.c.search_text.like(bindparam("filter_q"), escape="\\"))
+    column = CUSTOMER_SORTS[sort]
+    if after:
+        left = tuple_(column, customers.c.id)
+        right = tuple_(bindparam("after_value", type_=column.type),
+                       bindparam("after_id", type_=Uuid))
+        conditions.append(left < right if descending else left > right)
+    order = (column.desc(), customers.c.id.desc()) if descending else \
+        (column.asc(), customers.c.id.asc())
+    limit = bindparam("page_limit", type_=Integer)
+    if not search:
+        stmt = select(*_CUSTOMER_COLUMNS)
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        return stmt.order_by(*order).limit(limit)
+    ids = select(customers.c.id).where(and_(*conditions)).order_by(*order).limit(limit)
+    return select(*_CUSTOMER_COLUMNS).where(customers.c.id.in_(ids.scalar_subquery())
+                                            ).order_by(*order)
 
 
 def search_text(customer: Customer) -> str:
@@ -130,11 +243,17 @@ class SqlCustomerRepository:
 
     async def get(self, customer_id: UUID, scope: RecordScope, *,
                   for_update: bool = False) -> Customer | None:
-        stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == customer_id,
-                                                self._scope(scope))
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = (await self._conn.execute(stmt)).one_or_none()
+        params = _scope_params(scope)
+        if for_update or params is None:
+            stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == customer_id,
+                                                    self._scope(scope))
+            if for_update:
+                stmt = stmt.with_for_update()
+            row = (await self._conn.execute(stmt)).one_or_none()
+        else:
+            row = (await self._conn.execute(_CUSTOMER_BY_ID[scope.reach],
+                                            {"customer_id": customer_id, **params})
+                   ).one_or_none()
         if row is None:
             return None
         customer = _customer(row)
@@ -142,10 +261,7 @@ class SqlCustomerRepository:
         return customer
 
     async def _contacts_of(self, customer_id: UUID) -> list[Contact]:
-        rows = await self._conn.execute(
-            select(*[contacts.c[f] for f in _CONTACT_FIELDS])
-            .where(contacts.c.customer_id == customer_id)
-            .order_by(contacts.c.is_primary.desc(), contacts.c.created_at, contacts.c.id))
+        rows = await self._conn.execute(_CONTACTS_OF, {"customer_id": customer_id})
         return [_contact(r) for r in rows]
 
     @staticmethod
@@ -156,6 +272,12 @@ class SqlCustomerRepository:
 
     async def list(self, scope: RecordScope, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
+        prebuilt = self._prebuilt_list(scope, filters, page)
+        if prebuilt is not None:
+            stmt, params = prebuilt
+            rows = (await self._conn.execute(stmt, params)).all()
+            column = page.sort.field
+            return to_page(rows, page, _customer, lambda r: (getattr(r, column), r.id))
         stmt = select(*_CUSTOMER_COLUMNS).where(self._scope(scope))
         conditions: list[ColumnElement[bool]] = []
         if not filters.include_archived:
@@ -181,6 +303,43 @@ class SqlCustomerRepository:
                 ).all()
         column = page.sort.field
         return to_page(rows, page, _customer, lambda r: (getattr(r, column), r.id))
+
+    def _prebuilt_list(self, scope: RecordScope, filters: CustomerFilter, page: PageRequest
+                       ) -> tuple[Select[Any], dict[str, Any]] | None:
+        """The list's statement for this shape of request, built once, and its parameters;
+        None for the shapes built per call (a tag or update-time filter, a search on
+        SQLite, a scope without a department). The SQL is the one ``list`` builds below,
+        except a search on PostgreSQL, which finds the page's ids first (see
+        ``_two_step``)."""
+        scope_params = _scope_params(scope)
+        if scope_params is None or filters.tag is not None or \
+                filters.updated_since is not None:
+            return None
+        search = bool(filters.q)
+        if search and not isinstance(self._search, TrigramSearch):
+            return None
+        params: dict[str, Any] = {**scope_params, "page_limit": page.limit + 1}
+        equals = tuple(name for name, _ in _LIST_EQUALS if getattr(filters, name) is not None)
+        for name in equals:
+            params[f"filter_{name}"] = getattr(filters, name)
+        if filters.integrity_below is not None:
+            params["filter_integrity_below"] = filters.integrity_below
+        if search:
+            assert filters.q is not None
+            params["filter_q"] = like_pattern(filters.q.lower())
+        after = page.after is not None
+        if page.after is not None:
+            if len(page.after) != 2:
+                raise InvalidCursor()
+            params["after_value"] = _cursor_value(CUSTOMER_SORTS[page.sort.field],
+                                                  page.after[0])
+            params["after_id"] = _cursor_value(customers.c.id, page.after[1])
+        key = (scope.reach, equals, filters.integrity_below is not None, search,
+               filters.include_archived, page.sort.field, page.sort.descending, after)
+        stmt = _LIST_SHAPES.get(key)
+        if stmt is None:
+            stmt = _LIST_SHAPES[key] = _list_shape(*key)
+        return stmt, params
 
     async def credit_code_holder(self, credit_code: str,
                                  other_than: UUID | None) -> DuplicateHit | None:

@@ -18,6 +18,7 @@ from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables import departments, user_roles, users
 from app.services.ports import UserFilter
+from app.services.principal_cache import user_changed
 
 _USER_COLUMNS = [users.c[name] for name in (
     "id", "username", "display_name", "email", "department_id", "active", "password_hash",
@@ -81,11 +82,15 @@ class SqlUserRepository:
             users.c.department_id == department_id, users.c.active.is_(True)))))
 
     async def add(self, user: User) -> None:
+        user_changed(user.id)
         values = {c.name: getattr(user, c.name) for c in _USER_COLUMNS}
         await self._conn.execute(insert(users).values(**values))
         await self._write_roles(user)
 
     async def save(self, user: User) -> None:
+        # Signed-in requests of this process stop using a cached principal of this user
+        # (app/services/principal_cache.py); other workers within the cache's lifetime.
+        user_changed(user.id)
         values = {c.name: getattr(user, c.name) for c in _USER_COLUMNS if c.name != "id"}
         await self._conn.execute(update(users).where(users.c.id == user.id).values(**values))
         await self._conn.execute(delete(user_roles).where(user_roles.c.user_id == user.id))

@@ -27,8 +27,12 @@ from app.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from app.services.principal_cache import PrincipalCache
 
 API_KEY_PREFIX = "acc_"
+# How long a worker may serve a user's principal without reading it again; see
+# app/services/principal_cache.py for how changes reach it (0 turns the cache off).
+PRINCIPAL_CACHE_S = 5.0
 # An Argon2id hash of a random secret nobody knows (same parameters as real hashes).
 DECOY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$9hGw5AbCN05y6GuhW9lT9w$"
               "4lm1nsNV6O/VoapDUNu/XRYBnFqUVzq7/O9l2hSOwvU")
@@ -61,7 +65,8 @@ class TokenPair:
 
 class AuthService:
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, tokens: TokenCodec,
-                 clock: Clock, login_policy: LoginPolicy, refresh_lifetime: timedelta) -> None:
+                 clock: Clock, login_policy: LoginPolicy, refresh_lifetime: timedelta,
+                 principal_cache_s: float = PRINCIPAL_CACHE_S) -> None:
         self._uow = uow
         self._hasher = hasher
         self._tokens = tokens
@@ -70,6 +75,7 @@ class AuthService:
         self._refresh_lifetime = refresh_lifetime
         # Verified against when the user does not exist, so timing does not reveal it.
         self._decoy_hash = DECOY_HASH
+        self._principals = PrincipalCache(principal_cache_s)
 
     async def login(self, ctx: RequestContext, username: str, password: str) -> TokenPair:
         now = self._clock.now()
@@ -152,12 +158,17 @@ class AuthService:
             await uow.commit()
 
     async def principal_for_access_token(self, token: str) -> Principal:
+        cached = self._principals.get(token)
+        if cached is not None:
+            return cached
         claims = self._tokens.read_access(token)
         async with self._uow(RequestContext(None), write=False) as uow:
             user = await uow.users.get(claims.subject)
         if user is None or not user.active:
             raise InvalidToken(reason="inactive")
-        return user_principal(user)
+        principal = user_principal(user)
+        self._principals.put(token, int(claims.expires_at.timestamp()), principal)
+        return principal
 
     async def principal_for_api_key(self, raw_key: str) -> Principal:
         parts = raw_key.split("_", 2)  # the secret part is urlsafe base64: it may hold "_"

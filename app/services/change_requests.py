@@ -591,8 +591,11 @@ class ChangeRequestService:
         cr.updated_at = now
         await uow.change_requests.save(cr)
         self._announce(uow, cr, event, before, now, data or {})
+        # The caller's view is read inside the transaction: nothing in it changes the
+        # delegations it reads, and reading after commit cost another transaction.
+        view = await self._view(uow, ctx, cr)
         await uow.commit()
-        return await self._view(uow, ctx, cr)
+        return view
 
     @staticmethod
     def _announce(uow: UnitOfWork, cr: ChangeRequest, event: str,
