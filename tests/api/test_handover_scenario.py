@@ -113,6 +113,19 @@ async def test_a_resigning_managers_book_moves_with_its_open_work(
     types = [e["type"] for e in timeline]
     assert "handover.transferred" in types and "customer.handed_over" in types
     assert "change_request.reassigned" in types and "task.reassigned" in types
+    # The standard and the light handovers complete too: the whole book has moved.
+    standard = await prepare(client, actors, by_customer[b["id"]], b, leaving, taker)
+    for who in (leaving, taker):
+        standard = await ok(client, who, standard, "/sign")
+    light = await prepare(client, actors, by_customer[c["id"]], c, leaving, taker)
+    light = await ok(client, taker, light, "/sign")  # light: the receiving manager acknowledges
+    assert standard["state"] == light["state"] == "transferred"
+    for book in (a, b, c):
+        assert (await read_customer(client, taker, book["id"]))["owner_id"] == taker.id
+        assert_problem(await client.get(f"{CUSTOMERS}/{book['id']}", headers=leaving.headers),
+                       404, "not_found")
+        events = await list_all(client, f"{CUSTOMERS}/{book['id']}/timeline", taker.headers)
+        assert "handover.transferred" in [e["type"] for e in events]
     report = await client.get(f"{HANDOVERS}/{h['id']}/report", headers=head.headers)
     assert report.status_code == 200
     assert {s["role"] for s in report.json()["handover"]["signatures"]} == {
