@@ -326,8 +326,7 @@ class ChangeRequestService:
             if cr.state is not CRState.ASSESSING:
                 raise InvalidState(state="not_assessing")
             customer = await uow.customers.get(cr.customer_id, read_scope(ctx.principal))
-            if customer is None or not any(c.id == contact_id and c.erased_at is None
-                                           for c in customer.contacts):
+            if customer is None or not customer.has_live_contact(contact_id):
                 raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
             await uow.change_requests.add_customer_input(cr.id, cr.round, contact_id, opinion,
                                                          ctx.principal.id, new_id(), now)

@@ -83,7 +83,7 @@ class FeedbackService:
     async def create(self, ctx: RequestContext, new: NewFeedback) -> View:
         """Feedback about a customer the caller may write; the customer's manager answers
         for it, and its SLA clocks start when it arrived."""
-        principal = _principal(ctx)
+        principal = ctx.actor
         now = self._clock.now()
         received = new.received_at or now
         if received > now or received < now - timedelta(days=366):
@@ -110,7 +110,7 @@ class FeedbackService:
             return self._view(record, principal, calendar, now)
 
     async def get(self, ctx: RequestContext, feedback_id: UUID) -> View:
-        principal = _principal(ctx)
+        principal = ctx.actor
         async with self._uow(ctx, write=False) as uow:
             record = await uow.feedback.get(feedback_id, read_scope(principal))
             if record is None:
@@ -120,7 +120,7 @@ class FeedbackService:
 
     async def list(self, ctx: RequestContext, filters: FeedbackFilter,
                    page: PageRequest) -> Page[View]:
-        principal = _principal(ctx)
+        principal = ctx.actor
         now = self._clock.now()
         async with self._uow(ctx, write=False) as uow:
             found = await uow.feedback.list(read_scope(principal), filters, page)
@@ -130,7 +130,7 @@ class FeedbackService:
 
     async def act(self, ctx: RequestContext, feedback_id: UUID, expected_version: int,
                   action: str, data: ActionInput) -> View:
-        principal = _principal(ctx)
+        principal = ctx.actor
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             record = await uow.feedback.get(feedback_id, read_scope(principal),
@@ -141,8 +141,7 @@ class FeedbackService:
             if action == "confirm" and data.contact_id is not None:
                 customer = await uow.customers.get(record.item.customer_id,
                                                    RecordScope(Reach.ALL))
-                if customer is None or not any(c.id == data.contact_id and c.erased_at is None
-                                               for c in customer.contacts):
+                if customer is None or not customer.has_live_contact(data.contact_id):
                     raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
             before = record.item
             item = workflow.apply(before, action, principal, now,
@@ -195,7 +194,7 @@ class FeedbackService:
                              expected_version: int) -> int:
         async with self._uow(ctx) as uow:
             version = await store_policy(uow, FEEDBACK_SLA, policy, expected_version,
-                                         str(_principal(ctx).id), self._clock.now())
+                                         str(ctx.actor.id), self._clock.now())
             await uow.commit()
             return version
 
@@ -205,7 +204,7 @@ class FeedbackService:
                      department_id: UUID | None) -> dict[str, Any]:
         """Volumes, SLA compliance (share of clocks met, of those that ran), and working
         hours to acknowledge and to resolve (median and mean)."""
-        principal = _principal(ctx)
+        principal = ctx.actor
         now = self._clock.now()
         async with self._uow(ctx, write=False) as uow:
             records = await uow.feedback.in_period(read_scope(principal), since, until,
@@ -315,7 +314,3 @@ async def _move_feedback(uow: UnitOfWork, h: Handover, now: datetime) -> list[di
 HANDOVER_MATERIAL = Material("open_feedback", _open_feedback)
 HANDOVER_TRANSFER = ("feedback", "feedback", _move_feedback)
 
-
-def _principal(ctx: RequestContext) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal

@@ -44,7 +44,7 @@ async def _basic(ctx: MaterialContext) -> dict[str, Any]:
 
 
 async def _contacts(ctx: MaterialContext) -> dict[str, Any]:
-    live = [c for c in ctx.customer.contacts if c.erased_at is None]
+    live = ctx.customer.live_contacts()
     return {"count": len(live),
             "contacts": [{"id": str(c.id), "name": c.name, "title": c.title,
                           "is_primary": c.is_primary, "preferred_channel": c.preferred_channel,

@@ -317,7 +317,7 @@ class HandoverService:
                                        if cr["risk_level"] in HIGH_RISK_LABELS),
             open_risks=len(work.open_risks)), matrix, now)
         open_items = len(work.open_change_requests) + len(work.open_tasks) + len(work.open_risks)
-        contacts = sum(1 for c in customer.contacts if c.erased_at is None)
+        contacts = len(customer.live_contacts())
         level, reasons = standard.choose(customer.tier, matrix.level(risk.likelihood,
                                                                      risk.impact),
                                          open_items, contacts)
@@ -351,13 +351,12 @@ class HandoverService:
                        Stakeholder.RECEIVING_MANAGER: h.to_manager_id}.get(stakeholder)
             if stakeholder is Stakeholder.CUSTOMER_CONTACT:
                 customer = await uow.customers.get(h.customer_id, RecordScope(Reach.ALL))
-                if contact_id is None or customer is None or not any(
-                        c.id == contact_id and c.erased_at is None for c in customer.contacts):
+                if customer is None or not customer.has_live_contact(contact_id):
                     raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
             elif contact_id is not None:
                 raise InvalidInput([FieldError("/contact_id", "only_for_customer_contact")])
             notification = Notification(new_id(), stakeholder, user_id, contact_id, channel,
-                                        now, _principal(ctx).id, note)
+                                        now, ctx.actor.id, note)
             await uow.handovers.add_notification(h.id, notification)
             h.notifications.append(notification)
             return await self._save(uow, ctx, h, "stakeholder_notified", now, {
@@ -385,7 +384,7 @@ class HandoverService:
                     raise InvalidInput([FieldError("/minutes", "minutes_required")])
                 h.meeting = {"held_on": meeting.held_on.isoformat(),
                              "attendees": meeting.attendees, "minutes": meeting.minutes,
-                             "recorded_by": str(_principal(ctx).id)}
+                             "recorded_by": str(ctx.actor.id)}
                 h.meeting_held_at = now
             elif action == "follow_up":
                 if follow_up is None:
@@ -394,7 +393,7 @@ class HandoverService:
                     raise InvalidInput([FieldError("/contacted_on", "before_transfer")])
                 h.follow_up = {"contacted_on": follow_up.contacted_on.isoformat(),
                                "channel": follow_up.channel, "outcome": follow_up.outcome,
-                               "recorded_by": str(_principal(ctx).id),
+                               "recorded_by": str(ctx.actor.id),
                                "on_time": h.follow_up_due is None
                                or follow_up.contacted_on <= h.follow_up_due}
                 h.followed_up_at = now
@@ -414,7 +413,7 @@ class HandoverService:
         async with self._uow(ctx) as uow:
             h, _, _ = await self._acting(uow, ctx, handover_id, None, "verify")
             item = self._item(h, item_key)
-            side = Side.RECEIVING if _principal(ctx).id == h.to_manager_id \
+            side = Side.RECEIVING if ctx.actor.id == h.to_manager_id \
                 else Side.HANDING_OVER
             if any(f.open for f in h.findings if f.item_key == item_key):
                 raise workflow.PreconditionUnmet(action="verify", reason="open_findings")
@@ -422,12 +421,12 @@ class HandoverService:
                 if item.receiving_verified_at is not None:
                     raise workflow.AlreadySigned(item=item_key)
                 item.receiving_verified_by, item.receiving_verified_at = \
-                    _principal(ctx).id, now
+                    ctx.actor.id, now
             else:
                 if item.handing_over_verified_at is not None:
                     raise workflow.AlreadySigned(item=item_key)
                 item.handing_over_verified_by, item.handing_over_verified_at = \
-                    _principal(ctx).id, now
+                    ctx.actor.id, now
             await uow.handovers.save_item(h.id, item)
             return await self._save(uow, ctx, h, "item_verified", now,
                                     {"item": item_key, "side": side})
@@ -440,7 +439,7 @@ class HandoverService:
         async with self._uow(ctx) as uow:
             h, _, _ = await self._acting(uow, ctx, handover_id, None, "raise_finding")
             item = self._item(h, item_key)
-            finding = Finding(new_id(), item_key, _principal(ctx).id, text, now)
+            finding = Finding(new_id(), item_key, ctx.actor.id, text, now)
             await uow.handovers.add_finding(h.id, finding)
             h.findings.append(finding)
             item.handing_over_verified_by = item.handing_over_verified_at = None
@@ -460,7 +459,7 @@ class HandoverService:
             if not finding.open:
                 raise workflow.PreconditionUnmet(action="resolve_finding",
                                                  reason="finding_already_resolved")
-            finding.resolved_by, finding.resolution = _principal(ctx).id, resolution
+            finding.resolved_by, finding.resolution = ctx.actor.id, resolution
             finding.resolved_at = now
             await uow.handovers.save_finding(finding)
             return await self._save(uow, ctx, h, "finding_resolved", now,
@@ -473,7 +472,7 @@ class HandoverService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             h, facts, _ = await self._acting(uow, ctx, handover_id, expected_version, "sign")
-            principal = _principal(ctx)
+            principal = ctx.actor
             role, on_behalf_of = workflow.signature_role(facts, principal)
             signature = Signature(role, principal.id, now, on_behalf_of)
             await uow.handovers.add_signature(h.id, signature)
@@ -604,7 +603,7 @@ class HandoverService:
         if expected_version is not None:
             check_version(h.version, expected_version)
         facts = workflow.Facts(h, await self._active(uow, h.from_manager_id))
-        return h, facts, workflow.check(facts, action, _principal(ctx))
+        return h, facts, workflow.check(facts, action, ctx.actor)
 
     @staticmethod
     async def _active(uow: UnitOfWork, user_id: UUID) -> bool:
@@ -651,7 +650,3 @@ class HandoverService:
                    and h.follow_up_due < today)
         return View(h, workflow.allowed_actions(facts, principal), steps(h), overdue)
 
-
-def _principal(ctx: RequestContext) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal

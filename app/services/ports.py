@@ -49,6 +49,12 @@ class RequestContext:
     request_id: str | None = None
     client_addr: str | None = None
 
+    @property
+    def actor(self) -> Principal:
+        """The caller of a use case that needs one (its route declared who may call)."""
+        assert self.principal is not None
+        return self.principal
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from app.domain.access.principal import Principal
 from app.domain.access.scope import read_scope
 from app.domain.common.errors import NotFound
 from app.domain.common.events import DomainEvent
@@ -96,7 +95,7 @@ class SatisfactionService:
                      department_id: UUID | None, template_id: UUID | None,
                      interval: Interval, segment: Segment | None) -> SatisfactionReport:
         """By survey (``template_id``), period and segment."""
-        scope = read_scope(_principal(ctx))
+        scope = read_scope(ctx.actor)
         async with self._uow(ctx, write=False) as uow:
             rows = await uow.surveys.scores(scope, since, until, department_id, template_id)
             invited, answered = await uow.surveys.invitation_counts(
@@ -124,7 +123,7 @@ class SatisfactionService:
 
     async def health(self, ctx: RequestContext, customer_id: UUID) -> Health:
         async with self._uow(ctx, write=False) as uow:
-            customer = await uow.customers.get(customer_id, read_scope(_principal(ctx)))
+            customer = await uow.customers.get(customer_id, read_scope(ctx.actor))
             if customer is None:
                 raise NotFound(entity="customer")
             policy, _ = await load_policy(uow, HEALTH_POLICY)
@@ -167,7 +166,7 @@ class SatisfactionService:
                                 expected_version: int) -> int:
         async with self._uow(ctx) as uow:
             version = await store_policy(uow, HEALTH_POLICY, policy, expected_version,
-                                         str(_principal(ctx).id), self._clock.now())
+                                         str(ctx.actor.id), self._clock.now())
             await uow.commit()
             return version
 
@@ -190,8 +189,4 @@ def _normalised(rows: list[ScoreRow]) -> float | None:
     scores = _scores(rows)
     return normalised(csat=scores.csat, nps=scores.nps)
 
-
-def _principal(ctx: RequestContext) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal
 

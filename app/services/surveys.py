@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from app.domain.access.principal import Principal
 from app.domain.access.scope import Reach, RecordScope, read_scope, write_scope
 from app.domain.common.errors import (
     FieldError,
@@ -92,7 +91,7 @@ class SurveyService:
                               questions: list[Question]) -> Template:
         check_questions(questions)
         now = self._clock.now()
-        template = Template(new_id(), name, questions, _principal(ctx).id, now)
+        template = Template(new_id(), name, questions, ctx.actor.id, now)
         async with self._uow(ctx) as uow:
             await uow.surveys.add_template(template)
             uow.record("survey_template.created", "survey_template", template.id,
@@ -134,13 +133,13 @@ class SurveyService:
         """A manager invites one of their customer's contacts."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            customer = await uow.customers.get(customer_id, write_scope(_principal(ctx)))
+            customer = await uow.customers.get(customer_id, write_scope(ctx.actor))
             if customer is None or customer.archived_at is not None:
                 raise InvalidInput([FieldError("/customer_id", "customer_unknown")])
             automation, _ = await load_policy(uow, SURVEY_AUTOMATION)
             issued = await self._issue(uow, template_id, customer, contact_id, Trigger.MANUAL,
                                        None, expires_in_days or automation.expires_in_days,
-                                       _principal(ctx).id, now)
+                                       ctx.actor.id, now)
             await uow.commit()
         await self._deliver(issued)
         return issued
@@ -149,7 +148,7 @@ class SurveyService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             invitation = await uow.surveys.get_invitation(
-                invitation_id, write_scope(_principal(ctx)), for_update=True)
+                invitation_id, write_scope(ctx.actor), for_update=True)
             if invitation is None:
                 raise NotFound(entity="survey_invitation")
             if invitation.revoked_at is not None:
@@ -167,7 +166,7 @@ class SurveyService:
     async def invitations(self, ctx: RequestContext, template_id: UUID | None,
                           customer_id: UUID | None, page: PageRequest) -> Page[Invitation]:
         async with self._uow(ctx, write=False) as uow:
-            return await uow.surveys.list_invitations(read_scope(_principal(ctx)),
+            return await uow.surveys.list_invitations(read_scope(ctx.actor),
                                                       template_id, customer_id, page)
 
     async def run_automation(self, ctx: RequestContext, limit: int = 200) -> int:
@@ -188,8 +187,8 @@ class SurveyService:
                         await uow.surveys.handover_pulses_due(calendar.local_date(now), limit)]
             for trigger, source_id, customer_id in due:
                 customer = await uow.customers.get(customer_id, RecordScope(Reach.ALL))
-                primary = next((c for c in customer.contacts if c.is_primary
-                                and c.erased_at is None), None) if customer else None
+                primary = next((c for c in customer.live_contacts() if c.is_primary),
+                               None) if customer else None
                 template_id = automation.template_for(trigger)
                 if customer is None or primary is None or template_id is None:
                     continue  # nobody to ask; a later run finds it again once there is
@@ -213,7 +212,7 @@ class SurveyService:
                 if template_id and not await _usable(uow, template_id):
                     raise InvalidInput([FieldError("/template_id", "survey_template_unknown")])
             version = await store_policy(uow, SURVEY_AUTOMATION, automation, expected_version,
-                                         str(_principal(ctx).id), self._clock.now())
+                                         str(ctx.actor.id), self._clock.now())
             await uow.commit()
             return version
 
@@ -273,7 +272,7 @@ class SurveyService:
         template = await uow.surveys.get_template(template_id)
         if template is None or template.archived_at is not None:
             raise InvalidInput([FieldError("/template_id", "survey_template_unknown")])
-        if not any(c.id == contact_id and c.erased_at is None for c in customer.contacts):
+        if not customer.has_live_contact(contact_id):
             raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
         token, hashed = new_token()
         invitation = Invitation(
@@ -330,8 +329,4 @@ async def _usable(uow: UnitOfWork, template_id: UUID | None) -> bool:
     template = await uow.surveys.get_template(template_id)
     return template is not None and template.archived_at is None
 
-
-def _principal(ctx: RequestContext) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal
 

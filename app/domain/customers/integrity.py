@@ -23,12 +23,8 @@ class Requirement(StrEnum):
     CONTACTS_REACHABLE = "contacts_reachable"
 
 
-def _live_contacts(c: Customer) -> list[Any]:
-    return [x for x in c.contacts if x.erased_at is None]
-
-
 def _primary(c: Customer) -> Any:
-    return next((x for x in _live_contacts(c) if x.is_primary), None)
+    return next((x for x in c.live_contacts() if x.is_primary), None)
 
 
 _CHECKS: dict[Requirement, Callable[[Customer], bool]] = {
@@ -40,9 +36,9 @@ _CHECKS: dict[Requirement, Callable[[Customer], bool]] = {
     Requirement.PRIMARY_CONTACT: lambda c: _primary(c) is not None,
     Requirement.PRIMARY_CONTACT_VERIFIED: lambda c: bool(_primary(c)
                                                          and _primary(c).has_verified_reach),
-    Requirement.TWO_CONTACTS: lambda c: len(_live_contacts(c)) >= 2,
+    Requirement.TWO_CONTACTS: lambda c: len(c.live_contacts()) >= 2,
     Requirement.CONTACTS_REACHABLE: lambda c: all(x.phones or x.emails
-                                                  for x in _live_contacts(c)),
+                                                  for x in c.live_contacts()),
 }
 
 

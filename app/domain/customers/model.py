@@ -133,6 +133,13 @@ class Customer:
     merged_into: UUID | None = None
     contacts: list[Contact] = field(default_factory=list)
 
+    def live_contacts(self) -> list[Contact]:
+        """The contacts whose personal data has not been erased."""
+        return [c for c in self.contacts if c.erased_at is None]
+
+    def has_live_contact(self, contact_id: UUID | None) -> bool:
+        return any(c.id == contact_id for c in self.live_contacts())
+
     @property
     def tier(self) -> Tier:
         """The effective tier: a manual override wins, the computed one stays visible."""
