@@ -5,7 +5,6 @@ Reports answer JSON, or CSV with ``format=csv``."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from app.api.csv_export import csv_response
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -73,10 +73,6 @@ def _out(view: View, response: Response | None = None) -> FeedbackOut:
                               "overdue_working_hours": round(
                                   b.overdue.total_seconds() / 3600, 2)}
                              for b in sla.breaches]}})
-
-
-def _day(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), tzinfo=UTC) if day else None
 
 
 @router.post("/feedback", response_model=FeedbackOut, status_code=201,
@@ -191,12 +187,11 @@ async def put_sla(request: Request, response: Response, body: SlaPolicyIO, ctx: 
             responses={200: {"content": {"text/csv": {}}}})
 async def feedback_report(
     request: Request, ctx: Reporter,
-    since: Annotated[date | None, Query(description="Received on or after (UTC day)")] = None,
-    until: Annotated[date | None, Query(description="Received before (UTC day)")] = None,
+    period: Annotated[Period, Depends(period_params("Received"))],
     department_id: Annotated[UUID | None, Query()] = None,
     format: Format = "json",
 ) -> Any:
-    found = await services(request).feedback.report(ctx, _day(since), _day(until),
+    found = await services(request).feedback.report(ctx, period.since, period.until,
                                                     department_id)
     if format == "csv":
         rows = [(section, key, value) for section, content in found.items()
@@ -237,8 +232,7 @@ def _satisfaction(report: SatisfactionReport) -> dict[str, Any]:
             responses={200: {"content": {"text/csv": {}}}})
 async def satisfaction_report(
     request: Request, ctx: Reporter,
-    since: Annotated[date | None, Query(description="Answered on or after (UTC day)")] = None,
-    until: Annotated[date | None, Query(description="Answered before (UTC day)")] = None,
+    period: Annotated[Period, Depends(period_params("Answered"))],
     department_id: Annotated[UUID | None, Query()] = None,
     template_id: Annotated[UUID | None, Query(description="One survey")] = None,
     interval: Annotated[Interval, Query()] = Interval.MONTH,
@@ -250,7 +244,7 @@ async def satisfaction_report(
     """Every figure carries its n and a low-confidence flag below 30 answers; no answers
     give no estimate (null), never 0."""
     report = await services(request).satisfaction.report(
-        ctx, _day(since), _day(until), department_id, template_id, interval, segment)
+        ctx, period.since, period.until, department_id, template_id, interval, segment)
     body = _satisfaction(report)
     if format == "csv":
         rows = []

@@ -4,7 +4,6 @@ the handover report, ``/reports/handovers`` and ``/settings/handover-standard``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from app.api.container import services
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -254,16 +254,12 @@ async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allo
             summary="Handover figures by department and month")
 async def handover_report(
     request: Request, ctx: Reporter,
-    since: Annotated[date | None, Query(description="Created on or after (UTC day)")] = None,
-    until: Annotated[date | None, Query(description="Created before (UTC day)")] = None,
+    period: Annotated[Period, Depends(period_params("Created"))],
     department_id: Annotated[UUID | None, Query()] = None,
 ) -> HandoverReportOut:
     """Count, median days to transfer, findings per handover and overdue follow-ups.
     Department heads see their own department."""
-    def start_of(day: date | None) -> datetime | None:
-        return datetime.combine(day, time(), tzinfo=UTC) if day else None
-
-    found = await services(request).handovers.summary(ctx, start_of(since), start_of(until),
+    found = await services(request).handovers.summary(ctx, period.since, period.until,
                                                       department_id)
     return HandoverReportOut.model_validate(found)
 
