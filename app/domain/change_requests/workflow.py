@@ -27,6 +27,7 @@ from app.domain.common.errors import (
     PreconditionUnmet,
     TransitionNotAllowed,
 )
+from app.domain.common.workflow import permitted
 
 
 class Party(StrEnum):
@@ -185,11 +186,5 @@ def allowed_in_state(state: CRState) -> list[str]:
 def allowed_actions(facts: ChangeRequestFacts, principal: Principal,
                     delegations: list[Delegation], now: datetime) -> list[str]:
     """What this principal may do now, guards included: what the API shows."""
-    allowed = []
-    for name in allowed_in_state(facts.state):
-        try:
-            check(facts, name, principal, delegations, now)
-        except DomainError:
-            continue
-        allowed.append(name)
-    return allowed
+    return permitted(allowed_in_state(facts.state),
+                     lambda name: check(facts, name, principal, delegations, now))

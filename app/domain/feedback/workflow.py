@@ -20,12 +20,12 @@ from uuid import UUID
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
 from app.domain.common.errors import (
-    DomainError,
     FieldErrors,
     NotYourAction,
     PreconditionUnmet,
     TransitionNotAllowed,
 )
+from app.domain.common.workflow import permitted
 from app.domain.feedback.model import Confirmation, FeedbackItem, FeedbackState
 
 MAX_TEXT = 5000
@@ -102,14 +102,7 @@ def allowed_in_state(state: FeedbackState) -> list[str]:
 
 def allowed_actions(item: FeedbackItem, principal: Principal) -> list[str]:
     """What this principal may do now, guards included: what the API shows."""
-    allowed = []
-    for name in allowed_in_state(item.state):
-        try:
-            check(item, name, principal)
-        except DomainError:
-            continue
-        allowed.append(name)
-    return allowed
+    return permitted(allowed_in_state(item.state), lambda name: check(item, name, principal))
 
 
 def _text(errors: FieldErrors, pointer: str, value: str) -> str:

@@ -21,6 +21,7 @@ from app.domain.common.errors import (
     PreconditionUnmet,
     TransitionNotAllowed,
 )
+from app.domain.common.workflow import permitted
 from app.domain.handovers.model import Handover, HandoverState, SignatureRole
 
 S = HandoverState
@@ -184,11 +185,4 @@ def allowed_in_state(state: HandoverState) -> list[str]:
 
 
 def allowed_actions(f: Facts, principal: Principal) -> list[str]:
-    allowed = []
-    for name in allowed_in_state(f.handover.state):
-        try:
-            check(f, name, principal)
-        except DomainError:
-            continue
-        allowed.append(name)
-    return allowed
+    return permitted(allowed_in_state(f.handover.state), lambda name: check(f, name, principal))
