@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_risks import make_risk
 from tests.change_request_support import draft, moved, review
 from tests.customer_support import contact, if_match, make_customer
 from tests.handover_support import TIER_INPUTS, customer_of_tier, start
+from tests.risk_support import make_risk
 from tests.support import Actors, assert_problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

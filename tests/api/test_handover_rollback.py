@@ -23,10 +23,10 @@ from app.repositories.tables_change_requests import change_requests, cr_tasks
 from app.repositories.tables_customers import customer_history, customer_timeline, customers
 from app.repositories.tables_handovers import handover_signatures, handovers
 from app.repositories.tables_risks import risks
-from tests.api.test_risks import make_risk
 from tests.change_request_support import draft, moved
 from tests.db import rows
 from tests.handover_support import customer_of_tier, ok, post, prepare, read, start
+from tests.risk_support import make_risk
 from tests.support import Actor, Actors, actor, assert_problem, build_actors, verify_chain
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_risks import make_risk
 from tests.change_request_support import draft, moved, read_cr, review
 from tests.customer_support import (
     CUSTOMERS,
@@ -31,6 +30,7 @@ from tests.handover_support import (
     read,
     start,
 )
+from tests.risk_support import make_risk
 from tests.support import Actor, Actors, actor, assert_problem, audit_entries, list_all
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

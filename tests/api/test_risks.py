@@ -17,6 +17,7 @@ from app.repositories.tables_risks import risks
 from tests.conftest import client_for
 from tests.customer_support import if_match, make_customer
 from tests.db import row_count
+from tests.risk_support import RISKS, make_risk
 from tests.support import (
     Actor,
     Actors,
@@ -29,7 +30,6 @@ from tests.support import (
     unique,
 )
 
-RISKS = "/api/v1/risks"
 HEATMAP = "/api/v1/risks/heatmap"
 MATRIX = "/api/v1/settings/risk-matrix"
 EDITORS = ["admin", "department_head", "account_manager", "project_manager", "tech_expert"]
@@ -49,13 +49,6 @@ def band(likelihood: int, impact: int) -> str:
 
 
 DEFAULT_CELLS = [[band(lk, im) for im in range(1, 6)] for lk in range(1, 6)]
-
-
-async def make_risk(client: httpx.AsyncClient, who: Actor, **fields: Any) -> dict[str, Any]:
-    body = {"title": unique("风险"), "likelihood": 2, "impact": 2, **fields}
-    response = await client.post(RISKS, headers=who.headers, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def read_risk(client: httpx.AsyncClient, who: Actor, risk_id: str) -> dict[str, Any]:
