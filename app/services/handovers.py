@@ -163,13 +163,12 @@ class HandoverService:
 
     async def list(self, ctx: RequestContext, filters: HandoverFilter,
                    page: PageRequest) -> Page[View]:
-        assert ctx.principal is not None
         async with self._uow(ctx, write=False) as uow:
-            found = await uow.handovers.list(reach(ctx.principal), filters, page)
+            found = await uow.handovers.list(reach(ctx.actor), filters, page)
             actives = {u: await self._active(uow, u)
                        for u in {h.from_manager_id for h in found.items}}
             today = await self._today(uow)
-            return Page([self._view_of(h, ctx.principal, actives[h.from_manager_id], today)
+            return Page([self._view_of(h, ctx.actor, actives[h.from_manager_id], today)
                          for h in found.items], found.next_after)
 
     async def today(self, ctx: RequestContext) -> date:
@@ -191,11 +190,10 @@ class HandoverService:
                       until: datetime | None, department_id: UUID | None) -> dict[str, Any]:
         """Reports: count, median duration, findings per handover and overdue follow-ups,
         overall, by department and by month."""
-        assert ctx.principal is not None
-        principal = ctx.principal
-        wide = principal.roles & (READ_ACROSS_DEPARTMENTS | {Role.ADMIN})
-        scope = HandoverReach(everything=True) if wide else \
-            HandoverReach(head_of=principal.department_id or new_id())
+        principal = ctx.actor
+        # those who read across departments see every handover; a head, their department's
+        scope = HandoverReach(everything=bool(principal.roles & READ_ACROSS_DEPARTMENTS),
+                              head_of=principal.department_id)
         async with self._uow(ctx, write=False) as uow:
             facts = await uow.handovers.report_facts(scope, since, until, department_id)
             today = await self._today(uow)
@@ -230,23 +228,22 @@ class HandoverService:
 
     async def start(self, ctx: RequestContext, customer_id: UUID, new: NewHandover) -> View:
         """One customer: its owner, a head of its department or an admin starts it."""
-        assert ctx.principal is not None
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             # The customer's row lock makes two starts for one customer take turns, so
             # the second finds the first's open handover (409 handover_already_open)
             # instead of tripping the partial unique index (write_conflict).
-            customer = await uow.customers.get(customer_id, write_scope(ctx.principal),
+            customer = await uow.customers.get(customer_id, write_scope(ctx.actor),
                                                for_update=True)
             if customer is None or customer.archived_at is not None:
                 raise NotFound(entity="customer")
-            self._may_start(ctx.principal, customer.owner_id, customer.department_id)
+            self._may_start(ctx.actor, customer.owner_id, customer.department_id)
             await self._receiver(uow, new.to_manager_id, customer.department_id,
                                  customer.owner_id)
             existing = await uow.handovers.open_for_customer(customer.id)
             if existing is not None:
                 raise workflow.HandoverAlreadyOpen(handover_id=str(existing))
-            h = await self._new(uow, ctx.principal, customer, new, None, now)
+            h = await self._new(uow, ctx.actor, customer, new, None, now)
             await uow.commit()
             return await self._view(uow, ctx, h)
 
@@ -255,13 +252,12 @@ class HandoverService:
         """All live customers of a manager (e.g. on resignation), each with its own level,
         checklist and state; customers already in an open handover are reported, not
         moved twice."""
-        assert ctx.principal is not None
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             manager = await uow.users.get(from_manager_id)
             if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
                 raise InvalidInput([FieldError("/from_manager_id", "manager_unknown")])
-            self._may_start(ctx.principal, manager.id, manager.department_id)
+            self._may_start(ctx.actor, manager.id, manager.department_id)
             await self._receiver(uow, new.to_manager_id, manager.department_id, manager.id)
             book = await self._book(uow, manager.id)
             if not book:
@@ -270,7 +266,7 @@ class HandoverService:
             await uow.handovers.add_batch({
                 "id": batch_id, "from_manager_id": manager.id,
                 "to_manager_id": new.to_manager_id, "reason": new.reason.value,
-                "planned_date": new.planned_date, "created_by": ctx.principal.id,
+                "planned_date": new.planned_date, "created_by": ctx.actor.id,
                 "created_at": now})
             created, skipped = [], []
             for customer_id in book:
@@ -282,7 +278,7 @@ class HandoverService:
                     skipped.append({"customer_id": str(customer_id),
                                     "handover_id": str(existing)})
                     continue
-                created.append(await self._new(uow, ctx.principal, customer, new, batch_id, now))
+                created.append(await self._new(uow, ctx.actor, customer, new, batch_id, now))
             uow.record("handover_batch.created", "handover_batch", batch_id, after={
                 "from_manager_id": str(manager.id), "to_manager_id": str(new.to_manager_id),
                 "handovers": [str(h.id) for h in created], "skipped": len(skipped)})
@@ -544,7 +540,7 @@ class HandoverService:
     async def set_standard(self, ctx: RequestContext, standard: HandoverStandard,
                            expected_version: int) -> int:
         async with self._uow(ctx) as uow:
-            actor = str(ctx.principal.id) if ctx.principal else None
+            actor = str(ctx.actor.id)
             version = await store_policy(uow, HANDOVER_STANDARD, standard, expected_version,
                                          actor, self._clock.now())
             await uow.commit()
@@ -588,8 +584,7 @@ class HandoverService:
 
     async def _visible(self, uow: UnitOfWork, ctx: RequestContext, handover_id: UUID, *,
                        for_update: bool = False) -> Handover:
-        assert ctx.principal is not None
-        h = await uow.handovers.get(handover_id, reach(ctx.principal), for_update=for_update)
+        h = await uow.handovers.get(handover_id, reach(ctx.actor), for_update=for_update)
         if h is None:
             raise NotFound(entity="handover")
         return h
@@ -633,9 +628,8 @@ class HandoverService:
                              customer_id=h.customer_id))
 
     async def _view(self, uow: UnitOfWork, ctx: RequestContext, h: Handover) -> View:
-        assert ctx.principal is not None
         active = await self._active(uow, h.from_manager_id)
-        return self._view_of(h, ctx.principal, active, await self._today(uow))
+        return self._view_of(h, ctx.actor, active, await self._today(uow))
 
     async def _today(self, uow: UnitOfWork) -> date:
         """The business calendar's day: follow-ups fall due in local days."""
