@@ -1,14 +1,14 @@
 """The change-request workflow as a client drives it over HTTP (httpx, async): draft →
 submit → assessment → conclusion → approval → task → implementation → review → closed,
-every transition with If-Match from the body last returned, timed call by call. Also the
-approve-only loop whose throughput is compared with the raw asyncpg transaction."""
+every transition with If-Match from the body last returned, timed call by call."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +45,14 @@ class Team:
     head: dict[str, str]
     customers: list[str]
     department_id: str = ""
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank, in milliseconds (NaN when empty)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 @dataclass
@@ -180,28 +188,6 @@ class Pending:
     step_id: str
     department_id: str
 
-
-async def run_approvals(base_url: str, items: list[Pending], heads: dict[str, dict[str, str]],
-                        *, concurrency: int, seconds: float) -> Recorder:
-    """``concurrency`` clients approve from one shared queue until it is empty or time is up."""
-    rec = Recorder()
-    queue = deque(items)
-    deadline = time.monotonic() + seconds
-
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=local_only(base_url), timeout=60) as client:
-            while queue and time.monotonic() < deadline:
-                item = queue.popleft()
-                path = f"{API}/{item.cr_id}/approvals/{item.step_id}/approve"
-                try:
-                    await _call(client, rec, "approve", path, heads[item.department_id],
-                                {"comment": "同意"}, item.version)
-                except (Failed, httpx.HTTPError) as exc:
-                    rec.error(str(exc) or type(exc).__name__)
-                    continue
-                rec.completed += 1
-                rec.last_done_at = time.perf_counter()
-
-    rec.started_at = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return rec
+    @property
+    def path(self) -> str:
+        return f"{API}/{self.cr_id}/approvals/{self.step_id}/approve"

@@ -5,24 +5,16 @@ is), or into docs/performance-workflows.md when docs/performance.md does not exi
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from pathlib import Path
 from typing import Any
 
-from bench.workflow_client import STEPS, Recorder
+from bench.approve_load import THREADS, Side
+from bench.workflow_client import STEPS, Recorder, percentile
 
 RATIO_TARGET = 0.4
 BEGIN, END = "<!-- bench.workflows:begin -->", "<!-- bench.workflows:end -->"
 MAIN, OWN = Path("docs/performance.md"), Path("docs/performance-workflows.md")
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank, in milliseconds (NaN when empty)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def _ms(value: float) -> str:
@@ -31,6 +23,11 @@ def _ms(value: float) -> str:
 
 def _rate(rec: Recorder) -> float:
     return rec.completed / rec.seconds if rec.completed else 0.0
+
+
+def _side(side: Side) -> str:
+    ran_out = ", **pool ran out**" if side.ran_out else ""
+    return f"{side.rate:.0f} ({side.completed} in {side.seconds:.1f} s{ran_out})"
 
 
 def _transitions(flows: Recorder) -> list[str]:
@@ -44,19 +41,24 @@ def _transitions(flows: Recorder) -> list[str]:
 
 def _ratio(rounds: list[dict[str, Any]]) -> list[str]:
     lines = ["| round | app approvals/s | raw asyncpg approvals/s | ratio (target ≥ 0.4) | "
-             "app p50 / p99 ms | raw p50 / p99 ms | failed app / raw | load (1 min) |",
-             "|---|---:|---:|---:|---|---|---|---:|"]
+             "app p50 / p99 ms | raw p50 / p99 ms | failed app / raw | "
+             "app CPU ms per approval: server + database + wrk | "
+             "raw CPU ms per approval: database + Python | load (1 min) |",
+             "|---|---:|---:|---:|---|---|---|---|---|---:|"]
     for n, r in enumerate(rounds, 1):
         app, raw = r["app"], r["raw"]
-        ratio = _rate(app) / _rate(raw) if _rate(raw) else 0.0
-        a, b = app.latencies["approve"], raw.latencies["approve"]
+        ratio = app.rate / raw.rate if raw.rate else 0.0
         lines.append(
-            f"| {n} | {_rate(app):.0f} ({app.completed} in {app.seconds:.1f} s) | "
-            f"{_rate(raw):.0f} ({raw.completed} in {raw.seconds:.1f} s) | {ratio:.2f} — "
+            f"| {n} | {_side(app)} | {_side(raw)} | {ratio:.2f} — "
             f"{'met' if ratio >= RATIO_TARGET else '**missed**'} | "
-            f"{_ms(percentile(a, 50))} / {_ms(percentile(a, 99))} | "
-            f"{_ms(percentile(b, 50))} / {_ms(percentile(b, 99))} | "
-            f"{app.failed} / {raw.failed} | {r['load'].split()[0]} |")
+            f"{_ms(app.p50_ms)} / {_ms(app.p99_ms)} | {_ms(raw.p50_ms)} / {_ms(raw.p99_ms)} | "
+            f"{app.failed} / {raw.failed} | {app.server_cpu_ms:.2f} + {app.db_cpu_ms:.2f} + "
+            f"{app.client_cpu_ms:.2f} | {raw.db_cpu_ms:.2f} + {raw.client_cpu_ms:.2f} | "
+            f"{r['load'].split()[0]} |")
+    if any(r["app"].ran_out or r["raw"].ran_out for r in rounds):
+        lines += ["", "**A pool ran out before the time did** (marked above): that side's "
+                  "connections idled at the end, so its rate is a lower bound; raise "
+                  "`--approve-pool` / `--baseline-pool`."]
     return lines
 
 
@@ -95,17 +97,23 @@ def render(info: dict[str, Any], args: argparse.Namespace, command: str, server:
         "request sent to response read):", "",
         *_transitions(flows), "",
         "### One transition against raw asyncpg", "",
-        "Approve (the department head's single step) on changes awaiting approval: "
-        f"{args.clients} concurrent clients through the app, then {args.clients} asyncpg "
-        "connections running bench/raw_approve.py's transaction — the same reads and "
-        "writes (lock the change FOR UPDATE in the head's department, check the version, "
-        "read assessments, steps, tasks and delegations in force, update step and change, "
-        "insert the outbox event and timeline row, lock the audit chain head, append the "
-        "hash-chained entry, move the head, commit) without HTTP, authentication or a "
-        "response body. The changes for both come from changes made through the API, "
-        "cloned row for row; each round gets fresh ones, bounded by "
-        f"{args.approve_seconds:.0f} s or the pool "
-        f"({args.approve_pool:,} app / {args.baseline_pool:,} raw).", "",
+        "Approve (the department head's single step) on changes awaiting approval: through "
+        f"the app with wrk (C, {args.clients} keep-alive connections over {THREADS} threads, "
+        "bench/approve.lua, each prepared approval posted once with If-Match), as the reads "
+        f"are measured, then {args.clients} asyncpg connections running "
+        "bench/raw_approve.py's transaction — the same reads and writes (lock the change "
+        "FOR UPDATE in the head's department, check the version, read assessments, steps, "
+        "tasks and delegations in force, update step and change, insert the outbox event "
+        "and timeline row, lock the audit chain head, append the hash-chained entry, move "
+        "the head, commit) without HTTP, authentication or a response body. The changes "
+        "for both come from changes made through the API, cloned row for row; each round "
+        f"gets fresh ones, bounded by {args.approve_seconds:.0f} s or the pool "
+        f"({args.approve_pool:,} app / {args.baseline_pool:,} raw). The app is driven from "
+        "C because a Python client (httpx) spent about 0.9 ms of CPU per approval on the "
+        "same two cores as the server and PostgreSQL, and so held down the rate it "
+        "measured. CPU per approval is read from /proc: the app's worker processes, the "
+        "PostgreSQL backends of the benchmark database, and wrk, or on the raw side the "
+        "Python process running the transaction.", "",
         *_ratio(rounds), "",
         "Every approval, app or raw, takes the single audit-head row lock until commit, so "
         "commits of all writers are serialised through it; the ratio therefore measures "

@@ -9,8 +9,8 @@ Phases: create + migrate a database (bench.databases), seed departments, account
 and customers (bench.seed) plus a department head, a project manager and a tech expert per
 department (the people use case), start the app (bench.servers), warm up, run the
 workflows (bench.workflow_client), then in alternating rounds the approve-only loop
-through the app and through bench.raw_approve on cloned changes; write the report
-(bench.workflow_report) and drop the database unless ``--keep``.
+through the app (wrk) and through bench.raw_approve on cloned changes (bench.approve_load);
+write the report (bench.workflow_report) and drop the database unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import httpx
 from app.domain.access.roles import Role
 from app.services.people import NewUser
 from app.settings import Settings
-from bench import databases, machine, raw_approve, workflow_report
+from bench import approve_load, databases, machine, raw_approve, workflow_report
 from bench.databases import dsn
 from bench.run import DEFAULT_ADMIN_URL
 from bench.seed import DEPARTMENTS, MANAGERS_PER_DEPARTMENT, PASSWORD, SYSTEM, seed
@@ -41,7 +41,6 @@ from bench.workflow_client import (
     Pending,
     Recorder,
     Team,
-    run_approvals,
     run_workflows,
     to_awaiting_approval,
 )
@@ -161,16 +160,17 @@ def _approve_rounds(args: argparse.Namespace, app: Server, url: str, teams: list
     per_template_raw = -(-args.baseline_pool // len(templates))
     for n in range(1, args.rounds + 1):
         pool: list[Pending] = asyncio.run(raw_approve.clone(dsn(url), templates, per_template))
-        _log(f"round {n}: app approvals ({len(pool)} prepared, {args.clients} clients)")
-        through_app = asyncio.run(run_approvals(app.url, pool, app_heads,
-                                                concurrency=args.clients,
-                                                seconds=args.approve_seconds))
+        _log(f"round {n}: app approvals ({len(pool)} prepared, wrk, {args.clients} connections)")
+        through_app = approve_load.through_app(app, url, pool, app_heads,
+                                               seconds=args.approve_seconds,
+                                               connections=args.clients)
         pool = asyncio.run(raw_approve.clone(dsn(url), templates, per_template_raw))
         _log(f"round {n}: raw asyncpg approvals ({len(pool)} prepared)")
-        raw = asyncio.run(raw_approve.run(dsn(url), pool, raw_heads, concurrency=args.clients,
-                                          seconds=args.approve_seconds))
-        _log(f"round {n}: app {through_app.completed / through_app.seconds:.0f}/s, "
-             f"raw {raw.completed / raw.seconds:.0f}/s")
+        raw = approve_load.raw(url, pool, raw_heads, seconds=args.approve_seconds,
+                               connections=args.clients)
+        _log(f"round {n}: app {through_app.rate:.0f}/s ({through_app.failed} failed), "
+             f"raw {raw.rate:.0f}/s ({raw.failed} failed)"
+             + ("; a pool ran out" if through_app.ran_out or raw.ran_out else ""))
         rounds.append({"app": through_app, "raw": raw, "load": machine.load_average()})
     return rounds
 
@@ -178,7 +178,8 @@ def _approve_rounds(args: argparse.Namespace, app: Server, url: str, teams: list
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.workflows", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--clients", type=int, default=8,
+                        help="concurrent clients; also the connections of each approve side")
     parser.add_argument("--seconds", type=float, default=60, help="workflow phase bound")
     parser.add_argument("--workflows", type=int, default=2000, help="workflow count bound")
     parser.add_argument("--warmup", type=int, default=16, help="workflows before measuring")
@@ -187,7 +188,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="send an Idempotency-Key with every POST (off: none sent)")
     parser.add_argument("--rounds", type=int, default=2, help="approve: app/raw rounds")
     parser.add_argument("--approve-seconds", type=float, default=15)
-    parser.add_argument("--approve-pool", type=int, default=6000,
+    parser.add_argument("--approve-pool", type=int, default=12000,
                         help="changes prepared for each app approve round")
     parser.add_argument("--baseline-pool", type=int, default=30000,
                         help="changes prepared for each raw approve round")
