@@ -7,16 +7,23 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.audit.chain import AuditRecord, entry_hash
+from app.domain.audit.chain import AuditRecord, entry_body, link_hash
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables import audit_head, audit_log
 
 AUDIT_SORTS = {"seq": audit_log.c.seq}
+_LOCK_HEAD = (select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+              .with_for_update())
+_MOVE_HEAD = (update(audit_head).where(audit_head.c.id == 1)
+              .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))
+_INSERT = insert(audit_log)
+# One round trip fewer while the head is locked (PostgreSQL runs DML in a WITH clause).
+_INSERT_ONE_MOVING_HEAD = insert(audit_log).add_cte(_MOVE_HEAD.cte("moved_head"))
 
 
 def _record(row: Row[Any]) -> AuditRecord:
@@ -28,21 +35,25 @@ class SqlAuditLog:
         self._conn = conn
 
     async def append(self, entries: list[dict[str, Any]], now: datetime) -> None:
-        """Chain and insert entries; the head row's lock serialises concurrent appends."""
-        head = (await self._conn.execute(
-            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-            .with_for_update())).one()  # seeded by the first migration
+        """Chain and insert entries. The head row's lock serialises every writer's commit,
+        so the time it is held is kept short: the entries' canonical JSON is made before
+        the lock, and on PostgreSQL the head moves in the statement that inserts."""
+        bodies = [entry_body(occurred_at=now, **entry) for entry in entries]
+        head = (await self._conn.execute(_LOCK_HEAD)).one()  # seeded by the first migration
         seq, prev = head.seq, head.hash
         rows = []
-        for entry in entries:
+        for entry, body in zip(entries, bodies, strict=True):
             seq += 1
-            content = {**entry, "seq": seq, "occurred_at": now}
-            digest = entry_hash(prev, **content)
-            rows.append({**content, "prev_hash": prev, "hash": digest})
+            digest = link_hash(prev, seq, body)
+            rows.append({**entry, "seq": seq, "occurred_at": now, "prev_hash": prev,
+                         "hash": digest})
             prev = digest
-        await self._conn.execute(insert(audit_log), rows)
-        await self._conn.execute(
-            update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+        moved = {"head_seq": seq, "head_hash": prev}
+        if len(rows) == 1 and self._conn.dialect.name == "postgresql":
+            await self._conn.execute(_INSERT_ONE_MOVING_HEAD, {**rows[0], **moved})
+            return
+        await self._conn.execute(_INSERT, rows)
+        await self._conn.execute(_MOVE_HEAD, moved)
 
     async def head(self) -> tuple[int, str]:
         row = (await self._conn.execute(

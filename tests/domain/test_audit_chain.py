@@ -5,6 +5,8 @@ entry, swapping two — is reported. Pure: no database."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,9 @@ from app.domain.audit.chain import (
     AuditRecord,
     ChainVerifier,
     Verification,
+    entry_body,
     entry_hash,
+    link_hash,
 )
 
 TEXT = st.text(max_size=20)
@@ -151,3 +155,19 @@ def test_swapping_two_entries_is_detected(records: list[AuditRecord],
     assert not result.intact
     assert records[second].seq in {b.seq for b in result.breaks}
 
+
+
+@given(CONTENT, st.integers(min_value=1, max_value=10**12), st.text(min_size=64, max_size=64))
+def test_the_hash_of_body_and_seq_is_the_hash_of_the_whole_entry(
+        content: dict[str, Any], seq: int, prev_hash: str) -> None:
+    """Writers hash the body before they hold the chain's head and add the seq after; the
+    result must be, byte for byte, sha256 over the previous hash and the canonical JSON of
+    the whole entry, so logs written either way verify alike."""
+    whole = {**content, "seq": seq,
+             "occurred_at": content["occurred_at"].isoformat(timespec="microseconds"),
+             "actor_roles": sorted(content["actor_roles"])}
+    canonical = json.dumps(whole, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                           default=str)
+    expected = hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+    assert link_hash(prev_hash, seq, entry_body(**content)) == expected
+    assert entry_hash(prev_hash, seq=seq, **content) == expected

@@ -30,12 +30,14 @@ class AuditRecord:
     hash: str
 
 
-def entry_hash(prev_hash: str, *, seq: int, occurred_at: datetime, actor_id: str | None,
-               actor_roles: list[str], action: str, entity_type: str, entity_id: str | None,
+def entry_body(*, occurred_at: datetime, actor_id: str | None, actor_roles: list[str],
+               action: str, entity_type: str, entity_id: str | None,
                before: dict[str, Any] | None, after: dict[str, Any] | None,
                request_id: str | None, client_addr: str | None) -> str:
+    """The canonical JSON of an entry without its ``seq``. It is the costly part of the
+    hash and needs nothing from the chain, so a writer computes it before taking the
+    chain's head."""
     content = {
-        "seq": seq,
         "occurred_at": occurred_at.isoformat(timespec="microseconds"),
         "actor_id": actor_id,
         "actor_roles": sorted(actor_roles),
@@ -47,9 +49,26 @@ def entry_hash(prev_hash: str, *, seq: int, occurred_at: datetime, actor_id: str
         "request_id": request_id,
         "client_addr": client_addr,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                           default=str)
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+
+
+def link_hash(prev_hash: str, seq: int, body: str) -> str:
+    """The hash of the entry ``seq`` whose ``entry_body`` is ``body``: sha256 over the
+    previous hash and the canonical JSON of the whole entry. "seq" sorts after every
+    other key, so that JSON is the body with the seq appended."""
+    canonical = f'{body[:-1]},"seq":{int(seq)}}}'
     return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+
+
+def entry_hash(prev_hash: str, *, seq: int, occurred_at: datetime, actor_id: str | None,
+               actor_roles: list[str], action: str, entity_type: str, entity_id: str | None,
+               before: dict[str, Any] | None, after: dict[str, Any] | None,
+               request_id: str | None, client_addr: str | None) -> str:
+    return link_hash(prev_hash, seq, entry_body(
+        occurred_at=occurred_at, actor_id=actor_id, actor_roles=actor_roles, action=action,
+        entity_type=entity_type, entity_id=entity_id, before=before, after=after,
+        request_id=request_id, client_addr=client_addr))
 
 
 @dataclass(frozen=True)
