@@ -256,7 +256,11 @@ class ChangeRequestService:
             event = EVENTS[action]
             if action == "approve" and target is CRState.APPROVED:
                 event = "approved"
-            return await self._save(uow, ctx, cr, event, before, now, data)
+            # Deciding a step leaves the pending steps a subset of those read before, so
+            # the delegations read for them still answer the view; a new plan needs its own.
+            replanned = action in ("submit", "conclude_assessment")
+            return await self._save(uow, ctx, cr, event, before, now, data,
+                                    None if replanned else delegations)
 
     @staticmethod
     def _lesson_body(cr: ChangeRequest) -> str:
@@ -530,10 +534,10 @@ class ChangeRequestService:
 
     async def _delegations(self, uow: UnitOfWork, cr: ChangeRequest,
                            now: datetime) -> list[Delegation]:
-        step = cr.facts().current_step()
-        if step is None:
-            return []
-        return await uow.change_requests.active_delegations(step.role, now)
+        """Delegations in force for the roles of every pending step, in one read: the
+        current step's decider and, after the decision, the next one's."""
+        roles = sorted({s.role for s in cr.steps if s.status is StepStatus.PENDING})
+        return await uow.change_requests.active_delegations(roles, now) if roles else []
 
     @staticmethod
     async def _decider(cr: ChangeRequest, step: ApprovalStep, principal: Principal,
@@ -585,14 +589,15 @@ class ChangeRequestService:
 
     async def _save(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest, event: str,
                     before: dict[str, Any], now: datetime,
-                    data: dict[str, Any] | None = None) -> View:
+                    data: dict[str, Any] | None = None,
+                    delegations: list[Delegation] | None = None) -> View:
         cr.version += 1
         cr.updated_at = now
         await uow.change_requests.save(cr)
         self._announce(uow, cr, event, before, now, data or {})
         # The caller's view is read inside the transaction: nothing in it changes the
         # delegations it reads, and reading after commit cost another transaction.
-        view = await self._view(uow, ctx, cr)
+        view = await self._view(uow, ctx, cr, delegations)
         await uow.commit()
         return view
 
@@ -609,10 +614,12 @@ class ChangeRequestService:
                                  else str(v) for k, v in data.items()}},
                              customer_id=cr.customer_id))
 
-    async def _view(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest) -> View:
+    async def _view(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest,
+                    delegations: list[Delegation] | None = None) -> View:
         assert ctx.principal is not None
         now = self._clock.now()
-        delegations = await self._delegations(uow, cr, now)
+        if delegations is None:
+            delegations = await self._delegations(uow, cr, now)
         late = next((s.position for s in cr.steps if overdue(s, now)), None)
         return View(cr, workflow.allowed_actions(cr.facts(), ctx.principal, delegations, now),
                     late)
