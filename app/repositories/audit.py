@@ -13,17 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.audit.chain import AuditRecord, entry_body, link_hash
 from app.domain.common.paging import Page, PageRequest
+from app.repositories.direct import Prepared
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables import audit_head, audit_log
 
 AUDIT_SORTS = {"seq": audit_log.c.seq}
-_LOCK_HEAD = (select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-              .with_for_update())
-_MOVE_HEAD = (update(audit_head).where(audit_head.c.id == 1)
-              .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))
-_INSERT = insert(audit_log)
+_LOCK_HEAD = Prepared(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+                     .with_for_update())
+_MOVE_HEAD_STMT = (update(audit_head).where(audit_head.c.id == 1)
+                   .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))
+_MOVE_HEAD = Prepared(_MOVE_HEAD_STMT)
+_INSERT = Prepared(insert(audit_log))
 # One round trip fewer while the head is locked (PostgreSQL runs DML in a WITH clause).
-_INSERT_ONE_MOVING_HEAD = insert(audit_log).add_cte(_MOVE_HEAD.cte("moved_head"))
+_INSERT_ONE_MOVING_HEAD = Prepared(insert(audit_log).add_cte(_MOVE_HEAD_STMT.cte("moved_head")))
 
 
 def _record(row: Row[Any]) -> AuditRecord:
@@ -39,8 +41,9 @@ class SqlAuditLog:
         so the time it is held is kept short: the entries' canonical JSON is made before
         the lock, and on PostgreSQL the head moves in the statement that inserts."""
         bodies = [entry_body(occurred_at=now, **entry) for entry in entries]
-        head = (await self._conn.execute(_LOCK_HEAD)).one()  # seeded by the first migration
-        seq, prev = head.seq, head.hash
+        head = await _LOCK_HEAD.one_or_none(self._conn)
+        assert head is not None, "the audit head is seeded by the first migration"
+        seq, prev = head["seq"], head["hash"]
         rows = []
         for entry, body in zip(entries, bodies, strict=True):
             seq += 1
@@ -50,10 +53,10 @@ class SqlAuditLog:
             prev = digest
         moved = {"head_seq": seq, "head_hash": prev}
         if len(rows) == 1 and self._conn.dialect.name == "postgresql":
-            await self._conn.execute(_INSERT_ONE_MOVING_HEAD, {**rows[0], **moved})
+            await _INSERT_ONE_MOVING_HEAD.run(self._conn, {**rows[0], **moved})
             return
-        await self._conn.execute(_INSERT, rows)
-        await self._conn.execute(_MOVE_HEAD, moved)
+        await _INSERT.run_many(self._conn, rows)
+        await _MOVE_HEAD.run(self._conn, moved)
 
     async def head(self) -> tuple[int, str]:
         row = (await self._conn.execute(

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Uuid,
     and_,
     bindparam,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.roles import Role
@@ -42,6 +40,7 @@ from app.domain.change_requests.model import (
 )
 from app.domain.common.paging import Page, PageRequest
 from app.domain.risk.matrix import RiskLevel
+from app.repositories.direct import Prepared
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables import user_roles, users
@@ -68,19 +67,22 @@ _ENUMS: dict[str, Any] = {"category": CRCategory, "type": CRType, "priority": Pr
 # A change is read, locked, on every action taken on it: its statements are built once,
 # with the id and the record scope's values as parameters (docs/performance.md).
 _CR_ID = bindparam("cr_id", type_=Uuid)
-_ASSESSMENTS_OF = (select(cr_assessments).where(cr_assessments.c.change_request_id == _CR_ID)
-                   .order_by(cr_assessments.c.created_at, cr_assessments.c.id))
-_STEPS_OF = (select(cr_approval_steps)
-             .where(cr_approval_steps.c.change_request_id == _CR_ID,
-                    cr_approval_steps.c.round == bindparam("cr_round"))
-             .order_by(cr_approval_steps.c.position))
-_TASKS_OF = (select(cr_tasks).where(cr_tasks.c.change_request_id == _CR_ID)
-             .order_by(cr_tasks.c.created_at, cr_tasks.c.id))
-_CR_BY_ID: dict[tuple[Reach, bool], Select[Any]] = {}
+_ASSESSMENTS_OF = Prepared(
+    select(cr_assessments).where(cr_assessments.c.change_request_id == _CR_ID)
+    .order_by(cr_assessments.c.created_at, cr_assessments.c.id))
+_STEPS_OF = Prepared(select(cr_approval_steps)
+                     .where(cr_approval_steps.c.change_request_id == _CR_ID,
+                            cr_approval_steps.c.round == bindparam("cr_round"))
+                     .order_by(cr_approval_steps.c.position))
+_TASKS_OF = Prepared(select(cr_tasks).where(cr_tasks.c.change_request_id == _CR_ID)
+                     .order_by(cr_tasks.c.created_at, cr_tasks.c.id))
+_CR_BY_ID: dict[tuple[Reach, bool], Prepared] = {}
 # Updates name the row by a parameter no column is called, and take the columns to set
 # from the parameters: SQLAlchemy compiles each set of columns once (and caches it).
-_UPDATE_CR = update(change_requests).where(change_requests.c.id == bindparam("where_id"))
-_UPDATE_STEP = update(cr_approval_steps).where(cr_approval_steps.c.id == bindparam("where_id"))
+_UPDATE_CR = Prepared(
+    update(change_requests).where(change_requests.c.id == bindparam("where_id")))
+_UPDATE_STEP = Prepared(
+    update(cr_approval_steps).where(cr_approval_steps.c.id == bindparam("where_id")))
 _NOW = bindparam("now", type_=delegations.c.starts_at.type)
 _ACTIVE_DELEGATIONS = (
     select(delegations, users.c.department_id)
@@ -92,7 +94,7 @@ _ROLES_OF = select(user_roles.c.role).where(user_roles.c.user_id == bindparam("u
                                                                             type_=Uuid))
 
 
-def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Select[Any], dict[str, Any]] | None:
+def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Prepared, dict[str, Any]] | None:
     """The statement reading one change in ``scope`` and the scope's parameters; None for a
     scope whose SQL is built per call (``scope_filter`` compares a missing value as NULL)."""
     if scope.reach is Reach.ALL:
@@ -104,8 +106,8 @@ def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Select[Any], dict[s
     else:
         return None
     key = (scope.reach, for_update)
-    stmt = _CR_BY_ID.get(key)
-    if stmt is None:
+    prepared = _CR_BY_ID.get(key)
+    if prepared is None:
         stmt = select(change_requests).where(change_requests.c.id == _CR_ID)
         if scope.reach is Reach.DEPARTMENT:
             stmt = stmt.where(change_requests.c.department_id == bindparam(
@@ -114,12 +116,11 @@ def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Select[Any], dict[s
             stmt = stmt.where(change_requests.c.owner_id == bindparam("scope_user", type_=Uuid))
         if for_update:
             stmt = stmt.with_for_update()
-        _CR_BY_ID[key] = stmt
-    return stmt, params
+        prepared = _CR_BY_ID[key] = Prepared(stmt)
+    return prepared, params
 
 
-def _cr(row: Row[Any]) -> ChangeRequest:
-    values = dict(row._mapping)
+def _cr(values: dict[str, Any]) -> ChangeRequest:
     for name, enum in _ENUMS.items():
         if values[name] is not None:
             values[name] = enum(values[name])
@@ -134,8 +135,7 @@ def _cr_values(cr: ChangeRequest) -> dict[str, Any]:
     return values
 
 
-def _step(row: Row[Any]) -> ApprovalStep:
-    values = dict(row._mapping)
+def _step(values: dict[str, Any]) -> ApprovalStep:
     values.pop("change_request_id")
     values.pop("round")
     values["role"] = Role(values["role"])
@@ -171,7 +171,7 @@ class SqlChangeRequestRepository:
             {k: v for k, v in values.items() if k not in stored or stored[k] != v}
         changed.pop("id", None)
         if changed:
-            await self._conn.execute(_UPDATE_CR, {**changed, "where_id": cr.id})
+            await _UPDATE_CR.run(self._conn, {**changed, "where_id": cr.id})
         self._remember(values)
 
     async def get(self, cr_id: UUID, scope: RecordScope, *,
@@ -182,26 +182,26 @@ class SqlChangeRequestRepository:
                                                  self._scope(scope))
             if for_update:
                 stmt = stmt.with_for_update()
-            row = (await self._conn.execute(stmt)).one_or_none()
+            found = (await self._conn.execute(stmt)).one_or_none()
+            row = dict(found._mapping) if found is not None else None
         else:
-            stmt, params = prebuilt
-            row = (await self._conn.execute(stmt, {"cr_id": cr_id, **params})).one_or_none()
+            prepared, params = prebuilt
+            row = await prepared.one_or_none(self._conn, {"cr_id": cr_id, **params})
         if row is None:
             return None
         cr = _cr(row)
         self._remember(_cr_values(cr))
         of_cr = {"cr_id": cr_id}
         cr.assessments = [AssessmentEntry(**{
-            **{k: v for k, v in r._mapping.items() if k != "change_request_id"},
-            "assessor_role": Role(r.assessor_role),
-            "recommendation": Recommendation(r.recommendation)})
-            for r in await self._conn.execute(_ASSESSMENTS_OF, of_cr)]
-        cr.steps = [_step(r) for r in await self._conn.execute(
-            _STEPS_OF, {**of_cr, "cr_round": cr.round})]
-        cr.tasks = [Task(**{**{k: v for k, v in r._mapping.items()
-                               if k != "change_request_id"},
-                            "status": TaskStatus(r.status)})
-                    for r in await self._conn.execute(_TASKS_OF, of_cr)]
+            **{k: v for k, v in r.items() if k != "change_request_id"},
+            "assessor_role": Role(r["assessor_role"]),
+            "recommendation": Recommendation(r["recommendation"])})
+            for r in await _ASSESSMENTS_OF.rows(self._conn, of_cr)]
+        cr.steps = [_step(r) for r in await _STEPS_OF.rows(
+            self._conn, {**of_cr, "cr_round": cr.round})]
+        cr.tasks = [Task(**{**{k: v for k, v in r.items() if k != "change_request_id"},
+                            "status": TaskStatus(r["status"])})
+                    for r in await _TASKS_OF.rows(self._conn, of_cr)]
         return cr
 
     async def list(self, scope: RecordScope, filters: ChangeRequestFilter,
@@ -230,7 +230,8 @@ class SqlChangeRequestRepository:
         rows = (await self._conn.execute(keyset(stmt, CR_SORTS, change_requests.c.id, page))
                 ).all()
         column = page.sort.field
-        return to_page(rows, page, _cr, lambda r: (getattr(r, column), r.id))
+        return to_page(rows, page, lambda r: _cr(dict(r._mapping)),
+                       lambda r: (getattr(r, column), r.id))
 
     async def add_assessment(self, cr_id: UUID, entry: AssessmentEntry) -> None:
         await self._conn.execute(insert(cr_assessments).values(
@@ -268,12 +269,12 @@ class SqlChangeRequestRepository:
                    change_requests.c.state == CRState.AWAITING_APPROVAL)
             .order_by(cr_approval_steps.c.due_at).limit(limit)
             .with_for_update(skip_locked=True, of=cr_approval_steps))).all()
-        return [(r.change_request_id, _step(r)) for r in rows]
+        return [(r.change_request_id, _step(dict(r._mapping))) for r in rows]
 
     async def save_step(self, step: ApprovalStep) -> None:
         values = dict(step.__dict__)
         values["where_id"] = values.pop("id")
-        await self._conn.execute(_UPDATE_STEP, values)
+        await _UPDATE_STEP.run(self._conn, values)
 
     async def add_task(self, cr_id: UUID, task: Task) -> None:
         await self._conn.execute(insert(cr_tasks).values(change_request_id=cr_id,

@@ -25,6 +25,7 @@ from app.repositories.credentials import (
 )
 from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
 from app.repositories.database import Engines
+from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
@@ -35,6 +36,9 @@ from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
 from app.services.ports import Clock, RequestContext
+
+_INSERT_OUTBOX = Prepared(insert(outbox))
+_INSERT_TIMELINE = Prepared(insert(customer_timeline))
 
 
 @asynccontextmanager
@@ -133,7 +137,7 @@ class SqlUnitOfWork:
                  "actor_id": str(actor.id) if actor else None, "data": e.data}
                 for e in self._events if e.customer_id is not None]
         if rows:
-            await self._conn.execute(insert(customer_timeline), rows)
+            await _INSERT_TIMELINE.run_many(self._conn, rows)
 
     def emit(self, event: DomainEvent) -> None:
         if not self._write:
@@ -143,7 +147,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"
         if self._events:
-            await self._conn.execute(insert(outbox), [{
+            await _INSERT_OUTBOX.run_many(self._conn, [{
                 "id": e.id, "type": e.type, "entity_type": e.entity_type,
                 "entity_id": str(e.entity_id), "occurred_at": e.occurred_at, "data": e.data,
                 "request_id": self._ctx.request_id,
