@@ -22,7 +22,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.scope import Reach, RecordScope
@@ -40,6 +39,7 @@ from app.domain.customers.model import (
     Stage,
     Tier,
 )
+from app.repositories.direct import Prepared
 from app.repositories.paging import _coerce as _cursor_value
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
@@ -115,14 +115,16 @@ def _by_id(reach: Reach) -> Select[Any]:
     return stmt.where(condition) if reach is not Reach.ALL and condition is not None else stmt
 
 
-_CUSTOMER_BY_ID = {reach: _by_id(reach) for reach in (Reach.ALL, Reach.DEPARTMENT, Reach.OWN)}
-_CONTACTS_OF = (select(*[contacts.c[f] for f in _CONTACT_FIELDS])
-                .where(contacts.c.customer_id == bindparam("customer_id", type_=Uuid))
-                .order_by(contacts.c.is_primary.desc(), contacts.c.created_at, contacts.c.id))
+_CUSTOMER_BY_ID = {reach: Prepared(_by_id(reach))
+                   for reach in (Reach.ALL, Reach.DEPARTMENT, Reach.OWN)}
+_CONTACTS_OF = Prepared(
+    select(*[contacts.c[f] for f in _CONTACT_FIELDS])
+    .where(contacts.c.customer_id == bindparam("customer_id", type_=Uuid))
+    .order_by(contacts.c.is_primary.desc(), contacts.c.created_at, contacts.c.id))
 # Equality filters of the list: (filter attribute, column, parameter type).
 _LIST_EQUALS = (("owner_id", customers.c.owner_id), ("department_id", customers.c.department_id),
                 ("tier", customers.c.tier), ("stage", customers.c.stage))
-_LIST_SHAPES: dict[tuple[Any, ...], Select[Any]] = {}
+_LIST_SHAPES: dict[tuple[Any, ...], Prepared] = {}
 
 
 # Stored values → enum members by dictionary look-up: a page maps 50 rows, and calling
@@ -134,8 +136,7 @@ _CHURN_REASONS = {m.value: m for m in ChurnReason}
 _CHANNELS = {m.value: m for m in Channel}
 
 
-def _customer(row: Row[Any]) -> Customer:
-    values = dict(zip(row._fields, row, strict=True))
+def _customer(values: dict[str, Any]) -> Customer:
     values["kind"] = _KINDS[values["kind"]]
     values["stage"] = _STAGES[values["stage"]]
     values["tier_computed"] = _TIERS[values["tier_computed"]]
@@ -147,8 +148,7 @@ def _customer(row: Row[Any]) -> Customer:
     return Customer(**values)
 
 
-def _contact(row: Row[Any]) -> Contact:
-    values = dict(zip(row._fields, row, strict=True))
+def _contact(values: dict[str, Any]) -> Contact:
     values["phones"] = [Phone(**p) for p in values["phones"]]
     values["emails"] = [Email(**e) for e in values["emails"]]
     channel = values["preferred_channel"]
@@ -249,11 +249,11 @@ class SqlCustomerRepository:
                                                     self._scope(scope))
             if for_update:
                 stmt = stmt.with_for_update()
-            row = (await self._conn.execute(stmt)).one_or_none()
+            found = (await self._conn.execute(stmt)).one_or_none()
+            row = found._asdict() if found is not None else None
         else:
-            row = (await self._conn.execute(_CUSTOMER_BY_ID[scope.reach],
-                                            {"customer_id": customer_id, **params})
-                   ).one_or_none()
+            row = await _CUSTOMER_BY_ID[scope.reach].one_or_none(
+                self._conn, {"customer_id": customer_id, **params})
         if row is None:
             return None
         customer = _customer(row)
@@ -261,8 +261,8 @@ class SqlCustomerRepository:
         return customer
 
     async def _contacts_of(self, customer_id: UUID) -> list[Contact]:
-        rows = await self._conn.execute(_CONTACTS_OF, {"customer_id": customer_id})
-        return [_contact(r) for r in rows]
+        return [_contact(r) for r in await _CONTACTS_OF.rows(self._conn,
+                                                             {"customer_id": customer_id})]
 
     @staticmethod
     def _scope(scope: RecordScope) -> ColumnElement[bool]:
@@ -273,11 +273,11 @@ class SqlCustomerRepository:
     async def list(self, scope: RecordScope, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
         prebuilt = self._prebuilt_list(scope, filters, page)
+        sort_field = page.sort.field
         if prebuilt is not None:
-            stmt, params = prebuilt
-            rows = (await self._conn.execute(stmt, params)).all()
-            column = page.sort.field
-            return to_page(rows, page, _customer, lambda r: (getattr(r, column), r.id))
+            prepared, params = prebuilt
+            return to_page(await prepared.rows(self._conn, params), page, _customer,
+                           lambda r: (r[sort_field], r["id"]))
         stmt = select(*_CUSTOMER_COLUMNS).where(self._scope(scope))
         conditions: list[ColumnElement[bool]] = []
         if not filters.include_archived:
@@ -301,11 +301,11 @@ class SqlCustomerRepository:
             stmt = stmt.where(and_(*conditions))
         rows = (await self._conn.execute(keyset(stmt, CUSTOMER_SORTS, customers.c.id, page))
                 ).all()
-        column = page.sort.field
-        return to_page(rows, page, _customer, lambda r: (getattr(r, column), r.id))
+        return to_page([r._asdict() for r in rows], page, _customer,
+                       lambda r: (r[sort_field], r["id"]))
 
     def _prebuilt_list(self, scope: RecordScope, filters: CustomerFilter, page: PageRequest
-                       ) -> tuple[Select[Any], dict[str, Any]] | None:
+                       ) -> tuple[Prepared, dict[str, Any]] | None:
         """The list's statement for this shape of request, built once, and its parameters;
         None for the shapes built per call (a tag or update-time filter, a search on
         SQLite, a scope without a department). The SQL is the one ``list`` builds below,
@@ -336,10 +336,10 @@ class SqlCustomerRepository:
             params["after_id"] = _cursor_value(customers.c.id, page.after[1])
         key = (scope.reach, equals, filters.integrity_below is not None, search,
                filters.include_archived, page.sort.field, page.sort.descending, after)
-        stmt = _LIST_SHAPES.get(key)
-        if stmt is None:
-            stmt = _LIST_SHAPES[key] = _list_shape(*key)
-        return stmt, params
+        prepared = _LIST_SHAPES.get(key)
+        if prepared is None:
+            prepared = _LIST_SHAPES[key] = Prepared(_list_shape(*key))
+        return prepared, params
 
     async def credit_code_holder(self, credit_code: str,
                                  other_than: UUID | None) -> DuplicateHit | None:

@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, Uuid, bindparam, tuple_
-from sqlalchemy.engine import Row
 
 from app.domain.common.errors import InvalidCursor
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.types import UTCDateTime
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _coerce(column: ColumnElement[Any], value: Any) -> Any:
@@ -49,8 +49,8 @@ def keyset(stmt: Select[Any], sortable: Mapping[str, ColumnElement[Any]],
     return stmt.limit(page.limit + 1)
 
 
-def to_page(rows: Sequence[Row[Any]], page: PageRequest, to_item: Callable[[Row[Any]], T],
-            sort_key: Callable[[Row[Any]], tuple[Any, Any]]) -> Page[T]:
+def to_page(rows: Sequence[R], page: PageRequest, to_item: Callable[[R], T],
+            sort_key: Callable[[R], tuple[Any, Any]]) -> Page[T]:
     """Turn the limit+1 rows of ``keyset`` into a page and the cursor position after it."""
     more = len(rows) > page.limit
     rows = rows[: page.limit]
