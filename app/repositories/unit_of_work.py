@@ -74,7 +74,8 @@ class SqlUnitOfWork:
         await self._errors.__aenter__()
         try:
             self._conn = await self._engine.connect()
-            await self._conn.begin()
+            if self._write:  # a read begins with its first statement (autocommit on PostgreSQL)
+                await self._conn.begin()
         except BaseException as exc:
             await self._close()
             await self._errors.__aexit__(type(exc), exc, exc.__traceback__)
