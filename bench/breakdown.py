@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy import select
 
 from app.domain.common.paging import PageRequest, Sort
+from app.repositories.direct import Prepared
 from app.repositories.tables_customers import customers
 from app.services.auth import user_principal
 from app.services.ports import CustomerFilter, RequestContext
@@ -160,11 +161,18 @@ async def measure(url: str, admin: str, password: str, customer_id: str,
         async def core_prebuilt() -> None:
             (await conn.execute(prebuilt)).one()
 
+        direct = Prepared(prebuilt)
+
+        async def prepared_direct() -> None:
+            assert await direct.one_or_none(conn) is not None
+
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("raw asyncpg: SELECT one customer by id (the floor for one query)",
              lambda: raw.fetchrow("SELECT * FROM customers WHERE id = $1", cid)),
             ("SQLAlchemy Core: the same SELECT, statement built per call", core_built),
             ("SQLAlchemy Core: the same SELECT, statement built once", core_prebuilt),
+            ("the same SELECT as a Prepared statement (compiled once, sent by asyncpg)",
+             prepared_direct),
             ("JWT check (python-jose)", jwt),
             ("empty read unit of work (pool checkout, transaction handling)", empty_uow),
             ("principal lookup, token not seen before (JWT check + unit of work + user "
