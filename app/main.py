@@ -26,7 +26,7 @@ from app.api.container import Services
 from app.api.metrics import HttpMetrics
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.security import TOKEN_URL
-from app.api.v1 import routers
+from app.api.v1 import TAGS, routers
 from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await engines.dispose()
 
     app = FastAPI(title="Accord", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_tags=TAGS,
                   swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_URL)
     app.state.services = services
     app.state.engines = engines
@@ -138,7 +138,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated document plus the problem+json schemas every error response names."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version,
-                             description=app.description, routes=app.routes)
+                             description=app.description, routes=app.routes,
+                             tags=app.openapi_tags)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         problem = problems.Problem.model_json_schema(
             ref_template="#/components/schemas/{model}")
