@@ -4,13 +4,12 @@ from fastapi import APIRouter, Depends
 
 from app.api.idempotency import AccordRoute
 from app.api.problems import error_responses
-from app.api.query import reject_nul_characters, reject_unknown_query
+from app.api.query import check_query_and_form
 
 COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
 
 
 def feature_router(tag: str) -> APIRouter:
     return APIRouter(prefix="/api/v1", tags=[tag], route_class=AccordRoute,
-                     dependencies=[Depends(reject_unknown_query),
-                                   Depends(reject_nul_characters)],
+                     dependencies=[Depends(check_query_and_form)],
                      responses=error_responses(*COMMON_ERRORS))
