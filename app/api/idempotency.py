@@ -14,11 +14,11 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 
 from app.api.container import services
 from app.api.dependants import declared_access
 from app.api.problems import ApiProblem, domain_error_response, problem_response
+from app.api.route_matching import PrefixMatchedRoute
 from app.api.security import current_principal
 from app.domain.access.principal import Principal
 from app.domain.common.errors import DomainError
@@ -59,8 +59,9 @@ async def idempotency_key(
 Idempotent = Depends(idempotency_key)
 
 
-class AccordRoute(APIRoute):
-    """Finishes idempotency claims and states in the docs who may call the route."""
+class AccordRoute(PrefixMatchedRoute):
+    """Finishes idempotency claims and states in the docs who may call the route (and is
+    matched by its literal beginning first)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
