@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from copy import deepcopy
 from datetime import datetime
 from typing import Any
@@ -84,14 +83,14 @@ _UPDATE_CR = Prepared(
 _UPDATE_STEP = Prepared(
     update(cr_approval_steps).where(cr_approval_steps.c.id == bindparam("where_id")))
 _NOW = bindparam("now", type_=delegations.c.starts_at.type)
-_ACTIVE_DELEGATIONS = (
+_ACTIVE_DELEGATIONS = Prepared(
     select(delegations, users.c.department_id)
     .join(users, users.c.id == delegations.c.delegator_id)
-    .where(delegations.c.role.in_(bindparam("roles", expanding=True)),
+    .where(delegations.c.role.in_([bindparam("role"), bindparam("next_role")]),
            delegations.c.starts_at <= _NOW,
            delegations.c.ends_at > _NOW, delegations.c.revoked_at.is_(None)))
-_ROLES_OF = select(user_roles.c.role).where(user_roles.c.user_id == bindparam("user_id",
-                                                                            type_=Uuid))
+_ROLES_OF = Prepared(select(user_roles.c.role)
+                     .where(user_roles.c.user_id == bindparam("user_id", type_=Uuid)))
 
 
 def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Prepared, dict[str, Any]] | None:
@@ -304,17 +303,19 @@ class SqlChangeRequestRepository:
             .order_by(cr_communications.c.reported_at.desc()))
         return [dict(r._mapping) for r in rows]
 
-    async def active_delegations(self, roles: Sequence[Role],
+    async def active_delegations(self, role: Role, next_role: Role | None,
                                  now: datetime) -> list[Delegation]:
-        """Delegations for ``roles`` in force now, with what the delegator could decide."""
-        rows = (await self._conn.execute(_ACTIVE_DELEGATIONS,
-                                         {"roles": list(roles), "now": now})).all()
+        """Delegations for ``role`` and ``next_role`` in force now, with what the
+        delegator could decide."""
+        rows = await _ACTIVE_DELEGATIONS.rows(
+            self._conn, {"role": role, "next_role": next_role or role, "now": now})
         result = []
         for r in rows:
-            roles = frozenset(Role(x) for x in (await self._conn.execute(
-                _ROLES_OF, {"user_id": r.delegator_id})).scalars())
-            result.append(Delegation(r.delegator_id, roles, r.department_id, r.deputy_id,
-                                     Role(r.role), r.starts_at, r.ends_at))
+            held = frozenset(Role(x["role"]) for x in await _ROLES_OF.rows(
+                self._conn, {"user_id": r["delegator_id"]}))
+            result.append(Delegation(r["delegator_id"], held, r["department_id"],
+                                     r["deputy_id"], Role(r["role"]), r["starts_at"],
+                                     r["ends_at"]))
         return result
 
     async def add_delegation(self, values: dict[str, Any]) -> None:

@@ -256,8 +256,8 @@ class ChangeRequestService:
             event = EVENTS[action]
             if action == "approve" and target is CRState.APPROVED:
                 event = "approved"
-            # Deciding a step leaves the pending steps a subset of those read before, so
-            # the delegations read for them still answer the view; a new plan needs its own.
+            # Deciding a step makes the next pending step current, whose role the
+            # delegations read above cover; a new plan needs its own.
             replanned = action in ("submit", "conclude_assessment")
             return await self._save(uow, ctx, cr, event, before, now, data,
                                     None if replanned else delegations)
@@ -534,10 +534,13 @@ class ChangeRequestService:
 
     async def _delegations(self, uow: UnitOfWork, cr: ChangeRequest,
                            now: datetime) -> list[Delegation]:
-        """Delegations in force for the roles of every pending step, in one read: the
-        current step's decider and, after the decision, the next one's."""
-        roles = sorted({s.role for s in cr.steps if s.status is StepStatus.PENDING})
-        return await uow.change_requests.active_delegations(roles, now) if roles else []
+        """Delegations in force for the current step's role and the next pending step's,
+        in one read: who may decide now and, once this decision is made, who may next."""
+        pending = [s for s in cr.steps if s.status is StepStatus.PENDING]
+        if not pending:
+            return []
+        return await uow.change_requests.active_delegations(
+            pending[0].role, pending[1].role if len(pending) > 1 else None, now)
 
     @staticmethod
     async def _decider(cr: ChangeRequest, step: ApprovalStep, principal: Principal,
