@@ -9,22 +9,23 @@ and then sent by asyncpg on the unit of work's connection, inside the transactio
 SQLAlchemy opened for it. On SQLite (in-process, no such cost) it runs through SQLAlchemy.
 Either way a row comes back as a plain dict of column name to value.
 
-This reads four attributes of SQLAlchemy's asyncpg adapter (its lock, its transaction, how
-it starts one, and the asyncpg connection); ``tests/storage/test_direct_statements.py`` pins
-what depends on them.
+This relies on internals of SQLAlchemy's asyncpg adapter (its lock, its transaction and how
+it starts one, the asyncpg connection, its error translation) and of the connection (its
+error handling, which invalidates dropped connections);
+``tests/storage/test_direct_statements.py`` pins what depends on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.util import greenlet_spawn
 
 Processor = Callable[[Any], Any] | None
 Row = dict[str, Any]
@@ -120,13 +121,16 @@ async def _on_asyncpg(conn: AsyncConnection, plan: _Plan, args: list[Any], *,
     transaction the unit of work began (started here, as the adapter would, if this is its
     first statement) and under the adapter's lock, so nothing else interleaves."""
     adapter: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    failed: Exception | None = None
     async with adapter._execute_mutex:
         try:
             if adapter._transaction is None:
                 await adapter._start_transaction()
             records = await _send(adapter._connection, plan, args, many, conn.dialect)
         except Exception as error:
-            raise _as_sqlalchemy_error(adapter, conn.dialect, plan.sql, error) from error
+            failed = error
+    if failed is not None:
+        await _raise_as_sqlalchemy(conn, adapter, plan.sql, failed)
     if not records:
         return []
     names = [name for name, _ in plan.columns]
@@ -155,13 +159,15 @@ async def _send(driver: Any, plan: _Plan, args: list[Any], many: bool,
     return []
 
 
-def _as_sqlalchemy_error(adapter: Any, dialect: Dialect, sql: str,
-                         error: Exception) -> Exception:
-    """The exception SQLAlchemy would have raised, so callers (and the unit of work's
-    translation into conflicts and outages) see no difference."""
+async def _raise_as_sqlalchemy(conn: AsyncConnection, adapter: Any, sql: str,
+                              error: Exception) -> NoReturn:
+    """Raise what SQLAlchemy would have raised, through its own handling: the adapter
+    turns the asyncpg error into its DB-API error, and the connection then wraps it and,
+    for a dropped connection, invalidates it (and the pool's older connections), so the
+    unit of work answers 503 once and the next request gets a live connection."""
     try:
-        adapter._handle_exception(error)  # raises the adapter's DB-API error
+        adapter._handle_exception(error)
     except Exception as dbapi_error:
-        return DBAPIError.instance(sql, None, dbapi_error, dialect.loaded_dbapi.Error,
-                                   dialect=dialect)
-    return error
+        await greenlet_spawn(conn.sync_connection._handle_dbapi_exception,  # type: ignore[union-attr]
+                             dbapi_error, sql, None, None, None)
+    raise error  # both calls above always raise

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 import pytest_asyncio
 from sqlalchemy import Numeric, Uuid, bindparam, func, insert, literal, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.repositories.database import Engines, create_engines
@@ -120,3 +120,29 @@ async def test_statements_that_need_sqlalchemys_execution_are_refused(
         with pytest.raises(ValueError, match="expanding"):
             await Prepared(expanding).rows(conn, {"types": ["a", "b"]})
         await conn.rollback()
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_the_server_dropped_is_discarded_not_handed_out_again(
+        database: Database) -> None:
+    """As on SQLAlchemy's own path: the request that meets a dead connection fails as a
+    disconnect (the unit of work answers 503) and the pool replaces the connection, so the
+    next request works, even within the idle time after which connections are pinged."""
+    engines = create_engines(database.url, pool_size=1, max_overflow=0)
+    admin = create_engines(database.url)
+    probe = Prepared(select(func.pg_backend_pid().label("pid")))
+    try:
+        async with engines.read.connect() as conn:
+            (first,) = await probe.rows(conn)
+        async with admin.read.connect() as conn:
+            await conn.execute(select(func.pg_terminate_backend(first["pid"])))
+        async with engines.read.connect() as conn:
+            with pytest.raises(DBAPIError) as failed:
+                await probe.rows(conn)
+        assert failed.value.connection_invalidated
+        async with engines.read.connect() as conn:
+            (second,) = await probe.rows(conn)
+        assert second["pid"] != first["pid"]
+    finally:
+        await engines.dispose()
+        await admin.dispose()
