@@ -152,7 +152,13 @@ def _fixes(run: MainRun) -> list[str]:
         "shapes, and the change-request reads and writes, outbox, timeline and audit — are "
         "compiled once by SQLAlchemy, with its own type processors, and sent by asyncpg on "
         "the unit of work's connection inside its transaction; SQLite runs them through "
-        "SQLAlchemy. Rows, types and errors are the same (tests/storage).", "",
+        "SQLAlchemy. Rows, types and errors are the same (tests/storage).",
+        "11. **Routing** (`app/api/v1/__init__.py`, `app/api/route_matching.py`, "
+        "`app/api/query.py`): FastAPI tries routes one by one and scans an included "
+        "router's routes twice; the busiest routers (customers, change requests) are now "
+        "tried first, a route refuses a path outside its literal beginning before FastAPI's "
+        "per-route bookkeeping and regex, and the query and form checks are one dependency "
+        "that a request without a query string or form skips.", "",
         f"Effect: throughput ratio app ÷ baseline under wrk {ratios}; in-process CPU of a "
         f"whole request, app ÷ baseline, {whole} (before: the run of 2026-11-24 15:06 UTC); "
         f"round trips per get-one {BEFORE['round_trips']['get-one']} → "
@@ -170,13 +176,12 @@ def _proposals(run: MainRun) -> list[str]:
     return [
         "### What is left (largest first)", "",
         f"1. **The framework per request.** What FastAPI does around the endpoint "
-        f"(routing through every router, resolving each dependency and query parameter, "
-        f"the exception and telemetry middleware) now outweighs the work of a get-one; the "
-        f"baseline has none of it. Getting get-one ({app_one:,.0f} µs against "
-        f"{base_one:,.0f} µs in-process) to half the baseline's throughput needs a leaner "
-        f"path for the hottest reads (fewer declared dependencies, or a plain Starlette "
-        f"route beside FastAPI's), which changes how routes declare access: a design "
-        f"decision, not made here.",
+        f"(resolving each dependency — the access declaration with its two security "
+        f"schemes, the paging and filter parameters — and the exception and telemetry "
+        f"middleware) is now the largest part of a get-one ({app_one:,.0f} µs against "
+        f"{base_one:,.0f} µs in-process); the baseline has none of it. Going further "
+        f"means fewer declared dependencies per route (or a plain Starlette route beside "
+        f"FastAPI's), which changes how routes declare access.",
         f"2. **SQLAlchemy on the colder paths.** Statements not yet `Prepared` cost "
         f"{once:,.0f} µs built once against {raw:,.0f} µs in asyncpg; the next candidates "
         f"are the writes of customers and the user look-up behind a new token.",
