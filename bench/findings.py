@@ -118,7 +118,7 @@ def _fixes(run: MainRun) -> list[str]:
         "3. `app/api/pagination.py`: the paging dependency is `async` (no thread-pool hop).",
         "4. Migration 0006 (PostgreSQL only): a statistics target of 1,000 on "
         "`customers.search_text`, so the planner estimates `LIKE '%term%'` well.", "",
-        "Then (this run):", "",
+        "Then (the runs since):", "",
         "5. **Principal cache** (`app/services/principal_cache.py`, used by `AuthService`): "
         "the principal a bearer token resolved to is kept for 5 s, keyed by the token; a "
         "token seen again is neither decoded nor looked up, and is refused once its `exp` "
