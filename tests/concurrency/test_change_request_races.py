@@ -21,9 +21,9 @@ from tests.change_request_support import (
     drive,
     read_cr,
 )
-from tests.concurrency.test_races import race, split
 from tests.conftest import client_for
 from tests.db import row_count, rows
+from tests.race_support import executed_once, race, split
 from tests.support import Actor, Actors, actor, assert_problem, audit_entries, unique
 
 ROUNDS = 4
@@ -101,19 +101,11 @@ async def test_a_double_click_with_one_key_runs_the_decision_once(
 
         responses = await race(app, twice, twice)
 
-        executed = [r for r in responses if r.status_code == 200
-                    and "idempotent-replayed" not in r.headers]
-        assert len(executed) == 1, [(r.status_code, r.text) for r in responses]
-        [other] = [r for r in responses if r is not executed[0]]
-        if other.status_code == 200:
-            assert other.headers["idempotent-replayed"] == "true"
-            assert other.json() == executed[0].json()
-        else:
-            assert_problem(other, 409, "idempotency_key_in_flight")
+        executed = executed_once(responses)
         retry = await twice(client)
         assert retry.headers["idempotent-replayed"] == "true"
-        assert retry.json() == executed[0].json()
-        await assert_approved_once(app, client, actors, cr, executed[0], {actors.head_east.id})
+        assert retry.json() == executed.json()
+        await assert_approved_once(app, client, actors, cr, executed, {actors.head_east.id})
 
 
 @pytest.mark.sqlite_only

@@ -18,7 +18,6 @@ from fastapi import FastAPI
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_history, customer_timeline
 from app.repositories.tables_handovers import handover_signatures, handovers
-from tests.concurrency.test_races import Call, race, split
 from tests.conftest import client_for
 from tests.customer_support import read_customer
 from tests.db import row_count, rows
@@ -31,6 +30,7 @@ from tests.handover_support import (
     read,
     start,
 )
+from tests.race_support import Call, executed_once, race, split
 from tests.support import Actor, Actors, actor, assert_problem, audit_entries, unique
 
 ROUNDS = 3
@@ -139,19 +139,11 @@ async def test_a_double_click_with_one_key_signs_and_transfers_once(
 
         responses = await race(app, twice, twice)
 
-        executed = [r for r in responses if r.status_code == 200
-                    and "idempotent-replayed" not in r.headers]
-        assert len(executed) == 1, [(r.status_code, r.text) for r in responses]
-        [other] = [r for r in responses if r is not executed[0]]
-        if other.status_code == 200:
-            assert other.headers["idempotent-replayed"] == "true"
-            assert other.json() == executed[0].json()
-        else:
-            assert_problem(other, 409, "idempotency_key_in_flight")
+        executed = executed_once(responses)
         retry = await twice(client)
         assert retry.headers["idempotent-replayed"] == "true"
-        assert retry.json() == executed[0].json()
-        await assert_transferred_once(app, client, actors, h, executed[0], taker)
+        assert retry.json() == executed.json()
+        await assert_transferred_once(app, client, actors, h, executed, taker)
 
 
 @pytest.mark.postgres_only

@@ -5,16 +5,13 @@ or outbox event. Each race runs several rounds so that a lost race would show.""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.repositories.tables import audit_log, outbox
-from tests.conftest import client_for
 from tests.db import row_count
+from tests.race_support import Call, executed_once, race, split
 from tests.support import (
     PASSWORD,
     Actor,
@@ -29,15 +26,6 @@ from tests.support import (
 pytestmark = pytest.mark.postgres_only
 ROUNDS = 5
 LOSING = {(412, "precondition_failed"), (409, "invalid_state"), (409, "write_conflict")}
-
-Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-async def race(app: FastAPI, first: Call, second: Call) -> list[httpx.Response]:
-    """Run both calls at once, each through its own client."""
-    async with client_for(app) as a, client_for(app) as b:
-        return list(await asyncio.gather(first(a), second(b)))
-
 
 def deactivate(user_id: str, who: Actor, etag: str, key: str | None = None) -> Call:
     headers = {**who.headers, "If-Match": etag, **({"Idempotency-Key": key} if key else {})}
@@ -56,14 +44,6 @@ async def target(client: httpx.AsyncClient, actors: Actors) -> tuple[str, str]:
     user = await create_user(client, actors.admin, actors.east, ["account_manager"])
     read = await client.get(f"/api/v1/users/{user['id']}", headers=actors.admin.headers)
     return user["id"], read.headers["etag"]
-
-
-def split(responses: list[httpx.Response]) -> tuple[httpx.Response, httpx.Response]:
-    """(winner, loser): exactly one of the two succeeded."""
-    winners = [r for r in responses if r.status_code == 200]
-    assert len(winners) == 1, [r.text for r in responses]
-    [loser] = [r for r in responses if r is not winners[0]]
-    return winners[0], loser
 
 
 async def assert_deactivated_once(app: FastAPI, client: httpx.AsyncClient, actors: Actors,
@@ -117,18 +97,10 @@ async def test_a_double_click_with_one_key_runs_once(
 
         responses = await race(app, click, click)
 
-        executed = [r for r in responses if r.status_code == 200
-                    and "idempotent-replayed" not in r.headers]
-        assert len(executed) == 1, [(r.status_code, r.text) for r in responses]
-        [other] = [r for r in responses if r is not executed[0]]
-        if other.status_code == 200:
-            assert other.headers["idempotent-replayed"] == "true"
-            assert other.content == executed[0].content
-        else:
-            assert_problem(other, 409, "idempotency_key_in_flight")
+        executed = executed_once(responses)
         retry = await click(client)
         assert retry.status_code == 200 and retry.headers["idempotent-replayed"] == "true"
-        assert retry.json() == executed[0].json()
+        assert retry.json() == executed.json()
         await assert_deactivated_once(app, client, actors, user_id)
 
 
