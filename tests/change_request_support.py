@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.customer_support import contact, if_match, make_customer
-from tests.support import Actor, Actors, list_all, unique
+from tests.support import Actor, Actors, list_all, unique, versioned
 
 CHANGE_REQUESTS = "/api/v1/change-requests"
 HIGH_VALUE = {"annual_revenue": "4000000.00", "strategic_importance": 5,
@@ -43,20 +43,14 @@ async def draft(client: httpx.AsyncClient, who: Actor, customer: dict[str, Any],
                 **fields: Any) -> dict[str, Any]:
     response = await client.post(CHANGE_REQUESTS, headers=who.headers,
                                  json={"customer_id": customer["id"], **form(**fields)})
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
+    body = versioned(response, 201)
     assert response.headers["location"] == path_of(body)
-    assert response.headers["etag"] == f'"{body["version"]}"'
     return body
 
 
 async def read_cr(client: httpx.AsyncClient, who: Actor, cr: dict[str, Any]) -> dict[str, Any]:
     """The change as ``who`` sees it now (200 expected, ETag = version)."""
-    response = await client.get(path_of(cr), headers=who.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert response.headers["etag"] == f'"{body["version"]}"'
-    return body
+    return versioned(await client.get(path_of(cr), headers=who.headers))
 
 
 def headers(who: Actor, cr: dict[str, Any] | int, key: str | None = None) -> dict[str, str]:

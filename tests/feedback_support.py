@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from app.repositories.tables import outbox
 from tests.customer_support import if_match
 from tests.db import rows
-from tests.support import Actor, TestClock, actor, unique
+from tests.support import Actor, TestClock, actor, unique, versioned
 
 FEEDBACK = "/api/v1/feedback"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,20 +63,14 @@ async def record(client: httpx.AsyncClient, who: Actor, customer: dict[str, Any]
                  **fields: Any) -> dict[str, Any]:
     """Record feedback as ``who``; the 201 body, with Location and ETag checked."""
     response = await client.post(FEEDBACK, headers=who.headers, json=body(customer, **fields))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
+    created = versioned(response, 201)
     assert response.headers["location"] == path_of(created)
-    assert response.headers["etag"] == f'"{created["version"]}"'
     return created
 
 
 async def read(client: httpx.AsyncClient, who: Actor, fb: dict[str, Any]) -> dict[str, Any]:
     """The item as ``who`` sees it now (200 expected, ETag = version)."""
-    response = await client.get(path_of(fb), headers=who.headers)
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    assert response.headers["etag"] == f'"{found["version"]}"'
-    return found
+    return versioned(await client.get(path_of(fb), headers=who.headers))
 
 
 async def act(client: httpx.AsyncClient, who: Actor, fb: dict[str, Any], action: str,
@@ -88,11 +82,8 @@ async def act(client: httpx.AsyncClient, who: Actor, fb: dict[str, Any], action:
 
 async def moved(client: httpx.AsyncClient, who: Actor, fb: dict[str, Any], action: str,
                 payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = await act(client, who, fb, action, payload)
-    assert response.status_code == 200, response.text
-    after: dict[str, Any] = response.json()
+    after = versioned(await act(client, who, fb, action, payload))
     assert after["version"] == fb["version"] + 1
-    assert response.headers["etag"] == f'"{after["version"]}"'
     return after
 
 

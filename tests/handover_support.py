@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.customer_support import contact, if_match, make_customer
-from tests.support import Actor, Actors
+from tests.support import Actor, Actors, versioned
 
 HANDOVERS = "/api/v1/handovers"
 # Inputs whose value score earns each tier under the default tier policy.
@@ -46,11 +46,7 @@ async def start(client: httpx.AsyncClient, who: Actor, customer: dict[str, Any],
 
 async def read(client: httpx.AsyncClient, who: Actor, handover: dict[str, Any]
                ) -> dict[str, Any]:
-    response = await client.get(path_of(handover), headers=who.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert response.headers["etag"] == f'"{body["version"]}"'
-    return body
+    return versioned(await client.get(path_of(handover), headers=who.headers))
 
 
 async def post(client: httpx.AsyncClient, who: Actor, handover: dict[str, Any], suffix: str,

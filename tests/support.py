@@ -156,6 +156,15 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     return body  # type: ignore[no-any-return]
 
 
+def versioned(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    """The body of an answer carrying one versioned resource: ``status`` expected, and the
+    ETag is its version."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert response.headers["etag"] == f'"{body["version"]}"'
+    return body
+
+
 async def list_all(client: httpx.AsyncClient, path: str, headers: dict[str, str],
                    limit: int = 200, **params: str) -> list[dict[str, Any]]:
     """Every item of a list endpoint, walking ``next_cursor`` to the end."""

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.conftest import client_for
-from tests.support import Actor, Actors, build_actors, unique
+from tests.support import Actor, Actors, build_actors, unique, versioned
 
 TEMPLATES = "/api/v1/survey-templates"
 INVITATIONS = "/api/v1/survey-invitations"
@@ -53,10 +53,7 @@ async def make_template(client: httpx.AsyncClient, admin: Actor,
                         name: str | None = None) -> dict[str, Any]:
     response = await client.post(TEMPLATES, headers=admin.headers, json={
         "name": name or unique("变更完成回访"), "questions": questions or QUESTIONS})
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    assert response.headers["etag"] == f'"{body["version"]}"'
-    return body
+    return versioned(response, 201)
 
 
 async def invite(client: httpx.AsyncClient, who: Actor, template: dict[str, Any],
