@@ -18,7 +18,7 @@ error handling, which invalidates dropped connections);
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sqlalchemy.engine import Dialect
@@ -39,10 +39,6 @@ class _Plan:
     arguments: list[tuple[str, Any, Processor]]  # name, value when not given, bind processor
     columns: list[tuple[str, Any]]  # result column name, its SQLAlchemy type
     processors: list[Processor] | None = None  # known after the first execution
-    has_rows: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.has_rows = bool(self.columns)
 
     def bind(self, params: Mapping[str, Any]) -> list[Any]:
         """Processors see None too, as in SQLAlchemy: a JSON column stores it as JSON null."""
@@ -153,7 +149,7 @@ async def _send(driver: Any, plan: _Plan, args: list[Any], many: bool,
         plan.processors = [type_._cached_result_processor(dialect, oid)
                            for (_, type_), oid in zip(plan.columns, oids, strict=True)]
         return list(await statement.fetch(*args))
-    if plan.has_rows:
+    if plan.columns:
         return list(await driver.fetch(plan.sql, *args))
     await driver.execute(plan.sql, *args)
     return []
