@@ -6,7 +6,6 @@ cores took CPU from the server it was measuring."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import subprocess
@@ -20,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bench import cpu, raw_approve
 from bench.databases import dsn
+from bench.load import bench_result
 from bench.servers import Server
 from bench.workflow_client import Pending, local_only, percentile
 
@@ -72,7 +72,7 @@ def through_app(server: Server, url: str, items: list[Pending],
                               timeout=seconds + 60, check=True).stdout
         server_s, db_s = cpu.spent(before, server.pid, database)
     wrk_s = _children_cpu() - wrk_before
-    data: dict[str, Any] = json.loads(text.split("BENCH_RESULT ", 1)[1].splitlines()[0])
+    data = bench_result(text)
     n = max(1, data["ok"])
     errors = [f"approve: HTTP {status} × {count}" for status, count in data["statuses"].items()]
     errors += [f"approve: socket {kind} × {count}" for kind, count in data["errors"].items()

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import asyncpg
@@ -76,6 +77,12 @@ def _sessions(url: str) -> int:
     return asyncio.run(count()) - 1
 
 
+def bench_result(stdout: str) -> dict[str, Any]:
+    """The line ``BENCH_RESULT {json}`` that a bench/*.lua script's done() prints."""
+    data: dict[str, Any] = json.loads(stdout.split("BENCH_RESULT ", 1)[1].splitlines()[0])
+    return data
+
+
 def wrk(server: Server, url: str, read: str, workload: Workload, token: str, *,
         seconds: int, connections: int, threads: int) -> Saturation:
     """Saturate one read. CPU of PostgreSQL backends that exit during the run (the pool
@@ -98,7 +105,7 @@ def wrk(server: Server, url: str, read: str, workload: Workload, token: str, *,
     server_s, db_s = cpu.spent(before, server.pid, database)
     time.sleep(1.5)  # backends report their session counts within a second
     sessions = _sessions(url) - sessions
-    data = json.loads(out.split("BENCH_RESULT ", 1)[1].splitlines()[0])
+    data = bench_result(out)
     n = max(1, data["requests"])
     return Saturation(
         requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=data["errors"],
