@@ -44,6 +44,7 @@ from tests.support import (
     field_errors,
     list_all,
     unique,
+    versioned,
 )
 
 
@@ -363,6 +364,28 @@ async def test_server_owned_fields_cannot_be_set_and_only_the_requester_edits_a_
     assert_problem(await client.patch(path_of(cr), headers=headers(am, submitted),
                                       json={"title": "x"}), 409, "invalid_state")
     assert await read_cr(client, am, cr) == submitted
+
+
+async def test_an_edit_stores_what_it_changed_and_keeps_the_rest(
+        client: httpx.AsyncClient, actors: Actors) -> None:
+    """A save writes only the columns its action changed: each edit must still reach the
+    database, a list edited in place included, and leave every other field as it was."""
+    am = actors.am_east
+    cr = await drive(client, actors, "draft")
+    files = [{"name": "需求说明书 v2.pdf", "ref": "https://files.example.cn/cr/1"},
+             {"name": "报价单.xlsx", "ref": "https://files.example.cn/cr/2"}]
+    attached = versioned(await client.patch(path_of(cr), headers=headers(am, cr),
+                                            json={"attachments": files}))
+    retitled = versioned(await client.patch(path_of(cr), headers=headers(am, attached),
+                                            json={"title": "监管报表模块（第二版）"}))
+    stored = await read_cr(client, am, cr)
+    assert stored == retitled
+    assert (stored["attachments"], stored["title"], stored["description"],
+            stored["priority"], stored["version"]) == (
+        files, "监管报表模块（第二版）", cr["description"], cr["priority"], cr["version"] + 2)
+    trimmed = versioned(await client.patch(path_of(cr), headers=headers(am, stored),
+                                           json={"attachments": files[:1]}))
+    assert (await read_cr(client, am, cr))["attachments"] == files[:1] == trimmed["attachments"]
 
 
 async def test_an_incomplete_form_cannot_be_submitted(client: httpx.AsyncClient,
