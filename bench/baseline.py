@@ -4,9 +4,11 @@ no ORM, no validation layer, no middleware.
 It answers with the same JSON (``bench.run`` checks the bodies are identical to the app's)
 and does the same database work per request as the app, written by hand: it verifies the
 HS256 bearer token with the standard library (signature, kid, iss, aud, exp, use), checks in
-one query that the user is active and holds a reading role, then runs the same SELECTs the
-app runs. It serves administrators only (record scope "all"), which is what the benchmark
-signs in as. Run: ``uvicorn bench.baseline:create_app --factory --workers 2``
+one query that the user is active and holds a reading role, and keeps that answer per token
+for as long as the app keeps a principal (``ACCORD_PRINCIPAL_CACHE_S``, refused once the
+token expires), then runs the SELECTs the app runs, compiled from the app's own
+statements. It serves administrators only (record scope "all"), which is what the
+benchmark signs in as. Run: ``uvicorn bench.baseline:create_app --factory --workers 2``
 with ``BENCH_DSN`` (a postgresql:// DSN).
 """
 
@@ -62,6 +64,30 @@ class Unauthorised(Exception):
     pass
 
 
+class Principals:
+    """The app's principal cache, as the baseline needs it: an authorised token seen again
+    within the cache's lifetime is neither decoded nor looked up, and is refused once the
+    token itself expires (app/services/principal_cache.py)."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._fresh: dict[str, tuple[float, int]] = {}  # token: (fresh until, token exp)
+
+    def known(self, authorization: str) -> bool:
+        entry = self._fresh.get(authorization)
+        if entry is None:
+            return False
+        fresh_until, expires = entry
+        if time.monotonic() < fresh_until and time.time() < expires:
+            return True
+        del self._fresh[authorization]
+        return False
+
+    def keep(self, authorization: str, expires: int) -> None:
+        if self.ttl_s > 0:
+            self._fresh[authorization] = (time.monotonic() + self.ttl_s, expires)
+
+
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -73,7 +99,8 @@ class Tokens:
         self.issuer, self.audience = settings.jwt_issuer, settings.jwt_audience
         self.key_id = settings.jwt_key_id
 
-    def subject(self, authorization: str | None) -> UUID:
+    def subject(self, authorization: str | None) -> tuple[UUID, int]:
+        """The token's user and its expiry (epoch seconds)."""
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorised()
         try:
@@ -86,7 +113,7 @@ class Tokens:
                 claims.get("use") == "access" and claims["exp"] > time.time()
             if not valid:
                 raise Unauthorised()
-            return UUID(claims["sub"])
+            return UUID(claims["sub"]), int(claims["exp"])
         except (ValueError, KeyError, TypeError) as exc:
             raise Unauthorised() from exc
 
@@ -128,6 +155,7 @@ def _like(q: str) -> str:
 
 def create_app() -> Starlette:
     tokens = Tokens()
+    principals = Principals(get_settings().principal_cache_s)
     cursor_key = hmac.new(tokens.key, b"cursor", hashlib.sha256).digest()
     state: dict[str, asyncpg.Pool] = {}
 
@@ -139,12 +167,16 @@ def create_app() -> Starlette:
         await state["pool"].close()
 
     async def authorise(request: Request, conn: asyncpg.Connection) -> Response | None:
+        authorization = request.headers.get("authorization") or ""
+        if principals.known(authorization):
+            return None
         try:
-            subject = tokens.subject(request.headers.get("authorization"))
+            subject, expires = tokens.subject(authorization)
         except Unauthorised:
             return JSONResponse({"code": "not_authenticated"}, 401)
         if not await conn.fetchval(AUTHORISED, subject, READ_ROLES):
             return JSONResponse({"code": "forbidden"}, 403)
+        principals.keep(authorization, expires)
         return None
 
     async def one(request: Request) -> Response:
