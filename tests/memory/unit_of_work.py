@@ -1,0 +1,117 @@
+"""The in-memory ``UnitOfWork`` and ``UnitOfWorkFactory``.
+
+Entering copies the committed tables; the repositories work on that copy; ``commit()``
+publishes it with the staged audit entries (hash-chained) and events (outbox and customer
+timeline); leaving without commit drops it. Staging mirrors ``SqlUnitOfWork``: a new
+unit-of-work method is one more method here that appends to ``_audit`` or ``_events``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from app.domain.access.principal import Principal
+from app.domain.audit.chain import AuditRecord
+from app.domain.common.events import DomainEvent
+from app.domain.common.paging import Page, PageRequest
+from app.services.ports import Clock, RequestContext
+from tests.memory.change_requests import MemoryChangeRequestRepository
+from tests.memory.customer_work import (
+    MemoryFeedbackRepository,
+    MemoryRiskRepository,
+    MemorySurveyRepository,
+)
+from tests.memory.customers import MemoryCustomerRepository, MemoryPolicyRepository
+from tests.memory.handovers import MemoryHandoverRepository
+from tests.memory.people import MemoryDepartmentRepository, MemoryUserRepository
+from tests.memory.store import MemoryStore, page_of
+
+
+class MemoryAuditLog:
+    """``AuditLogReader`` over the committed chain (entries appended by commits)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def entries(self, batch_size: int = 1000) -> AsyncIterator[AuditRecord]:
+        for record in list(self._store.audit):
+            yield record
+
+    async def head(self) -> tuple[int, str]:
+        return self._store.head()
+
+    async def list(self, page: PageRequest, entity_type: str | None,
+                   entity_id: str | None) -> Page[AuditRecord]:
+        found = [a for a in self._store.audit if entity_type in (None, a.entity_type)
+                 and entity_id in (None, a.entity_id)]
+        return page_of(found, page, lambda a: a.seq, lambda a: a.seq)
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore, clock: Clock, ctx: RequestContext, *,
+                 write: bool) -> None:
+        self._store = store
+        self._clock = clock
+        self._ctx = ctx
+        self._write = write
+        self._audit: list[dict[str, Any]] = []
+        self._events: list[DomainEvent] = []
+
+    async def __aenter__(self) -> MemoryUnitOfWork:
+        self._tables, self._generation = self._store.checkout()
+        t = self._tables
+        self.users = MemoryUserRepository(t.users)
+        self.departments = MemoryDepartmentRepository(t.departments)
+        self.audit_log = MemoryAuditLog(self._store)
+        self.customers = MemoryCustomerRepository(t)
+        self.policies = MemoryPolicyRepository(t)
+        self.risks = MemoryRiskRepository(t.risks)
+        self.change_requests = MemoryChangeRequestRepository(t)
+        self.handovers = MemoryHandoverRepository(t)
+        self.surveys = MemorySurveyRepository(t)
+        self.feedback = MemoryFeedbackRepository(t)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        """Whatever was not committed is dropped with the copy."""
+        self._audit, self._events = [], []
+
+    def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               actor: Principal | None = None) -> None:
+        if not self._write:
+            raise RuntimeError("audit entries need a write unit of work")
+        who = actor or self._ctx.principal
+        self._audit.append({
+            "actor_id": str(who.id) if who else None,
+            "actor_roles": sorted(who.roles | who.scopes) if who else [],
+            "action": action, "entity_type": entity_type,
+            "entity_id": str(entity_id) if entity_id is not None else None,
+            "before": before, "after": after,
+            "request_id": self._ctx.request_id, "client_addr": self._ctx.client_addr})
+
+    def emit(self, event: DomainEvent) -> None:
+        if not self._write:
+            raise RuntimeError("events need a write unit of work")
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        actor = self._ctx.principal
+        self._generation = self._store.publish(
+            self._tables, self._generation, self._audit, self._events, self._clock.now(),
+            str(actor.id) if actor else None)
+        self._audit, self._events = [], []
+
+
+class MemoryUnitOfWorkFactory:
+    """What ``app.main`` gets from ``SqlUnitOfWorkFactory``, over one ``MemoryStore``."""
+
+    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        self.store = store
+        self._clock = clock
+
+    def __call__(self, ctx: RequestContext, *, write: bool = True) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store, self._clock, ctx, write=write)
