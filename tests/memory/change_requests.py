@@ -23,7 +23,7 @@ from app.domain.change_requests.model import (
 from app.domain.common.errors import WriteConflict
 from app.domain.common.paging import Page, PageRequest
 from app.services.ports import ChangeRequestFilter
-from tests.memory.store import Tables, copied, page_of
+from tests.memory.store import Working, copied, page_of
 
 CLOSED = frozenset({CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED})
 OPEN_TASK = frozenset({TaskStatus.OPEN, TaskStatus.IN_PROGRESS})
@@ -35,7 +35,7 @@ def in_scope(scope: RecordScope, cr: ChangeRequest) -> bool:
 
 
 class MemoryChangeRequestRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     # the change itself ---------------------------------------------------------------

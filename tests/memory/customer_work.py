@@ -13,7 +13,7 @@ from app.domain.access.scope import RecordScope
 from app.domain.risk.register import Risk, RiskStatus
 from app.domain.surveys.model import Invitation
 from app.services.ports import FeedbackRecord
-from tests.memory.store import Rows, Tables, copied
+from tests.memory.store import Rows, Working, copied
 
 
 class MemoryRiskRepository(Rows[Risk]):
@@ -37,7 +37,7 @@ class MemoryRiskRepository(Rows[Risk]):
 
 
 class MemoryFeedbackRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     async def add(self, record: FeedbackRecord) -> None:
@@ -79,7 +79,7 @@ class MemoryFeedbackRepository:
 
 
 class MemorySurveyRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     async def add_invitation(self, invitation: Invitation) -> None:

@@ -14,7 +14,7 @@ from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Contact, Customer
 from app.services.ports import CustomerFilter
-from tests.memory.store import Tables, copied, page_of
+from tests.memory.store import Working, copied, page_of
 
 
 def in_scope(scope: RecordScope, customer: Customer) -> bool:
@@ -24,7 +24,7 @@ def in_scope(scope: RecordScope, customer: Customer) -> bool:
 
 
 class MemoryCustomerRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     async def add(self, customer: Customer) -> None:
@@ -81,7 +81,7 @@ class MemoryCustomerRepository:
 
 
 class MemoryPolicyRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     async def get(self, name: str) -> tuple[dict[str, Any], int] | None:

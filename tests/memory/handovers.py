@@ -25,7 +25,7 @@ from app.domain.handovers.model import (
 from app.domain.risk.register import RiskStatus
 from app.services.ports import CustomerWork, HandoverFilter
 from tests.memory.change_requests import CLOSED, OPEN_TASK
-from tests.memory.store import Tables, copied, page_of
+from tests.memory.store import Working, copied, page_of
 
 PARTS = ("items", "findings", "signatures", "notifications")
 
@@ -39,7 +39,7 @@ def reaches(reach: HandoverReach, h: Handover) -> bool:
 
 
 class MemoryHandoverRepository:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Working) -> None:
         self._t = tables
 
     async def add_batch(self, values: dict[str, Any]) -> None:

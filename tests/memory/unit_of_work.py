@@ -1,9 +1,11 @@
 """The in-memory ``UnitOfWork`` and ``UnitOfWorkFactory``.
 
-Entering copies the committed tables; the repositories work on that copy; ``commit()``
-publishes it with the staged audit entries (hash-chained) and events (outbox and customer
-timeline); leaving without commit drops it. Staging mirrors ``SqlUnitOfWork``: a new
-unit-of-work method is one more method here that appends to ``_audit`` or ``_events``."""
+The repositories work on copies of the committed tables (``store.Working``); ``commit()``
+publishes them with the staged audit entries (hash-chained) and events (outbox and
+customer timeline); leaving without commit drops them. Staging mirrors ``SqlUnitOfWork``:
+a new unit-of-work method is one more method here appending to ``_audit`` or ``_events``.
+
+Not kept in memory yet: refresh tokens, API keys, the login throttle, knowledge."""
 
 from __future__ import annotations
 
@@ -62,12 +64,12 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> MemoryUnitOfWork:
         self._tables, self._generation = self._store.checkout()
         t = self._tables
-        self.users = MemoryUserRepository(t.users)
-        self.departments = MemoryDepartmentRepository(t.departments)
+        self.users = MemoryUserRepository(t, "users")
+        self.departments = MemoryDepartmentRepository(t, "departments")
         self.audit_log = MemoryAuditLog(self._store)
         self.customers = MemoryCustomerRepository(t)
         self.policies = MemoryPolicyRepository(t)
-        self.risks = MemoryRiskRepository(t.risks)
+        self.risks = MemoryRiskRepository(t, "risks")
         self.change_requests = MemoryChangeRequestRepository(t)
         self.handovers = MemoryHandoverRepository(t)
         self.surveys = MemorySurveyRepository(t)
