@@ -2,8 +2,9 @@
 
 The repositories work on copies of the committed tables (``store.Working``); ``commit()``
 publishes them with the staged audit entries (hash-chained) and events (outbox and
-customer timeline); leaving without commit drops them. Staging mirrors ``SqlUnitOfWork``:
-a new unit-of-work method is one more method here appending to ``_audit`` or ``_events``.
+customer timeline); leaving without commit drops them. Staging is ``SqlUnitOfWork``'s:
+it borrows ``record`` and ``emit`` from it (same ``_ctx``, ``_write``, ``_audit`` and
+``_events``), and a new staging method is borrowed the same way.
 
 Not kept in memory yet: refresh tokens, API keys, the login throttle, knowledge."""
 
@@ -12,12 +13,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
-from uuid import UUID
 
-from app.domain.access.principal import Principal
 from app.domain.audit.chain import AuditRecord
 from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
+from app.repositories.unit_of_work import SqlUnitOfWork
 from app.services.ports import Clock, RequestContext
 from tests.memory.change_requests import MemoryChangeRequestRepository
 from tests.memory.customer_work import (
@@ -81,24 +81,9 @@ class MemoryUnitOfWork:
         """Whatever was not committed is dropped with the copy."""
         self._audit, self._events = [], []
 
-    def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
-               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-               actor: Principal | None = None) -> None:
-        if not self._write:
-            raise RuntimeError("audit entries need a write unit of work")
-        who = actor or self._ctx.principal
-        self._audit.append({
-            "actor_id": str(who.id) if who else None,
-            "actor_roles": sorted(who.roles | who.scopes) if who else [],
-            "action": action, "entity_type": entity_type,
-            "entity_id": str(entity_id) if entity_id is not None else None,
-            "before": before, "after": after,
-            "request_id": self._ctx.request_id, "client_addr": self._ctx.client_addr})
-
-    def emit(self, event: DomainEvent) -> None:
-        if not self._write:
-            raise RuntimeError("events need a write unit of work")
-        self._events.append(event)
+    # Staged as the SQL unit of work stages them: one serialisation rule for both.
+    record = SqlUnitOfWork.record
+    emit = SqlUnitOfWork.emit
 
     async def commit(self) -> None:
         actor = self._ctx.principal
