@@ -117,6 +117,20 @@ class TaskStatus(StrEnum):
 FINISHED_TASK = frozenset({TaskStatus.DONE, TaskStatus.WAIVED})
 
 
+@dataclass(frozen=True)
+class Conclusion:
+    """The project manager's final estimates that end an assessment; the approval chain
+    follows from them."""
+
+    cost: Decimal
+    currency: str
+    schedule_days: int
+    likelihood: int
+    impact: int
+    recommendation: Recommendation
+    summary: str
+
+
 @dataclass
 class AssessmentEntry:
     """One panel member's assessment (变更评估) in one round."""
