@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.domain.access.principal import Principal, PrincipalKind
@@ -19,11 +19,14 @@ from app.domain.change_requests.approval_policy import (
     ApproverAlreadyDecided,
     ApproverDepartmentMismatch,
     ApproverRoleMismatch,
+    Decision,
     Delegation,
     SelfApprovalForbidden,
     approval_chain,
     check_decider,
+    decide,
     overdue,
+    stands_in,
 )
 from app.domain.change_requests.model import (
     ApprovalStep,
@@ -82,10 +85,13 @@ def facts(state: CRState = CRState.AWAITING_APPROVAL, cr_type: CRType = CRType.N
     (49_999, 2, 3, CRCategory.SCHEDULE, ["department_head"]),
     (50_000, 2, 3, CRCategory.SCHEDULE, ["department_head", "finance"]),
     (600_000, 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    (500_000, 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    ("499999.99", 1, 1, CRCategory.SCOPE, ["department_head", "finance"]),
+    ("500000.01", 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
     (1_000, 1, 1, CRCategory.PRICE_CONTRACT, ["department_head", "executive"]),
     (1_000, 5, 5, CRCategory.SERVICE_LEVEL, ["department_head", "executive"]),
 ])
-def test_the_default_policy_derives_the_chain(cost: int, likelihood: int, impact: int,
+def test_the_default_policy_derives_the_chain(cost: int | str, likelihood: int, impact: int,
                                               category: CRCategory,
                                               expected: list[str]) -> None:
     risk = RiskMatrix.default().level(likelihood, impact)
@@ -105,6 +111,8 @@ def test_standard_needs_no_approval_and_emergency_one_executive() -> None:
 
 @given(st.integers(0, 2_000_000), st.integers(0, 2_000_000),
        st.sampled_from(list(RiskLevel)), st.sampled_from(list(CRCategory)))
+@example(49_999, 50_000, RiskLevel.LOW, CRCategory.SCOPE)
+@example(499_999, 500_000, RiskLevel.LOW, CRCategory.SCOPE)
 def test_more_cost_never_removes_an_approval(a: int, b: int, risk: RiskLevel,
                                              category: CRCategory) -> None:
     low, high = sorted((a, b))
@@ -113,6 +121,24 @@ def test_more_cost_never_removes_an_approval(a: int, b: int, risk: RiskLevel,
     more = {s.role for s in approval_chain(CRType.NORMAL, category, Decimal(high), risk,
                                            EAST, POLICY)}
     assert fewer <= more and Role.DEPARTMENT_HEAD in fewer
+
+
+@given(st.decimals(0, 2_000_000, places=2), st.sampled_from(list(RiskLevel)),
+       st.sampled_from(list(CRCategory)))
+@example(Decimal(500_000), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("499999.99"), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("500000.01"), RiskLevel.MEDIUM, CRCategory.SCHEDULE)
+@example(Decimal(50_000), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("49999.99"), RiskLevel.LOW, CRCategory.SCOPE)
+def test_finance_and_the_executive_join_at_their_thresholds_inclusive(
+        cost: Decimal, risk: RiskLevel, category: CRCategory) -> None:
+    """From 50,000 finance approves and from 500,000 an executive (the amount itself
+    included); high risk and price/contract changes need the executive at any cost."""
+    roles = {s.role for s in approval_chain(CRType.NORMAL, category, cost, risk, EAST, POLICY)}
+    assert (Role.FINANCE in roles) is (cost >= 50_000)
+    executive = cost >= 500_000 or risk in {RiskLevel.HIGH, RiskLevel.CRITICAL} \
+        or category is CRCategory.PRICE_CONTRACT
+    assert (Role.EXECUTIVE in roles) is executive
 
 
 def test_policy_round_trips() -> None:
@@ -166,6 +192,38 @@ def test_a_deputy_with_the_same_role_decides_while_the_approver_is_away() -> Non
     wrong = Delegation(**{**away.__dict__, "deputy_id": no_role.id})
     with pytest.raises(ApproverRoleMismatch):
         check_decider(f, f.steps[0], no_role, [wrong], NOW)
+
+
+def test_a_deputy_never_approves_on_behalf_of_the_requester() -> None:
+    """Separation of duties holds through delegation: a requester who heads the
+    department cannot have their deputy approve their own change for them."""
+    requester_head = Principal(REQUESTER.id, PrincipalKind.USER, "p", EAST,
+                               frozenset({Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER}))
+    deputy = person(Role.DEPARTMENT_HEAD, department=WEST)
+    away = Delegation(requester_head.id, requester_head.roles, EAST, deputy.id,
+                      Role.DEPARTMENT_HEAD, NOW - timedelta(days=1), NOW + timedelta(days=1))
+    f = facts()
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[0], deputy, [away], NOW)
+    assert allowed_actions(f, deputy, [away], NOW) == []
+    assert not stands_in(f, deputy, [away], NOW)
+
+
+def test_a_deputy_never_decides_for_someone_who_already_decided_a_step() -> None:
+    """One person decides at most one step, also through a deputy: whoever approved the
+    finance step cannot have a deputy decide their department's step for them."""
+    both = person(Role.FINANCE, Role.DEPARTMENT_HEAD)
+    deputy = person(Role.DEPARTMENT_HEAD, department=WEST)
+    away = Delegation(both.id, both.roles, EAST, deputy.id, Role.DEPARTMENT_HEAD,
+                      NOW - timedelta(days=1), NOW + timedelta(days=1))
+    f = facts(steps=steps(Role.FINANCE, Role.DEPARTMENT_HEAD))
+    f.steps[0].status, f.steps[0].decided_by = StepStatus.APPROVED, both.id
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[1], deputy, [away], NOW)
+    assert not stands_in(f, deputy, [away], NOW)
+    fresh = facts(steps=steps(Role.FINANCE, Role.DEPARTMENT_HEAD))
+    fresh.steps[0].status, fresh.steps[0].decided_by = StepStatus.APPROVED, FINANCE.id
+    assert decide(fresh, deputy, [away], NOW) == Decision(fresh.steps[1], both.id)
 
 
 def test_a_step_is_overdue_only_while_pending_after_its_due_time() -> None:
@@ -228,6 +286,16 @@ def test_implementation_ends_only_when_tasks_are_done_and_closing_needs_the_revi
     assert "review_emergency" in allowed_actions(done, HEAD, [], NOW)
     done.emergency_review_done = True
     assert check(done, "close", REQUESTER, [], NOW) is CRState.CLOSED
+
+
+def test_a_requester_who_heads_the_department_never_reviews_their_own_emergency() -> None:
+    requester_head = Principal(REQUESTER.id, PrincipalKind.USER, "p", EAST,
+                               frozenset({Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER}))
+    done = facts(state=CRState.IMPLEMENTED, cr_type=CRType.EMERGENCY, review_recorded=True)
+    with pytest.raises(NotYourAction):
+        check(done, "review_emergency", requester_head, [], NOW)
+    assert "review_emergency" not in allowed_actions(done, requester_head, [], NOW)
+    assert check(done, "review_emergency", HEAD, [], NOW) is CRState.IMPLEMENTED
 
 
 def test_allowed_actions_differ_by_person() -> None:
