@@ -378,7 +378,8 @@ def test_apply_takes_the_action_check_allows_and_leaves_the_input_alone(
         decided = [s for s in done.cr.steps if s not in cr.steps]
         assert decided == [done.decision.step]
         assert decided[0].status is DECISIONS[name] and decided[0].decided_by == actor.id
-        assert done.decision.on_behalf_of == (HEAD.id if actor is DEPUTY else None)
+        assert decided[0].on_behalf_of == done.decision.on_behalf_of \
+            == (HEAD.id if actor is DEPUTY else None)
         assert done.data["on_behalf_of"] == (str(HEAD.id) if actor is DEPUTY else None)
     else:
         assert done.decision is None
