@@ -1,6 +1,7 @@
-"""变更管理 use cases: request, assess, approve, implement, review. Every state change goes
-through the workflow table in the domain (``workflow.check``) inside one transaction with
-the change request's row locked, so two people acting at once never both succeed."""
+"""变更管理 use cases: request, assess, approve, implement, review. Every state change is
+the domain's ``workflow.apply`` (the rest ask ``records``) inside one transaction with the
+change request's row locked, so two people acting at once never both succeed; a use case
+loads, asks the domain, stores what it decided and commits."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from app.domain.access.principal import Principal
-from app.domain.access.roles import Role
 from app.domain.access.scope import Reach, RecordScope
 from app.domain.access.scope import write_scope as customer_write_scope
-from app.domain.change_requests import workflow
+from app.domain.change_requests import records, workflow
 from app.domain.change_requests.access import read_scope
 from app.domain.change_requests.approval_policy import Delegation, overdue, stands_in
 from app.domain.change_requests.model import (
@@ -27,7 +27,6 @@ from app.domain.change_requests.model import (
     GoalsMet,
     Priority,
     Recommendation,
-    StepStatus,
     Task,
     TaskStatus,
 )
@@ -35,7 +34,6 @@ from app.domain.change_requests.workflow import ActionInput, Lesson, Planning
 from app.domain.common.errors import (
     FieldError,
     InvalidInput,
-    InvalidState,
     NotFound,
 )
 from app.domain.common.events import DomainEvent
@@ -123,8 +121,11 @@ class ChangeRequestService:
             return await self._view(uow, ctx, cr, self._clock.now())
 
     async def list(self, ctx: RequestContext, filters: ChangeRequestFilter,
-                   page: PageRequest) -> Page[ChangeRequest]:
+                   page: PageRequest, *, overdue_only: bool = False) -> Page[ChangeRequest]:
+        """``overdue_only``: those with an approval step late by the service's clock."""
         assert ctx.principal is not None
+        if overdue_only:
+            filters = replace(filters, overdue_at=self._clock.now())
         async with self._uow(ctx, write=False) as uow:
             return await uow.change_requests.list(read_scope(ctx.principal), filters, page)
 
@@ -167,10 +168,8 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, expected_version)
-            if cr.state not in (CRState.DRAFT, CRState.RETURNED):
-                raise InvalidState(state="not_editable")
-            if ctx.principal is None or ctx.principal.id != cr.requester_id:
-                raise workflow.NotYourAction(action="edit", parties="requester")
+            assert ctx.principal is not None
+            records.check_editable(cr, ctx.principal)
             before = cr.snapshot()
             changes = {name: getattr(form, name) for name in form.fields_set}
             if "attachments" in changes:
@@ -244,18 +243,10 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, None)
-            if cr.state is not CRState.ASSESSING:
-                raise InvalidState(state="not_assessing")
-            roles = ctx.principal.roles & {Role.PROJECT_MANAGER, Role.TECH_EXPERT}
-            if not roles:
-                raise workflow.NotYourAction(action="assess",
-                                             parties="project_manager, tech_expert")
-            if any(a.assessor_id == ctx.principal.id for a in cr.current_round_assessments()):
-                raise InvalidState(state="already_assessed")
+            role = records.assessor_role(cr, ctx.principal)
             recorded = AssessmentEntry(
                 id=new_id(), round=cr.round, assessor_id=ctx.principal.id,
-                assessor_role=Role.PROJECT_MANAGER if Role.PROJECT_MANAGER in roles
-                else Role.TECH_EXPERT, created_at=now, **entry.__dict__)
+                assessor_role=role, created_at=now, **entry.__dict__)
             await uow.change_requests.add_assessment(cr.id, recorded)
             cr.assessments.append(recorded)
             return await self._save(uow, ctx, cr, "assessed", cr.snapshot(), now,
@@ -269,8 +260,7 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, None)
-            if cr.state is not CRState.ASSESSING:
-                raise InvalidState(state="not_assessing")
+            records.check_customer_input(cr)
             customer = await uow.customers.get(cr.customer_id, read_scope(ctx.principal))
             if customer is None or not customer.has_live_contact(contact_id):
                 raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
@@ -287,9 +277,7 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, None)
-            self._implementer(cr, ctx.principal)
-            if cr.state not in (CRState.APPROVED, CRState.IMPLEMENTING):
-                raise InvalidState(state="not_implementing")
+            records.check_task_planning(cr, ctx.principal)
             assignee = await uow.users.get(assignee_id)
             if assignee is None or not assignee.active:
                 raise InvalidInput([FieldError("/assignee_id", "owner_unknown")])
@@ -312,15 +300,10 @@ class ChangeRequestService:
             task = next((t for t in cr.tasks if t.id == task_id), None)
             if task is None:
                 raise NotFound(entity="task")
-            if ctx.principal.id != task.assignee_id:
-                self._implementer(cr, ctx.principal)
+            records.check_task_mover(cr, task, ctx.principal)
             check_version(task.version, expected_version)
-            if cr.state is not CRState.IMPLEMENTING:
-                raise InvalidState(state="not_implementing")
-            if status is TaskStatus.WAIVED and not (waive_reason or "").strip():
-                raise InvalidInput([FieldError("/waive_reason", "missing")])
-            task.status, task.updated_at, task.version = status, now, task.version + 1
-            task.waive_reason = waive_reason if status is TaskStatus.WAIVED else None
+            task = records.moved(cr, task, status, waive_reason, now)
+            cr.tasks = [task if t.id == task.id else t for t in cr.tasks]
             await uow.change_requests.save_task(task)
             return await self._save(uow, ctx, cr, f"task_{status.value}", cr.snapshot(), now,
                                     {"task_id": str(task.id)})
@@ -344,9 +327,7 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, expected_version)
-            self._implementer(cr, ctx.principal)
-            if cr.state is not CRState.IMPLEMENTED:
-                raise InvalidState(state="not_implemented")
+            records.check_review(cr, ctx.principal)
             before = cr.snapshot()
             cr = replace(cr, goals_met=review.goals_met, actual_cost=review.actual_cost,
                          actual_schedule_days=review.actual_schedule_days,
@@ -395,17 +376,11 @@ class ChangeRequestService:
                            now: datetime) -> list[Delegation]:
         """Delegations in force for the current step's role and the next pending step's,
         in one read: who may decide now and, once this decision is made, who may next."""
-        pending = [s for s in cr.steps if s.status is StepStatus.PENDING]
-        if not pending:
+        roles = cr.deciding_roles()
+        if not roles:
             return []
         return await uow.change_requests.active_delegations(
-            pending[0].role, pending[1].role if len(pending) > 1 else None, now)
-
-    @staticmethod
-    def _implementer(cr: ChangeRequest, principal: Principal) -> None:
-        if principal.id != cr.requester_id and Role.PROJECT_MANAGER not in principal.roles:
-            raise workflow.NotYourAction(action="implement",
-                                         parties="requester, project_manager")
+            roles[0], roles[1] if len(roles) > 1 else None, now)
 
     async def _log_entry(self, ctx: RequestContext, cr_id: UUID, event: str,
                          values: dict[str, Any], method: str) -> View:
@@ -413,9 +388,7 @@ class ChangeRequestService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, None)
-            self._implementer(cr, ctx.principal)
-            if cr.state not in (CRState.APPROVED, CRState.IMPLEMENTING, CRState.IMPLEMENTED):
-                raise InvalidState(state="not_implementing")
+            records.check_report(cr, ctx.principal)
             row = {"id": new_id(), **values, "author_id": ctx.principal.id, "created_at": now}
             await getattr(uow.change_requests, method)(cr.id, row)
             return await self._save(uow, ctx, cr, event, cr.snapshot(), now,

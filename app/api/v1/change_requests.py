@@ -124,12 +124,11 @@ async def list_change_requests(
     awaiting_role: Annotated[Role | None, Query(description=(
         "Only those whose current approval step needs this role"))] = None,
 ) -> dict[str, object]:
-    now = services(request).clock.now()
     filters = ChangeRequestFilter(state=state, type=type, customer_id=customer_id,
                                   requester_id=requester_id, department_id=department_id,
-                                  overdue_at=now if overdue else None,
                                   awaiting_role=awaiting_role)
-    result = await services(request).change_requests.list(ctx, filters, page)
+    result = await services(request).change_requests.list(ctx, filters, page,
+                                                           overdue_only=overdue)
     return list_page(request, result, page, _summary)
 
 

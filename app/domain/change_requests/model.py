@@ -223,6 +223,12 @@ class ChangeRequest:
     def current_round_steps(self) -> list[ApprovalStep]:
         return sorted(self.steps, key=lambda s: s.position)
 
+    def deciding_roles(self) -> list[Role]:
+        """The roles of the current pending step and the next: whose delegations decide
+        now and, once this decision is made, next."""
+        return [s.role for s in self.current_round_steps()
+                if s.status is StepStatus.PENDING][:2]
+
     def facts(self) -> ChangeRequestFacts:
         return ChangeRequestFacts(
             id=self.id, state=self.state, type=self.type, category=self.category,

@@ -1,6 +1,7 @@
 """The change-request state machine as data (domain §3). Each action names the states it
-leaves from, where it goes, who may take it and what must hold first. Use cases ask
-``check`` before acting and the API shows ``allowed_actions`` from the same table: no
+leaves from, where it goes, who may take it and what must hold first; ``EFFECTS`` says
+what it changes besides the state. Use cases call ``apply`` (the change after an action,
+its event and what to store) and the API shows ``allowed_actions`` from the same table: no
 transition is decided anywhere else."""
 
 from __future__ import annotations
