@@ -35,10 +35,13 @@ from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
 from app.services import feedback, surveys
 from app.services.api_keys import ApiKeyService
+from app.services.approval_policy import ApprovalPolicyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
+from app.services.business_calendar import BusinessCalendarService
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
@@ -90,6 +93,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         customers=customers,
         risks=RiskService(uow, clock),
         change_requests=ChangeRequestService(uow, clock, knowledge),
+        delegations=DelegationService(uow, clock),
+        approval_policy=ApprovalPolicyService(uow, clock),
+        business_calendar=BusinessCalendarService(uow, clock),
         handovers=HandoverService(uow, clock, customers,
                                   materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
                                   transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER,

@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import Request
 
 from app.services.api_keys import ApiKeyService
+from app.services.approval_policy import ApprovalPolicyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
+from app.services.business_calendar import BusinessCalendarService
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
@@ -30,6 +33,9 @@ class Services:
     customers: CustomerService
     risks: RiskService
     change_requests: ChangeRequestService
+    delegations: DelegationService
+    approval_policy: ApprovalPolicyService
+    business_calendar: BusinessCalendarService
     handovers: HandoverService
     surveys: SurveyService
     feedback: FeedbackService

@@ -1,5 +1,6 @@
-"""Administrator policies (tier thresholds, integrity requirements, needs vocabulary):
-versioned values in the database, defaults from the domain until an admin sets one."""
+"""Administrator policies (tier thresholds, integrity requirements, needs vocabulary, the
+business calendar …): versioned values in the database, defaults from the domain until an
+admin sets one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from app.domain.change_requests.approval_policy import ApprovalPolicy
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
@@ -18,7 +18,7 @@ from app.domain.feedback.sla import SlaPolicy
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix
 from app.domain.surveys.model import Automation
-from app.services.ports import UnitOfWork
+from app.services.ports import Clock, RequestContext, UnitOfWork, UnitOfWorkFactory
 
 P = TypeVar("P")
 
@@ -41,8 +41,6 @@ NEEDS_VOCABULARY: PolicyKind[NeedsVocabulary] = PolicyKind(
 RISK_MATRIX: PolicyKind[RiskMatrix] = PolicyKind(
     "risk_matrix", RiskMatrix.default, RiskMatrix.from_dict, RiskMatrix.to_dict)
 
-APPROVAL_POLICY: PolicyKind[ApprovalPolicy] = PolicyKind(
-    "approval_policy", ApprovalPolicy, ApprovalPolicy.from_dict, ApprovalPolicy.to_dict)
 BUSINESS_CALENDAR: PolicyKind[BusinessCalendar] = PolicyKind(
     "business_calendar", BusinessCalendar, BusinessCalendar.from_dict, BusinessCalendar.to_dict)
 
@@ -72,3 +70,26 @@ FEEDBACK_SLA: PolicyKind[SlaPolicy] = PolicyKind(
     "feedback_sla", SlaPolicy, SlaPolicy.from_dict, SlaPolicy.to_dict)
 HEALTH_POLICY: PolicyKind[HealthPolicy] = PolicyKind(
     "customer_health", HealthPolicy, HealthPolicy.from_dict, HealthPolicy.to_dict)
+
+
+class PolicySetting(Generic[P]):
+    """One administrator setting as use cases: read it with its version, change it against
+    the version read (audited in the same transaction). A subclass names its ``kind``."""
+
+    kind: PolicyKind[P]
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def get(self, ctx: RequestContext) -> tuple[P, int]:
+        async with self._uow(ctx, write=False) as uow:
+            return await load_policy(uow, self.kind)
+
+    async def set(self, ctx: RequestContext, value: P, expected_version: int) -> int:
+        async with self._uow(ctx) as uow:
+            actor = str(ctx.principal.id) if ctx.principal else None
+            version = await store_policy(uow, self.kind, value, expected_version, actor,
+                                         self._clock.now())
+            await uow.commit()
+            return version

@@ -3,12 +3,13 @@ may decide a step (separation of duties, delegation, order), and the state machi
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.domain.access.principal import Principal, PrincipalKind
@@ -19,28 +20,42 @@ from app.domain.change_requests.approval_policy import (
     ApproverAlreadyDecided,
     ApproverDepartmentMismatch,
     ApproverRoleMismatch,
+    Decision,
     Delegation,
     SelfApprovalForbidden,
     approval_chain,
     check_decider,
+    decide,
     overdue,
+    stands_in,
 )
 from app.domain.change_requests.model import (
     ApprovalStep,
+    AssessmentEntry,
+    ChangeRequest,
     ChangeRequestFacts,
+    Conclusion,
     CRCategory,
     CRState,
     CRType,
+    Priority,
+    Recommendation,
     StepStatus,
 )
 from app.domain.change_requests.workflow import (
     ACTIONS,
+    EVENTS,
+    ActionInput,
     NotYourAction,
+    Planning,
     PreconditionUnmet,
     TransitionNotAllowed,
     allowed_actions,
+    apply,
     check,
+    plans_chain,
 )
+from app.domain.common.errors import DomainError, InvalidInput
 from app.domain.risk.matrix import RiskLevel, RiskMatrix
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -82,10 +97,13 @@ def facts(state: CRState = CRState.AWAITING_APPROVAL, cr_type: CRType = CRType.N
     (49_999, 2, 3, CRCategory.SCHEDULE, ["department_head"]),
     (50_000, 2, 3, CRCategory.SCHEDULE, ["department_head", "finance"]),
     (600_000, 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    (500_000, 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
+    ("499999.99", 1, 1, CRCategory.SCOPE, ["department_head", "finance"]),
+    ("500000.01", 1, 1, CRCategory.SCOPE, ["department_head", "finance", "executive"]),
     (1_000, 1, 1, CRCategory.PRICE_CONTRACT, ["department_head", "executive"]),
     (1_000, 5, 5, CRCategory.SERVICE_LEVEL, ["department_head", "executive"]),
 ])
-def test_the_default_policy_derives_the_chain(cost: int, likelihood: int, impact: int,
+def test_the_default_policy_derives_the_chain(cost: int | str, likelihood: int, impact: int,
                                               category: CRCategory,
                                               expected: list[str]) -> None:
     risk = RiskMatrix.default().level(likelihood, impact)
@@ -105,6 +123,8 @@ def test_standard_needs_no_approval_and_emergency_one_executive() -> None:
 
 @given(st.integers(0, 2_000_000), st.integers(0, 2_000_000),
        st.sampled_from(list(RiskLevel)), st.sampled_from(list(CRCategory)))
+@example(49_999, 50_000, RiskLevel.LOW, CRCategory.SCOPE)
+@example(499_999, 500_000, RiskLevel.LOW, CRCategory.SCOPE)
 def test_more_cost_never_removes_an_approval(a: int, b: int, risk: RiskLevel,
                                              category: CRCategory) -> None:
     low, high = sorted((a, b))
@@ -113,6 +133,24 @@ def test_more_cost_never_removes_an_approval(a: int, b: int, risk: RiskLevel,
     more = {s.role for s in approval_chain(CRType.NORMAL, category, Decimal(high), risk,
                                            EAST, POLICY)}
     assert fewer <= more and Role.DEPARTMENT_HEAD in fewer
+
+
+@given(st.decimals(0, 2_000_000, places=2), st.sampled_from(list(RiskLevel)),
+       st.sampled_from(list(CRCategory)))
+@example(Decimal(500_000), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("499999.99"), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("500000.01"), RiskLevel.MEDIUM, CRCategory.SCHEDULE)
+@example(Decimal(50_000), RiskLevel.LOW, CRCategory.SCOPE)
+@example(Decimal("49999.99"), RiskLevel.LOW, CRCategory.SCOPE)
+def test_finance_and_the_executive_join_at_their_thresholds_inclusive(
+        cost: Decimal, risk: RiskLevel, category: CRCategory) -> None:
+    """From 50,000 finance approves and from 500,000 an executive (the amount itself
+    included); high risk and price/contract changes need the executive at any cost."""
+    roles = {s.role for s in approval_chain(CRType.NORMAL, category, cost, risk, EAST, POLICY)}
+    assert (Role.FINANCE in roles) is (cost >= 50_000)
+    executive = cost >= 500_000 or risk in {RiskLevel.HIGH, RiskLevel.CRITICAL} \
+        or category is CRCategory.PRICE_CONTRACT
+    assert (Role.EXECUTIVE in roles) is executive
 
 
 def test_policy_round_trips() -> None:
@@ -166,6 +204,38 @@ def test_a_deputy_with_the_same_role_decides_while_the_approver_is_away() -> Non
     wrong = Delegation(**{**away.__dict__, "deputy_id": no_role.id})
     with pytest.raises(ApproverRoleMismatch):
         check_decider(f, f.steps[0], no_role, [wrong], NOW)
+
+
+def test_a_deputy_never_approves_on_behalf_of_the_requester() -> None:
+    """Separation of duties holds through delegation: a requester who heads the
+    department cannot have their deputy approve their own change for them."""
+    requester_head = Principal(REQUESTER.id, PrincipalKind.USER, "p", EAST,
+                               frozenset({Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER}))
+    deputy = person(Role.DEPARTMENT_HEAD, department=WEST)
+    away = Delegation(requester_head.id, requester_head.roles, EAST, deputy.id,
+                      Role.DEPARTMENT_HEAD, NOW - timedelta(days=1), NOW + timedelta(days=1))
+    f = facts()
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[0], deputy, [away], NOW)
+    assert allowed_actions(f, deputy, [away], NOW) == []
+    assert not stands_in(f, deputy, [away], NOW)
+
+
+def test_a_deputy_never_decides_for_someone_who_already_decided_a_step() -> None:
+    """One person decides at most one step, also through a deputy: whoever approved the
+    finance step cannot have a deputy decide their department's step for them."""
+    both = person(Role.FINANCE, Role.DEPARTMENT_HEAD)
+    deputy = person(Role.DEPARTMENT_HEAD, department=WEST)
+    away = Delegation(both.id, both.roles, EAST, deputy.id, Role.DEPARTMENT_HEAD,
+                      NOW - timedelta(days=1), NOW + timedelta(days=1))
+    f = facts(steps=steps(Role.FINANCE, Role.DEPARTMENT_HEAD))
+    f.steps[0].status, f.steps[0].decided_by = StepStatus.APPROVED, both.id
+    with pytest.raises(ApproverDepartmentMismatch):
+        check_decider(f, f.steps[1], deputy, [away], NOW)
+    assert not stands_in(f, deputy, [away], NOW)
+    fresh = facts(steps=steps(Role.FINANCE, Role.DEPARTMENT_HEAD))
+    fresh.steps[0].status, fresh.steps[0].decided_by = StepStatus.APPROVED, FINANCE.id
+    assert decide(fresh, deputy, [away], NOW) == Decision(fresh.steps[1], both.id)
 
 
 def test_a_step_is_overdue_only_while_pending_after_its_due_time() -> None:
@@ -230,9 +300,131 @@ def test_implementation_ends_only_when_tasks_are_done_and_closing_needs_the_revi
     assert check(done, "close", REQUESTER, [], NOW) is CRState.CLOSED
 
 
+def test_a_requester_who_heads_the_department_never_reviews_their_own_emergency() -> None:
+    requester_head = Principal(REQUESTER.id, PrincipalKind.USER, "p", EAST,
+                               frozenset({Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER}))
+    done = facts(state=CRState.IMPLEMENTED, cr_type=CRType.EMERGENCY, review_recorded=True)
+    with pytest.raises(NotYourAction):
+        check(done, "review_emergency", requester_head, [], NOW)
+    assert "review_emergency" not in allowed_actions(done, requester_head, [], NOW)
+    assert check(done, "review_emergency", HEAD, [], NOW) is CRState.IMPLEMENTED
+
+
 def test_allowed_actions_differ_by_person() -> None:
     f = facts(state=CRState.AWAITING_APPROVAL)
     assert allowed_actions(f, HEAD, [], NOW) == ["approve", "reject", "return"]
     assert allowed_actions(f, FINANCE, [], NOW) == []
     assert allowed_actions(f, REQUESTER, [], NOW) == ["cancel"]
     assert allowed_actions(facts(state=CRState.CLOSED), REQUESTER, [], NOW) == []
+
+
+# apply: the action's effects -----------------------------------------------------------
+
+ADMIN = person(Role.ADMIN)
+DEPUTY = person(Role.DEPARTMENT_HEAD, department=WEST)
+AWAY = Delegation(HEAD.id, HEAD.roles, EAST, DEPUTY.id, Role.DEPARTMENT_HEAD,
+                  NOW - timedelta(days=1), NOW + timedelta(days=1))
+PLANNING = Planning(POLICY, RiskMatrix.default(), NOW + timedelta(days=2))
+CONCLUSION = Conclusion(Decimal(80_000), "CNY", 10, 4, 4, Recommendation.PROCEED, "ok")
+DECISIONS = {"approve": StepStatus.APPROVED, "reject": StepStatus.REJECTED,
+             "return": StepStatus.RETURNED}
+
+
+def change(state: CRState, cr_type: CRType, decided: int,
+           lessons: str | None) -> ChangeRequest:
+    chain = steps(Role.DEPARTMENT_HEAD, Role.FINANCE, Role.EXECUTIVE)
+    for step, by in zip(chain[:decided], (HEAD, FINANCE), strict=False):
+        step.status, step.decided_by = StepStatus.APPROVED, by.id
+    return ChangeRequest(
+        id=uuid.uuid4(), customer_id=uuid.uuid4(), department_id=EAST, owner_id=REQUESTER.id,
+        requester_id=REQUESTER.id, title="t", description="d", reason="r",
+        expected_effect="e", category=CRCategory.SCOPE, type=cr_type, priority=Priority.HIGH,
+        requested_completion_date=NOW.date(), attachments=[], state=state, round=1,
+        currency="CNY", version=3, created_at=NOW, updated_at=NOW, steps=chain,
+        lessons_learned=lessons, reviewed_at=NOW)
+
+
+changes = st.builds(change, st.sampled_from(list(CRState)), st.sampled_from(list(CRType)),
+                    st.integers(0, 2), st.sampled_from([None, "", "keep it small"]))
+actors = st.sampled_from([REQUESTER, HEAD, FINANCE, EXECUTIVE, PM, ADMIN, DEPUTY])
+
+
+@given(changes, st.sampled_from(sorted(ACTIONS)), actors, st.sampled_from([[], [AWAY]]))
+@example(change(CRState.AWAITING_APPROVAL, CRType.NORMAL, 0, None), "approve", DEPUTY,
+         [AWAY])
+@example(change(CRState.AWAITING_APPROVAL, CRType.NORMAL, 2, None), "approve", EXECUTIVE,
+         [])
+@example(change(CRState.IMPLEMENTED, CRType.NORMAL, 0, "keep it small"), "close",
+         REQUESTER, [])
+def test_apply_takes_the_action_check_allows_and_leaves_the_input_alone(
+        cr: ChangeRequest, name: str, actor: Principal,
+        delegations: list[Delegation]) -> None:
+    inputs = ActionInput(comment="c", conclusion=CONCLUSION, planning=PLANNING)
+    before = copy.deepcopy(cr)
+    try:
+        target = check(cr.facts(), name, actor, delegations, NOW)
+    except DomainError as refused:
+        with pytest.raises(type(refused)):
+            apply(cr, name, actor, NOW, delegations, inputs)
+        return
+    done = apply(cr, name, actor, NOW, delegations, inputs)
+    assert cr == before
+    assert done.cr.state is target and done.cr.version == cr.version
+    assert done.data["action"] == name and done.data["to"] is target
+    assert done.event == ("approved" if name == "approve" and target is CRState.APPROVED
+                          else EVENTS[name])
+    if name in DECISIONS:
+        assert done.decision is not None
+        decided = [s for s in done.cr.steps if s not in cr.steps]
+        assert decided == [done.decision.step]
+        assert decided[0].status is DECISIONS[name] and decided[0].decided_by == actor.id
+        assert decided[0].on_behalf_of == done.decision.on_behalf_of \
+            == (HEAD.id if actor is DEPUTY else None)
+        assert done.data["on_behalf_of"] == (str(HEAD.id) if actor is DEPUTY else None)
+    else:
+        assert done.decision is None
+    assert (done.chain is not None) is plans_chain(cr.type, name)
+    if done.chain is not None:
+        assert done.cr.steps == done.chain
+        assert all(s.status is StepStatus.PENDING and s.due_at == PLANNING.due_at
+                   for s in done.chain)
+    assert (done.lesson is not None) is (name == "close" and bool(cr.lessons_learned))
+
+
+@given(st.sampled_from(sorted(DECISIONS)), st.integers(0, 2))
+def test_a_decision_is_the_one_separation_of_duties_answered(name: str,
+                                                             decided: int) -> None:
+    cr = change(CRState.AWAITING_APPROVAL, CRType.NORMAL, decided, None)
+    decider = (HEAD, FINANCE, EXECUTIVE)[decided]
+    expected = decide(cr.facts(), decider, [], NOW)
+    done = apply(cr, name, decider, NOW, [], ActionInput(step_id=expected.step.id))
+    assert done.decision is not None and done.decision.step.id == expected.step.id
+    assert done.data["step"] == expected.step.position
+    if done.cr.state is CRState.AWAITING_APPROVAL:  # the next step is not theirs to decide
+        with pytest.raises(ApproverAlreadyDecided):
+            apply(done.cr, "approve", decider, NOW, [])
+
+
+def test_a_conclusion_plans_the_chain_from_its_estimates() -> None:
+    cr = change(CRState.ASSESSING, CRType.NORMAL, 0, None)
+    with pytest.raises(PreconditionUnmet):  # the panel has not assessed yet
+        apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
+    cr.assessments = [AssessmentEntry(
+        uuid.uuid4(), 1, uuid.uuid4(), role, 3, 3, "", 5, Decimal(1), "", 2, 2,
+        Recommendation.PROCEED, "", NOW) for role in (Role.PROJECT_MANAGER, Role.TECH_EXPERT)]
+    with pytest.raises(InvalidInput):
+        apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
+    done = apply(cr, "conclude_assessment", PM, NOW, [],
+                 ActionInput(conclusion=CONCLUSION, planning=PLANNING))
+    assert done.cr.risk_level is RiskLevel.HIGH and done.cr.concluded_by == PM.id
+    assert done.data["chain"] == [Role.DEPARTMENT_HEAD, Role.FINANCE, Role.EXECUTIVE]
+    assert done.chain == done.cr.steps and done.cr.steps[0].department_id == EAST
+
+
+def test_an_emergency_submit_plans_its_executive_step_and_a_normal_one_none() -> None:
+    emergency = change(CRState.DRAFT, CRType.EMERGENCY, 0, None)
+    done = apply(emergency, "submit", REQUESTER, NOW, [], ActionInput(planning=PLANNING))
+    assert [s.role for s in done.cr.steps] == [Role.EXECUTIVE] and done.cr.round == 2
+    normal = apply(change(CRState.DRAFT, CRType.NORMAL, 0, None), "submit", REQUESTER, NOW,
+                   [])
+    assert normal.cr.steps == [] and normal.chain is None

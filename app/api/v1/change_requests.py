@@ -42,9 +42,10 @@ from app.api.v1.schemas.change_requests import (
     TransitionIn,
 )
 from app.domain.access.roles import Role, Scope
-from app.domain.change_requests.approval_policy import ApprovalPolicy, overdue
+from app.domain.change_requests.approval_policy import ApprovalPolicy
 from app.domain.change_requests.model import (
     ChangeRequest,
+    Conclusion,
     CRState,
     CRType,
 )
@@ -52,7 +53,6 @@ from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.paging import PageRequest
 from app.services.change_requests import (
     AssessmentInput,
-    Conclusion,
     DraftInput,
     ReviewInput,
     View,
@@ -77,12 +77,12 @@ def _out(request: Request, response: Response | None, view: View) -> ChangeReque
     cr = view.cr
     if response is not None:
         set_etag(response, cr.version)
-    now = services(request).clock.now()
     return ChangeRequestOut.model_validate({
         **cr.__dict__, "risk_level": cr.risk_level.label if cr.risk_level else None,
         "assessments": [a.__dict__ for a in cr.assessments],
-        "approval_steps": [{**s.__dict__, "overdue": overdue(s, now)} for s in cr.steps],
-        "tasks": [t.__dict__ for t in cr.tasks], "overdue": view.overdue_step is not None,
+        "approval_steps": [{**s.__dict__, "overdue": s.id in view.overdue_steps}
+                           for s in cr.steps],
+        "tasks": [t.__dict__ for t in cr.tasks], "overdue": view.overdue,
         "allowed_actions": view.allowed_actions})
 
 
@@ -124,12 +124,11 @@ async def list_change_requests(
     awaiting_role: Annotated[Role | None, Query(description=(
         "Only those whose current approval step needs this role"))] = None,
 ) -> dict[str, object]:
-    now = services(request).clock.now()
     filters = ChangeRequestFilter(state=state, type=type, customer_id=customer_id,
                                   requester_id=requester_id, department_id=department_id,
-                                  overdue_at=now if overdue else None,
                                   awaiting_role=awaiting_role)
-    result = await services(request).change_requests.list(ctx, filters, page)
+    result = await services(request).change_requests.list(ctx, filters, page,
+                                                           overdue_only=overdue)
     return list_page(request, result, page, _summary)
 
 
@@ -314,7 +313,7 @@ async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allo
 @router.get("/settings/approval-policy", response_model=ApprovalPolicyOut,
             summary="When finance and executives must approve")
 async def get_policy(request: Request, response: Response, ctx: Reader) -> ApprovalPolicyOut:
-    policy, version = await services(request).change_requests.policy(ctx)
+    policy, version = await services(request).approval_policy.get(ctx)
     set_etag(response, version)
     return ApprovalPolicyOut(**policy.to_dict(), version=version)
 
@@ -325,7 +324,7 @@ async def put_policy(request: Request, response: Response, body: ApprovalPolicyI
                      ctx: Admin, version: Version) -> ApprovalPolicyOut:
     policy = ApprovalPolicy.from_dict({**body.model_dump(), "finance_from": body.finance_from,
                                        "executive_from": body.executive_from})
-    new_version = await services(request).change_requests.set_policy(ctx, policy, version)
+    new_version = await services(request).approval_policy.set(ctx, policy, version)
     set_etag(response, new_version)
     return ApprovalPolicyOut(**policy.to_dict(), version=new_version)
 
@@ -333,7 +332,7 @@ async def put_policy(request: Request, response: Response, body: ApprovalPolicyI
 @router.get("/settings/business-calendar", response_model=CalendarOut,
             summary="Working days and hours, holidays and company days off")
 async def get_calendar(request: Request, response: Response, ctx: Reader) -> CalendarOut:
-    calendar, version = await services(request).change_requests.calendar(ctx)
+    calendar, version = await services(request).business_calendar.get(ctx)
     set_etag(response, version)
     return CalendarOut(**calendar.to_dict(), version=version)
 
@@ -346,7 +345,7 @@ async def put_calendar(request: Request, response: Response, body: CalendarIO, c
     for key in ("day_start", "day_end"):
         time.fromisoformat(data[key])  # validated shape; domain checks the order
     calendar = BusinessCalendar.from_dict(data)
-    new_version = await services(request).change_requests.set_calendar(ctx, calendar, version)
+    new_version = await services(request).business_calendar.set(ctx, calendar, version)
     set_etag(response, new_version)
     return CalendarOut(**calendar.to_dict(), version=new_version)
 
@@ -356,7 +355,7 @@ async def put_calendar(request: Request, response: Response, body: CalendarIO, c
              responses=error_responses(409))
 async def delegate(request: Request, body: DelegationIn,
                    ctx: Annotated[RequestContext, Depends(signed_in())]) -> DelegationOut:
-    created = await services(request).change_requests.delegate(
+    created = await services(request).delegations.create(
         ctx, body.delegator_id, body.deputy_id, body.role, body.starts_at, body.ends_at)
     return DelegationOut.model_validate(created)
 
@@ -366,7 +365,7 @@ async def delegate(request: Request, body: DelegationIn,
 async def delegations(request: Request,
                       ctx: Annotated[RequestContext, Depends(signed_in())]
                       ) -> list[DelegationOut]:
-    found = await services(request).change_requests.delegations(ctx)
+    found = await services(request).delegations.list(ctx)
     return [DelegationOut.model_validate(d) for d in found]
 
 
@@ -375,6 +374,6 @@ async def delegations(request: Request,
              dependencies=[Idempotent])
 async def revoke(request: Request, delegation_id: UUID,
                  ctx: Annotated[RequestContext, Depends(signed_in())]) -> Response:
-    await services(request).change_requests.revoke_delegation(ctx, delegation_id)
+    await services(request).delegations.revoke(ctx, delegation_id)
     return Response(status_code=204)
 

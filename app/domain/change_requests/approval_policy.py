@@ -15,10 +15,11 @@ from app.domain.change_requests.model import (
     ApprovalStep,
     ChangeRequestFacts,
     CRCategory,
+    CRState,
     CRType,
     StepStatus,
 )
-from app.domain.common.errors import DomainError, ErrorKind
+from app.domain.common.errors import DomainError, ErrorKind, NotFound
 from app.domain.risk.matrix import RiskLevel
 
 
@@ -156,6 +157,39 @@ def check_decider(facts: ChangeRequestFacts, step: ApprovalStep, principal: Prin
     if step.role not in principal.roles:
         raise ApproverRoleMismatch(role=step.role)
     raise ApproverDepartmentMismatch()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The one answer of the separation-of-duties check: which step the principal decides
+    and, when they stand in as a deputy, for which absent approver."""
+
+    step: ApprovalStep
+    on_behalf_of: UUID | None
+
+
+def decide(facts: ChangeRequestFacts, principal: Principal, delegations: list[Delegation],
+           now: datetime, step_id: UUID | None = None) -> Decision:
+    """The decision ``principal`` may take on ``step_id`` (default: the current step), or
+    the separation-of-duties error that refuses it."""
+    step = facts.current_step() if step_id is None else next(
+        (s for s in facts.steps if s.id == step_id), None)
+    if step is None:
+        raise NotFound(entity="approval_step")
+    return Decision(step, check_decider(facts, step, principal, delegations, now))
+
+
+def stands_in(facts: ChangeRequestFacts, principal: Principal,
+              delegations: list[Delegation], now: datetime) -> bool:
+    """Whether ``principal`` may decide the current step as a deputy now: how a deputy
+    reaches a change outside their own record scope (to anyone else it does not exist)."""
+    mine = [d for d in delegations if d.deputy_id == principal.id]
+    if facts.state is not CRState.AWAITING_APPROVAL or not mine:
+        return False
+    try:
+        return decide(facts, principal, mine, now).on_behalf_of is not None
+    except DomainError:
+        return False
 
 
 def overdue(step: ApprovalStep, now: datetime) -> bool:

@@ -117,6 +117,20 @@ class TaskStatus(StrEnum):
 FINISHED_TASK = frozenset({TaskStatus.DONE, TaskStatus.WAIVED})
 
 
+@dataclass(frozen=True)
+class Conclusion:
+    """The project manager's final estimates that end an assessment; the approval chain
+    follows from them."""
+
+    cost: Decimal
+    currency: str
+    schedule_days: int
+    likelihood: int
+    impact: int
+    recommendation: Recommendation
+    summary: str
+
+
 @dataclass
 class AssessmentEntry:
     """One panel member's assessment (变更评估) in one round."""
@@ -208,6 +222,12 @@ class ChangeRequest:
 
     def current_round_steps(self) -> list[ApprovalStep]:
         return sorted(self.steps, key=lambda s: s.position)
+
+    def deciding_roles(self) -> list[Role]:
+        """The roles of the current pending step and the next: whose delegations decide
+        now and, once this decision is made, next."""
+        return [s.role for s in self.current_round_steps()
+                if s.status is StepStatus.PENDING][:2]
 
     def facts(self) -> ChangeRequestFacts:
         return ChangeRequestFacts(

@@ -1,33 +1,46 @@
 """The change-request state machine as data (domain §3). Each action names the states it
-leaves from, where it goes, who may take it and what must hold first. Use cases ask
-``check`` before acting and the API shows ``allowed_actions`` from the same table: no
+leaves from, where it goes, who may take it and what must hold first; ``EFFECTS`` says
+what it changes besides the state. Use cases call ``apply`` (the change after an action,
+its event and what to store) and the API shows ``allowed_actions`` from the same table: no
 transition is decided anywhere else."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
-from app.domain.change_requests.approval_policy import Delegation, check_decider
+from app.domain.change_requests.approval_policy import (
+    ApprovalPolicy,
+    Decision,
+    Delegation,
+    approval_chain,
+    decide,
+)
 from app.domain.change_requests.model import (
+    ApprovalStep,
+    ChangeRequest,
     ChangeRequestFacts,
+    Conclusion,
     CRState,
     CRType,
     StepStatus,
 )
 from app.domain.common.errors import (
-    DomainError,
-    NotFound,
+    FieldError,
+    InvalidInput,
     NotYourAction,
     PreconditionUnmet,
     TransitionNotAllowed,
 )
+from app.domain.common.ids import new_id
 from app.domain.common.workflow import permitted
+from app.domain.risk.matrix import RiskMatrix
 
 
 class Party(StrEnum):
@@ -132,26 +145,36 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 )}
 
 
-def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal,
-              delegations: list[Delegation], now: datetime) -> bool:
+def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal) -> bool:
+    """Parties other than the approver, whom ``decide`` answers for."""
     if party is Party.REQUESTER:
         return principal.id == facts.requester_id
     if party is Party.PROJECT_MANAGER:
         return Role.PROJECT_MANAGER in principal.roles
     if party is Party.ADMIN:
         return Role.ADMIN in principal.roles
-    if party is Party.DEPARTMENT_HEAD:
-        return (Role.DEPARTMENT_HEAD in principal.roles
-                and principal.department_id == facts.department_id
-                and principal.id != facts.requester_id)
-    step = facts.current_step()
-    if step is None:
-        return False
-    try:
-        check_decider(facts, step, principal, delegations, now)
-    except DomainError:
-        return False
-    return True
+    return (Role.DEPARTMENT_HEAD in principal.roles
+            and principal.department_id == facts.department_id
+            and principal.id != facts.requester_id)
+
+
+def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,
+             delegations: list[Delegation], now: datetime,
+             step_id: UUID | None) -> tuple[CRState, Decision | None]:
+    action = ACTIONS.get(name)
+    if action is None or facts.state not in action.sources:
+        raise TransitionNotAllowed(action=name, state=facts.state,
+                                   allowed=", ".join(allowed_in_state(facts.state)) or "none")
+    decision = None
+    if action.parties == {Party.APPROVER}:
+        decision = decide(facts, principal, delegations, now, step_id)
+    elif not any(_is_party(p, facts, principal) for p in action.parties):
+        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
+    for guard in action.guards:
+        reason = guard(facts)
+        if reason is not None:
+            raise PreconditionUnmet(action=name, reason=reason)
+    return action.target(facts), decision
 
 
 def check(facts: ChangeRequestFacts, name: str, principal: Principal,
@@ -160,23 +183,7 @@ def check(facts: ChangeRequestFacts, name: str, principal: Principal,
     """The state ``name`` leads to, or the reason it may not be taken now. Approval
     actions decide ``step_id`` (default: the current step); for them the separation-of-
     duties error itself is raised, so the caller hears which rule refused them."""
-    action = ACTIONS.get(name)
-    if action is None or facts.state not in action.sources:
-        raise TransitionNotAllowed(action=name, state=facts.state,
-                                   allowed=", ".join(allowed_in_state(facts.state)) or "none")
-    if action.parties == {Party.APPROVER}:
-        step = facts.current_step() if step_id is None else next(
-            (s for s in facts.steps if s.id == step_id), None)
-        if step is None:
-            raise NotFound(entity="approval_step")
-        check_decider(facts, step, principal, delegations, now)
-    elif not any(_is_party(p, facts, principal, delegations, now) for p in action.parties):
-        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
-    for guard in action.guards:
-        reason = guard(facts)
-        if reason is not None:
-            raise PreconditionUnmet(action=name, reason=reason)
-    return action.target(facts)
+    return _checked(facts, name, principal, delegations, now, step_id)[0]
 
 
 def allowed_in_state(state: CRState) -> list[str]:
@@ -188,3 +195,184 @@ def allowed_actions(facts: ChangeRequestFacts, principal: Principal,
     """What this principal may do now, guards included: what the API shows."""
     return permitted(allowed_in_state(facts.state),
                      lambda name: check(facts, name, principal, delegations, now))
+
+
+# taking an action ------------------------------------------------------------------------
+
+# What each action announces (change_request.<event>); the last approval says "approved".
+EVENTS = {
+    "submit": "submitted", "start_assessment": "assessment_started",
+    "conclude_assessment": "assessment_concluded", "approve": "step_approved",
+    "reject": "rejected", "return": "returned", "return_from_assessment": "returned",
+    "start_implementation": "implementation_started",
+    "complete_implementation": "implemented", "review_emergency": "emergency_reviewed",
+    "close": "closed", "cancel": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What planning an approval chain reads, loaded by the caller: the approval policy,
+    the risk matrix that rates a conclusion, and when new steps fall due (the policy's
+    working time on the business calendar)."""
+
+    policy: ApprovalPolicy
+    matrix: RiskMatrix
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """What an action needs besides who takes it and when."""
+
+    comment: str = ""
+    step_id: UUID | None = None  # approve, reject, return: default the current step
+    conclusion: Conclusion | None = None  # conclude_assessment
+    planning: Planning | None = None  # the actions ``plans_chain`` names
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """The knowledge article a closed change with lessons learned leaves behind."""
+
+    title: str
+    body: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A change request after an action: its new state, the event that announces it, and
+    what to store besides the change itself."""
+
+    cr: ChangeRequest
+    event: str  # change_request.<event>
+    data: dict[str, Any]
+    decision: Decision | None = None  # the step just decided, to store
+    chain: list[ApprovalStep] | None = None  # a newly planned approval chain, to store
+    lesson: Lesson | None = None  # an article to file; ``filed`` links it
+
+    def filed(self, article_id: UUID) -> Outcome:
+        return replace(self, cr=replace(self.cr, knowledge_article_id=article_id),
+                       data={**self.data, "knowledge_article_id": str(article_id)},
+                       lesson=None)
+
+
+def plans_chain(cr_type: CRType, name: str) -> bool:
+    """Whether ``apply`` needs ``ActionInput.planning``: a conclusion plans the chain from
+    its estimates, an emergency's submit plans its one executive step."""
+    return name == "conclude_assessment" or (name == "submit" and cr_type is CRType.EMERGENCY)
+
+
+@dataclass(frozen=True)
+class _Act:
+    name: str
+    principal: Principal
+    now: datetime
+    inputs: ActionInput
+    decision: Decision | None
+    data: dict[str, Any]
+
+    def planning(self) -> Planning:
+        assert self.inputs.planning is not None, f"{self.name} needs planning"
+        return self.inputs.planning
+
+    def outcome(self, cr: ChangeRequest, **changes: Any) -> Outcome:
+        return Outcome(cr, EVENTS[self.name], self.data, **changes)
+
+
+def _chain(cr: ChangeRequest, planning: Planning) -> list[ApprovalStep]:
+    plan = approval_chain(cr.type, cr.category, cr.estimated_cost, cr.risk_level,
+                          cr.department_id, planning.policy)
+    return [ApprovalStep(new_id(), i, p.role, p.department_id, planning.due_at)
+            for i, p in enumerate(plan, 1)]
+
+
+def _submit(cr: ChangeRequest, act: _Act) -> Outcome:
+    """A new round starts without approvals (the last round's stay stored)."""
+    cr.round += 1
+    cr.steps = _chain(cr, act.planning()) if plans_chain(cr.type, act.name) else []
+    return act.outcome(cr, chain=cr.steps or None)
+
+
+def _conclude(cr: ChangeRequest, act: _Act) -> Outcome:
+    c = act.inputs.conclusion
+    if c is None:
+        raise InvalidInput([FieldError("/conclusion", "missing")])
+    planning = act.planning()
+    cr.estimated_cost, cr.currency = c.cost, c.currency
+    cr.estimated_schedule_days = c.schedule_days
+    cr.likelihood, cr.impact = c.likelihood, c.impact
+    cr.risk_level = planning.matrix.level(c.likelihood, c.impact)
+    cr.recommendation, cr.assessment_summary = c.recommendation, c.summary
+    cr.concluded_by, cr.concluded_at = act.principal.id, act.now
+    cr.steps = _chain(cr, planning)
+    return replace(act.outcome(cr, chain=cr.steps),
+                   data={**act.data, "chain": [s.role for s in cr.steps]})
+
+
+def _decide(status: StepStatus) -> Callable[[ChangeRequest, _Act], Outcome]:
+    def effect(cr: ChangeRequest, act: _Act) -> Outcome:
+        assert act.decision is not None
+        deputy_for = act.decision.on_behalf_of
+        step = replace(act.decision.step, status=status, decided_by=act.principal.id,
+                       decided_at=act.now, on_behalf_of=deputy_for,
+                       comment=act.inputs.comment)
+        cr.steps = [step if s.id == step.id else s for s in cr.steps]
+        last = status is StepStatus.APPROVED and cr.state is CRState.APPROVED
+        return Outcome(cr, "approved" if last else EVENTS[act.name], {
+            **act.data, "step": step.position, "role": step.role,
+            "on_behalf_of": str(deputy_for) if deputy_for else None},
+            decision=Decision(step, deputy_for))
+    return effect
+
+
+def _review_emergency(cr: ChangeRequest, act: _Act) -> Outcome:
+    cr.emergency_reviewed_by, cr.emergency_reviewed_at = act.principal.id, act.now
+    return act.outcome(cr)
+
+
+def _close(cr: ChangeRequest, act: _Act) -> Outcome:
+    if not cr.lessons_learned:
+        return act.outcome(cr)
+    return act.outcome(cr, lesson=Lesson(f"变更经验：{cr.title}"[:200], _lesson_body(cr),
+                                         (cr.category.value,)))
+
+
+def _lesson_body(cr: ChangeRequest) -> str:
+    """What was asked, estimated and done, and what it taught."""
+    lines = [f"## {cr.title}", "", cr.description, "",
+             f"- 原因 / reason: {cr.reason}", f"- 预期效果 / expected: {cr.expected_effect}",
+             f"- 估算 / estimated: {cr.estimated_cost} {cr.currency}, "
+             f"{cr.estimated_schedule_days} d",
+             f"- 实际 / actual: {cr.actual_cost} {cr.currency}, {cr.actual_schedule_days} d",
+             f"- 目标达成 / goals met: {cr.goals_met}",
+             f"- 客户满意度 / satisfaction: {cr.customer_satisfaction}/5", "",
+             "### 经验教训 / lessons learned", "", cr.lessons_learned or ""]
+    return "\n".join(lines)[:20_000]
+
+
+def _state_only(cr: ChangeRequest, act: _Act) -> Outcome:
+    return act.outcome(cr)
+
+
+# What an action changes besides the state; the rest change the state only.
+EFFECTS: dict[str, Callable[[ChangeRequest, _Act], Outcome]] = {
+    "submit": _submit, "conclude_assessment": _conclude,
+    "approve": _decide(StepStatus.APPROVED), "reject": _decide(StepStatus.REJECTED),
+    "return": _decide(StepStatus.RETURNED), "review_emergency": _review_emergency,
+    "close": _close,
+}
+
+
+def apply(cr: ChangeRequest, name: str, principal: Principal, now: datetime,
+          delegations: list[Delegation], inputs: ActionInput = ActionInput()) -> Outcome:
+    """The change request after ``principal`` takes action ``name`` at ``now``, or the
+    reason they may not (as ``check``). ``cr`` is left as it was; the outcome holds a
+    copy. The separation-of-duties check runs once, and its decision is what is stored."""
+    target, decision = _checked(cr.facts(), name, principal, delegations, now,
+                                inputs.step_id)
+    data = {"action": name, "from": cr.state, "to": target, "comment": inputs.comment}
+    act = _Act(name, principal, now, inputs, decision, data)
+    return EFFECTS.get(name, _state_only)(replace(cr, state=target, steps=list(cr.steps)),
+                                          act)
