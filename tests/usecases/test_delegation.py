@@ -20,7 +20,7 @@ from tests.usecases.world import World
 async def _delegate(world: World, delegator: str, deputy: str, *, starts_in: timedelta,
                     lasts: timedelta) -> dict[str, object]:
     starts = world.clock.now() + starts_in
-    return await world.change_requests.delegate(
+    return await world.delegations.create(
         world.ctx(delegator), world.id(delegator), world.id(deputy), Role.DEPARTMENT_HEAD,
         starts, starts + lasts)
 
@@ -78,8 +78,8 @@ async def test_a_revoked_delegation_no_longer_passes(world: World) -> None:
     view = await awaiting_approval(world)
     delegation = await _delegate(world, "head_east", "head_west", starts_in=timedelta(0),
                                  lasts=timedelta(days=3))
-    await world.change_requests.revoke_delegation(world.ctx("head_east"),
-                                                  delegation["id"])  # type: ignore[arg-type]
+    await world.delegations.revoke(world.ctx("head_east"),
+                                   delegation["id"])  # type: ignore[arg-type]
     with pytest.raises(NotFound):
         await decide(world, "head_west", view)
     await _still_pending(world, view)

@@ -38,6 +38,7 @@ from app.services import feedback, surveys
 from app.services.auth import user_principal
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
+from app.services.delegations import DelegationService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
@@ -85,6 +86,7 @@ class World:
     clock: FixedClock
     customers: CustomerService
     change_requests: ChangeRequestService
+    delegations: DelegationService
     handovers: HandoverService
     departments: dict[str, UUID] = field(default_factory=dict)
     people: dict[str, User] = field(default_factory=dict)
@@ -175,6 +177,7 @@ async def build_world() -> World:
     world = World(
         store, uow, clock, customers,
         ChangeRequestService(uow, clock, KnowledgeService(uow, clock)),
+        DelegationService(uow, clock),
         HandoverService(uow, clock, customers,
                         materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
                         transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER,
