@@ -8,6 +8,7 @@ npm. ``python -m tests.contract_tools`` installs both (``.ci/run`` does, before 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +20,18 @@ TYPESCRIPT_GENERATOR = ("openapi-typescript", "7.13.0")
 TYPESCRIPT = ("typescript", "5.9.3")
 
 
+def _install(*command: str | Path) -> None:
+    subprocess.run([str(part) for part in command], check=True)  # noqa: S603 - pinned tools
+
+
 def python_generator() -> Path:
     """``openapi-python-client``, in its own virtualenv."""
     name, version = PYTHON_GENERATOR
     venv = TOOLS / f"{name}-{version}"
     program = venv / "bin" / name
     if not program.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"{name}=={version}"],
-                       check=True)
+        _install(sys.executable, "-m", "venv", "--clear", venv)
+        _install(venv / "bin" / "pip", "install", "-q", f"{name}=={version}")
     return program
 
 
@@ -38,9 +42,8 @@ def typescript_generator() -> tuple[Path, Path]:
     bin_dir = prefix / "node_modules" / ".bin"
     if not (bin_dir / name).exists() or not (bin_dir / "tsc").exists():
         prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-                        "--loglevel=error", f"{name}@{version}", f"{tsc}@{tsc_version}"],
-                       check=True)
+        _install(shutil.which("npm") or "npm", "install", "--prefix", prefix, "--no-audit",
+                 "--no-fund", "--loglevel=error", f"{name}@{version}", f"{tsc}@{tsc_version}")
     return bin_dir / name, bin_dir / "tsc"
 
 
