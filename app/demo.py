@@ -18,10 +18,9 @@ from stdnum.cn import uscc
 from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate
 from app.domain.customers.errors import DuplicateCustomer
-from app.domain.customers.model import Channel, CustomerKind, Email, Phone, Stage
+from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone, Stage
 from app.domain.customers.needs import DEFAULT_NEEDS
-from app.domain.feedback.model import Channel as FeedbackChannel
-from app.domain.feedback.model import FeedbackType, Severity
+from app.domain.feedback.model import FeedbackChannel, FeedbackType, Severity
 from app.domain.surveys.model import Automation, Question, QuestionKind
 from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, NewCustomer
@@ -145,7 +144,7 @@ def _customer(fake: Faker, rng: random.Random, managers: list[UUID]) -> NewCusto
         name=fake.name(), title=fake.job()[:100],
         phones=[Phone(phone(fake), verified=rng.random() < 0.6)],
         emails=[Email(fake.unique.free_email(), verified=rng.random() < 0.4)],
-        preferred_channel=rng.choice(list(Channel)), is_primary=i == 0)
+        preferred_channel=rng.choice(list(ContactChannel)), is_primary=i == 0)
         for i in range(rng.randint(1, 3))]
     fields = CustomerInput(
         name=fake.company() if company else fake.name(),
@@ -154,7 +153,7 @@ def _customer(fake: Faker, rng: random.Random, managers: list[UUID]) -> NewCusto
         industry=rng.choice(INDUSTRIES), region=f"{fake.province()}{fake.city()}",
         address=fake.address()[:500], tags=rng.sample(TAGS, rng.randint(0, 2)),
         needs=rng.sample(sorted(DEFAULT_NEEDS), rng.randint(0, 3)),
-        preferred_channel=rng.choice(list(Channel)), preferred_time="工作日 14:00–17:00",
+        preferred_channel=rng.choice(list(ContactChannel)), preferred_time="工作日 14:00–17:00",
         annual_revenue=Decimal(rng.randrange(50_000, 8_000_000)).quantize(Decimal("1")),
         strategic_importance=rng.randint(1, 5), growth_potential=rng.randint(1, 5))
     stage = rng.choice([Stage.PROSPECT, Stage.ONBOARDING, Stage.ACTIVE, Stage.ACTIVE,

@@ -25,6 +25,7 @@ from app.api import docs, health, problems
 from app.api.container import Services
 from app.api.metrics import HttpMetrics
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
 from app.api.v1 import TAGS, routers
 from app.logs import configure_logging
@@ -124,7 +125,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = FastAPI(title="Accord", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_tags=TAGS,
-                  swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_URL)
+                  swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_URL,
+                  generate_unique_id_function=operation_id)
     app.state.services = services
     app.state.engines = engines
     app.state.metrics = HttpMetrics(engines.pool_status)

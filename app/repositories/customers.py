@@ -29,9 +29,9 @@ from app.domain.common.errors import InvalidCursor, WriteConflict
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import (
-    Channel,
     ChurnReason,
     Contact,
+    ContactChannel,
     Customer,
     CustomerKind,
     Email,
@@ -133,7 +133,7 @@ _KINDS = {m.value: m for m in CustomerKind}
 _STAGES = {m.value: m for m in Stage}
 _TIERS = {m.value: m for m in Tier}
 _CHURN_REASONS = {m.value: m for m in ChurnReason}
-_CHANNELS = {m.value: m for m in Channel}
+_CHANNELS = {m.value: m for m in ContactChannel}
 
 
 def _customer(values: dict[str, Any]) -> Customer:

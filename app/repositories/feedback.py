@@ -15,8 +15,8 @@ from app.domain.access.scope import RecordScope
 from app.domain.common.paging import Page, PageRequest
 from app.domain.feedback.model import (
     OPEN_STATES,
-    Channel,
     Confirmation,
+    FeedbackChannel,
     FeedbackItem,
     FeedbackState,
     FeedbackType,
@@ -46,7 +46,7 @@ def _record(row: Row[Any]) -> FeedbackRecord:
     m = row._mapping
     confirmation = m["confirmation"]
     item = FeedbackItem(
-        **{f: m[f] for f in _ITEM_FIELDS}, channel=Channel(m["channel"]),
+        **{f: m[f] for f in _ITEM_FIELDS}, channel=FeedbackChannel(m["channel"]),
         type=FeedbackType(m["type"]), severity=Severity(m["severity"]),
         state=FeedbackState(m["state"]),
         confirmation=None if confirmation is None else Confirmation(

@@ -24,9 +24,9 @@ from app.domain.customers.history import FieldChange, changes
 from app.domain.customers.integrity import IntegrityPolicy, IntegrityReport, evaluate
 from app.domain.customers.lifecycle import transition
 from app.domain.customers.model import (
-    Channel,
     ChurnReason,
     Contact,
+    ContactChannel,
     Customer,
     CustomerKind,
     Email,
@@ -63,7 +63,7 @@ class ContactInput:
     phones: list[Phone] = field(default_factory=list)  # raw numbers, normalised on entry
     emails: list[Email] = field(default_factory=list)
     im_handle: str = ""
-    preferred_channel: Channel | None = None
+    preferred_channel: ContactChannel | None = None
     is_primary: bool = False
 
 
@@ -80,7 +80,7 @@ class CustomerInput:
     shared_with_department: bool = False
     tags: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
-    preferred_channel: Channel | None = None
+    preferred_channel: ContactChannel | None = None
     preferred_time: str = ""
     custom_attributes: dict[str, Any] = field(default_factory=dict)
     external_refs: dict[str, str] = field(default_factory=dict)

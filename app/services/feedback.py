@@ -21,7 +21,7 @@ from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
 from app.domain.feedback import workflow
 from app.domain.feedback.model import (
-    Channel,
+    FeedbackChannel,
     FeedbackItem,
     FeedbackState,
     FeedbackType,
@@ -49,7 +49,7 @@ EVENTS = {"acknowledge": "acknowledged", "start": "started", "resolve": "resolve
 @dataclass(frozen=True)
 class NewFeedback:
     customer_id: UUID
-    channel: Channel
+    channel: FeedbackChannel
     type: FeedbackType
     severity: Severity
     summary: str

@@ -5,6 +5,7 @@ are declared (api-conventions: "The OpenAPI document ... is complete")."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests import conftest
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 METHODS = {"get", "post", "put", "patch", "delete"}
+OPERATION_ID = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,25 @@ def test_committed_document_matches_the_app(document: dict[str, Any]) -> None:
     committed = (ROOT / OPENAPI_PATH).read_text(encoding="utf-8")
     assert committed == render_openapi(document), (
         "openapi/openapi.json is out of date: run `accord openapi` and commit the result")
+
+
+def test_every_schema_has_a_name_of_its_own(document: dict[str, Any]) -> None:
+    """Two models of one name make FastAPI fall back to module paths
+    (``app__api__v1__schemas__handovers__StepOut``), and client generators then drop or
+    mistype operations. Generators also turn names into class names, so two names that
+    differ only in case or underscores would collide there."""
+    names = list(document["components"]["schemas"])
+    assert [name for name in names if "__" in name] == []
+    class_names = [re.sub(r"[^a-z0-9]", "", name.lower()) for name in names]
+    assert sorted(n for n in class_names if class_names.count(n) > 1) == []
+
+
+def test_operation_ids_are_short_stable_and_unique(document: dict[str, Any]) -> None:
+    """``<tag>.<name>`` (``customers.create``): what generated clients name their methods."""
+    ids = [operation["operationId"] for _, _, operation in _operations(document, prefix="/")]
+    assert len(ids) >= 100
+    assert [i for i in ids if not OPERATION_ID.match(i) or len(i) > 40] == []
+    assert sorted(i for i in ids if ids.count(i) > 1) == []
 
 
 def test_every_v1_error_response_is_problem_json(document: dict[str, Any]) -> None:

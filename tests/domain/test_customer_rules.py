@@ -25,9 +25,9 @@ from app.domain.customers.lifecycle import (
     transition,
 )
 from app.domain.customers.model import (
-    Channel,
     ChurnReason,
     Contact,
+    ContactChannel,
     Customer,
     CustomerKind,
     Email,
@@ -159,7 +159,7 @@ def customers(draw: st.DrawFn) -> Customer:
         credit_code=draw(st.none() | st.just("91440300279583285M")),
         industry=draw(text), region=draw(text), address=draw(text), owner_id=uuid.uuid4(),
         department_id=uuid.uuid4(), shared_with_department=False, tags=[], needs=[],
-        preferred_channel=draw(st.none() | st.sampled_from(Channel)), preferred_time="",
+        preferred_channel=draw(st.none() | st.sampled_from(ContactChannel)), preferred_time="",
         custom_attributes={}, external_refs={}, annual_revenue=None, currency="CNY",
         strategic_importance=None, growth_potential=None, value_score=Decimal(0),
         tier_computed=draw(st.sampled_from(Tier)), tier_manual=draw(st.none()

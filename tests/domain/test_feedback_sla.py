@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import InvalidInput
 from app.domain.feedback.model import (
-    Channel,
+    FeedbackChannel,
     FeedbackItem,
     FeedbackState,
     FeedbackType,
@@ -38,7 +38,7 @@ def local(*args: int) -> datetime:
 def item(received: datetime, type_: FeedbackType = FeedbackType.COMPLAINT,
          severity: Severity = Severity.HIGH, **changes: object) -> FeedbackItem:
     base = FeedbackItem(id=uuid.uuid4(), customer_id=uuid.uuid4(), department_id=uuid.uuid4(),
-                        owner_id=uuid.uuid4(), channel=Channel.EMAIL, type=type_,
+                        owner_id=uuid.uuid4(), channel=FeedbackChannel.EMAIL, type=type_,
                         severity=severity, summary="s", state=FeedbackState.RECEIVED,
                         received_at=received)
     return replace(base, **changes)  # type: ignore[arg-type]

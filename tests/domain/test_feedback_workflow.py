@@ -13,7 +13,7 @@ from app.domain.access.principal import Principal, PrincipalKind
 from app.domain.access.roles import Role, Scope
 from app.domain.common.errors import InvalidInput, NotYourAction, TransitionNotAllowed
 from app.domain.feedback.model import (
-    Channel,
+    FeedbackChannel,
     FeedbackItem,
     FeedbackState,
     FeedbackType,
@@ -56,7 +56,8 @@ OUTSIDERS = {
 
 def item(state: FeedbackState = S.RECEIVED, **changes: object) -> FeedbackItem:
     base = FeedbackItem(id=uuid.uuid4(), customer_id=uuid.uuid4(), department_id=EAST,
-                        owner_id=OWNER.id, channel=Channel.PHONE, type=FeedbackType.COMPLAINT,
+                        owner_id=OWNER.id, channel=FeedbackChannel.PHONE,
+                        type=FeedbackType.COMPLAINT,
                         severity=Severity.HIGH, summary="invoice wrong", state=state,
                         received_at=NOW - timedelta(days=3))
     return replace(base, **changes)  # type: ignore[arg-type]

@@ -28,8 +28,8 @@ TAGS = [
     {"name": "change requests", "description": "变更管理: assessment, risk, approval chain, "
                                                "implementation, review."},
     {"name": "handovers", "description": "客户移交: handovers between account managers."},
-    {"name": "feedback and satisfaction", "description": "反馈 · 满意度: feedback loop, SLA, "
-                                                         "satisfaction and health reports."},
+    {"name": "feedback", "description": "反馈 · 满意度: feedback loop, SLA, satisfaction "
+                                        "and health reports."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},

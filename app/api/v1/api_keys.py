@@ -32,8 +32,8 @@ def _out(key: ApiKey) -> ApiKeyOut:
 @router.post("/api-keys", response_model=ApiKeyIssued, status_code=201,
              summary="Issue an API key (the secret is shown once)",
              responses=error_responses(409))
-async def issue_api_key(request: Request, response: Response, body: ApiKeyCreate,
-                        ctx: Admin) -> ApiKeyIssued:
+async def issue(request: Request, response: Response, body: ApiKeyCreate,
+                ctx: Admin) -> ApiKeyIssued:
     """No Idempotency-Key here: a replay would have to keep the secret, and a secret is
     never stored. A retry issues another key; revoke the one that was not received."""
     issued = await services(request).api_keys.issue(ctx, body.name, frozenset(body.scopes),
@@ -54,8 +54,8 @@ async def list_api_keys(
 
 @router.get("/api-keys/{key_id}", response_model=ApiKeyOut, summary="Read an API key",
             responses=error_responses(404))
-async def get_api_key(request: Request, response: Response, key_id: UUID,
-                      ctx: Admin) -> ApiKeyOut:
+async def get(request: Request, response: Response, key_id: UUID,
+              ctx: Admin) -> ApiKeyOut:
     key = await services(request).api_keys.get(ctx, key_id)
     set_etag(response, key.version)
     return _out(key)
@@ -63,8 +63,8 @@ async def get_api_key(request: Request, response: Response, key_id: UUID,
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, summary="Revoke an API key",
              responses=error_responses(404, 409, 412, 428), dependencies=[Idempotent])
-async def revoke_api_key(request: Request, response: Response, key_id: UUID, ctx: Admin,
-                         version: Annotated[int, Depends(if_match)]) -> ApiKeyOut:
+async def revoke(request: Request, response: Response, key_id: UUID, ctx: Admin,
+                 version: Annotated[int, Depends(if_match)]) -> ApiKeyOut:
     key = await services(request).api_keys.revoke(ctx, key_id, version)
     set_etag(response, key.version)
     return _out(key)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import Depends, Form, Request, Response
 
 from app.api.container import services
 from app.api.problems import error_responses
 from app.api.security import public, signed_in
 from app.api.v1.routing import feature_router
-from app.api.v1.schemas.auth import TOKEN_FORM_EXAMPLE, RefreshIn, TokenOut
+from app.api.v1.schemas.auth import TOKEN_FORM_EXAMPLE, RefreshIn, TokenForm, TokenOut
 from app.services.auth import TokenPair
 from app.services.ports import RequestContext
 
@@ -35,7 +34,7 @@ def _tokens(pair: TokenPair, ctx: RequestContext, request: Request,
                  "application/x-www-form-urlencoded": {"example": TOKEN_FORM_EXAMPLE}}}})
 async def token(request: Request, response: Response,
                 ctx: Annotated[RequestContext, Depends(public())],
-                form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+                form: Annotated[TokenForm, Form()]) -> TokenOut:
     """OAuth2 password grant, so Swagger's *Authorize* button works. Failed attempts are
     limited per account and per address (429 with Retry-After)."""
     pair = await services(request).auth.login(ctx, form.username, form.password)

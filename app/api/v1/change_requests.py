@@ -294,18 +294,19 @@ async def review(request: Request, response: Response, cr_id: UUID, body: Review
     return _out(request, response, view)
 
 
-class EscalationOut(Output):
+class ApprovalEscalationOut(Output):
     escalated: int = Field(description="Overdue steps escalated by this run")
 
 
-@router.post("/change-requests/escalations", response_model=EscalationOut,
+@router.post("/change-requests/escalations", response_model=ApprovalEscalationOut,
              summary="Raise the escalation event of every overdue approval step")
 async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allow(
-        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> EscalationOut:
+        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> ApprovalEscalationOut:
     """For a scheduler (an API key with scope `jobs:run`) or `accord escalate`: each
     overdue step is escalated once (`change_request.approval_overdue`), however often this
     runs and from however many processes."""
-    return EscalationOut(escalated=await services(request).change_requests.escalate_overdue(ctx))
+    count = await services(request).change_requests.escalate_overdue(ctx)
+    return ApprovalEscalationOut(escalated=count)
 
 
 # policies and delegations --------------------------------------------------------------

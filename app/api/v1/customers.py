@@ -117,8 +117,8 @@ def _fields(body: CustomerCreate | CustomerPatch) -> CustomerInput:
 @router.post("/customers", response_model=CustomerOut, status_code=201,
              summary="Create a customer (with its contacts)",
              responses=error_responses(409), dependencies=[Idempotent])
-async def create_customer(request: Request, response: Response, body: CustomerCreate,
-                          ctx: Writer) -> CustomerOut:
+async def create(request: Request, response: Response, body: CustomerCreate,
+                 ctx: Writer) -> CustomerOut:
     """Refused with 409 `duplicate_customer`, naming the existing customer, when the credit
     code or a contact's phone or e-mail already belongs to another customer — unless
     `force_reason` says why to create it anyway."""
@@ -161,15 +161,15 @@ async def list_customers(
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut, summary="Read a customer",
             responses=error_responses(404))
-async def get_customer(request: Request, customer_id: UUID, ctx: Reader) -> Response:
+async def get(request: Request, customer_id: UUID, ctx: Reader) -> Response:
     customer = await services(request).customers.get(ctx, customer_id)
     return _json(_customer_out(ctx, customer, request), {"ETag": etag_of(customer.version)})
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut,
               summary="Change a customer's fields", responses=CHANGE_ERRORS)
-async def update_customer(request: Request, response: Response, customer_id: UUID,
-                          body: CustomerPatch, ctx: Writer, version: Version) -> CustomerOut:
+async def update(request: Request, response: Response, customer_id: UUID,
+                 body: CustomerPatch, ctx: Writer, version: Version) -> CustomerOut:
     """The owner moves only through a handover; tier, score, stage and dates are
     server-owned (sending them is a 422)."""
     customer = await services(request).customers.update(ctx, customer_id, version,
@@ -179,8 +179,8 @@ async def update_customer(request: Request, response: Response, customer_id: UUI
 
 @router.post("/customers/{customer_id}/archive", response_model=CustomerOut,
              summary="Archive a customer", responses=CHANGE_ERRORS, dependencies=[Idempotent])
-async def archive_customer(request: Request, response: Response, customer_id: UUID,
-                           ctx: Writer, version: Version) -> CustomerOut:
+async def archive(request: Request, response: Response, customer_id: UUID,
+                  ctx: Writer, version: Version) -> CustomerOut:
     customer = await services(request).customers.set_archived(ctx, customer_id, version, True)
     return _customer(response, ctx, customer, request)
 
@@ -188,8 +188,8 @@ async def archive_customer(request: Request, response: Response, customer_id: UU
 @router.post("/customers/{customer_id}/restore", response_model=CustomerOut,
              summary="Restore an archived customer", responses=CHANGE_ERRORS,
              dependencies=[Idempotent])
-async def restore_customer(request: Request, response: Response, customer_id: UUID,
-                           ctx: Writer, version: Version) -> CustomerOut:
+async def restore(request: Request, response: Response, customer_id: UUID,
+                  ctx: Writer, version: Version) -> CustomerOut:
     customer = await services(request).customers.set_archived(ctx, customer_id, version, False)
     return _customer(response, ctx, customer, request)
 

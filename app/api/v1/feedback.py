@@ -44,7 +44,7 @@ from app.services.feedback import ActionInput, NewFeedback, View
 from app.services.ports import FeedbackFilter, RequestContext
 from app.services.satisfaction import Interval, SatisfactionReport, Scores, Segment
 
-router = feature_router("feedback and satisfaction")
+router = feature_router("feedback")
 
 Reader = Annotated[RequestContext, Depends(allow(*Role))]
 Recorder = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.DEPARTMENT_HEAD,
@@ -122,9 +122,9 @@ async def get(request: Request, response: Response, feedback_id: UUID,
 
 
 def _route(name: str, summary: str, endpoint: Any) -> None:
-    endpoint.__name__ = f"feedback_{name}"
+    endpoint.__name__ = name
     router.post(f"{BASE}/{name}", response_model=FeedbackOut, summary=summary,
-                responses=ERRORS, dependencies=[Idempotent], name=f"feedback_{name}")(endpoint)
+                responses=ERRORS, dependencies=[Idempotent], name=name)(endpoint)
 
 
 def _plain(name: str, summary: str) -> None:
@@ -185,7 +185,7 @@ async def put_sla(request: Request, response: Response, body: SlaPolicyIO, ctx: 
 @router.get("/reports/feedback", response_model=FeedbackReportOut,
             summary="Feedback volumes, SLA compliance, time to acknowledge and resolve",
             responses={200: {"content": {"text/csv": {}}}})
-async def feedback_report(
+async def report(
     request: Request, ctx: Reporter,
     period: Annotated[Period, Depends(period_params("Received"))],
     department_id: Annotated[UUID | None, Query()] = None,

@@ -21,8 +21,8 @@ from app.api.v1.schemas.handovers import (
     BatchCreate,
     BatchOut,
     CancelIn,
-    EscalationOut,
     FindingIn,
+    FollowUpEscalationOut,
     FollowUpIn,
     HandoverCreate,
     HandoverOut,
@@ -140,7 +140,7 @@ async def get(request: Request, response: Response, handover_id: UUID,
 
 @router.get(BASE + "/report", response_model=ReportOut, summary="The handover report",
             responses=error_responses(404))
-async def report(request: Request, handover_id: UUID, ctx: Reader) -> ReportOut:
+async def get_report(request: Request, handover_id: UUID, ctx: Reader) -> ReportOut:
     """Materials, verifications, findings, signatures, the risk and its factors, the
     follow-up and what moved with the customer."""
     found = await services(request).handovers.report(ctx, handover_id)
@@ -163,10 +163,10 @@ def _transition(name: str, summary: str) -> None:
         view = await services(request).handovers.transition(ctx, handover_id, version, name)
         return _out(response, view)
 
-    endpoint.__name__ = f"handover_{name}"
+    endpoint.__name__ = name
     router.post(f"{BASE}/{name.replace('_', '-')}", response_model=HandoverOut,
                 summary=summary, responses=ERRORS, dependencies=[Idempotent],
-                name=f"handover_{name}")(endpoint)
+                name=name)(endpoint)
 
 
 _transition("notify", "Stakeholders are notified (checks the level's list)")
@@ -240,19 +240,19 @@ async def cancel(request: Request, response: Response, handover_id: UUID, body: 
     return _out(response, view)
 
 
-@router.post("/handovers/follow-up-escalations", response_model=EscalationOut,
+@router.post("/handovers/follow-up-escalations", response_model=FollowUpEscalationOut,
              summary="Announce every follow-up past its due day")
 async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allow(
-        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> EscalationOut:
+        Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]) -> FollowUpEscalationOut:
     """For a scheduler (scope `jobs:run`) or `accord escalate`: each overdue follow-up is
     announced once (`handover.follow_up_overdue`)."""
     count = await services(request).handovers.escalate_overdue_follow_ups(ctx)
-    return EscalationOut(escalated=count)
+    return FollowUpEscalationOut(escalated=count)
 
 
 @router.get("/reports/handovers", response_model=HandoverReportOut,
             summary="Handover figures by department and month")
-async def handover_report(
+async def report(
     request: Request, ctx: Reporter,
     period: Annotated[Period, Depends(period_params("Created"))],
     department_id: Annotated[UUID | None, Query()] = None,

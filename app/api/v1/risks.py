@@ -74,8 +74,8 @@ class RiskQuery:
 
 @router.post("/risks", response_model=RiskOut, status_code=201, summary="Register a risk",
              responses=error_responses(409), dependencies=[Idempotent])
-async def create_risk(request: Request, response: Response, body: RiskCreate,
-                      ctx: Editor) -> RiskOut:
+async def create(request: Request, response: Response, body: RiskCreate,
+                 ctx: Editor) -> RiskOut:
     """The level comes from the risk matrix; the owner defaults to you."""
     risk = await services(request).risks.create(ctx, _input(body))
     response.headers["Location"] = f"/api/v1/risks/{risk.id}"
@@ -109,14 +109,14 @@ async def heatmap(request: Request, ctx: Reader,
 
 @router.get("/risks/{risk_id}", response_model=RiskOut, summary="Read a risk",
             responses=error_responses(404))
-async def get_risk(request: Request, response: Response, risk_id: UUID, ctx: Reader) -> RiskOut:
+async def get(request: Request, response: Response, risk_id: UUID, ctx: Reader) -> RiskOut:
     return _out(response, await services(request).risks.get(ctx, risk_id))
 
 
 @router.patch("/risks/{risk_id}", response_model=RiskOut, summary="Change a risk",
               responses=CHANGE_ERRORS)
-async def update_risk(request: Request, response: Response, risk_id: UUID, body: RiskPatch,
-                      ctx: Editor, version: Version) -> RiskOut:
+async def update(request: Request, response: Response, risk_id: UUID, body: RiskPatch,
+                 ctx: Editor, version: Version) -> RiskOut:
     return _out(response, await services(request).risks.update(ctx, risk_id, version,
                                                                _input(body)))
 

@@ -43,7 +43,11 @@ class ChurnReason(StrEnum):
     OTHER = "other"  # 其他
 
 
-class Channel(StrEnum):
+class ContactChannel(StrEnum):
+    """How Accord reaches a customer or contact: a preferred channel, a change request's
+    communication, a handover notification or follow-up. Not ``FeedbackChannel``, which
+    says where feedback arrived."""
+
     PHONE = "phone"
     EMAIL = "email"
     WECHAT = "wechat"
@@ -73,7 +77,7 @@ class Contact:
     phones: list[Phone]
     emails: list[Email]
     im_handle: str
-    preferred_channel: Channel | None
+    preferred_channel: ContactChannel | None
     is_primary: bool
     version: int
     created_at: datetime
@@ -110,7 +114,7 @@ class Customer:
     shared_with_department: bool
     tags: list[str]
     needs: list[str]
-    preferred_channel: Channel | None
+    preferred_channel: ContactChannel | None
     preferred_time: str
     custom_attributes: dict[str, Any]
     external_refs: dict[str, str]

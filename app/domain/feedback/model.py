@@ -8,7 +8,10 @@ from enum import StrEnum
 from uuid import UUID
 
 
-class Channel(StrEnum):
+class FeedbackChannel(StrEnum):
+    """Where a feedback item arrived (domain §6). Not ``ContactChannel``: a web form or a
+    survey answer is a way in, never a way to reach a contact."""
+
     PHONE = "phone"
     EMAIL = "email"
     IM = "im"
@@ -68,7 +71,7 @@ class FeedbackItem:
     customer_id: UUID
     department_id: UUID
     owner_id: UUID
-    channel: Channel
+    channel: FeedbackChannel
     type: FeedbackType
     severity: Severity
     summary: str

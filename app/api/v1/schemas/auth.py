@@ -6,14 +6,25 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from app.api.v1.schemas.base import Input, Output
 from app.domain.access.roles import Scope
 
-# The sign-in form is FastAPI's OAuth2PasswordRequestForm; its route shows this example.
 TOKEN_FORM_EXAMPLE = {"grant_type": "password", "username": "zhang.wei",
                       "password": "correct-horse-battery-9"}
+
+
+class TokenForm(BaseModel):
+    """The OAuth2 password grant as a form, so Swagger's *Authorize* works: the fields of
+    FastAPI's ``OAuth2PasswordRequestForm``, under a name a generated client can use."""
+
+    grant_type: str | None = Field(default=None, pattern="^password$")
+    username: str
+    password: str = Field(json_schema_extra={"format": "password"})
+    scope: str = ""
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, json_schema_extra={"format": "password"})
 
 
 class TokenOut(Output):

@@ -21,7 +21,7 @@ from app.domain.change_requests.model import (
     StepStatus,
     TaskStatus,
 )
-from app.domain.customers.model import Channel
+from app.domain.customers.model import ContactChannel
 
 Text = Annotated[str, Field(max_length=10_000)]
 Scale = Annotated[int, Field(ge=1, le=5)]
@@ -114,7 +114,7 @@ class ProgressIn(Input):
 
 class CommunicationIn(Input):
     contact_id: UUID | None = None
-    channel: Channel
+    channel: ContactChannel
     summary: Text = Field(min_length=1)
     reported_at: AwareDatetime
 
@@ -127,7 +127,9 @@ class ReviewIn(Input):
     lessons_learned: Text = ""
 
 
-class StepOut(Output):
+class ApprovalStepOut(Output):
+    """One step of a change request's approval chain."""
+
     id: UUID
     position: int
     role: Role
@@ -215,7 +217,7 @@ class ChangeRequestOut(ChangeRequestSummary):
     emergency_reviewed_at: datetime | None
     knowledge_article_id: UUID | None
     assessments: list[AssessmentOut]
-    approval_steps: list[StepOut]
+    approval_steps: list[ApprovalStepOut]
     tasks: list[TaskOut]
     overdue: bool
     allowed_actions: list[str] = Field(description="What you may do now")

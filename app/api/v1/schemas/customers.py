@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, field_validator
 from app.api.v1.schemas.base import Input, Output
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import Requirement
-from app.domain.customers.model import Channel, ChurnReason, CustomerKind, Stage, Tier
+from app.domain.customers.model import ChurnReason, ContactChannel, CustomerKind, Stage, Tier
 
 Short = Annotated[str, Field(max_length=100)]
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
@@ -37,7 +37,7 @@ class ContactIn(Input):
     phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
     emails: list[EmailIn] = Field(default_factory=list, max_length=10)
     im_handle: Short = ""
-    preferred_channel: Channel | None = None
+    preferred_channel: ContactChannel | None = None
     is_primary: bool = False
 
 
@@ -47,7 +47,7 @@ class ContactPatch(Input):
     phones: list[PhoneIn] = Field(None, max_length=10)  # type: ignore[assignment]
     emails: list[EmailIn] = Field(None, max_length=10)  # type: ignore[assignment]
     im_handle: Short = Field(None)  # type: ignore[assignment]
-    preferred_channel: Channel | None = None
+    preferred_channel: ContactChannel | None = None
     is_primary: bool = Field(None)  # type: ignore[assignment]
 
 
@@ -70,7 +70,7 @@ class CustomerFields(Input):
     shared_with_department: bool = False
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     needs: list[Tag] = Field(default_factory=list, max_length=50)
-    preferred_channel: Channel | None = None
+    preferred_channel: ContactChannel | None = None
     preferred_time: Short = Field("", examples=["工作日 14:00–17:00"])
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
     external_refs: dict[SystemName, ExternalId] = Field(
@@ -155,7 +155,7 @@ class ContactOut(Output):
     phones: list[PhoneOut]
     emails: list[EmailOut]
     im_handle: str
-    preferred_channel: Channel | None
+    preferred_channel: ContactChannel | None
     is_primary: bool
     erased_at: datetime | None
     version: int
@@ -194,7 +194,7 @@ class CustomerOut(CustomerSummary):
     address: str
     shared_with_department: bool
     needs: list[str]
-    preferred_channel: Channel | None
+    preferred_channel: ContactChannel | None
     preferred_time: str
     custom_attributes: dict[str, Any]
     external_refs: dict[str, str]

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from app.api.v1.schemas.base import Input, Output
-from app.domain.feedback.model import Channel, FeedbackState, FeedbackType, Severity
+from app.domain.feedback.model import FeedbackChannel, FeedbackState, FeedbackType, Severity
 
 Text = Field(min_length=1, max_length=5000)
 
@@ -21,7 +21,7 @@ class FeedbackCreate(Input):
         "summary": "月结对账单连续两个月延迟，财务部门非常不满"}]})
 
     customer_id: UUID
-    channel: Channel
+    channel: FeedbackChannel
     type: FeedbackType
     severity: Severity
     summary: str = Text
@@ -72,7 +72,7 @@ class FeedbackOut(Output):
     customer_id: UUID
     department_id: UUID
     owner_id: UUID
-    channel: Channel
+    channel: FeedbackChannel
     type: FeedbackType
     severity: Severity
     summary: str

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from app.api.v1.schemas.base import Input, Output
-from app.domain.customers.model import Channel, Tier
+from app.domain.customers.model import ContactChannel, Tier
 from app.domain.handovers.model import (
     HandoverLevel,
     HandoverReason,
@@ -47,7 +47,7 @@ class BatchCreate(Input):
 
 class NotificationIn(Input):
     stakeholder: Stakeholder
-    channel: Channel
+    channel: ContactChannel
     contact_id: UUID | None = Field(None, description="Required when the customer is told")
     note: str = Note
 
@@ -60,7 +60,7 @@ class MeetingIn(Input):
 
 class FollowUpIn(Input):
     contacted_on: date
-    channel: Channel
+    channel: ContactChannel
     outcome: str = Field(min_length=1, max_length=5000)
 
 
@@ -77,17 +77,17 @@ class ResolutionIn(Input):
     resolution: str = Field(min_length=1, max_length=5000)
 
 
-class RiskFactorOut(Output):
+class HandoverRiskFactorOut(Output):
     name: str
     value: Any
     points: int = Field(description="What the factor adds to the likelihood")
 
 
-class RiskOut(Output):
+class HandoverRiskOut(Output):
     likelihood: int
     impact: int
     level: str
-    factors: list[RiskFactorOut]
+    factors: list[HandoverRiskFactorOut]
 
 
 class ItemOut(Output):
@@ -129,7 +129,7 @@ class NotificationOut(Output):
     note: str
 
 
-class StepOut(Output):
+class HandoverStepOut(Output):
     name: str
     status: str = Field(description="done, pending, or skipped (the level does not require it)")
     at: datetime | None
@@ -159,8 +159,8 @@ class HandoverSummary(Output):
 class HandoverOut(HandoverSummary):
     note: str
     level_reasons: list[str]
-    risk: RiskOut
-    steps: list[StepOut]
+    risk: HandoverRiskOut
+    steps: list[HandoverStepOut]
     checklist: list[ItemOut]
     findings: list[FindingOut]
     signatures: list[SignatureOut]
@@ -229,5 +229,5 @@ class StandardOut(StandardIO):
     version: int
 
 
-class EscalationOut(Output):
+class FollowUpEscalationOut(Output):
     escalated: int = Field(description="Overdue follow-ups announced by this run")
