@@ -452,9 +452,10 @@ def inputs_for(h: Handover, pick: int) -> effects.Inputs:
         resolution="已补齐")
 
 
-def ready_to_sign(level: HandoverLevel, *, manager_active: bool = True,
-                  signed: tuple[SignatureRole, ...] = ()) -> workflow.Facts:
-    """A handover in preparation with every item verified by both and the meeting held:
+def prepared(level: HandoverLevel, state: HandoverState = HandoverState.PREPARING, *,
+             manager_active: bool = True,
+             signed: tuple[SignatureRole, ...] = ()) -> workflow.Facts:
+    """A handover with every item verified by both and the meeting held: in preparation,
     only signatures are missing."""
     items = [ChecklistItem(key, position, {}, FROM, NOW, TO, NOW)
              for position, key in enumerate(ITEMS, 1)]
@@ -462,7 +463,7 @@ def ready_to_sign(level: HandoverLevel, *, manager_active: bool = True,
         id=uuid4(), batch_id=None, customer_id=uuid4(), customer_name="客户",
         department_id=DEPARTMENT, from_manager_id=FROM, to_manager_id=TO,
         reason=HandoverReason.RESIGNATION, planned_date=None, note="", level=level,
-        level_reasons=[], risk=HandoverRisk(1, 3, "low", ()), state=HandoverState.PREPARING,
+        level_reasons=[], risk=HandoverRisk(1, 3, "low", ()), state=state,
         created_by=FROM, created_at=NOW, updated_at=NOW, version=1, meeting_held_at=NOW,
         items=items, signatures=[Signature(role, SIGNERS[role], NOW) for role in signed])
     return workflow.Facts(h, manager_active)
@@ -508,14 +509,18 @@ def take(f: workflow.Facts, name: str, who: str, pick: int) -> workflow.Facts:
 
 
 @settings(deadline=None)
-@example(ready_to_sign(HandoverLevel.STRICT, manager_active=False),
+@example(prepared(HandoverLevel.STRICT, manager_active=False),
          [("sign", "head", 0), ("sign", "head", 0), ("sign", "receiving", 0)])
-@example(ready_to_sign(HandoverLevel.STRICT),
+@example(prepared(HandoverLevel.STRICT),
          [("sign", "handing_over", 0), ("sign", "receiving", 0), ("sign", "head", 0),
           ("follow_up", "receiving", 0)])
-@example(ready_to_sign(HandoverLevel.STANDARD, signed=(SignatureRole.RECEIVING,)),
+@example(prepared(HandoverLevel.STANDARD, signed=(SignatureRole.RECEIVING,)),
          [("sign", "receiving", 0), ("sign", "head", 0), ("sign", "handing_over", 0)])
-@example(ready_to_sign(HandoverLevel.LIGHT), [("sign", "receiving", 0)])
+@example(prepared(HandoverLevel.LIGHT), [("sign", "receiving", 0)])
+@example(prepared(HandoverLevel.STRICT, HandoverState.DRAFT),
+         [*(("record_notification", "handing_over", pick) for pick in range(4)),
+          ("notify", "handing_over", 0), ("start_preparation", "head", 0),
+          ("hold_meeting", "receiving", 0), ("cancel", "admin", 0)])
 @given(facts(), action_steps)
 def test_no_sequence_signs_twice_or_transfers_early_and_states_follow_the_table(
         f: workflow.Facts, steps: list[Step]) -> None:
@@ -540,7 +545,7 @@ def test_no_sequence_signs_twice_or_transfers_early_and_states_follow_the_table(
 def test_the_transfer_comes_with_the_last_required_signature_and_not_before(
         level: HandoverLevel, active: bool, signers: list[str], transferred: bool,
         heads: list[tuple[SignatureRole, Any]]) -> None:
-    f = ready_to_sign(level, manager_active=active)
+    f = prepared(level, manager_active=active)
     for who in signers:
         f = take(f, "sign", who, 0)
     assert (f.handover.state is HandoverState.TRANSFERRED) == transferred
