@@ -1,7 +1,9 @@
 """客户移交 use cases (domain §4): start a handover (one customer or a manager's whole book),
 notify, prepare and verify the materials, meet, sign, transfer atomically, follow up, and
-report. Every action is decided by the workflow table in the domain, inside one transaction
-with the handover's row locked, so two people acting at once never both succeed."""
+report. Every action is decided and takes effect in the domain (``effects.apply``); a use
+case loads, applies, saves and commits in one transaction with the handover's row locked,
+so two people acting at once never both succeed, and runs what needs storage itself (the
+materials at the start, the transfer's steps)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest, Sort
 from app.domain.common.versions import check_version
 from app.domain.customers.model import Customer
-from app.domain.handovers import effects, report, workflow
+from app.domain.handovers import effects, workflow
+from app.domain.handovers import report as reports
 from app.domain.handovers.access import HandoverReach, reach
 from app.domain.handovers.effects import FollowUpInput, Inputs, MeetingInput, Outcome
 from app.domain.handovers.model import (
@@ -152,7 +155,7 @@ class HandoverService:
         """The handover report (JSON): materials, verifications, findings, signatures, risk
         and its factors, follow-up, and what moved."""
         view = await self.get(ctx, handover_id)
-        return {"view": view, "durations": report.durations(view.handover)}
+        return {"view": view, "durations": reports.durations(view.handover)}
 
     async def summary(self, ctx: RequestContext, since: datetime | None,
                       until: datetime | None, department_id: UUID | None) -> dict[str, Any]:
@@ -165,7 +168,7 @@ class HandoverService:
         async with self._uow(ctx, write=False) as uow:
             facts = await uow.handovers.report_facts(scope, since, until, department_id)
             today = await self._today(uow)
-        return report.summary(facts, today)
+        return reports.summary(facts, today)
 
     # starting ------------------------------------------------------------------------
 
@@ -487,5 +490,5 @@ class HandoverService:
     @staticmethod
     def _view_of(h: Handover, principal: Principal, from_active: bool, today: date) -> View:
         return View(h, workflow.allowed_actions(workflow.Facts(h, from_active), principal),
-                    steps(h), report.follow_up_overdue(h.state, h.follow_up_due, today))
+                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today))
 
