@@ -1,15 +1,15 @@
 """客户移交 use cases (domain §4): start a handover (one customer or a manager's whole book),
 notify, prepare and verify the materials, meet, sign, transfer atomically, follow up, and
-report. Every action is decided by the workflow table in the domain, inside one transaction
-with the handover's row locked, so two people acting at once never both succeed."""
+report. Every action is decided and takes effect in the domain (``effects.apply``); a use
+case loads, applies, saves and commits in one transaction with the handover's row locked,
+so two people acting at once never both succeed, and runs what needs storage itself (the
+materials at the start, the transfer's steps)."""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,34 +17,28 @@ from app.domain.access.principal import Principal
 from app.domain.access.roles import READ_ACROSS_DEPARTMENTS, Role
 from app.domain.access.scope import Reach, RecordScope, write_scope
 from app.domain.common.calendar import BusinessCalendar
-from app.domain.common.errors import (
-    FieldError,
-    InvalidInput,
-    NotFound,
-    NotYourAction,
-)
+from app.domain.common.errors import FieldError, InvalidInput, NotFound
 from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest, Sort
 from app.domain.common.versions import check_version
 from app.domain.customers.model import Customer
-from app.domain.handovers import workflow
+from app.domain.handovers import effects, workflow
+from app.domain.handovers import report as reports
 from app.domain.handovers.access import HandoverReach, reach
+from app.domain.handovers.effects import FollowUpInput, Inputs, MeetingInput, Outcome
 from app.domain.handovers.model import (
     ChecklistItem,
-    Finding,
     Handover,
     HandoverReason,
     HandoverState,
-    Notification,
-    Side,
-    Signature,
     Stakeholder,
     Step,
     steps,
 )
 from app.domain.handovers.risk import RiskInputs, assess
 from app.domain.handovers.standard import HandoverStandard
+from app.domain.handovers.starting import check_receiver, may_start
 from app.domain.risk.matrix import RiskMatrix
 from app.services.customers import CustomerService
 from app.services.handover_materials import DEFAULT_MATERIALS, Material, MaterialContext
@@ -64,10 +58,6 @@ from app.services.ports import (
     UnitOfWorkFactory,
 )
 
-# The transitions taken through ``transition`` and what each announces (handover.<event>).
-TRANSITION_EVENTS = {"notify": "notified", "start_preparation": "preparation_started",
-                     "hold_meeting": "meeting_held", "follow_up": "followed_up",
-                     "cancel": "cancelled"}
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200
 
@@ -107,20 +97,6 @@ class NewHandover:
     reason: HandoverReason
     planned_date: date | None = None
     note: str = ""
-
-
-@dataclass(frozen=True)
-class MeetingInput:
-    held_on: date
-    attendees: list[str]
-    minutes: str
-
-
-@dataclass(frozen=True)
-class FollowUpInput:
-    contacted_on: date
-    channel: str
-    outcome: str
 
 
 @dataclass(frozen=True)
@@ -179,12 +155,7 @@ class HandoverService:
         """The handover report (JSON): materials, verifications, findings, signatures, risk
         and its factors, follow-up, and what moved."""
         view = await self.get(ctx, handover_id)
-        h = view.handover
-        durations = {}
-        if h.transferred_at is not None:
-            durations["created_to_transferred_days"] = round(
-                (h.transferred_at - h.created_at).total_seconds() / 86400, 2)
-        return {"view": view, "durations": durations}
+        return {"view": view, "durations": reports.durations(view.handover)}
 
     async def summary(self, ctx: RequestContext, since: datetime | None,
                       until: datetime | None, department_id: UUID | None) -> dict[str, Any]:
@@ -197,32 +168,7 @@ class HandoverService:
         async with self._uow(ctx, write=False) as uow:
             facts = await uow.handovers.report_facts(scope, since, until, department_id)
             today = await self._today(uow)
-        by_department: dict[str, list[Any]] = defaultdict(list)
-        by_month: dict[str, list[Any]] = defaultdict(list)
-        for f in facts:
-            by_department[str(f.department_id)].append(f)
-            by_month[f.created_at.strftime("%Y-%m")].append(f)
-
-        def figures(group: list[Any]) -> dict[str, Any]:
-            done = [(f.transferred_at - f.created_at).total_seconds() / 86400
-                    for f in group if f.transferred_at is not None]
-            states: dict[str, int] = defaultdict(int)
-            for f in group:
-                states[f.state] += 1
-            return {
-                "count": len(group), "by_state": dict(sorted(states.items())),
-                "transferred": len(done),
-                "median_days_to_transfer": round(statistics.median(done), 2) if done else None,
-                "findings_per_handover": round(sum(f.findings for f in group) / len(group), 2)
-                if group else None,
-                "overdue_follow_ups": sum(1 for f in group if f.state == "transferred"
-                                          and f.follow_up_due is not None
-                                          and f.follow_up_due < today)}
-
-        return {"overall": figures(facts),
-                "by_department": [{"department_id": k, **figures(v)}
-                                  for k, v in sorted(by_department.items())],
-                "by_month": [{"month": k, **figures(v)} for k, v in sorted(by_month.items())]}
+        return reports.summary(facts, today)
 
     # starting ------------------------------------------------------------------------
 
@@ -237,9 +183,9 @@ class HandoverService:
                                                for_update=True)
             if customer is None or customer.archived_at is not None:
                 raise NotFound(entity="customer")
-            self._may_start(ctx.actor, customer.owner_id, customer.department_id)
-            await self._receiver(uow, new.to_manager_id, customer.department_id,
-                                 customer.owner_id)
+            may_start(ctx.actor, customer.owner_id, customer.department_id)
+            check_receiver(await uow.users.get(new.to_manager_id), customer.department_id,
+                           customer.owner_id)
             existing = await uow.handovers.open_for_customer(customer.id)
             if existing is not None:
                 raise workflow.HandoverAlreadyOpen(handover_id=str(existing))
@@ -257,8 +203,9 @@ class HandoverService:
             manager = await uow.users.get(from_manager_id)
             if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
                 raise InvalidInput([FieldError("/from_manager_id", "manager_unknown")])
-            self._may_start(ctx.actor, manager.id, manager.department_id)
-            await self._receiver(uow, new.to_manager_id, manager.department_id, manager.id)
+            may_start(ctx.actor, manager.id, manager.department_id)
+            check_receiver(await uow.users.get(new.to_manager_id), manager.department_id,
+                           manager.id)
             book = await self._book(uow, manager.id)
             if not book:
                 raise InvalidInput([FieldError("/from_manager_id", "no_customers_to_hand_over")])
@@ -338,128 +285,67 @@ class HandoverService:
     async def record_notification(self, ctx: RequestContext, handover_id: UUID,
                                   stakeholder: Stakeholder, channel: str,
                                   contact_id: UUID | None, note: str) -> View:
-        """通知: who was told, when and how; the customer is told through one of its
-        contacts, the others are the handover's people."""
+        """通知: who was told, when and how (the customer through one of its contacts)."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, _, _ = await self._acting(uow, ctx, handover_id, None, "record_notification")
-            user_id = {Stakeholder.HANDING_OVER_MANAGER: h.from_manager_id,
-                       Stakeholder.RECEIVING_MANAGER: h.to_manager_id}.get(stakeholder)
-            if stakeholder is Stakeholder.CUSTOMER_CONTACT:
-                customer = await uow.customers.get(h.customer_id, RecordScope(Reach.ALL))
-                if customer is None or not customer.has_live_contact(contact_id):
-                    raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
-            elif contact_id is not None:
-                raise InvalidInput([FieldError("/contact_id", "only_for_customer_contact")])
-            notification = Notification(new_id(), stakeholder, user_id, contact_id, channel,
-                                        now, ctx.actor.id, note)
-            await uow.handovers.add_notification(h.id, notification)
-            h.notifications.append(notification)
-            return await self._save(uow, ctx, h, "stakeholder_notified", now, {
-                "stakeholder": stakeholder, "channel": channel})
+            facts = await self._acting(uow, ctx, handover_id, None)
+            customer = await uow.customers.get(facts.handover.customer_id,
+                                               RecordScope(Reach.ALL))
+            live = frozenset(c.id for c in customer.live_contacts()) if customer else frozenset()
+            outcome = effects.apply(facts, "record_notification", ctx.actor, now, Inputs(
+                notification=effects.NotificationInput(stakeholder, channel, contact_id, note,
+                                                        live)))
+            h = outcome.handover
+            await uow.handovers.add_notification(h.id, h.notifications[-1])
+            return await self._save(uow, ctx, outcome, now)
 
     async def transition(self, ctx: RequestContext, handover_id: UUID, expected_version: int,
                          action: str, *, meeting: MeetingInput | None = None,
                          follow_up: FollowUpInput | None = None,
                          reason: str | None = None) -> View:
         """notify, start_preparation, hold_meeting, follow_up, cancel."""
-        if action not in TRANSITION_EVENTS:
+        if action not in effects.TRANSITIONS:
             raise workflow.TransitionNotAllowed(action=action, state="any", allowed="none")
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, _, target = await self._acting(uow, ctx, handover_id, expected_version, action)
-            data: dict[str, Any] = {"from": h.state, "to": target}
-            if action == "notify":
-                h.notified_at = now
-            elif action == "start_preparation":
-                h.preparation_started_at = now
-            elif action == "hold_meeting":
-                if meeting is None:
-                    raise InvalidInput([FieldError("/meeting", "missing")])
-                if h.requirements.minutes and not meeting.minutes.strip():
-                    raise InvalidInput([FieldError("/minutes", "minutes_required")])
-                h.meeting = {"held_on": meeting.held_on.isoformat(),
-                             "attendees": meeting.attendees, "minutes": meeting.minutes,
-                             "recorded_by": str(ctx.actor.id)}
-                h.meeting_held_at = now
-            elif action == "follow_up":
-                if follow_up is None:
-                    raise InvalidInput([FieldError("/follow_up", "missing")])
-                if h.transferred_at and follow_up.contacted_on < h.transferred_at.date():
-                    raise InvalidInput([FieldError("/contacted_on", "before_transfer")])
-                h.follow_up = {"contacted_on": follow_up.contacted_on.isoformat(),
-                               "channel": follow_up.channel, "outcome": follow_up.outcome,
-                               "recorded_by": str(ctx.actor.id),
-                               "on_time": h.follow_up_due is None
-                               or follow_up.contacted_on <= h.follow_up_due}
-                h.followed_up_at = now
-                data["on_time"] = h.follow_up["on_time"]
-            elif action == "cancel":
-                if not (reason or "").strip():
-                    raise InvalidInput([FieldError("/reason", "missing")])
-                h.cancelled_at, h.cancel_reason = now, reason
-                data["reason"] = reason
-            h.state = target
-            return await self._save(uow, ctx, h, TRANSITION_EVENTS[action], now, data)
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
+            outcome = effects.apply(facts, action, ctx.actor, now, Inputs(
+                meeting=meeting, follow_up=follow_up, reason=reason))
+            return await self._save(uow, ctx, outcome, now)
 
     async def verify(self, ctx: RequestContext, handover_id: UUID, item_key: str) -> View:
-        """核对: the caller verifies the item for their side (a head does so for a departed
-        handing-over manager)."""
+        """核对: the caller verifies the item for their side."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, _, _ = await self._acting(uow, ctx, handover_id, None, "verify")
-            item = self._item(h, item_key)
-            side = Side.RECEIVING if ctx.actor.id == h.to_manager_id \
-                else Side.HANDING_OVER
-            if any(f.open for f in h.findings if f.item_key == item_key):
-                raise workflow.PreconditionUnmet(action="verify", reason="open_findings")
-            if side is Side.RECEIVING:
-                if item.receiving_verified_at is not None:
-                    raise workflow.AlreadySigned(item=item_key)
-                item.receiving_verified_by, item.receiving_verified_at = \
-                    ctx.actor.id, now
-            else:
-                if item.handing_over_verified_at is not None:
-                    raise workflow.AlreadySigned(item=item_key)
-                item.handing_over_verified_by, item.handing_over_verified_at = \
-                    ctx.actor.id, now
-            await uow.handovers.save_item(h.id, item)
-            return await self._save(uow, ctx, h, "item_verified", now,
-                                    {"item": item_key, "side": side})
+            facts = await self._acting(uow, ctx, handover_id, None)
+            outcome = effects.apply(facts, "verify", ctx.actor, now, Inputs(item_key=item_key))
+            await uow.handovers.save_item(facts.handover.id, self._item(outcome, item_key))
+            return await self._save(uow, ctx, outcome, now)
 
     async def raise_finding(self, ctx: RequestContext, handover_id: UUID, item_key: str,
                             text: str) -> View:
-        """A discrepancy on an item; it clears that item's verifications (they no longer
-        hold) and blocks sign-off until resolved."""
+        """A discrepancy on an item; it blocks sign-off until resolved."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, _, _ = await self._acting(uow, ctx, handover_id, None, "raise_finding")
-            item = self._item(h, item_key)
-            finding = Finding(new_id(), item_key, ctx.actor.id, text, now)
-            await uow.handovers.add_finding(h.id, finding)
-            h.findings.append(finding)
-            item.handing_over_verified_by = item.handing_over_verified_at = None
-            item.receiving_verified_by = item.receiving_verified_at = None
-            await uow.handovers.save_item(h.id, item)
-            return await self._save(uow, ctx, h, "finding_raised", now,
-                                    {"item": item_key, "finding_id": str(finding.id)})
+            facts = await self._acting(uow, ctx, handover_id, None)
+            outcome = effects.apply(facts, "raise_finding", ctx.actor, now,
+                                    Inputs(item_key=item_key, text=text))
+            h = outcome.handover
+            await uow.handovers.add_finding(h.id, h.findings[-1])
+            await uow.handovers.save_item(h.id, self._item(outcome, item_key))
+            return await self._save(uow, ctx, outcome, now)
 
     async def resolve_finding(self, ctx: RequestContext, handover_id: UUID, finding_id: UUID,
                               resolution: str) -> View:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, _, _ = await self._acting(uow, ctx, handover_id, None, "resolve_finding")
-            finding = next((f for f in h.findings if f.id == finding_id), None)
-            if finding is None:
-                raise NotFound(entity="finding")
-            if not finding.open:
-                raise workflow.PreconditionUnmet(action="resolve_finding",
-                                                 reason="finding_already_resolved")
-            finding.resolved_by, finding.resolution = ctx.actor.id, resolution
-            finding.resolved_at = now
-            await uow.handovers.save_finding(finding)
-            return await self._save(uow, ctx, h, "finding_resolved", now,
-                                    {"item": finding.item_key, "finding_id": str(finding.id)})
+            facts = await self._acting(uow, ctx, handover_id, None)
+            outcome = effects.apply(facts, "resolve_finding", ctx.actor, now,
+                                    Inputs(finding_id=finding_id, resolution=resolution))
+            resolved = outcome.handover.finding(finding_id)
+            assert resolved is not None  # apply refuses an unknown finding
+            await uow.handovers.save_finding(resolved)
+            return await self._save(uow, ctx, outcome, now)
 
     async def sign(self, ctx: RequestContext, handover_id: UUID,
                    expected_version: int) -> View:
@@ -467,26 +353,20 @@ class HandoverService:
         open work in the same transaction."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            h, facts, _ = await self._acting(uow, ctx, handover_id, expected_version, "sign")
-            principal = ctx.actor
-            role, on_behalf_of = workflow.signature_role(facts, principal)
-            signature = Signature(role, principal.id, now, on_behalf_of)
-            await uow.handovers.add_signature(h.id, signature)
-            h.signatures.append(signature)
-            self._announce(uow, h, "signature_given", None, now, {
-                "role": role, "on_behalf_of": str(on_behalf_of) if on_behalf_of else None})
-            if not h.missing_signatures():
-                h.signed_at = now
-                h.state = HandoverState.SIGNED
-                self._announce(uow, h, "signed", None, now, {})
-                await self._transfer(uow, ctx, h, now)
-                return await self._save(uow, ctx, h, "transferred", now, h.transfer or {})
-            return await self._save(uow, ctx, h, "signed_by", now, {"role": role})
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
+            outcome = effects.apply(facts, "sign", ctx.actor, now)
+            h = outcome.handover
+            await uow.handovers.add_signature(h.id, h.signatures[-1])
+            if outcome.transfer_due:
+                outcome = await self._transfer(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, outcome, now)
 
-    async def _transfer(self, uow: UnitOfWork, ctx: RequestContext, h: Handover,
-                        now: datetime) -> None:
+    async def _transfer(self, uow: UnitOfWork, ctx: RequestContext, signed: Outcome,
+                        now: datetime) -> Outcome:
         """Owner and open work move together or not at all: any failure raises, and the
         unit of work rolls back every statement of this request."""
+        self._tell(uow, signed.told(), now)
+        h = signed.handover
         customer = await uow.customers.get(h.customer_id, RecordScope(Reach.ALL),
                                            for_update=True)
         if customer is None or customer.owner_id != h.from_manager_id:
@@ -507,12 +387,7 @@ class HandoverService:
         calendar: BusinessCalendar
         standard, _ = await load_policy(uow, HANDOVER_STANDARD)
         calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
-        h.transfer = moved
-        h.transferred_at = now
-        h.state = HandoverState.TRANSFERRED
-        h.follow_up_due = calendar.add_working_days(now, standard.follow_up_working_days[h.level])
-        if h.requirements.satisfaction_pulse:
-            h.pulse_due_on = (now + timedelta(days=standard.satisfaction_pulse_days)).date()
+        return effects.transferred(h, now, moved, standard, calendar)
 
     async def escalate_overdue_follow_ups(self, ctx: RequestContext, limit: int = 500) -> int:
         """One event per follow-up past its due day (a scheduler calls this); safe to run
@@ -548,40 +423,6 @@ class HandoverService:
 
     # helpers -------------------------------------------------------------------------
 
-    @staticmethod
-    def _may_start(principal: Principal, owner_id: UUID, department_id: UUID) -> None:
-        if Role.ADMIN in principal.roles or principal.id == owner_id:
-            return
-        if Role.DEPARTMENT_HEAD in principal.roles and principal.department_id == department_id:
-            return
-        raise NotYourAction(action="start_handover",
-                            parties="the owner, department_head, admin")
-
-    @staticmethod
-    async def _receiver(uow: UnitOfWork, user_id: UUID, department_id: UUID,
-                        owner_id: UUID) -> None:
-        """The receiving manager: an active account manager of the same department, and
-        not the one handing over."""
-        user = await uow.users.get(user_id)
-        reason = None
-        if user is None or not user.active:
-            reason = "receiving_manager_unknown"
-        elif Role.ACCOUNT_MANAGER not in user.roles:
-            reason = "receiving_manager_not_account_manager"
-        elif user.department_id != department_id:
-            reason = "receiving_manager_other_department"
-        elif user.id == owner_id:
-            reason = "receiving_manager_is_owner"
-        if reason:
-            raise InvalidInput([FieldError("/to_manager_id", reason)])
-
-    @staticmethod
-    def _item(h: Handover, key: str) -> ChecklistItem:
-        item = h.item(key)
-        if item is None:
-            raise NotFound(entity="checklist_item")
-        return item
-
     async def _visible(self, uow: UnitOfWork, ctx: RequestContext, handover_id: UUID, *,
                        for_update: bool = False) -> Handover:
         h = await uow.handovers.get(handover_id, reach(ctx.actor), for_update=for_update)
@@ -590,30 +431,39 @@ class HandoverService:
         return h
 
     async def _acting(self, uow: UnitOfWork, ctx: RequestContext, handover_id: UUID,
-                      expected_version: int | None,
-                      action: str) -> tuple[Handover, workflow.Facts, HandoverState]:
+                      expected_version: int | None) -> workflow.Facts:
         """The handover locked (concurrent actions take turns), its version checked, and
-        the workflow's verdict on ``action``: the state it leads to, or the refusal."""
+        what the workflow decides on: whether its handing-over manager is still active."""
         h = await self._visible(uow, ctx, handover_id, for_update=True)
         if expected_version is not None:
             check_version(h.version, expected_version)
-        facts = workflow.Facts(h, await self._active(uow, h.from_manager_id))
-        return h, facts, workflow.check(facts, action, ctx.actor)
+        return workflow.Facts(h, await self._active(uow, h.from_manager_id))
+
+    @staticmethod
+    def _item(outcome: Outcome, key: str) -> ChecklistItem:
+        item = outcome.handover.item(key)
+        assert item is not None  # apply refuses an unknown item
+        return item
 
     @staticmethod
     async def _active(uow: UnitOfWork, user_id: UUID) -> bool:
         user = await uow.users.get(user_id)
         return user is not None and user.active
 
-    async def _save(self, uow: UnitOfWork, ctx: RequestContext, h: Handover, event: str,
-                    now: datetime, data: dict[str, Any]) -> View:
-        before = h.snapshot()
-        h.version += 1
-        h.updated_at = now
+    async def _save(self, uow: UnitOfWork, ctx: RequestContext, outcome: Outcome,
+                    now: datetime) -> View:
+        """What happened on the way told, then the handover saved with its event."""
+        self._tell(uow, outcome.announced, now)
+        before = outcome.handover.snapshot()
+        h = replace(outcome.handover, version=outcome.handover.version + 1, updated_at=now)
         await uow.handovers.save(h)
-        self._announce(uow, h, event, before, now, data)
+        self._announce(uow, h, outcome.event, before, now, outcome.data)
         await uow.commit()
         return await self._view(uow, ctx, h)
+
+    def _tell(self, uow: UnitOfWork, told: Sequence[effects.Event], now: datetime) -> None:
+        for event in told:
+            self._announce(uow, event.handover, event.name, None, now, event.data)
 
     @staticmethod
     def _announce(uow: UnitOfWork, h: Handover, event: str, before: dict[str, Any] | None,
@@ -639,8 +489,6 @@ class HandoverService:
 
     @staticmethod
     def _view_of(h: Handover, principal: Principal, from_active: bool, today: date) -> View:
-        facts = workflow.Facts(h, from_active)
-        overdue = (h.state is HandoverState.TRANSFERRED and h.follow_up_due is not None
-                   and h.follow_up_due < today)
-        return View(h, workflow.allowed_actions(facts, principal), steps(h), overdue)
+        return View(h, workflow.allowed_actions(workflow.Facts(h, from_active), principal),
+                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today))
 

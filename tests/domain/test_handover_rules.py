@@ -1,17 +1,20 @@
 """Handover rules as properties of the pure domain (domain §4), over random inputs: the
 handover standard's choice of level, the handover risk assessment, the workflow table
-(``check`` and ``allowed_actions`` never disagree), the standard's serialisation and
+(``check`` and ``allowed_actions`` never disagree), what each action does (``apply``: no
+sequence of actions signs twice as one person or transfers before the last required
+signature, and states move only along the table), the standard's serialisation and
 validation, and the working days follow-ups fall due on."""
 
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from app.domain.access.principal import Principal, PrincipalKind
@@ -24,7 +27,7 @@ from app.domain.common.errors import (
     TransitionNotAllowed,
 )
 from app.domain.customers.model import Tier
-from app.domain.handovers import workflow
+from app.domain.handovers import effects, workflow
 from app.domain.handovers.model import (
     ChecklistItem,
     Finding,
@@ -423,3 +426,148 @@ def test_follow_up_days_by_level_across_the_national_day_holiday() -> None:
     assert due == {"strict": date(2026, 10, 10), "standard": date(2026, 10, 15),
                    "light": date(2026, 10, 26)}
 
+
+
+# what each action does (effects.apply) ------------------------------------------------------
+
+CONTACT = uuid4()
+Step = tuple[str, str, int]  # (action, who, a pick among items, findings and stakeholders)
+action_steps = st.lists(st.tuples(st.sampled_from(sorted(workflow.ACTIONS)),
+                                  st.sampled_from(sorted(PEOPLE)), st.integers(0, 5)),
+                        max_size=10)
+
+
+def inputs_for(h: Handover, pick: int) -> effects.Inputs:
+    """Inputs valid for whichever action takes them, varied by ``pick``."""
+    stakeholder = sorted(Stakeholder)[pick % len(Stakeholder)]
+    return effects.Inputs(
+        notification=effects.NotificationInput(
+            stakeholder, "email",
+            CONTACT if stakeholder is Stakeholder.CUSTOMER_CONTACT else None,
+            live_contacts=frozenset({CONTACT})),
+        meeting=effects.MeetingInput(NOW.date(), ["交接人", "接收人"], "逐项核对"),
+        follow_up=effects.FollowUpInput(NOW.date(), "phone", "满意"),
+        reason="调岗取消", item_key=ITEMS[pick % len(ITEMS)], text="缺少合同",
+        finding_id=h.findings[pick % len(h.findings)].id if h.findings else None,
+        resolution="已补齐")
+
+
+def prepared(level: HandoverLevel, state: HandoverState = HandoverState.PREPARING, *,
+             manager_active: bool = True,
+             signed: tuple[SignatureRole, ...] = ()) -> workflow.Facts:
+    """A handover with every item verified by both and the meeting held: in preparation,
+    only signatures are missing."""
+    items = [ChecklistItem(key, position, {}, FROM, NOW, TO, NOW)
+             for position, key in enumerate(ITEMS, 1)]
+    h = Handover(
+        id=uuid4(), batch_id=None, customer_id=uuid4(), customer_name="客户",
+        department_id=DEPARTMENT, from_manager_id=FROM, to_manager_id=TO,
+        reason=HandoverReason.RESIGNATION, planned_date=None, note="", level=level,
+        level_reasons=[], risk=HandoverRisk(1, 3, "low", ()), state=state,
+        created_by=FROM, created_at=NOW, updated_at=NOW, version=1, meeting_held_at=NOW,
+        items=items, signatures=[Signature(role, SIGNERS[role], NOW) for role in signed])
+    return workflow.Facts(h, manager_active)
+
+
+def take(f: workflow.Facts, name: str, who: str, pick: int) -> workflow.Facts:
+    """One step as a use case takes it (the transfer included), checked against the table:
+    the handover given is never changed, the state moves only along the table, a signature
+    is one new person in one missing role, and the transfer comes with the last one."""
+    h = f.handover
+    kept = deepcopy(h)
+    try:
+        outcome = effects.apply(f, name, PEOPLE[who], NOW, inputs_for(h, pick))
+    except DomainError:
+        assert h == kept
+        return f
+    assert h == kept
+    new = outcome.handover
+    action = workflow.ACTIONS[name]
+    assert h.state in action.sources
+    assert new.version == h.version and new.id == h.id
+    if name == "sign":
+        [signature] = [s for s in new.signatures if s not in h.signatures]
+        assert signature.signer_id == PEOPLE[who].id and signature.signed_at == NOW
+        assert signature.role in h.missing_signatures()
+        assert new.signatures == [*h.signatures, signature]
+        assert outcome.transfer_due == (not new.missing_signatures())
+    else:
+        assert new.signatures == h.signatures and not outcome.transfer_due
+    if outcome.transfer_due:
+        assert (new.state, new.signed_at) == (HandoverState.SIGNED, NOW)
+        assert [e.name for e in outcome.told()] == ["signature_given", "signed"]
+        new = effects.transferred(new, NOW, {}, HandoverStandard(), CALENDAR).handover
+        assert new.state is HandoverState.TRANSFERRED and new.follow_up_due is not None
+    else:
+        assert new.state is (action.target or h.state)
+        assert new.state not in (HandoverState.SIGNED, HandoverState.TRANSFERRED) \
+            or new.state is h.state
+    signers = [s.signer_id for s in new.signatures]
+    roles = [s.role for s in new.signatures]
+    assert len(set(signers)) == len(signers) and len(set(roles)) == len(roles)
+    return workflow.Facts(new, f.from_manager_active)
+
+
+@settings(deadline=None)
+@example(prepared(HandoverLevel.STRICT, manager_active=False),
+         [("sign", "head", 0), ("sign", "head", 0), ("sign", "receiving", 0)])
+@example(prepared(HandoverLevel.STRICT),
+         [("sign", "handing_over", 0), ("sign", "receiving", 0), ("sign", "head", 0),
+          ("follow_up", "receiving", 0)])
+@example(prepared(HandoverLevel.STANDARD, signed=(SignatureRole.RECEIVING,)),
+         [("sign", "receiving", 0), ("sign", "head", 0), ("sign", "handing_over", 0)])
+@example(prepared(HandoverLevel.LIGHT), [("sign", "receiving", 0)])
+@example(prepared(HandoverLevel.STRICT, HandoverState.DRAFT),
+         [*(("record_notification", "handing_over", pick) for pick in range(4)),
+          ("notify", "handing_over", 0), ("start_preparation", "head", 0),
+          ("hold_meeting", "receiving", 0), ("cancel", "admin", 0)])
+@given(facts(), action_steps)
+def test_no_sequence_signs_twice_or_transfers_early_and_states_follow_the_table(
+        f: workflow.Facts, steps: list[Step]) -> None:
+    for name, who, pick in steps:
+        f = take(f, name, who, pick)
+
+
+@pytest.mark.parametrize(("level", "active", "signers", "transferred", "heads"), [
+    # the boundary of each level: one signature short, then the last
+    (HandoverLevel.LIGHT, True, ["receiving"], True, []),
+    (HandoverLevel.STANDARD, True, ["receiving"], False, []),
+    (HandoverLevel.STANDARD, True, ["receiving", "handing_over"], True, []),
+    (HandoverLevel.STRICT, True, ["receiving", "handing_over"], False, []),
+    (HandoverLevel.STRICT, True, ["receiving", "handing_over", "head"], True,
+     [(SignatureRole.DEPARTMENT_HEAD, None)]),
+    # a head signs once: for a departed manager, or as the head, never both
+    (HandoverLevel.STANDARD, False, ["head", "receiving"], True,
+     [(SignatureRole.HANDING_OVER, FROM)]),
+    (HandoverLevel.STRICT, False, ["head", "head", "receiving"], False,
+     [(SignatureRole.DEPARTMENT_HEAD, None)]),
+])
+def test_the_transfer_comes_with_the_last_required_signature_and_not_before(
+        level: HandoverLevel, active: bool, signers: list[str], transferred: bool,
+        heads: list[tuple[SignatureRole, Any]]) -> None:
+    f = prepared(level, manager_active=active)
+    for who in signers:
+        f = take(f, "sign", who, 0)
+    assert (f.handover.state is HandoverState.TRANSFERRED) == transferred
+    assert len(f.handover.signatures) == len(set(signers))
+    assert [(s.role, s.on_behalf_of) for s in f.handover.signatures
+            if s.signer_id == HEAD] == heads
+
+
+@given(facts(), st.sampled_from(sorted(workflow.ACTIONS)), st.sampled_from(sorted(PEOPLE)),
+       st.integers(0, 5))
+def test_apply_refuses_whatever_check_refuses_and_the_same_way(
+        f: workflow.Facts, name: str, who: str, pick: int) -> None:
+    refused = verdict(f, name, PEOPLE[who])
+    try:
+        effects.apply(f, name, PEOPLE[who], NOW, inputs_for(f.handover, pick))
+    except DomainError as error:
+        assert refused is None or type(error) is refused
+        return
+    assert refused is None
+
+
+def test_every_action_has_one_effect_and_the_transitions_are_the_state_moves() -> None:
+    assert set(effects.EFFECTS) == set(workflow.ACTIONS)
+    assert sorted(effects.TRANSITIONS) == ["cancel", "follow_up", "hold_meeting", "notify",
+                                           "start_preparation"]

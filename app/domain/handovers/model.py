@@ -228,6 +228,9 @@ class Handover:
     def item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.items if i.key == key), None)
 
+    def finding(self, finding_id: UUID | None) -> Finding | None:
+        return next((f for f in self.findings if f.id == finding_id), None)
+
     def snapshot(self) -> dict[str, Any]:
         """What the audit log keeps of a handover (no personal data of contacts)."""
         return {"state": self.state, "level": self.level, "customer_id": str(self.customer_id),

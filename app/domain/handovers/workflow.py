@@ -1,6 +1,7 @@
 """The handover process as data (domain §4), like the change-request workflow: each action
 names the states it leaves from, who may take it and what must hold first. ``check`` is the
-only place an action is decided; ``allowed_actions`` shows the caller the same table.
+only place an action is decided (``effects.apply`` asks it); ``allowed_actions`` shows the
+caller the same table.
 
 The last required signature transfers the customer in the same transaction, so a handover
 passes through ``signed`` to ``transferred`` at once; ``signed_at`` keeps the moment."""
@@ -162,22 +163,33 @@ def signature_role(f: Facts, principal: Principal) -> tuple[SignatureRole, UUID 
     raise NotYourAction(action="sign", parties=", ".join(r.value for r in missing) or "none")
 
 
-def check(f: Facts, name: str, principal: Principal) -> HandoverState:
-    """The state ``name`` leads to, or the reason it may not be taken now."""
+@dataclass(frozen=True)
+class Decision:
+    """What ``check`` decided, once: the state the action leads to and, for ``sign``, the
+    capacity the principal signs in and the departed manager they sign for."""
+
+    target: HandoverState
+    capacity: SignatureRole | None = None
+    on_behalf_of: UUID | None = None
+
+
+def check(f: Facts, name: str, principal: Principal) -> Decision:
+    """What taking ``name`` now decides, or the reason it may not be taken."""
     action = ACTIONS.get(name)
     state = f.handover.state
     if action is None or state not in action.sources:
         raise TransitionNotAllowed(action=name, state=state,
                                    allowed=", ".join(allowed_in_state(state)) or "none")
+    capacity = on_behalf_of = None
     if action.parties == {Party.SIGNATORY}:
-        signature_role(f, principal)
+        capacity, on_behalf_of = signature_role(f, principal)
     elif not any(_is_party(p, f, principal) for p in action.parties):
         raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
     for guard in action.guards:
         reason = guard(f)
         if reason is not None:
             raise PreconditionUnmet(action=name, reason=reason)
-    return action.target or state
+    return Decision(action.target or state, capacity, on_behalf_of)
 
 
 def allowed_in_state(state: HandoverState) -> list[str]:
