@@ -25,7 +25,7 @@ from app.domain.change_requests.model import (
 from app.domain.common.ids import new_id
 from app.domain.customers.model import Customer, CustomerKind, Stage, Tier
 from app.domain.feedback.model import (
-    Channel,
+    FeedbackChannel,
     FeedbackItem,
     FeedbackState,
     FeedbackType,
@@ -154,8 +154,8 @@ class World:
     def feedback(self, customer: Customer, owner: str, state: FeedbackState) -> FeedbackRecord:
         now = self.clock.now()
         item = FeedbackItem(new_id(), customer.id, customer.department_id, self.id(owner),
-                            Channel.PHONE, FeedbackType.SUGGESTION, Severity.LOW, "意见", state,
-                            now)
+                            FeedbackChannel.PHONE, FeedbackType.SUGGESTION, Severity.LOW, "意见",
+                            state, now)
         return FeedbackRecord(item, now + timedelta(days=1), now + timedelta(days=5),
                               self.id(owner), now, now, 1)
 
