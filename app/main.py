@@ -65,6 +65,11 @@ Conventions: JSON only; errors are `application/problem+json` with a stable `cod
 integration's `X-API-Key`.
 """
 
+# What a handover checks and moves: the handover feature's own, and what later features
+# plug in (open feedback; open survey invitations).
+HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL)
+HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER)
+
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -98,9 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         approval_policy=ApprovalPolicyService(uow, clock),
         business_calendar=BusinessCalendarService(uow, clock),
         handovers=HandoverService(uow, clock, customers,
-                                  materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
-                                  transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER,
-                                             surveys.HANDOVER_TRANSFER)),
+                                  materials=HANDOVER_MATERIALS, transfers=HANDOVER_TRANSFERS),
         surveys=SurveyService(uow, clock, LoggingInvitationSender(
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),

@@ -34,13 +34,12 @@ from app.domain.feedback.model import (
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import Risk, RiskStatus
 from app.domain.surveys.model import Invitation, Trigger
-from app.services import feedback, surveys
+from app.main import HANDOVER_MATERIALS, HANDOVER_TRANSFERS
 from app.services.auth import user_principal
 from app.services.change_requests import ChangeRequestService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
-from app.services.handover_materials import DEFAULT_MATERIALS
-from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.ports import FeedbackRecord, RequestContext
 from tests.memory.store import MemoryStore
@@ -179,9 +178,7 @@ async def build_world() -> World:
         ChangeRequestService(uow, clock, KnowledgeService(uow, clock)),
         DelegationService(uow, clock),
         HandoverService(uow, clock, customers,
-                        materials=(*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL),
-                        transfers=(*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER,
-                                   surveys.HANDOVER_TRANSFER)))
+                        materials=HANDOVER_MATERIALS, transfers=HANDOVER_TRANSFERS))
     now = clock.now()
     async with world.uow(RequestContext(None)) as seed:
         for name in ("east", "west"):
