@@ -66,6 +66,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                           "请求体超过 {limit} 字节的上限。"),
     "unsupported_media_type": ("Unsupported media type", "Send application/json.",
                                "请使用 application/json。"),
+    "form_required": ("Form required",
+                      "Sign in with a form: send username and password as "
+                      "application/x-www-form-urlencoded (the OAuth2 password grant), not JSON.",
+                      "请以表单方式登录：使用 application/x-www-form-urlencoded 提交 username 和 "
+                      "password（OAuth2 密码模式），而非 JSON。"),
     "database_unavailable": ("Service unavailable", "The database is not reachable; retry "
                              "shortly.", "数据库暂时无法访问，请稍后重试。"),
     "duplicate_customer": ("Duplicate customer",

@@ -116,9 +116,11 @@ class BodyLimitMiddleware:
         content_type = _header(scope, b"content-type")
         has_body = (length is not None and length != "0") or _header(
             scope, b"transfer-encoding") is not None
-        allowed = _FORM_TYPES if scope["path"] in self.form_paths else _JSON_TYPES
+        takes_form = scope["path"] in self.form_paths
+        allowed = _FORM_TYPES if takes_form else _JSON_TYPES
         if has_body and not (content_type and allowed.match(content_type)):
-            await _send_problem(scope, send, 415, "unsupported_media_type", {})
+            await _send_problem(scope, send, 415,
+                                "form_required" if takes_form else "unsupported_media_type", {})
             return
         received = 0
         too_large = False
