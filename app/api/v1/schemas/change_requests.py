@@ -250,7 +250,8 @@ class CalendarIO(Input):
 
 
 class CalendarOut(CalendarIO):
-    company_days_off: list[date]  # as stored: the input bound applies to what is sent
+    # as stored: the bound on years applies to what is sent
+    company_days_off: list[date] = Field(default_factory=list, max_length=400)
     version: int
 
 
