@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
+from app import __version__
+from app.api.i18n import EN, field_detail
 from app.domain.access.roles import Role
-from app.domain.common.errors import Duplicate
+from app.domain.common.errors import Duplicate, InvalidInput
 from app.services.people import NewUser
 from app.services.ports import RequestContext
 from app.settings import get_settings
@@ -26,16 +29,31 @@ SYSTEM = RequestContext(principal=None, request_id="cli")
 OPENAPI_PATH = Path("openapi/openapi.json")
 
 
+def _refuse(reason: str) -> typer.Exit:
+    """One clear line on stderr and exit code 2 (bad input or settings), no traceback."""
+    Console(stderr=True).print(f"[red]Refusing:[/red] {reason}", soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _show_version(shown: bool) -> None:
+    if shown:
+        console.print(f"accord {__version__}")
+        raise typer.Exit()
+
+
 @cli.callback()
-def _settings_are_valid() -> None:
+def _settings_are_valid(
+    _version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Show the version and exit")] = False,
+) -> None:
     # Every command needs valid settings: refuse with one clear line (e.g. production with
     # the development signing key) instead of a traceback.
     try:
         get_settings()
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        Console(stderr=True).print(f"[red]Refusing to start:[/red] {reasons}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise _refuse(f"cannot start: {reasons}") from None
 
 
 def _services():  # type: ignore[no-untyped-def]
@@ -61,7 +79,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes")] = None,
 ) -> None:
     """Run the API. On the SQLite default, pending migrations are applied first; in
-    production, run ``accord migrate`` as its own step."""
+    production, run "accord migrate" as its own step."""
     settings = get_settings()
     if settings.is_sqlite and settings.env == "development":
         migrate()
@@ -74,14 +92,25 @@ def serve(
 @cli.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True,
-                                          help="At least 12 characters")],
+    password: Annotated[str | None, typer.Option(
+        envvar="ACCORD_ADMIN_PASSWORD", show_envvar=True,
+        help="At least 12 characters. Asked for when not given; the variable or "
+             "--password-stdin keep it out of the shell history")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input")]
+    = False,
     email: Annotated[str, typer.Option(help="E-mail address")] = "",
     department: Annotated[str, typer.Option(help="Department (created if missing)")]
     = "系统管理部",
 ) -> None:
     """Create an administrator (and their department). Does nothing if the user exists."""
+    if password_stdin:
+        if password is not None:
+            raise _refuse("give the password either with --password-stdin or otherwise, "
+                          "not both")
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     async def run() -> None:
         people = _services().people
@@ -94,6 +123,10 @@ def create_admin(
         except Duplicate:
             console.print(f"User [bold]{username}[/bold] already exists; nothing changed.")
             return
+        except InvalidInput as exc:
+            raise _refuse("; ".join(
+                f"{e.pointer.lstrip('/')} {field_detail(e.reason, e.params, EN)}"
+                for e in exc.field_errors)) from None
         console.print(f"[green]Administrator {username} created.[/green]")
 
     asyncio.run(run())

@@ -15,6 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.adapters.clock import SystemClock
@@ -24,7 +26,14 @@ from app.adapters.tokens import JoseTokenCodec
 from app.api import docs, health, problems
 from app.api.container import Services
 from app.api.metrics import HttpMetrics
-from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.api.middleware import (
+    CORS_ALLOWED_HEADERS,
+    CORS_EXPOSED_HEADERS,
+    CORS_METHODS,
+    BodyLimitMiddleware,
+    NotModifiedMiddleware,
+    RequestContextMiddleware,
+)
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
 from app.api.v1 import TAGS, routers
@@ -138,8 +147,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    # The last added runs first: request id, CORS (its headers on every answer, 413/415
+    # included), gzip (only for a client that accepts it), 304, body limits.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        form_paths=frozenset({TOKEN_URL}))
+    app.add_middleware(NotModifiedMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
+    if settings.allowed_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
+                           allow_methods=CORS_METHODS, allow_headers=CORS_ALLOWED_HEADERS,
+                           expose_headers=CORS_EXPOSED_HEADERS, max_age=600)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
     return app

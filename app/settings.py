@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SIGNING_KEY = "accord-development-signing-key-do-not-use-in-production"
+# Where a frontend's dev server runs (Vite, then Create React App / Next.js).
+DEVELOPMENT_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173",
+                       "http://localhost:3000", "http://127.0.0.1:3000")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
@@ -41,7 +46,13 @@ class Settings(BaseSettings):
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
 
+    # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
+    # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.
+    cors_origins: Annotated[list[str] | None, NoDecode] = None
+
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Responses at least this large are gzipped for clients that accept it.
+    gzip_min_bytes: int = Field(default=1024, ge=0)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     idempotency_lock_s: int = Field(default=60, ge=1)
 
@@ -53,6 +64,23 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        if self.cors_origins is not None:
+            return tuple(self.cors_origins)
+        return DEVELOPMENT_ORIGINS if self.env == "development" else ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [origin.strip() for origin in value.split(",") if origin.strip()]
+        for origin in value or ():
+            if not (origin == "*" or _ORIGIN.match(origin)):
+                raise ValueError(f"ACCORD_CORS_ORIGINS: {origin!r} is not an origin such as "
+                                 "https://app.example.com (scheme, host, optional port)")
+        return value
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

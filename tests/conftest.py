@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -196,3 +197,23 @@ async def fresh_app(fresh_database: Database, clock: TestClock) -> AsyncIterator
     application = create_app(test_settings(fresh_database.url), clock=clock)
     yield application
     await application.state.engines.dispose()
+
+
+ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_with(database: Database, clock: TestClock) -> ClientWith:
+    """``async with client_with(**settings) as c``: a client on an app of its own, built
+    with those settings, on the shared database."""
+
+    @asynccontextmanager
+    async def open_client(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
+        application = create_app(test_settings(database.url, **settings), clock=clock)
+        try:
+            async with client_for(application) as c:
+                yield c
+        finally:
+            await application.state.engines.dispose()
+
+    return open_client

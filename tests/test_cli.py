@@ -17,7 +17,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import typer
+from typer.testing import CliRunner
 
+from app import __version__
+from app.cli import cli
 from app.domain.access.roles import Role
 from app.main import create_app
 from tests import conftest
@@ -36,13 +40,14 @@ class Run:
     output: str  # stdout and stderr together
 
 
-def accord(db: Path, *args: str, **env: str) -> Run:
+def accord(db: Path, *args: str, stdin: str | None = None, **env: str) -> Run:
     """Run ``accord`` in ``db``'s directory (no stray ``.env``) with only our settings."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     clean.update(ACCORD_DATABASE_URL=f"sqlite+aiosqlite:///{db}", ACCORD_LOG_LEVEL="WARNING",
                  COLUMNS="200", **env)
     done = subprocess.run([str(ACCORD), *args], cwd=db.parent,  # noqa: S603 - our own CLI
-                          env=clean, capture_output=True, text=True, timeout=180, check=False)
+                          env=clean, capture_output=True, text=True, timeout=180, check=False,
+                          input=stdin)
     return Run(done.returncode, done.stdout + done.stderr)
 
 
@@ -162,6 +167,44 @@ async def test_create_admin_then_sign_in(tmp_path: Path, api_on: Any) -> None:
     assert (me.json()["username"], me.json()["roles"]) == ("ops.wang", ["admin"])
     assert wrong.status_code == 401
     assert [u["username"] for u in users] == ["ops.wang"]
+
+
+async def test_create_admin_takes_the_password_from_stdin_or_the_environment(
+        tmp_path: Path, api_on: Any) -> None:
+    db = migrated(tmp_path / "quiet.db")
+    piped = accord(db, "create-admin", "--username", "ops.li", "--password-stdin",
+                   stdin="a-piped-admin-password-1\n")
+    from_env = accord(db, "create-admin", "--username", "ops.zhao",
+                      ACCORD_ADMIN_PASSWORD="an-env-admin-password-2")
+    assert piped.code == from_env.code == 0, piped.output + from_env.output
+    async with api_on(db) as client:
+        for username, password in (("ops.li", "a-piped-admin-password-1"),
+                                   ("ops.zhao", "an-env-admin-password-2")):
+            assert (await sign_in(client, username, password)).status_code == 200, username
+
+
+def test_create_admin_refuses_a_short_password_in_one_line(tmp_path: Path) -> None:
+    db = migrated(tmp_path / "short.db")
+    for run in (accord(db, "create-admin", "--username", "ops.qian", "--password", "short"),
+                accord(db, "create-admin", "--username", "ops.qian", "--password-stdin",
+                       stdin="short\n"),
+                accord(db, "create-admin", "--username", "ops.qian",
+                       ACCORD_ADMIN_PASSWORD="short")):
+        assert run.code == 2, run.output
+        assert "password must have at least 12 characters" in run.output, run.output
+        assert "Traceback" not in run.output and len(run.output.splitlines()) == 1, run.output
+
+
+def test_help_shows_no_markup_and_there_is_a_version() -> None:
+    runner = CliRunner()
+    version = runner.invoke(cli, ["--version"])
+    assert (version.exit_code, version.output.strip()) == (0, f"accord {__version__}")
+    for command in ["", *typer.main.get_command(cli).commands]:  # type: ignore[attr-defined]
+        shown = runner.invoke(cli, [command, "--help"] if command else ["--help"],
+                              env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, (command, shown.output)
+        assert "`" not in shown.output, (command, shown.output)
+    assert "--version" in runner.invoke(cli, ["--help"]).output
 
 
 def test_openapi_writes_a_valid_document(tmp_path: Path) -> None:

@@ -1,12 +1,19 @@
-"""ETag / If-Match: optimistic concurrency on every versioned resource."""
+"""ETag / If-Match: optimistic concurrency on every versioned resource; If-None-Match's
+tags are read here too (the 304 middleware compares them)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Header, Response
 
 from app.domain.common.errors import VersionMismatch, VersionRequired
+from app.domain.common.versions import AnyOf
+
+ANY = "*"
+_TAG = r'(?:W/)?"[^"]*"'
+_TAG_LIST = re.compile(rf"^\s*{_TAG}(?:\s*,\s*{_TAG})*\s*$")
 
 
 def etag_of(version: int) -> str:
@@ -17,22 +24,41 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_of(version)
 
 
+def entity_tags(header: str) -> tuple[str, ...] | None:
+    """The members of an If-Match / If-None-Match value (RFC 9110 §13.1): ``("*",)``, or
+    the entity tags as written (weak ones keep ``W/``); None when it is neither."""
+    if header.strip() == ANY:
+        return (ANY,)
+    if not _TAG_LIST.match(header):
+        return None
+    return tuple(re.findall(_TAG, header))
+
+
+def _expected(if_match: str) -> int | AnyOf:
+    """One strong ETag of ours is that version; ``*`` or a list becomes ``AnyOf``, which
+    the domain's version check resolves against the current version. If-Match compares
+    strongly, so a weak tag never matches."""
+    tags = entity_tags(if_match)
+    if tags is None:
+        raise VersionMismatch(current="?", expected=if_match.strip())
+    if tags == (ANY,):
+        return AnyOf(None)
+    versions = [int(t[1:-1]) for t in tags if t[1:-1].isdigit()]
+    if len(tags) == 1 and versions:
+        return versions[0]
+    return AnyOf(frozenset(versions))
+
+
 async def if_match(  # async: no thread-pool hop on every write
     if_match: Annotated[str | None, Header(
         alias="If-Match", max_length=100,
-        description="The ETag of the version you read; required for changes")] = None,
-) -> int:
-    """The version the client read. Missing → 428; not a strong ETag of ours → 412."""
+        description='The ETag of the version you read; required for changes. `*` (any '
+                    'version) and lists (`"3", "4"`) are accepted')] = None,
+) -> int | AnyOf:
+    """The version the client read. Missing → 428; not one of ours → 412."""
     if if_match is None or not if_match.strip():
         raise VersionRequired()
-    return _version(if_match)
-
-
-def _version(if_match: str) -> int:
-    value = if_match.strip()
-    if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
-        return int(value[1:-1])
-    raise VersionMismatch(current="?", expected=value)
+    return _expected(if_match)
 
 
 async def optional_if_match(
@@ -40,5 +66,5 @@ async def optional_if_match(
         alias="If-Match", max_length=100,
         description="Optional here: the ETag you read, to refuse a change on a stale view")]
     = None,
-) -> int | None:
-    return None if if_match is None or not if_match.strip() else _version(if_match)
+) -> int | AnyOf | None:
+    return None if if_match is None or not if_match.strip() else _expected(if_match)

@@ -66,6 +66,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                           "请求体超过 {limit} 字节的上限。"),
     "unsupported_media_type": ("Unsupported media type", "Send application/json.",
                                "请使用 application/json。"),
+    "form_required": ("Form required",
+                      "Sign in with a form: send username and password as "
+                      "application/x-www-form-urlencoded (the OAuth2 password grant), not JSON.",
+                      "请以表单方式登录：使用 application/x-www-form-urlencoded 提交 username 和 "
+                      "password（OAuth2 密码模式），而非 JSON。"),
     "database_unavailable": ("Service unavailable", "The database is not reachable; retry "
                              "shortly.", "数据库暂时无法访问，请稍后重试。"),
     "duplicate_customer": ("Duplicate customer",
@@ -169,6 +174,10 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                                    "须为日期时间（ISO 8601）"),
     "date_from_datetime_parsing": ("must be a date (YYYY-MM-DD)", "须为日期（YYYY-MM-DD）"),
     "date_parsing": ("must be a date (YYYY-MM-DD)", "须为日期（YYYY-MM-DD）"),
+    "date_not_iso": ("must be written in ISO 8601 (e.g. 2026-03-01), not as a number",
+                     "须使用 ISO 8601 格式（例如 2026-03-01），不能是数字"),
+    "date_out_of_range": ("must have a year from {earliest} to {latest}",
+                          "年份须在 {earliest} 到 {latest} 之间"),
     "string_pattern_mismatch": ("has an invalid format", "格式无效"),
     "string_nul": ("must not contain NUL characters", "不能包含 NUL 字符"),
     "json_invalid": ("is not valid JSON", "不是有效的 JSON"),

@@ -19,7 +19,9 @@ class _PoolCollector(Collector):
         gauge = GaugeMetricFamily("accord_db_pool_connections",
                                   "Database pool connections by state", labels=["state"])
         for state, value in self._pool_status().items():
-            gauge.add_metric([state], value)
+            # SQLAlchemy's overflow counts from -pool_size up while the pool is still
+            # filling; connections beyond the pool are never fewer than none.
+            gauge.add_metric([state], max(0, value) if state == "overflow" else value)
         yield gauge
 
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, one JSON log line and metrics per request, body limits."""
+"""ASGI middleware: request ids, one JSON log line and metrics per request, body limits,
+304 for a cached copy that is still current; and what browsers on other origins may use."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.etag import ANY, entity_tags
 from app.api.i18n import pick_language
 from app.api.metrics import HttpMetrics
 from app.api.problems import problem_body
@@ -21,6 +23,13 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
 _FORM_TYPES = re.compile(r"^(application/x-www-form-urlencoded|multipart/form-data)\s*(;.*)?$",
                          re.IGNORECASE)
+
+# CORS: what a browser on an allowed origin may send and read.
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-API-Key", "Accept-Language",
+                        "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id")
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-Id", "Idempotent-Replayed",
+                        "Retry-After", "Content-Disposition")
 
 log = structlog.get_logger("accord.access")
 
@@ -107,9 +116,11 @@ class BodyLimitMiddleware:
         content_type = _header(scope, b"content-type")
         has_body = (length is not None and length != "0") or _header(
             scope, b"transfer-encoding") is not None
-        allowed = _FORM_TYPES if scope["path"] in self.form_paths else _JSON_TYPES
+        takes_form = scope["path"] in self.form_paths
+        allowed = _FORM_TYPES if takes_form else _JSON_TYPES
         if has_body and not (content_type and allowed.match(content_type)):
-            await _send_problem(scope, send, 415, "unsupported_media_type", {})
+            await _send_problem(scope, send, 415,
+                                "form_required" if takes_form else "unsupported_media_type", {})
             return
         received = 0
         too_large = False
@@ -141,3 +152,40 @@ class BodyLimitMiddleware:
                 raise
         if too_large and not started:
             await _send_problem(scope, send, 413, "payload_too_large", {"limit": self.max_bytes})
+
+
+class NotModifiedMiddleware:
+    """A GET whose If-None-Match names the answer's ETag gets 304 with that ETag and no
+    body (RFC 9110 §13.1.2): the client's copy is confirmed without being sent again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        header = _header(scope, b"if-none-match") if scope["type"] == "http" and scope[
+            "method"] in ("GET", "HEAD") else None
+        tags = entity_tags(header) if header else None
+        if not tags:
+            await self.app(scope, receive, send)
+            return
+        # If-None-Match compares weakly: W/"3" and "3" name the same version.
+        wanted = {t.removeprefix("W/") for t in tags}
+        not_modified = False
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = message.get("headers", [])
+                etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"),
+                            None)
+                if etag and (ANY in wanted or etag.removeprefix("W/") in wanted):
+                    not_modified = True
+                    await send({"type": "http.response.start", "status": 304, "headers": [
+                        (k, v) for k, v in headers
+                        if k.lower() not in (b"content-length", b"content-type")]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            if not not_modified:
+                await send(message)
+
+        await self.app(scope, receive, conditional_send)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Query
 
+from app.api.v1.schemas.base import Day
+
 
 @dataclass(frozen=True)
 class Period:
@@ -26,9 +28,9 @@ def period_params(what: str) -> Callable[..., Period]:
     the moment that falls in the period (e.g. "Received")."""
 
     async def dependency(
-        since: Annotated[date | None, Query(description=f"{what} on or after (UTC day)")]
+        since: Annotated[Day | None, Query(description=f"{what} on or after (UTC day)")]
         = None,
-        until: Annotated[date | None, Query(description=f"{what} before (UTC day)")] = None,
+        until: Annotated[Day | None, Query(description=f"{what} before (UTC day)")] = None,
     ) -> Period:
         return Period(_start(since), _start(until))
 

@@ -241,6 +241,16 @@ async def test_login_returns_a_bearer_pair_that_is_not_cached(client, actors: Ac
     assert me.json()["id"] == user["id"]
 
 
+async def test_json_sent_to_sign_in_is_told_to_send_a_form(client, actors: Actors) -> None:
+    user = await create_user(client, actors.admin, actors.east, ["finance"])
+    for lang, words in (("en", "application/x-www-form-urlencoded"), ("zh-CN", "表单")):
+        response = await client.post("/api/v1/auth/token", headers={"Accept-Language": lang},
+                                     json={"username": user["username"],
+                                           "password": PASSWORD})
+        body = assert_problem(response, 415, "form_required")
+        assert words in body["detail"] and "application/json." not in body["detail"]
+
+
 async def test_wrong_password_and_unknown_user_look_the_same(app, client,
                                                              actors: Actors) -> None:
     user = await create_user(client, actors.admin, actors.east, ["finance"])

@@ -99,3 +99,14 @@ async def test_swagger_bundle_is_the_real_library(client: httpx.AsyncClient) -> 
     redoc = await client.get("/docs-assets/redoc.standalone.js")
     assert "Redoc" in redoc.text
     assert_problem(await client.get("/docs-assets/nothing-here.js"), 404, "route_not_found")
+
+
+async def test_redoc_fetches_nothing_from_a_cdn(client: httpx.AsyncClient) -> None:
+    """ReDoc's side menu loads Redocly's logo from cdn.redoc.ly unless the script served
+    names no such host."""
+    _, page = await _page(client, "/redoc")
+    [script] = [url for kind, url in page.loaded if kind == "script"]
+    served = await client.get(script)
+    assert served.status_code == 200
+    assert "Redoc" in served.text
+    assert re.findall(r"https?://cdn\.[^\s'\"]+", served.text) == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from alembic.script import ScriptDirectory
 
+from app.api.metrics import HttpMetrics
 from app.main import create_app
 from app.repositories.schema import MIGRATIONS_DIR
 from tests import conftest
@@ -114,3 +115,17 @@ async def test_single_resource_reads_carry_the_version_as_etag(client, actors: A
     reread = await client.get(f"/api/v1/users/{user['id']}", headers=actors.admin.headers)
     assert reread.headers["etag"] == changed.headers["etag"]
     assert reread.json()["display_name"] == "改名"
+
+
+def test_pool_overflow_is_never_reported_below_zero() -> None:
+    """SQLAlchemy's overflow() is -pool_size + connections opened while the pool fills."""
+    metrics = HttpMetrics(lambda: {"size": 20, "checkedout": 1, "overflow": -18,
+                                   "checkedin": 1}).render().decode()
+    assert sample(metrics, "accord_db_pool_connections", state="overflow") == 0
+    assert sample(metrics, "accord_db_pool_connections", state="size") == 20
+
+
+async def test_no_pool_figure_on_metrics_is_negative(client) -> None:
+    metrics = (await client.get("/metrics")).text
+    figures = re.findall(r'^accord_db_pool_connections\{state="(\w+)"\} (\S+)$', metrics, re.M)
+    assert figures and all(float(value) >= 0 for _, value in figures), figures

@@ -3,7 +3,6 @@ integrity, history, timeline, duplicates and merge; ``/settings/customer-*`` pol
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from app.api.pagination import ListPage, encode_cursor, list_page, page_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
+from app.api.v1.schemas.base import Instant
 from app.api.v1.schemas.customers import (
     ContactAdd,
     ContactOut,
@@ -144,7 +144,7 @@ async def list_customers(
     tier: Annotated[Tier | None, Query(description="Effective tier")] = None,
     stage: Annotated[Stage | None, Query()] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    updated_since: Annotated[datetime | None, Query()] = None,
+    updated_since: Annotated[Instant | None, Query()] = None,
     integrity_below: Annotated[int | None, Query(ge=1, le=101, description=(
         "Only customers whose completeness % is below this"))] = None,
     include_archived: Annotated[bool, Query()] = False,

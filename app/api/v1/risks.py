@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from app.api.pagination import ListPage, list_page, page_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
+from app.api.v1.schemas.base import Day
 from app.api.v1.schemas.risks import (
     HeatmapCell,
     HeatmapOut,
@@ -64,7 +64,7 @@ class RiskQuery:
         owner_id: Annotated[UUID | None, Query()] = None,
         customer_id: Annotated[UUID | None, Query()] = None,
         department_id: Annotated[UUID | None, Query()] = None,
-        review_due_by: Annotated[date | None, Query(description="Next review on or before")]
+        review_due_by: Annotated[Day | None, Query(description="Next review on or before")]
         = None,
     ) -> None:
         self.filters = RiskFilter(

@@ -1,11 +1,51 @@
-"""Base models: requests reject unknown fields; responses state every field."""
+"""Base models: requests reject unknown fields; responses state every field. And the date
+types every request field and query parameter uses."""
 
-from typing import Any
+import re
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.api.query import contains_nul
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+_NUMBER = re.compile(r"^\s*[+-]?\d+(\.\d*)?\s*$")
+D = TypeVar("D", bound=date)
+
+
+def _iso_text(value: Any) -> Any:
+    """Pydantic reads a number as a Unix timestamp (``0`` is 1970-01-01): refuse it."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise PydanticCustomError("date_not_iso", "must be written in ISO 8601")
+    return value
+
+
+def _within_years(value: D) -> D:
+    """Bounded by the year as written, before any conversion to UTC: a time zone applied to
+    9999-12-31 or 0001-01-01 would overflow what Python and the databases can hold."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise PydanticCustomError("date_out_of_range",
+                                  "the year must be from {earliest} to {latest}",
+                                  {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR})
+    return value
+
+
+_YEARS = f"years {EARLIEST_YEAR}–{LATEST_YEAR}"
+Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_within_years),
+                Field(description=f"ISO 8601 date (YYYY-MM-DD), {_YEARS}")]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_within_years),
+                    Field(description="ISO 8601 date and time with a time zone (e.g. "
+                                      f"2026-03-01T09:00:00+08:00), {_YEARS}")]
 
 
 class Input(BaseModel):

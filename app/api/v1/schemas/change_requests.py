@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Day, Input, Instant, Output
 from app.domain.access.roles import Role
 from app.domain.change_requests.model import (
     CRCategory,
@@ -42,7 +42,7 @@ class ChangeRequestForm(Input):
     category: CRCategory = CRCategory.SCOPE
     type: CRType = CRType.NORMAL
     priority: Priority = Priority.MEDIUM
-    requested_completion_date: date | None = None
+    requested_completion_date: Day | None = None
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 
 
@@ -99,7 +99,7 @@ class CustomerInputIn(Input):
 class TaskIn(Input):
     title: str = Field(min_length=1, max_length=200)
     assignee_id: UUID
-    due_date: date | None = None
+    due_date: Day | None = None
 
 
 class TaskStatusIn(Input):
@@ -116,7 +116,7 @@ class CommunicationIn(Input):
     contact_id: UUID | None = None
     channel: ContactChannel
     summary: Text = Field(min_length=1)
-    reported_at: AwareDatetime
+    reported_at: Instant
 
 
 class ReviewIn(Input):
@@ -248,10 +248,12 @@ class CalendarIO(Input):
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7,
                                                             description="0 = Monday")
     use_statutory_holidays: bool = True
-    company_days_off: list[date] = Field(default_factory=list, max_length=400)
+    company_days_off: list[Day] = Field(default_factory=list, max_length=400)
 
 
 class CalendarOut(CalendarIO):
+    # as stored: the bound on years applies to what is sent
+    company_days_off: list[date] = Field(default_factory=list, max_length=400)
     version: int
 
 
@@ -259,8 +261,8 @@ class DelegationIn(Input):
     delegator_id: UUID
     deputy_id: UUID
     role: Role
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
 
 class DelegationOut(Output):

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Input, Instant, Output
 from app.domain.feedback.model import FeedbackChannel, FeedbackState, FeedbackType, Severity
 
 Text = Field(min_length=1, max_length=5000)
@@ -25,7 +25,7 @@ class FeedbackCreate(Input):
     type: FeedbackType
     severity: Severity
     summary: str = Text
-    received_at: AwareDatetime | None = Field(None, description="When it arrived (default: now)")
+    received_at: Instant | None = Field(None, description="When it arrived (default: now)")
     change_request_id: UUID | None = None
     plan_id: UUID | None = None
     handover_id: UUID | None = None
@@ -37,7 +37,7 @@ class ResolveIn(Input):
 
 class ConfirmIn(Input):
     contact_id: UUID | None = Field(None, description="The customer's contact who agreed")
-    agreed_at: AwareDatetime | None = None
+    agreed_at: Instant | None = None
     note: str = Field("", max_length=5000, description="With whom, when no contact is named")
 
 

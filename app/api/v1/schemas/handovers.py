@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Day, Input, Output
 from app.domain.customers.model import ContactChannel, Tier
 from app.domain.handovers.model import (
     HandoverLevel,
@@ -31,7 +31,7 @@ class HandoverCreate(Input):
     customer_id: UUID
     to_manager_id: UUID = Field(description="The receiving account manager (接收客户经理)")
     reason: HandoverReason
-    planned_date: date | None = None
+    planned_date: Day | None = None
     note: str = Note
 
 
@@ -41,7 +41,7 @@ class BatchCreate(Input):
     from_manager_id: UUID
     to_manager_id: UUID
     reason: HandoverReason
-    planned_date: date | None = None
+    planned_date: Day | None = None
     note: str = Note
 
 
@@ -53,13 +53,13 @@ class NotificationIn(Input):
 
 
 class MeetingIn(Input):
-    held_on: date
+    held_on: Day
     attendees: list[str] = Field(min_length=1, max_length=50)
     minutes: str = Field("", max_length=20_000, description="会议纪要 (required for strict)")
 
 
 class FollowUpIn(Input):
-    contacted_on: date
+    contacted_on: Day
     channel: ContactChannel
     outcome: str = Field(min_length=1, max_length=5000)
 

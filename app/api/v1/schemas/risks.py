@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Day, Input, Output
 from app.domain.risk.register import RiskStatus
 
 Scale = Annotated[int, Field(ge=1, le=5)]
@@ -26,7 +26,7 @@ class RiskFields(Input):
     mitigation: LongText = ""
     contingency_plan: LongText = Field("", description="应急预案")
     early_warning: LongText = Field("", description="Early-warning condition")
-    next_review_date: date | None = None
+    next_review_date: Day | None = None
 
 
 class RiskCreate(RiskFields):
