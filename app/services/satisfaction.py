@@ -17,7 +17,7 @@ from app.domain.common.errors import NotFound
 from app.domain.common.events import DomainEvent
 from app.domain.feedback.health import Health, HealthInputs, HealthPolicy, health
 from app.domain.feedback.health import normalised_satisfaction as normalised
-from app.domain.feedback.scores import (
+from app.domain.surveys.scores import (
     GroupTally,
     Metric,
     ResponseRate,

@@ -17,7 +17,7 @@ from app.domain.feedback.health import (
     health,
     normalised_satisfaction,
 )
-from app.domain.feedback.scores import csat, nps
+from app.domain.surveys.scores import csat, nps
 
 SATISFACTION = st.none() | st.floats(0, 100)
 COUNT = st.integers(0, 50)

@@ -38,8 +38,8 @@ from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
 from app.domain.feedback.health import HealthPolicy
 from app.domain.feedback.model import FeedbackState, FeedbackType, Severity
-from app.domain.feedback.scores import Score
 from app.domain.feedback.sla import SlaPolicy
+from app.domain.surveys.scores import Score
 from app.services.feedback import ActionInput, NewFeedback, View
 from app.services.ports import FeedbackFilter, RequestContext
 from app.services.satisfaction import Interval, SatisfactionReport, Scores, Segment

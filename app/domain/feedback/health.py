@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from app.domain.common.errors import FieldError, FieldErrors, InvalidInput
-from app.domain.feedback.scores import Metric, Score
+from app.domain.surveys.scores import Metric, Score
 
 NEUTRAL_SATISFACTION = 50.0  # on the 0–100 scale: points above add, points below deduct
 
