@@ -38,6 +38,7 @@ from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.change_requests import ChangeRequestService
+from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
-        satisfaction=SatisfactionService(uow, clock),
+        satisfaction=SatisfactionService(uow),
+        customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),

@@ -12,6 +12,7 @@ from app.services.api_keys import ApiKeyService
 from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.change_requests import ChangeRequestService
+from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
@@ -34,6 +35,7 @@ class Services:
     surveys: SurveyService
     feedback: FeedbackService
     satisfaction: SatisfactionService
+    customer_health: CustomerHealthService
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService

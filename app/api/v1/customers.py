@@ -1,5 +1,6 @@
 """``/customers``: the customer archive (客户档案) with contacts, classification,
-integrity, history, timeline, duplicates and merge; ``/settings/customer-*`` policies."""
+integrity, history, timeline, duplicates, merge and health; ``/settings/customer-*``
+policies."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.api.pagination import ListPage, encode_cursor, list_page, page_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
+from app.api.v1.schemas.base import JobOut
 from app.api.v1.schemas.customers import (
     ContactAdd,
     ContactOut,
@@ -25,6 +27,9 @@ from app.api.v1.schemas.customers import (
     CustomerOut,
     CustomerPatch,
     CustomerSummary,
+    HealthOut,
+    HealthPolicyIO,
+    HealthPolicyOut,
     HistoryOut,
     IntegrityOut,
     IntegrityPolicyIn,
@@ -40,6 +45,7 @@ from app.api.v1.schemas.customers import (
 )
 from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
+from app.domain.customers.health import HealthPolicy
 from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.lifecycle import allowed_targets
 from app.domain.customers.model import Contact, Customer, Email, Phone, Stage, Tier
@@ -56,6 +62,8 @@ WRITERS = allow(Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER,
 Reader = Annotated[RequestContext, Depends(READERS)]
 Writer = Annotated[RequestContext, Depends(WRITERS)]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+AnyRole = Annotated[RequestContext, Depends(allow(*Role))]  # health: every role, no API key
+Scheduler = Annotated[RequestContext, Depends(allow(Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]
 Version = Annotated[int, Depends(if_match)]
 CHANGE_ERRORS = error_responses(404, 409, 412, 428)
 SummaryPage = ListPage[CustomerSummary]
@@ -295,6 +303,43 @@ async def erase_contact(request: Request, response: Response, customer_id: UUID,
                                                               version)
     set_etag(response, contact.version)
     return _contact(contact)
+
+
+# health ------------------------------------------------------------------------------
+
+@router.get("/customers/{customer_id}/health", response_model=HealthOut,
+            summary="Customer health 0–100 with the factors behind it",
+            responses=error_responses(404))
+async def customer_health(request: Request, customer_id: UUID, ctx: AnyRole) -> HealthOut:
+    result = await services(request).customer_health.health(ctx, customer_id)
+    return HealthOut(customer_id=customer_id, score=result.score, threshold=result.threshold,
+                     suggest_at_risk=result.suggest_at_risk,
+                     factors=[f.__dict__ for f in result.factors])
+
+
+@router.post("/customers/health-checks", response_model=JobOut,
+             summary="Recompute every customer's health; announce falls below the threshold")
+async def health_checks(request: Request, ctx: Scheduler) -> JobOut:
+    return JobOut(count=await services(request).customer_health.check_health(ctx))
+
+
+@router.get("/settings/customer-health", response_model=HealthPolicyOut,
+            summary="Customer health weights and the at-risk threshold")
+async def get_health_policy(request: Request, response: Response,
+                            ctx: AnyRole) -> HealthPolicyOut:
+    policy, version = await services(request).customer_health.health_policy(ctx)
+    set_etag(response, version)
+    return HealthPolicyOut(**policy.to_dict(), version=version)
+
+
+@router.put("/settings/customer-health", response_model=HealthPolicyOut,
+            summary="Change the customer health policy", responses=error_responses(412, 428))
+async def put_health_policy(request: Request, response: Response, body: HealthPolicyIO,
+                            ctx: Admin, version: Version) -> HealthPolicyOut:
+    policy = HealthPolicy.from_dict(body.model_dump())
+    new_version = await services(request).customer_health.set_health_policy(ctx, policy, version)
+    set_etag(response, new_version)
+    return HealthPolicyOut(**policy.to_dict(), version=new_version)
 
 
 # policies ----------------------------------------------------------------------------

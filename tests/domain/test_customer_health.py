@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.common.errors import InvalidInput
-from app.domain.feedback.health import (
+from app.domain.customers.health import (
     HealthInputs,
     HealthPolicy,
     health,
