@@ -47,10 +47,9 @@ from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
 from app.domain.customers.health import HealthPolicy
 from app.domain.customers.integrity import IntegrityPolicy
-from app.domain.customers.lifecycle import allowed_targets
 from app.domain.customers.model import Contact, Customer, Email, Phone, Stage, Tier
 from app.domain.customers.needs import NeedsVocabulary
-from app.services.customers import ContactInput, CustomerInput, NewCustomer
+from app.services.customers import ContactInput, CustomerInput, CustomerView, NewCustomer
 from app.services.ports import CustomerFilter, RequestContext
 
 router = feature_router("customers")
@@ -83,18 +82,16 @@ def _contact(contact: Contact) -> ContactOut:
     return ContactOut.model_validate(contact.__dict__)
 
 
-def _customer(response: Response, ctx: RequestContext, c: Customer,
-              request: Request) -> CustomerOut:
-    set_etag(response, c.version)
-    return _customer_out(ctx, c, request)
+def _customer(response: Response, view: CustomerView) -> CustomerOut:
+    set_etag(response, view.customer.version)
+    return _customer_out(view)
 
 
-def _customer_out(ctx: RequestContext, c: Customer, request: Request) -> CustomerOut:
-    writable = services(request).customers.may_write(ctx, c)
+def _customer_out(view: CustomerView) -> CustomerOut:
+    c = view.customer
     return CustomerOut.model_validate({
         **c.__dict__, "tier": _tier(c), "archived": c.archived_at is not None,
-        "contacts": [_contact(x) for x in c.contacts],
-        "allowed_stages": allowed_targets(c.stage) if writable else []})
+        "contacts": [_contact(x) for x in c.contacts], "allowed_stages": view.allowed_stages})
 
 
 def _json(model: Any, headers: dict[str, str] | None = None) -> Response:
@@ -130,11 +127,11 @@ async def create_customer(request: Request, response: Response, body: CustomerCr
     """Refused with 409 `duplicate_customer`, naming the existing customer, when the credit
     code or a contact's phone or e-mail already belongs to another customer — unless
     `force_reason` says why to create it anyway."""
-    customer = await services(request).customers.create(ctx, NewCustomer(
+    view = await services(request).customers.create(ctx, NewCustomer(
         fields=_fields(body), contacts=[_contact_input(c) for c in body.contacts],
         owner_id=body.owner_id, stage=body.stage, force_reason=body.force_reason))
-    response.headers["Location"] = f"/api/v1/customers/{customer.id}"
-    return _customer(response, ctx, customer, request)
+    response.headers["Location"] = f"/api/v1/customers/{view.customer.id}"
+    return _customer(response, view)
 
 
 @router.get("/customers", response_model=SummaryPage,
@@ -170,8 +167,8 @@ async def list_customers(
 @router.get("/customers/{customer_id}", response_model=CustomerOut, summary="Read a customer",
             responses=error_responses(404))
 async def get_customer(request: Request, customer_id: UUID, ctx: Reader) -> Response:
-    customer = await services(request).customers.get(ctx, customer_id)
-    return _json(_customer_out(ctx, customer, request), {"ETag": etag_of(customer.version)})
+    view = await services(request).customers.get(ctx, customer_id)
+    return _json(_customer_out(view), {"ETag": etag_of(view.customer.version)})
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut,
@@ -180,17 +177,17 @@ async def update_customer(request: Request, response: Response, customer_id: UUI
                           body: CustomerPatch, ctx: Writer, version: Version) -> CustomerOut:
     """The owner moves only through a handover; tier, score, stage and dates are
     server-owned (sending them is a 422)."""
-    customer = await services(request).customers.update(ctx, customer_id, version,
+    view = await services(request).customers.update(ctx, customer_id, version,
                                                          _fields(body), body.force_reason)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/archive", response_model=CustomerOut,
              summary="Archive a customer", responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def archive_customer(request: Request, response: Response, customer_id: UUID,
                            ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_archived(ctx, customer_id, version, True)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.set_archived(ctx, customer_id, version, True)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/restore", response_model=CustomerOut,
@@ -198,8 +195,8 @@ async def archive_customer(request: Request, response: Response, customer_id: UU
              dependencies=[Idempotent])
 async def restore_customer(request: Request, response: Response, customer_id: UUID,
                            ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_archived(ctx, customer_id, version, False)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.set_archived(ctx, customer_id, version, False)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/stage", response_model=CustomerOut,
@@ -209,18 +206,18 @@ async def change_stage(request: Request, response: Response, customer_id: UUID,
                        body: StageChange, ctx: Writer, version: Version) -> CustomerOut:
     """prospect → onboarding → active ↔ at_risk → churned → active (won back). Churning
     needs `churn_reason` and `churn_note`; any other move is 409 naming the allowed ones."""
-    customer = await services(request).customers.change_stage(
+    view = await services(request).customers.change_stage(
         ctx, customer_id, version, body.stage, body.churn_reason, body.churn_note)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 @router.put("/customers/{customer_id}/tier-override", response_model=CustomerOut,
             summary="Set (or clear) a manual tier", responses=CHANGE_ERRORS)
 async def override_tier(request: Request, response: Response, customer_id: UUID,
                         body: TierOverride, ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_tier_override(
+    view = await services(request).customers.set_tier_override(
         ctx, customer_id, version, body.tier, body.reason)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 @router.get("/customers/{customer_id}/integrity", response_model=IntegrityOut,
@@ -260,9 +257,9 @@ async def merge(request: Request, response: Response, customer_id: UUID, body: M
                 ctx: Writer, version: Version) -> CustomerOut:
     """Contacts and history of `source_id` move here; the source is archived and points
     to this customer. Both histories record the merge."""
-    customer = await services(request).customers.merge(ctx, customer_id, version,
+    view = await services(request).customers.merge(ctx, customer_id, version,
                                                         body.source_id, body.source_version)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 # contacts ----------------------------------------------------------------------------
