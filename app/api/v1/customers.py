@@ -178,7 +178,7 @@ async def update_customer(request: Request, response: Response, customer_id: UUI
     """The owner moves only through a handover; tier, score, stage and dates are
     server-owned (sending them is a 422)."""
     view = await services(request).customers.update(ctx, customer_id, version,
-                                                         _fields(body), body.force_reason)
+                                                     _fields(body), body.force_reason)
     return _customer(response, view)
 
 
@@ -258,7 +258,7 @@ async def merge(request: Request, response: Response, customer_id: UUID, body: M
     """Contacts and history of `source_id` move here; the source is archived and points
     to this customer. Both histories record the merge."""
     view = await services(request).customers.merge(ctx, customer_id, version,
-                                                        body.source_id, body.source_version)
+                                                    body.source_id, body.source_version)
     return _customer(response, view)
 
 
