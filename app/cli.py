@@ -170,7 +170,7 @@ def escalate() -> None:
         follow_ups = await services.handovers.escalate_overdue_follow_ups(SYSTEM)
         breaches = await services.feedback.announce_breaches(SYSTEM)
         invited = await services.surveys.run_automation(SYSTEM)
-        falls = await services.satisfaction.check_health(SYSTEM)
+        falls = await services.customer_health.check_health(SYSTEM)
         console.print(f"{steps} overdue approval step(s), {follow_ups} overdue handover "
                       f"follow-up(s) and {breaches} feedback SLA breach(es) announced; "
                       f"{invited} survey invitation(s) sent; {falls} customer(s) fell below "

@@ -105,7 +105,8 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
     created = 0
     for _ in range(customers):
         try:
-            customer = await services.customers.create(admin, _customer(fake, rng, managers))
+            customer = (await services.customers.create(
+                admin, _customer(fake, rng, managers))).customer
             created += 1
         except DuplicateCustomer:
             progress(1)

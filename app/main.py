@@ -50,6 +50,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.business_calendar import BusinessCalendarService
 from app.services.change_requests import ChangeRequestService
+from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
@@ -117,7 +118,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
-        satisfaction=SatisfactionService(uow, clock),
+        satisfaction=SatisfactionService(uow),
+        customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),

@@ -106,8 +106,6 @@ def _asgi_get(app: Any, path: str, token: str) -> Callable[[], Awaitable[None]]:
 
 async def measure(url: str, admin: str, password: str, customer_id: str,
                   tier: str) -> list[Step]:
-    from types import SimpleNamespace
-
     from app.api.v1.customers import SummaryPage, _customer_out, _summary
     from app.main import create_app
     from bench.baseline import create_app as create_baseline
@@ -136,10 +134,9 @@ async def measure(url: str, admin: str, password: str, customer_id: str,
                 pass
 
         one_customer = await services.customers.get(ctx, UUID(customer_id))
-        request = SimpleNamespace(app=app)
 
         async def detail() -> None:
-            _customer_out(ctx, one_customer, request).model_dump_json()  # type: ignore[arg-type]
+            _customer_out(one_customer).model_dump_json()
 
         async def summaries() -> None:
             SummaryPage(data=[_summary(c) for c in listed.items],

@@ -14,6 +14,7 @@ from app.services.audit import AuditService
 from app.services.auth import AuthService
 from app.services.business_calendar import BusinessCalendarService
 from app.services.change_requests import ChangeRequestService
+from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
@@ -40,6 +41,7 @@ class Services:
     surveys: SurveyService
     feedback: FeedbackService
     satisfaction: SatisfactionService
+    customer_health: CustomerHealthService
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService

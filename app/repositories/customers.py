@@ -1,4 +1,4 @@
-"""Customers, contacts, their history and timeline, and policies, in SQL."""
+"""Customers, contacts, their history and timeline, in SQL."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.scope import Reach, RecordScope
-from app.domain.common.errors import InvalidCursor, WriteConflict
+from app.domain.common.errors import InvalidCursor
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import (
@@ -52,7 +52,6 @@ from app.repositories.tables_customers import (
     customer_tags,
     customer_timeline,
     customers,
-    policies,
 )
 from app.services.ports import (
     CustomerFilter,
@@ -471,26 +470,3 @@ class SqlCustomerRepository:
         async for (values,) in rows:
             used.update(v for v in values if v in needs)
         return sorted(used)
-
-
-class SqlPolicyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def get(self, name: str) -> tuple[dict[str, Any], int] | None:
-        row = (await self._conn.execute(select(policies.c.value, policies.c.version)
-                                        .where(policies.c.name == name))).one_or_none()
-        return (row.value, row.version) if row else None
-
-    async def put(self, name: str, value: dict[str, Any], version: int, now: datetime,
-                  actor_id: str | None) -> None:
-        values = {"value": value, "version": version, "updated_at": now, "updated_by": actor_id}
-        if version == 1:
-            await self._conn.execute(insert(policies).values(name=name, **values))
-            return
-        result = await self._conn.execute(
-            update(policies).where(policies.c.name == name, policies.c.version == version - 1)
-            .values(**values))
-        if result.rowcount != 1:  # another administrator saved in between
-            raise WriteConflict()
-

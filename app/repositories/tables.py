@@ -1,4 +1,5 @@
-"""Table definitions for the foundation: people and access, audit, outbox, idempotency.
+"""Table definitions for the foundation: people and access, audit, outbox, idempotency,
+and the administrator policies every feature reads.
 
 Feature modules define their own tables on the same ``metadata``; Alembic reads it.
 """
@@ -155,4 +156,13 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+policies = Table(
+    "policies", metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", JSONType, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64)),
 )

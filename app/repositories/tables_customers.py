@@ -1,4 +1,4 @@
-"""Tables of the customer archive (domain §2) and of administrator policies."""
+"""Tables of the customer archive (domain §2)."""
 
 from __future__ import annotations
 
@@ -150,12 +150,3 @@ customer_timeline = Table(
 )
 Index("ix_customer_timeline_customer", customer_timeline.c.customer_id,
       customer_timeline.c.occurred_at, customer_timeline.c.id)
-
-policies = Table(
-    "policies", metadata,
-    Column("name", String(50), primary_key=True),
-    Column("value", JSONType, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Column("updated_by", String(64)),
-)

@@ -23,12 +23,13 @@ from app.repositories.credentials import (
     SqlLoginThrottle,
     SqlRefreshTokenRepository,
 )
-from app.repositories.customers import SqlCustomerRepository, SqlPolicyRepository
+from app.repositories.customers import SqlCustomerRepository
 from app.repositories.database import Engines
 from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
+from app.repositories.policies import SqlPolicyRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.surveys import SqlSurveyRepository

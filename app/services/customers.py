@@ -22,7 +22,7 @@ from app.domain.customers.classification import TierPolicy, tier_for, value_scor
 from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, OwnerNotAllowed
 from app.domain.customers.history import FieldChange, changes
 from app.domain.customers.integrity import IntegrityPolicy, IntegrityReport, evaluate
-from app.domain.customers.lifecycle import transition
+from app.domain.customers.lifecycle import allowed_targets, transition
 from app.domain.customers.model import (
     ChurnReason,
     Contact,
@@ -100,6 +100,23 @@ class NewCustomer:
     force_reason: str | None = None  # create despite duplicates, saying why
 
 
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer as the caller sees it. ``allowed_stages`` are the stages the caller may
+    move it to now: none when the caller may read but not write it."""
+
+    customer: Customer
+    allowed_stages: list[Stage]
+
+
+def _view(ctx: RequestContext, customer: Customer) -> CustomerView:
+    """Writability is decided once, here, by the scope every write use case loads with."""
+    writable = write_scope(ctx.actor).covers(
+        owner_id=customer.owner_id, department_id=customer.department_id,
+        shared_with_department=customer.shared_with_department)
+    return CustomerView(customer, allowed_targets(customer.stage) if writable else [])
+
+
 def _actor(ctx: RequestContext) -> str | None:
     return str(ctx.principal.id) if ctx.principal else None
 
@@ -119,9 +136,9 @@ class CustomerService:
 
     # reading -------------------------------------------------------------------------
 
-    async def get(self, ctx: RequestContext, customer_id: UUID) -> Customer:
+    async def get(self, ctx: RequestContext, customer_id: UUID) -> CustomerView:
         async with self._uow(ctx, write=False) as uow:
-            return await self._readable(uow, ctx, customer_id)
+            return _view(ctx, await self._readable(uow, ctx, customer_id))
 
     async def list(self, ctx: RequestContext, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
@@ -147,15 +164,9 @@ class CustomerService:
             await self._readable(uow, ctx, customer_id)
             return await uow.customers.timeline(customer_id, page)
 
-    @staticmethod
-    def may_write(ctx: RequestContext, customer: Customer) -> bool:
-        return ctx.principal is not None and write_scope(ctx.principal).covers(
-            owner_id=customer.owner_id, department_id=customer.department_id,
-            shared_with_department=customer.shared_with_department)
-
     # creating ------------------------------------------------------------------------
 
-    async def create(self, ctx: RequestContext, new: NewCustomer) -> Customer:
+    async def create(self, ctx: RequestContext, new: NewCustomer) -> CustomerView:
         assert ctx.principal is not None
         if new.stage is Stage.CHURNED:
             raise InvalidInput([FieldError("/stage", "stage_not_initial")])
@@ -214,7 +225,7 @@ class CustomerService:
             self._emit(uow, "customer.created", customer, now,
                        {"name": customer.name, "tier": customer.tier})
             await uow.commit()
-            return customer
+            return _view(ctx, customer)
 
     async def _owner(self, uow: UnitOfWork, principal: Principal,
                      requested: UUID | None) -> tuple[UUID, UUID]:
@@ -236,7 +247,7 @@ class CustomerService:
     # changing ------------------------------------------------------------------------
 
     async def update(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
-                     patch: CustomerInput, force_reason: str | None = None) -> Customer:
+                     patch: CustomerInput, force_reason: str | None = None) -> CustomerView:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, customer_id, expected_version)
@@ -254,10 +265,11 @@ class CustomerService:
                     changed.external_refs != current.external_refs:
                 await self._check_duplicates(uow, changed, [], force_reason,
                                              other_than=current.id)
-            return await self._save(uow, ctx, current, changed, "customer.updated", now)
+            return _view(ctx, await self._save(uow, ctx, current, changed, "customer.updated",
+                                               now))
 
     async def set_archived(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
-                           archived: bool) -> Customer:
+                           archived: bool) -> CustomerView:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, customer_id, expected_version)
@@ -267,11 +279,11 @@ class CustomerService:
                 raise InvalidState(state="merged")
             changed = replace(current, archived_at=now if archived else None)
             action = "customer.archived" if archived else "customer.restored"
-            return await self._save(uow, ctx, current, changed, action, now)
+            return _view(ctx, await self._save(uow, ctx, current, changed, action, now))
 
     async def change_stage(self, ctx: RequestContext, customer_id: UUID, expected_version: int,
                            target: Stage, churn_reason: ChurnReason | None,
-                           churn_note: str | None) -> Customer:
+                           churn_note: str | None) -> CustomerView:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, customer_id, expected_version)
@@ -280,13 +292,14 @@ class CustomerService:
             changed = replace(current, stage=target,
                               churn_reason=churn_reason if churned else None,
                               churn_note=churn_note if churned else None)
-            return await self._save(uow, ctx, current, changed, "customer.stage_changed", now,
-                                    {"from": current.stage, "to": target, "action": step.action,
-                                     "churn_reason": changed.churn_reason})
+            return _view(ctx, await self._save(
+                uow, ctx, current, changed, "customer.stage_changed", now,
+                {"from": current.stage, "to": target, "action": step.action,
+                 "churn_reason": changed.churn_reason}))
 
     async def set_tier_override(self, ctx: RequestContext, customer_id: UUID,
                                 expected_version: int, tier: Tier | None,
-                                reason: str | None) -> Customer:
+                                reason: str | None) -> CustomerView:
         """A manual tier needs a reason; clearing it returns to the computed tier."""
         if tier is not None and not (reason or "").strip():
             raise InvalidInput([FieldError("/reason", "missing")])
@@ -295,8 +308,9 @@ class CustomerService:
             current = await self._writable(uow, ctx, customer_id, expected_version)
             changed = replace(current, tier_manual=tier,
                               tier_manual_reason=reason if tier is not None else None)
-            return await self._save(uow, ctx, current, changed, "customer.tier_overridden", now,
-                                    {"tier": changed.tier, "computed": changed.tier_computed})
+            return _view(ctx, await self._save(
+                uow, ctx, current, changed, "customer.tier_overridden", now,
+                {"tier": changed.tier, "computed": changed.tier_computed}))
 
     async def add_contact(self, ctx: RequestContext, customer_id: UUID,
                           expected_version: int | None,
@@ -374,7 +388,7 @@ class CustomerService:
             return erased
 
     async def merge(self, ctx: RequestContext, target_id: UUID, expected_version: int,
-                    source_id: UUID, source_version: int) -> Customer:
+                    source_id: UUID, source_version: int) -> CustomerView:
         """Move the source's contacts and history into the target; the source is archived
         and points at the target. Both histories record the merge."""
         if source_id == target_id:
@@ -412,8 +426,9 @@ class CustomerService:
                               tags=sorted(set(target.tags) | set(source.tags)),
                               needs=sorted(set(target.needs) | set(source.needs)),
                               external_refs={**source.external_refs, **target.external_refs})
-            return await self._save(uow, ctx, target, changed, "customer.merged", now,
-                                    {"from": str(source.id), "from_name": source.name})
+            return _view(ctx, await self._save(uow, ctx, target, changed, "customer.merged", now,
+                                               {"from": str(source.id),
+                                                "from_name": source.name}))
 
     # policies ------------------------------------------------------------------------
 

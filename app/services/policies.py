@@ -11,9 +11,9 @@ from typing import Any, Generic, TypeVar
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.versions import check_version
 from app.domain.customers.classification import TierPolicy
+from app.domain.customers.health import HealthPolicy
 from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.needs import NeedsVocabulary
-from app.domain.feedback.health import HealthPolicy
 from app.domain.feedback.sla import SlaPolicy
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from app.domain.access.roles import Role
 from app.domain.access.scope import read_scope as customer_read_scope
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
 from app.domain.common.events import DomainEvent
@@ -18,6 +17,7 @@ from app.domain.risk.matrix import RiskMatrix
 from app.domain.risk.register import (
     Risk,
     RiskStatus,
+    allowed_changes,
     check_status_change,
     read_scope,
     write_scope,
@@ -43,6 +43,19 @@ class RiskInput:
     fields_set: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class RiskView:
+    """A risk as the caller sees it: ``allowed_statuses`` are the moves this caller may
+    make now (see ``allowed_changes``)."""
+
+    risk: Risk
+    allowed_statuses: list[RiskStatus]
+
+
+def _view(ctx: RequestContext, risk: Risk) -> RiskView:
+    return RiskView(risk, allowed_changes(ctx.actor, risk))
+
+
 STATUS_EVENTS = {RiskStatus.OPEN: "risk.reopened", RiskStatus.MITIGATING: "risk.mitigating",
                  RiskStatus.CLOSED: "risk.closed"}
 
@@ -52,7 +65,7 @@ class RiskService:
         self._uow = uow
         self._clock = clock
 
-    async def create(self, ctx: RequestContext, new: RiskInput) -> Risk:
+    async def create(self, ctx: RequestContext, new: RiskInput) -> RiskView:
         assert ctx.principal is not None
         now = self._clock.now()
         async with self._uow(ctx) as uow:
@@ -75,21 +88,21 @@ class RiskService:
             await uow.risks.add(risk)
             self._log(uow, "risk.created", risk, None, now)
             await uow.commit()
-            return risk
+            return _view(ctx, risk)
 
-    async def get(self, ctx: RequestContext, risk_id: UUID) -> Risk:
+    async def get(self, ctx: RequestContext, risk_id: UUID) -> RiskView:
         assert ctx.principal is not None
         async with self._uow(ctx, write=False) as uow:
             risk = await uow.risks.get(risk_id, read_scope(ctx.principal))
         if risk is None:
             raise NotFound(entity="risk")
-        return risk
+        return _view(ctx, risk)
 
     async def list(self, ctx: RequestContext, filters: RiskFilter,
-                   page: PageRequest) -> Page[Risk]:
-        assert ctx.principal is not None
+                   page: PageRequest) -> Page[RiskView]:
         async with self._uow(ctx, write=False) as uow:
-            return await uow.risks.list(read_scope(ctx.principal), filters, page)
+            found = await uow.risks.list(read_scope(ctx.actor), filters, page)
+        return Page([_view(ctx, r) for r in found.items], found.next_after)
 
     async def heatmap(self, ctx: RequestContext, filters: RiskFilter
                       ) -> tuple[dict[tuple[int, int], int], RiskMatrix]:
@@ -99,7 +112,7 @@ class RiskService:
             return await uow.risks.heatmap(read_scope(ctx.principal), filters), matrix
 
     async def update(self, ctx: RequestContext, risk_id: UUID, expected_version: int,
-                     patch: RiskInput) -> Risk:
+                     patch: RiskInput) -> RiskView:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, risk_id, expected_version)
@@ -119,7 +132,7 @@ class RiskService:
             return await self._save(uow, ctx, current, changed, "risk.updated", now)
 
     async def change_status(self, ctx: RequestContext, risk_id: UUID, expected_version: int,
-                            target: RiskStatus) -> Risk:
+                            target: RiskStatus) -> RiskView:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, risk_id, expected_version)
@@ -174,13 +187,13 @@ class RiskService:
         return risk
 
     async def _save(self, uow: UnitOfWork, ctx: RequestContext, before: Risk, after: Risk,
-                    action: str, now: Any) -> Risk:
+                    action: str, now: Any) -> RiskView:
         after.version = before.version + 1
         after.updated_at = now
         await uow.risks.save(after)
         self._log(uow, action, after, before, now)
         await uow.commit()
-        return after
+        return _view(ctx, after)
 
     @staticmethod
     def _log(uow: UnitOfWork, action: str, risk: Risk, before: Risk | None, now: Any) -> None:
@@ -191,6 +204,3 @@ class RiskService:
                               "status": risk.status},
                              customer_id=risk.customer_id))
 
-
-RISK_EDITORS = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER, Role.PROJECT_MANAGER,
-                Role.TECH_EXPERT)

@@ -215,7 +215,9 @@ async def test_a_department_shares_its_risks_and_hides_them_from_others(
     same_department = [actors.am_east2, actors.pm, actors.tech, actors.finance, actors.head_east]
     across = [actors.admin, actors.executive, actors.analyst, actors.auditor]
     for who in same_department + across:
-        assert await read_risk(client, who, risk["id"]) == risk, who.username
+        seen = await read_risk(client, who, risk["id"])
+        assert seen | {"allowed_statuses": None} == risk | {"allowed_statuses": None}, \
+            who.username
         assert risk["id"] in await listed_ids(client, who, owner_id=actors.am_east.id)
     for who in (actors.am_west, actors.head_west):
         assert_problem(await client.get(f"{RISKS}/{risk['id']}", headers=who.headers),
@@ -241,6 +243,38 @@ async def test_writes_reach_own_risks_the_heads_department_and_the_admins_all(
         risk = response.json()
         assert risk["title"] == who.username
     assert (await read_risk(client, actors.pm, risk["id"]))["version"] == 4
+
+
+@pytest.mark.parametrize("owner", ["self", "colleague"])
+@pytest.mark.parametrize("role", EDITORS + READ_ONLY)
+async def test_the_offered_statuses_are_exactly_the_moves_the_caller_may_make(
+        client: httpx.AsyncClient, actors: Actors, role: str, owner: str) -> None:
+    """For every role, on a risk of its own and one of a colleague in its department: each
+    offered status is a move that succeeds, each other one is refused, and the risk can
+    be changed at all exactly when something is offered."""
+    who = actors.by_role()[role]
+    colleague = actors.am_east2 if who is not actors.am_east2 else actors.am_east
+    owner_id = who.id if owner == "self" else colleague.id
+    for target in ALLOWED:
+        risk = await make_risk(client, actors.admin, owner_id=owner_id)
+        seen = await read_risk(client, who, risk["id"])
+        offered = set(seen["allowed_statuses"])
+        listed = [r for r in await list_all(client, RISKS, who.headers, owner_id=owner_id)
+                  if r["id"] == risk["id"]]
+        assert [r["allowed_statuses"] for r in listed] == [seen["allowed_statuses"]]
+        assert offered <= ALLOWED["open"]
+
+        response = await move(client, who, seen, target)
+
+        if target in offered:
+            assert response.status_code == 200, response.text
+        else:
+            assert response.status_code in (403, 404, 409), response.text
+            assert await read_risk(client, actors.admin, risk["id"]) == risk
+    risk = await make_risk(client, actors.admin, owner_id=owner_id)
+    response = await client.patch(f"{RISKS}/{risk['id']}", json={"title": "改"},
+                                  headers={**who.headers, **if_match(risk)})
+    assert (response.status_code == 200) == bool(offered), response.text
 
 
 async def test_a_patch_cannot_reach_an_owner_or_customer_outside_the_writers_scope(

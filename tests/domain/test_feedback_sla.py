@@ -24,7 +24,7 @@ from app.domain.feedback.model import (
     FeedbackType,
     Severity,
 )
-from app.domain.feedback.sla import Clock, SlaPolicy, due_times, measure, sla_status
+from app.domain.feedback.sla import SlaClock, SlaPolicy, due_times, measure, sla_status
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = BusinessCalendar()
@@ -86,7 +86,7 @@ def test_no_breach_during_the_holiday_however_many_days_pass() -> None:
     assert late.acknowledge_breached and not late.resolve_breached
     [breach] = late.breaches
     assert (breach.clock, breach.due_at, breach.met_at, breach.overdue) == (
-        Clock.ACKNOWLEDGE, local(2026, 10, 8, 12), None, timedelta(minutes=30))
+        SlaClock.ACKNOWLEDGE, local(2026, 10, 8, 12), None, timedelta(minutes=30))
 
 
 def test_met_exactly_on_time_is_no_breach_and_late_stays_a_breach() -> None:

@@ -24,12 +24,13 @@ TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
     {"name": "people", "description": "Departments, users and their roles."},
     {"name": "customers", "description": "客户档案: customers and contacts, classification, "
-                                         "integrity, history, timeline, duplicates, erasure."},
+                                         "integrity, history, timeline, duplicates, erasure, "
+                                         "health."},
     {"name": "change requests", "description": "变更管理: assessment, risk, approval chain, "
                                                "implementation, review."},
     {"name": "handovers", "description": "客户移交: handovers between account managers."},
     {"name": "feedback", "description": "反馈 · 满意度: feedback loop, SLA, satisfaction "
-                                        "and health reports."},
+                                        "reports."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},

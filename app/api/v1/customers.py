@@ -1,5 +1,6 @@
 """``/customers``: the customer archive (客户档案) with contacts, classification,
-integrity, history, timeline, duplicates and merge; ``/settings/customer-*`` policies."""
+integrity, history, timeline, duplicates, merge and health; ``/settings/customer-*``
+policies."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.api.pagination import ListPage, encode_cursor, list_page, page_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
-from app.api.v1.schemas.base import Instant
+from app.api.v1.schemas.base import Instant, JobOut
 from app.api.v1.schemas.customers import (
     ContactAdd,
     ContactOut,
@@ -25,6 +26,9 @@ from app.api.v1.schemas.customers import (
     CustomerOut,
     CustomerPatch,
     CustomerSummary,
+    HealthOut,
+    HealthPolicyIO,
+    HealthPolicyOut,
     HistoryOut,
     IntegrityOut,
     IntegrityPolicyIn,
@@ -40,11 +44,11 @@ from app.api.v1.schemas.customers import (
 )
 from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
+from app.domain.customers.health import HealthPolicy
 from app.domain.customers.integrity import IntegrityPolicy
-from app.domain.customers.lifecycle import allowed_targets
 from app.domain.customers.model import Contact, Customer, Email, Phone, Stage, Tier
 from app.domain.customers.needs import NeedsVocabulary
-from app.services.customers import ContactInput, CustomerInput, NewCustomer
+from app.services.customers import ContactInput, CustomerInput, CustomerView, NewCustomer
 from app.services.ports import CustomerFilter, RequestContext
 
 router = feature_router("customers")
@@ -56,6 +60,8 @@ WRITERS = allow(Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER,
 Reader = Annotated[RequestContext, Depends(READERS)]
 Writer = Annotated[RequestContext, Depends(WRITERS)]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+AnyRole = Annotated[RequestContext, Depends(allow(*Role))]  # health: every role, no API key
+Scheduler = Annotated[RequestContext, Depends(allow(Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]
 Version = Annotated[int, Depends(if_match)]
 CHANGE_ERRORS = error_responses(404, 409, 412, 428)
 SummaryPage = ListPage[CustomerSummary]
@@ -75,18 +81,16 @@ def _contact(contact: Contact) -> ContactOut:
     return ContactOut.model_validate(contact.__dict__)
 
 
-def _customer(response: Response, ctx: RequestContext, c: Customer,
-              request: Request) -> CustomerOut:
-    set_etag(response, c.version)
-    return _customer_out(ctx, c, request)
+def _customer(response: Response, view: CustomerView) -> CustomerOut:
+    set_etag(response, view.customer.version)
+    return _customer_out(view)
 
 
-def _customer_out(ctx: RequestContext, c: Customer, request: Request) -> CustomerOut:
-    writable = services(request).customers.may_write(ctx, c)
+def _customer_out(view: CustomerView) -> CustomerOut:
+    c = view.customer
     return CustomerOut.model_validate({
         **c.__dict__, "tier": _tier(c), "archived": c.archived_at is not None,
-        "contacts": [_contact(x) for x in c.contacts],
-        "allowed_stages": allowed_targets(c.stage) if writable else []})
+        "contacts": [_contact(x) for x in c.contacts], "allowed_stages": view.allowed_stages})
 
 
 def _json(model: Any, headers: dict[str, str] | None = None) -> Response:
@@ -122,11 +126,11 @@ async def create(request: Request, response: Response, body: CustomerCreate,
     """Refused with 409 `duplicate_customer`, naming the existing customer, when the credit
     code or a contact's phone or e-mail already belongs to another customer — unless
     `force_reason` says why to create it anyway."""
-    customer = await services(request).customers.create(ctx, NewCustomer(
+    view = await services(request).customers.create(ctx, NewCustomer(
         fields=_fields(body), contacts=[_contact_input(c) for c in body.contacts],
         owner_id=body.owner_id, stage=body.stage, force_reason=body.force_reason))
-    response.headers["Location"] = f"/api/v1/customers/{customer.id}"
-    return _customer(response, ctx, customer, request)
+    response.headers["Location"] = f"/api/v1/customers/{view.customer.id}"
+    return _customer(response, view)
 
 
 @router.get("/customers", response_model=SummaryPage,
@@ -162,8 +166,8 @@ async def list_customers(
 @router.get("/customers/{customer_id}", response_model=CustomerOut, summary="Read a customer",
             responses=error_responses(404))
 async def get(request: Request, customer_id: UUID, ctx: Reader) -> Response:
-    customer = await services(request).customers.get(ctx, customer_id)
-    return _json(_customer_out(ctx, customer, request), {"ETag": etag_of(customer.version)})
+    view = await services(request).customers.get(ctx, customer_id)
+    return _json(_customer_out(view), {"ETag": etag_of(view.customer.version)})
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut,
@@ -172,17 +176,17 @@ async def update(request: Request, response: Response, customer_id: UUID,
                  body: CustomerPatch, ctx: Writer, version: Version) -> CustomerOut:
     """The owner moves only through a handover; tier, score, stage and dates are
     server-owned (sending them is a 422)."""
-    customer = await services(request).customers.update(ctx, customer_id, version,
-                                                         _fields(body), body.force_reason)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.update(ctx, customer_id, version,
+                                                     _fields(body), body.force_reason)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/archive", response_model=CustomerOut,
              summary="Archive a customer", responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def archive(request: Request, response: Response, customer_id: UUID,
                   ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_archived(ctx, customer_id, version, True)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.set_archived(ctx, customer_id, version, True)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/restore", response_model=CustomerOut,
@@ -190,8 +194,8 @@ async def archive(request: Request, response: Response, customer_id: UUID,
              dependencies=[Idempotent])
 async def restore(request: Request, response: Response, customer_id: UUID,
                   ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_archived(ctx, customer_id, version, False)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.set_archived(ctx, customer_id, version, False)
+    return _customer(response, view)
 
 
 @router.post("/customers/{customer_id}/stage", response_model=CustomerOut,
@@ -201,18 +205,18 @@ async def change_stage(request: Request, response: Response, customer_id: UUID,
                        body: StageChange, ctx: Writer, version: Version) -> CustomerOut:
     """prospect → onboarding → active ↔ at_risk → churned → active (won back). Churning
     needs `churn_reason` and `churn_note`; any other move is 409 naming the allowed ones."""
-    customer = await services(request).customers.change_stage(
+    view = await services(request).customers.change_stage(
         ctx, customer_id, version, body.stage, body.churn_reason, body.churn_note)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 @router.put("/customers/{customer_id}/tier-override", response_model=CustomerOut,
             summary="Set (or clear) a manual tier", responses=CHANGE_ERRORS)
 async def override_tier(request: Request, response: Response, customer_id: UUID,
                         body: TierOverride, ctx: Writer, version: Version) -> CustomerOut:
-    customer = await services(request).customers.set_tier_override(
+    view = await services(request).customers.set_tier_override(
         ctx, customer_id, version, body.tier, body.reason)
-    return _customer(response, ctx, customer, request)
+    return _customer(response, view)
 
 
 @router.get("/customers/{customer_id}/integrity", response_model=IntegrityOut,
@@ -252,9 +256,9 @@ async def merge(request: Request, response: Response, customer_id: UUID, body: M
                 ctx: Writer, version: Version) -> CustomerOut:
     """Contacts and history of `source_id` move here; the source is archived and points
     to this customer. Both histories record the merge."""
-    customer = await services(request).customers.merge(ctx, customer_id, version,
-                                                        body.source_id, body.source_version)
-    return _customer(response, ctx, customer, request)
+    view = await services(request).customers.merge(ctx, customer_id, version,
+                                                    body.source_id, body.source_version)
+    return _customer(response, view)
 
 
 # contacts ----------------------------------------------------------------------------
@@ -295,6 +299,43 @@ async def erase_contact(request: Request, response: Response, customer_id: UUID,
                                                               version)
     set_etag(response, contact.version)
     return _contact(contact)
+
+
+# health ------------------------------------------------------------------------------
+
+@router.get("/customers/{customer_id}/health", response_model=HealthOut,
+            summary="Customer health 0–100 with the factors behind it",
+            responses=error_responses(404))
+async def get_health(request: Request, customer_id: UUID, ctx: AnyRole) -> HealthOut:
+    result = await services(request).customer_health.health(ctx, customer_id)
+    return HealthOut(customer_id=customer_id, score=result.score, threshold=result.threshold,
+                     suggest_at_risk=result.suggest_at_risk,
+                     factors=[f.__dict__ for f in result.factors])
+
+
+@router.post("/customers/health-checks", response_model=JobOut,
+             summary="Recompute every customer's health; announce falls below the threshold")
+async def check_health(request: Request, ctx: Scheduler) -> JobOut:
+    return JobOut(count=await services(request).customer_health.check_health(ctx))
+
+
+@router.get("/settings/customer-health", response_model=HealthPolicyOut,
+            summary="Customer health weights and the at-risk threshold")
+async def get_health_policy(request: Request, response: Response,
+                            ctx: AnyRole) -> HealthPolicyOut:
+    policy, version = await services(request).customer_health.health_policy(ctx)
+    set_etag(response, version)
+    return HealthPolicyOut(**policy.to_dict(), version=version)
+
+
+@router.put("/settings/customer-health", response_model=HealthPolicyOut,
+            summary="Change the customer health policy", responses=error_responses(412, 428))
+async def put_health_policy(request: Request, response: Response, body: HealthPolicyIO,
+                            ctx: Admin, version: Version) -> HealthPolicyOut:
+    policy = HealthPolicy.from_dict(body.model_dump())
+    new_version = await services(request).customer_health.set_health_policy(ctx, policy, version)
+    set_etag(response, new_version)
+    return HealthPolicyOut(**policy.to_dict(), version=new_version)
 
 
 # policies ----------------------------------------------------------------------------

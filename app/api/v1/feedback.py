@@ -1,7 +1,6 @@
 """``/feedback``: 反馈 — items from any channel and their closed loop (one POST per
 action), SLA breaches, ``/settings/feedback-sla`` and ``/reports/feedback``; and 满意度:
-``/reports/satisfaction``, ``/customers/{id}/health`` and ``/settings/customer-health``.
-Reports answer JSON, or CSV with ``format=csv``."""
+``/reports/satisfaction``. Reports answer JSON, or CSV with ``format=csv``."""
 
 from __future__ import annotations
 
@@ -19,15 +18,12 @@ from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
+from app.api.v1.schemas.base import JobOut
 from app.api.v1.schemas.feedback import (
     ConfirmIn,
     FeedbackCreate,
     FeedbackOut,
     FeedbackReportOut,
-    HealthOut,
-    HealthPolicyIO,
-    HealthPolicyOut,
-    JobOut,
     ReopenIn,
     ResolveIn,
     SatisfactionReportOut,
@@ -36,10 +32,9 @@ from app.api.v1.schemas.feedback import (
 )
 from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
-from app.domain.feedback.health import HealthPolicy
 from app.domain.feedback.model import FeedbackState, FeedbackType, Severity
-from app.domain.feedback.scores import Score
 from app.domain.feedback.sla import SlaPolicy
+from app.domain.surveys.scores import Score
 from app.services.feedback import ActionInput, NewFeedback, View
 from app.services.ports import FeedbackFilter, RequestContext
 from app.services.satisfaction import Interval, SatisfactionReport, Scores, Segment
@@ -259,38 +254,3 @@ async def satisfaction_report(
         return csv_response(("group", "key", "metric", "estimate", "ci95_low", "ci95_high", "n",
                              "low_confidence"), rows, "satisfaction-report.csv")
     return SatisfactionReportOut.model_validate(body)
-
-
-@router.get("/customers/{customer_id}/health", response_model=HealthOut,
-            summary="Customer health 0–100 with the factors behind it",
-            responses=error_responses(404))
-async def customer_health(request: Request, customer_id: UUID, ctx: Reader) -> HealthOut:
-    result = await services(request).satisfaction.health(ctx, customer_id)
-    return HealthOut(customer_id=customer_id, score=result.score, threshold=result.threshold,
-                     suggest_at_risk=result.suggest_at_risk,
-                     factors=[f.__dict__ for f in result.factors])
-
-
-@router.post("/customers/health-checks", response_model=JobOut,
-             summary="Recompute every customer's health; announce falls below the threshold")
-async def health_checks(request: Request, ctx: Scheduler) -> JobOut:
-    return JobOut(count=await services(request).satisfaction.check_health(ctx))
-
-
-@router.get("/settings/customer-health", response_model=HealthPolicyOut,
-            summary="Customer health weights and the at-risk threshold")
-async def get_health_policy(request: Request, response: Response,
-                            ctx: Reader) -> HealthPolicyOut:
-    policy, version = await services(request).satisfaction.health_policy(ctx)
-    set_etag(response, version)
-    return HealthPolicyOut(**policy.to_dict(), version=version)
-
-
-@router.put("/settings/customer-health", response_model=HealthPolicyOut,
-            summary="Change the customer health policy", responses=error_responses(412, 428))
-async def put_health_policy(request: Request, response: Response, body: HealthPolicyIO,
-                            ctx: Admin, version: Version) -> HealthPolicyOut:
-    policy = HealthPolicy.from_dict(body.model_dump())
-    new_version = await services(request).satisfaction.set_health_policy(ctx, policy, version)
-    set_etag(response, new_version)
-    return HealthPolicyOut(**policy.to_dict(), version=new_version)

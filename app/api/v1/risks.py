@@ -28,9 +28,9 @@ from app.api.v1.schemas.risks import (
 from app.domain.access.roles import Role
 from app.domain.common.paging import PageRequest
 from app.domain.risk.matrix import SCALE, RiskLevel, RiskMatrix
-from app.domain.risk.register import Risk, RiskStatus, allowed_statuses
+from app.domain.risk.register import RISK_EDITORS, RiskStatus
 from app.services.ports import RequestContext, RiskFilter
-from app.services.risks import RISK_EDITORS, RiskInput
+from app.services.risks import RiskInput, RiskView
 
 router = feature_router("risks")
 
@@ -42,11 +42,12 @@ Version = Annotated[int, Depends(if_match)]
 CHANGE_ERRORS = error_responses(404, 409, 412, 428)
 
 
-def _out(response: Response | None, risk: Risk) -> RiskOut:
+def _out(response: Response | None, view: RiskView) -> RiskOut:
+    risk = view.risk
     if response is not None:
         set_etag(response, risk.version)
     return RiskOut.model_validate({**risk.__dict__, "level": risk.level.label,
-                                   "allowed_statuses": allowed_statuses(risk.status)})
+                                   "allowed_statuses": view.allowed_statuses})
 
 
 def _input(body: RiskCreate | RiskPatch) -> RiskInput:
@@ -77,9 +78,9 @@ class RiskQuery:
 async def create(request: Request, response: Response, body: RiskCreate,
                  ctx: Editor) -> RiskOut:
     """The level comes from the risk matrix; the owner defaults to you."""
-    risk = await services(request).risks.create(ctx, _input(body))
-    response.headers["Location"] = f"/api/v1/risks/{risk.id}"
-    return _out(response, risk)
+    view = await services(request).risks.create(ctx, _input(body))
+    response.headers["Location"] = f"/api/v1/risks/{view.risk.id}"
+    return _out(response, view)
 
 
 @router.get("/risks", response_model=ListPage[RiskOut], summary="The risk register")

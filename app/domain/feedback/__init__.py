@@ -1,2 +1,2 @@
-"""Feedback and satisfaction (domain §6): feedback items and their closed loop, SLA clocks,
-honest survey scores and customer health. Pure Python: services and routes build on it."""
+"""Feedback (反馈, domain §6): feedback items, their closed loop and their SLA clocks. Pure
+Python: services and routes build on it."""

@@ -21,7 +21,7 @@ from app.domain.common.errors import FieldError, FieldErrors, InvalidInput
 from app.domain.feedback.model import FeedbackItem, FeedbackType, Severity
 
 
-class Clock(StrEnum):
+class SlaClock(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # from received_at
     RESOLVE = "resolve"  # from received_at, or from reopened_at after a reopen
 
@@ -79,7 +79,7 @@ class Breach:
     """A clock that ran out: ``met_at`` is when the step was done after all (``None``
     while still outstanding); ``overdue`` is working time past ``due_at``."""
 
-    clock: Clock
+    clock: SlaClock
     due_at: datetime
     met_at: datetime | None
     overdue: timedelta
@@ -93,11 +93,11 @@ class SlaStatus:
 
     @property
     def acknowledge_breached(self) -> bool:
-        return any(b.clock is Clock.ACKNOWLEDGE for b in self.breaches)
+        return any(b.clock is SlaClock.ACKNOWLEDGE for b in self.breaches)
 
     @property
     def resolve_breached(self) -> bool:
-        return any(b.clock is Clock.RESOLVE for b in self.breaches)
+        return any(b.clock is SlaClock.RESOLVE for b in self.breaches)
 
 
 def due_times(item: FeedbackItem, policy: SlaPolicy,
@@ -120,8 +120,8 @@ def measure(item: FeedbackItem, acknowledge_due: datetime, resolve_due: datetime
     posts): a step done late stays a breach, with when it was met; one not yet done is a
     breach once ``now`` is past its due."""
     breaches = []
-    for clock, due, met in ((Clock.ACKNOWLEDGE, acknowledge_due, item.acknowledged_at),
-                            (Clock.RESOLVE, resolve_due, item.resolved_at)):
+    for clock, due, met in ((SlaClock.ACKNOWLEDGE, acknowledge_due, item.acknowledged_at),
+                            (SlaClock.RESOLVE, resolve_due, item.resolved_at)):
         until = now if met is None else met
         if until > due:
             breaches.append(Breach(clock, due, met, calendar.working_time_between(due, until)))

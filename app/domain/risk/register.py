@@ -17,6 +17,10 @@ from app.domain.access.scope import write_scope as access_write_scope
 from app.domain.common.errors import DomainError, ErrorKind
 from app.domain.risk.matrix import RiskLevel
 
+# Roles that register and change risks; the others that read risks only read them.
+RISK_EDITORS = frozenset({Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER,
+                          Role.PROJECT_MANAGER, Role.TECH_EXPERT})
+
 
 class RiskStatus(StrEnum):
     OPEN = "open"
@@ -95,9 +99,20 @@ def read_scope(principal: Principal) -> RecordScope:
 
 
 def write_scope(principal: Principal) -> RecordScope:
-    """Administrators change any risk, department heads their department's, anyone else
-    the risks they own."""
-    if principal.kind is PrincipalKind.SERVICE or Role.ADMIN in principal.roles \
-            or Role.DEPARTMENT_HEAD in principal.roles:
+    """The risks a principal may update or move: administrators any, department heads
+    their department's, the other editors the risks they own; the read-only roles and API
+    keys (no key scope reaches risks) none."""
+    if principal.kind is PrincipalKind.SERVICE or not principal.roles & RISK_EDITORS:
+        return RecordScope(Reach.NONE)
+    if Role.ADMIN in principal.roles or Role.DEPARTMENT_HEAD in principal.roles:
         return access_write_scope(principal)
     return RecordScope(Reach.OWN, user_id=principal.id, department_id=principal.department_id)
+
+
+def allowed_changes(principal: Principal, risk: Risk) -> list[RiskStatus]:
+    """The statuses ``principal`` may move ``risk`` to now: the status table's, within
+    the write scope the updates load with; none for a risk the principal may only read."""
+    if not write_scope(principal).covers(owner_id=risk.owner_id,
+                                         department_id=risk.department_id):
+        return []
+    return allowed_statuses(risk.status)

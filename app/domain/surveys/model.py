@@ -79,7 +79,7 @@ def check_questions(questions: list[Question]) -> None:
 
 
 @dataclass(frozen=True)
-class Score:
+class AnswerScore:
     """One scored answer, kept apart from the free answers so statistics read numbers."""
 
     question_id: str
@@ -87,7 +87,7 @@ class Score:
     value: int
 
 
-def check_answers(questions: list[Question], answers: dict[str, Any]) -> list[Score]:
+def check_answers(questions: list[Question], answers: dict[str, Any]) -> list[AnswerScore]:
     """The answers, checked against the questions (every required one answered, values in
     range, choices among the options); returns the scored ones."""
     problems = []
@@ -108,7 +108,7 @@ def check_answers(questions: list[Question], answers: dict[str, Any]) -> list[Sc
                 problems.append(FieldError(pointer, "answer_out_of_scale",
                                            {"low": scale.start, "high": scale.stop - 1}))
             else:
-                scores.append(Score(q.id, q.kind, value))
+                scores.append(AnswerScore(q.id, q.kind, value))
         elif q.kind is QuestionKind.SINGLE_CHOICE:
             if value not in q.options:
                 problems.append(FieldError(pointer, "choice_unknown"))

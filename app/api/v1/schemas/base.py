@@ -65,3 +65,7 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class JobOut(Output):  # what a scheduler's run did
+    count: int = Field(description="Events announced by this run")

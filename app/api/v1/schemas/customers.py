@@ -1,4 +1,4 @@
-"""Request and response bodies of the customer archive."""
+"""Request and response bodies of the customer archive and customer health."""
 
 from __future__ import annotations
 
@@ -276,4 +276,40 @@ class NeedsVocabularyIn(Input):
 
 
 class NeedsVocabularyOut(NeedsVocabularyIn):
+    version: int
+
+
+class FactorOut(Output):
+    name: str
+    raw: float | None
+    points: float
+    missing: bool
+
+
+class HealthOut(Output):
+    customer_id: UUID
+    score: float
+    threshold: float
+    suggest_at_risk: bool
+    factors: list[FactorOut]
+
+
+class HealthPolicyIO(Input):
+    baseline: float = Field(ge=0, le=100)
+    satisfaction_weight: float = Field(ge=0, le=100)
+    trend_per_point: float = Field(ge=0, le=10)
+    trend_cap: float = Field(ge=0, le=100)
+    complaint_points: float = Field(ge=0, le=100)
+    complaint_cap: float = Field(ge=0, le=100)
+    breach_points: float = Field(ge=0, le=100)
+    breach_cap: float = Field(ge=0, le=100)
+    contact_grace_days: int = Field(ge=0, le=3650)
+    contact_points_per_day: float = Field(ge=0, le=100)
+    contact_cap: float = Field(ge=0, le=100)
+    risk_points: float = Field(ge=0, le=100)
+    risk_cap: float = Field(ge=0, le=100)
+    threshold: float = Field(ge=0, le=100)
+
+
+class HealthPolicyOut(HealthPolicyIO):
     version: int

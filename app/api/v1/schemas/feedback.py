@@ -108,10 +108,6 @@ class SlaPolicyOut(SlaPolicyIO):
     version: int
 
 
-class JobOut(Output):
-    count: int = Field(description="Events announced by this run")
-
-
 class FeedbackReportOut(Output):
     total: int
     by_type: dict[str, int]
@@ -182,39 +178,3 @@ class SatisfactionReportOut(Output):
     shrinkage: dict[str, ShrinkageOut] = Field(
         description="Per-manager comparisons: empirical-Bayes shrinkage toward the overall "
                     "mean, so that small samples do not top or trail the ranking by chance")
-
-
-class FactorOut(Output):
-    name: str
-    raw: float | None
-    points: float
-    missing: bool
-
-
-class HealthOut(Output):
-    customer_id: UUID
-    score: float
-    threshold: float
-    suggest_at_risk: bool
-    factors: list[FactorOut]
-
-
-class HealthPolicyIO(Input):
-    baseline: float = Field(ge=0, le=100)
-    satisfaction_weight: float = Field(ge=0, le=100)
-    trend_per_point: float = Field(ge=0, le=10)
-    trend_cap: float = Field(ge=0, le=100)
-    complaint_points: float = Field(ge=0, le=100)
-    complaint_cap: float = Field(ge=0, le=100)
-    breach_points: float = Field(ge=0, le=100)
-    breach_cap: float = Field(ge=0, le=100)
-    contact_grace_days: int = Field(ge=0, le=3650)
-    contact_points_per_day: float = Field(ge=0, le=100)
-    contact_cap: float = Field(ge=0, le=100)
-    risk_points: float = Field(ge=0, le=100)
-    risk_cap: float = Field(ge=0, le=100)
-    threshold: float = Field(ge=0, le=100)
-
-
-class HealthPolicyOut(HealthPolicyIO):
-    version: int

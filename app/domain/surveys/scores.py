@@ -44,7 +44,7 @@ T95: dict[int, float] = {
 
 
 @dataclass(frozen=True)
-class Interval:
+class ConfidenceInterval:
     low: float
     high: float
 
@@ -59,7 +59,7 @@ class Score:
 
     metric: Metric
     estimate: float | None
-    interval: Interval | None
+    interval: ConfidenceInterval | None
     n: int
     low_confidence: bool
 
@@ -120,18 +120,19 @@ def nps(answers: Iterable[int]) -> Score:
     estimate = 100 * diff
     half = 100 * Z95 * se
     return Score(Metric.NPS, estimate,
-                 Interval(_clip(estimate - half, -100, 100), _clip(estimate + half, -100, 100)),
+                 ConfidenceInterval(_clip(estimate - half, -100, 100),
+                                    _clip(estimate + half, -100, 100)),
                  n, n < LOW_CONFIDENCE_BELOW)
 
 
-def wilson(successes: int, n: int, z: float = Z95) -> Interval:
+def wilson(successes: int, n: int, z: float = Z95) -> ConfidenceInterval:
     """Wilson score interval for a proportion (as fractions): unlike p ± z·se it stays
     inside [0, 1] and does not collapse to a point at 0% or 100%."""
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    return ConfidenceInterval(max(0.0, centre - half), min(1.0, centre + half))
 
 
 def csat(answers: Iterable[int]) -> Score:
@@ -144,7 +145,8 @@ def csat(answers: Iterable[int]) -> Score:
     interval = wilson(satisfied, n)
     estimate = 100 * satisfied / n
     return Score(Metric.CSAT, estimate,
-                 Interval(min(estimate, 100 * interval.low), max(estimate, 100 * interval.high)),
+                 ConfidenceInterval(min(estimate, 100 * interval.low),
+                                    max(estimate, 100 * interval.high)),
                  n, n < LOW_CONFIDENCE_BELOW)
 
 
@@ -158,10 +160,11 @@ def ces(answers: Iterable[int]) -> Score:
         return _empty(Metric.CES)
     mean = sum(values) / n
     if n == 1:
-        return Score(Metric.CES, mean, Interval(1.0, 7.0), 1, True)
+        return Score(Metric.CES, mean, ConfidenceInterval(1.0, 7.0), 1, True)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = t95(n - 1) * sd / math.sqrt(n)
-    return Score(Metric.CES, mean, Interval(max(1.0, mean - half), min(7.0, mean + half)),
+    return Score(Metric.CES, mean,
+                 ConfidenceInterval(max(1.0, mean - half), min(7.0, mean + half)),
                  n, n < LOW_CONFIDENCE_BELOW)
 
 

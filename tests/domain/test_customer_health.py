@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.common.errors import InvalidInput
-from app.domain.feedback.health import (
+from app.domain.customers.health import (
     HealthInputs,
     HealthPolicy,
     health,
     normalised_satisfaction,
 )
-from app.domain.feedback.scores import csat, nps
+from app.domain.surveys.scores import csat, nps
 
 SATISFACTION = st.none() | st.floats(0, 100)
 COUNT = st.integers(0, 50)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.common.errors import InvalidInput
-from app.domain.feedback.scores import (
+from app.domain.surveys.scores import (
     DEFAULT_PRIOR_STRENGTH,
     SCALES,
     GroupTally,

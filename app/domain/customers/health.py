@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from app.domain.common.errors import FieldError, FieldErrors, InvalidInput
-from app.domain.feedback.scores import Metric, Score
+from app.domain.surveys.scores import Metric, Score
 
 NEUTRAL_SATISFACTION = 50.0  # on the 0–100 scale: points above add, points below deduct
 
@@ -88,7 +88,7 @@ class Factor:
 
 
 @dataclass(frozen=True)
-class Health:
+class CustomerHealth:
     score: float
     factors: tuple[Factor, ...]
     threshold: float
@@ -130,7 +130,7 @@ def _validate(inputs: HealthInputs) -> None:
     errors.raise_if_any()
 
 
-def health(inputs: HealthInputs, policy: HealthPolicy | None = None) -> Health:
+def health(inputs: HealthInputs, policy: HealthPolicy | None = None) -> CustomerHealth:
     """The score and its factors, in a fixed order (names are stable snake_case)."""
     p = policy or HealthPolicy()
     _validate(inputs)
@@ -156,4 +156,4 @@ def health(inputs: HealthInputs, policy: HealthPolicy | None = None) -> Health:
                _deduct(p.risk_points, inputs.open_high_risks, p.risk_cap)),
     ]
     total = p.baseline + sum(f.points for f in factors)
-    return Health(round(max(0.0, min(100.0, total)), 1), tuple(factors), p.threshold)
+    return CustomerHealth(round(max(0.0, min(100.0, total)), 1), tuple(factors), p.threshold)
