@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.container import services
-from app.api.idempotency import AccordRoute
 from app.api.metrics import CONTENT_TYPE
 from app.api.problems import error_responses, problem_response
+from app.api.route_matching import AccordRoute
 from app.api.security import public
 from app.services.ports import RequestContext
 

@@ -1,10 +1,10 @@
 """``Idempotency-Key`` on POSTs that create or move something.
 
-The dependency claims (caller, key) before the handler runs; the route class stores the
-response once it exists, or replays the stored one for a repeat. Same key with another
-request → 422; same key still running → 409. Failures that are not the request's fault
-(5xx, 429, a request that failed validation) are not stored, so the client may retry
-them with the key.
+The dependency claims (caller, key) before the handler runs; ``finishing_claims``, around
+every handler of the app's route class, stores the response once it exists, or replays the
+stored one for a repeat. Same key with another request → 422; same key still running →
+409. Failures that are not the request's fault (5xx, 429, a request that failed
+validation) are not stored, so the client may retry them with the key.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 
 from app.api.container import services
-from app.api.dependants import declared_access
 from app.api.problems import ApiProblem, domain_error_response, problem_response
-from app.api.route_matching import PrefixMatchedRoute
 from app.api.security import current_principal
 from app.domain.access.principal import Principal
 from app.domain.common.errors import DomainError
@@ -59,39 +57,33 @@ async def idempotency_key(
 Idempotent = Depends(idempotency_key)
 
 
-class AccordRoute(PrefixMatchedRoute):
-    """Finishes idempotency claims and states in the docs who may call the route (and is
-    matched by its literal beginning first)."""
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        access = declared_access(self)
-        if access is not None:
-            who = f"**Who may call:** {access.describe()}."
-            self.description = f"{self.description}\n\n{who}".strip()
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+def finishing_claims(handler: Handler) -> Handler:
+    """``handler`` finishing the request's claim: the stored answer for a repeat, the
+    answer stored once it exists (a domain error's problem included), the claim released
+    when the handler fails otherwise."""
 
-        async def run(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except _Replay as replay:
-                stored = replay.stored
-                return Response(stored.body, status_code=stored.status,
-                                headers={**stored.headers, REPLAYED_HEADER: "true"})
-            except (DomainError, ApiProblem) as exc:
-                if not hasattr(request.state, "idempotency_claim"):
-                    raise
-                response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
-                            else problem_response(request, exc.status, exc.code, exc.params))
-            except BaseException:
-                await _release(request)
+    async def run(request: Request) -> Response:
+        try:
+            response = await handler(request)
+        except _Replay as replay:
+            stored = replay.stored
+            return Response(stored.body, status_code=stored.status,
+                            headers={**stored.headers, REPLAYED_HEADER: "true"})
+        except (DomainError, ApiProblem) as exc:
+            if not hasattr(request.state, "idempotency_claim"):
                 raise
-            await _finish(request, response)
-            return response
+            response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
+                        else problem_response(request, exc.status, exc.code, exc.params))
+        except BaseException:
+            await _release(request)
+            raise
+        await _finish(request, response)
+        return response
 
-        return run
+    return run
 
 
 async def _release(request: Request) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    ColumnElement,
     Uuid,
     and_,
     bindparam,
@@ -41,7 +40,7 @@ from app.domain.common.paging import Page, PageRequest
 from app.domain.risk.matrix import RiskLevel
 from app.repositories.direct import Prepared
 from app.repositories.paging import keyset, to_page
-from app.repositories.scope import scope_filter
+from app.repositories.scope import ScopedColumns
 from app.repositories.tables import user_roles, users
 from app.repositories.tables_change_requests import (
     change_requests,
@@ -75,6 +74,7 @@ _STEPS_OF = Prepared(select(cr_approval_steps)
                      .order_by(cr_approval_steps.c.position))
 _TASKS_OF = Prepared(select(cr_tasks).where(cr_tasks.c.change_request_id == _CR_ID)
                      .order_by(cr_tasks.c.created_at, cr_tasks.c.id))
+_SCOPE = ScopedColumns(change_requests.c.department_id, change_requests.c.owner_id)
 _CR_BY_ID: dict[tuple[Reach, bool], Prepared] = {}
 # Updates name the row by a parameter no column is called, and take the columns to set
 # from the parameters: SQLAlchemy compiles each set of columns once (and caches it).
@@ -95,24 +95,17 @@ _ROLES_OF = Prepared(select(user_roles.c.role)
 
 def _cr_by_id(scope: RecordScope, for_update: bool) -> tuple[Prepared, dict[str, Any]] | None:
     """The statement reading one change in ``scope`` and the scope's parameters; None for a
-    scope whose SQL is built per call (``scope_filter`` compares a missing value as NULL)."""
-    if scope.reach is Reach.ALL:
-        params: dict[str, Any] = {}
-    elif scope.reach is Reach.DEPARTMENT and scope.department_id is not None:
-        params = {"scope_department": scope.department_id}
-    elif scope.reach is Reach.OWN and scope.user_id is not None:
-        params = {"scope_user": scope.user_id}
-    else:
+    scope whose SQL is built per call (``ScopedColumns.parameters``)."""
+    params = _SCOPE.parameters(scope)
+    if params is None:
         return None
     key = (scope.reach, for_update)
     prepared = _CR_BY_ID.get(key)
     if prepared is None:
         stmt = select(change_requests).where(change_requests.c.id == _CR_ID)
-        if scope.reach is Reach.DEPARTMENT:
-            stmt = stmt.where(change_requests.c.department_id == bindparam(
-                "scope_department", type_=Uuid))
-        elif scope.reach is Reach.OWN:
-            stmt = stmt.where(change_requests.c.owner_id == bindparam("scope_user", type_=Uuid))
+        condition = _SCOPE.condition(scope.reach)
+        if condition is not None:
+            stmt = stmt.where(condition)
         if for_update:
             stmt = stmt.with_for_update()
         prepared = _CR_BY_ID[key] = Prepared(stmt)
@@ -153,11 +146,6 @@ class SqlChangeRequestRepository:
         self._stored[values["id"]] = {k: deepcopy(v) if isinstance(v, (list, dict)) else v
                                       for k, v in values.items()}
 
-    @staticmethod
-    def _scope(scope: RecordScope) -> ColumnElement[bool]:
-        return scope_filter(scope, department=change_requests.c.department_id,
-                            owner=change_requests.c.owner_id)
-
     async def add(self, cr: ChangeRequest) -> None:
         values = _cr_values(cr)
         await self._conn.execute(insert(change_requests).values(**values))
@@ -178,7 +166,7 @@ class SqlChangeRequestRepository:
         prebuilt = _cr_by_id(scope, for_update)
         if prebuilt is None:
             stmt = select(change_requests).where(change_requests.c.id == cr_id,
-                                                 self._scope(scope))
+                                                 _SCOPE.filter(scope))
             if for_update:
                 stmt = stmt.with_for_update()
             found = (await self._conn.execute(stmt)).one_or_none()
@@ -205,7 +193,7 @@ class SqlChangeRequestRepository:
 
     async def list(self, scope: RecordScope, filters: ChangeRequestFilter,
                    page: PageRequest) -> Page[ChangeRequest]:
-        conditions = [self._scope(scope)]
+        conditions = [_SCOPE.filter(scope)]
         for column, value in ((change_requests.c.state, filters.state),
                               (change_requests.c.type, filters.type),
                               (change_requests.c.customer_id, filters.customer_id),

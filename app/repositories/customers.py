@@ -42,7 +42,7 @@ from app.domain.customers.model import (
 from app.repositories.direct import Prepared
 from app.repositories.paging import _coerce as _cursor_value
 from app.repositories.paging import keyset, to_page
-from app.repositories.scope import scope_filter
+from app.repositories.scope import ScopedColumns
 from app.repositories.search import SubstringSearch, TrigramSearch, like_pattern
 from app.repositories.tables_customers import (
     contact_points,
@@ -74,44 +74,18 @@ _CONTACT_FIELDS = ("id", "customer_id", "name", "title", "phones", "emails", "im
 CUSTOMER_SORTS = {"updated_at": customers.c.updated_at, "created_at": customers.c.created_at,
                   "name": customers.c.name}
 
+_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
+                       customers.c.shared_with_department)
+
 # The hot reads run statements built once, with bind parameters (building a Core statement
 # costs about as much as executing it: docs/performance.md). Record scope and filters
 # select the statement's shape; their values are parameters.
 
-
-def _scope_condition(reach: Reach) -> ColumnElement[bool] | None:
-    """The SQL of ``scope_filter`` with the scope's values as parameters ``scope_user`` and
-    ``scope_department``; None for the shapes built per call (no reach)."""
-    department = customers.c.department_id == bindparam("scope_department", type_=Uuid)
-    if reach is Reach.ALL:
-        return literal(True)
-    if reach is Reach.DEPARTMENT:
-        return department
-    if reach is Reach.OWN:
-        return or_(customers.c.owner_id == bindparam("scope_user", type_=Uuid),
-                   and_(customers.c.shared_with_department.is_(True), department))
-    return None
-
-
-def _scope_params(scope: RecordScope) -> dict[str, Any] | None:
-    """The parameters of ``_scope_condition``; None where the prebuilt shape would not
-    say the same as ``scope_filter`` (a missing department compares as IS NULL there)."""
-    if scope.reach is Reach.ALL:
-        return {}
-    if scope.department_id is None:
-        return None
-    if scope.reach is Reach.DEPARTMENT:
-        return {"scope_department": scope.department_id}
-    if scope.reach is Reach.OWN and scope.user_id is not None:
-        return {"scope_user": scope.user_id, "scope_department": scope.department_id}
-    return None
-
-
 def _by_id(reach: Reach) -> Select[Any]:
     stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == bindparam("customer_id",
                                                                        type_=Uuid))
-    condition = _scope_condition(reach)
-    return stmt.where(condition) if reach is not Reach.ALL and condition is not None else stmt
+    condition = _SCOPE.condition(reach)
+    return stmt.where(condition) if condition is not None else stmt
 
 
 _CUSTOMER_BY_ID = {reach: Prepared(_by_id(reach))
@@ -163,8 +137,8 @@ def _list_shape(reach: Reach, equals: tuple[str, ...], integrity_below: bool, se
     covering index ``ix_customers_search_walk`` answers without reading the table
     (migration 0009), then those rows by primary key."""
     conditions: list[ColumnElement[bool]] = []
-    scope = _scope_condition(reach)
-    if scope is not None and reach is not Reach.ALL:
+    scope = _SCOPE.condition(reach)
+    if scope is not None:
         conditions.append(scope)
     if not include_archived:
         conditions.append(customers.c.archived_at.is_(None))
@@ -242,10 +216,10 @@ class SqlCustomerRepository:
 
     async def get(self, customer_id: UUID, scope: RecordScope, *,
                   for_update: bool = False) -> Customer | None:
-        params = _scope_params(scope)
+        params = _SCOPE.parameters(scope)
         if for_update or params is None:
             stmt = select(*_CUSTOMER_COLUMNS).where(customers.c.id == customer_id,
-                                                    self._scope(scope))
+                                                    _SCOPE.filter(scope))
             if for_update:
                 stmt = stmt.with_for_update()
             found = (await self._conn.execute(stmt)).one_or_none()
@@ -263,12 +237,6 @@ class SqlCustomerRepository:
         return [_contact(r) for r in await _CONTACTS_OF.rows(self._conn,
                                                              {"customer_id": customer_id})]
 
-    @staticmethod
-    def _scope(scope: RecordScope) -> ColumnElement[bool]:
-        return scope_filter(scope, department=customers.c.department_id,
-                            owner=customers.c.owner_id,
-                            shared_with_department=customers.c.shared_with_department)
-
     async def list(self, scope: RecordScope, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
         prebuilt = self._prebuilt_list(scope, filters, page)
@@ -277,7 +245,7 @@ class SqlCustomerRepository:
             prepared, params = prebuilt
             return to_page(await prepared.rows(self._conn, params), page, _customer,
                            lambda r: (r[sort_field], r["id"]))
-        stmt = select(*_CUSTOMER_COLUMNS).where(self._scope(scope))
+        stmt = select(*_CUSTOMER_COLUMNS).where(_SCOPE.filter(scope))
         conditions: list[ColumnElement[bool]] = []
         if not filters.include_archived:
             conditions.append(customers.c.archived_at.is_(None))
@@ -310,7 +278,7 @@ class SqlCustomerRepository:
         SQLite, a scope without a department). The SQL is the one ``list`` builds below,
         except a search on PostgreSQL, which finds the page's ids first (see
         ``_two_step``)."""
-        scope_params = _scope_params(scope)
+        scope_params = _SCOPE.parameters(scope)
         if scope_params is None or filters.tag is not None or \
                 filters.updated_since is not None:
             return None

@@ -12,7 +12,8 @@ Either way a row comes back as a plain dict of column name to value.
 This relies on internals of SQLAlchemy's asyncpg adapter (its lock, its transaction and how
 it starts one, the asyncpg connection, its error translation) and of the connection (its
 error handling, which invalidates dropped connections);
-``tests/storage/test_direct_statements.py`` pins what depends on them.
+``tests/storage/test_framework_internals.py`` names each one that moves and
+``tests/storage/test_direct_statements.py`` pins the behaviour that depends on them.
 """
 
 from __future__ import annotations

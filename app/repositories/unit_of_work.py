@@ -3,8 +3,10 @@ outbox events the use case staged written inside it, just before commit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.domain.access.principal import Principal
 from app.domain.common.errors import StorageUnavailable, WriteConflict
 from app.domain.common.events import DomainEvent
+from app.domain.common.recorded import json_object, json_value
 from app.repositories.audit import SqlAuditLog
 from app.repositories.change_requests import SqlChangeRequestRepository
 from app.repositories.credentials import (
@@ -112,8 +115,23 @@ class SqlUnitOfWork:
             finally:
                 await conn.close()
 
+    def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+                      before: Mapping[str, Any] | None = None,
+                      after: Mapping[str, Any] | None = None,
+                      event: Mapping[str, Any] | None = None, at: datetime | None = None,
+                      customer_id: UUID | None = None, actor: Principal | None = None) -> None:
+        """Stage the audit entry of ``action`` on the entity (``before`` → ``after``) and,
+        when ``event`` data is given, the domain event ``action`` about it, occurred ``at``
+        (now by default; on ``customer_id``'s timeline when given). All data becomes JSON
+        by one rule (``json_value``)."""
+        self.record(action, entity_type, entity_id, before=before, after=after, actor=actor)
+        if event is not None:
+            assert isinstance(entity_id, UUID), "an event names its entity by id"
+            self.emit(DomainEvent(action, entity_type, entity_id, at or self._clock.now(),
+                                  dict(event), customer_id=customer_id))
+
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
-               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
                actor: Principal | None = None) -> None:
         if not self._write:
             raise RuntimeError("audit entries need a write unit of work")
@@ -124,8 +142,8 @@ class SqlUnitOfWork:
             "action": action,
             "entity_type": entity_type,
             "entity_id": str(entity_id) if entity_id is not None else None,
-            "before": before,
-            "after": after,
+            "before": json_object(before),
+            "after": json_object(after),
             "request_id": self._ctx.request_id,
             "client_addr": self._ctx.client_addr,
         })
@@ -144,7 +162,7 @@ class SqlUnitOfWork:
     def emit(self, event: DomainEvent) -> None:
         if not self._write:
             raise RuntimeError("events need a write unit of work")
-        self._events.append(event)
+        self._events.append(replace(event, data=json_value(event.data)))
 
     async def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"

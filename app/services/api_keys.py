@@ -9,7 +9,6 @@ from uuid import UUID
 from app.domain.access.credentials import ApiKey
 from app.domain.access.roles import Scope
 from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotFound
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -44,8 +43,8 @@ class ApiKeyService:
                     raise InvalidInput([FieldError("/department_id", "department_unknown")])
             await uow.api_keys.add(key)
             after = {"name": name, "prefix": prefix, "scopes": sorted(scopes)}
-            uow.record("api_key.issued", "api_key", key.id, after=after)
-            uow.emit(DomainEvent("api_key.issued", "api_key", key.id, now, after))
+            uow.record_change("api_key.issued", "api_key", key.id, after=after, event=after,
+                              at=now)
             await uow.commit()
         return IssuedKey(key, secret)
 
@@ -72,8 +71,7 @@ class ApiKeyService:
             key.revoked_at = now
             key.version += 1
             await uow.api_keys.save(key)
-            uow.record("api_key.revoked", "api_key", key.id, before={"active": True},
-                       after={"active": False})
-            uow.emit(DomainEvent("api_key.revoked", "api_key", key.id, now, {}))
+            uow.record_change("api_key.revoked", "api_key", key.id, before={"active": True},
+                              after={"active": False}, event={}, at=now)
             await uow.commit()
         return key

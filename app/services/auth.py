@@ -91,13 +91,13 @@ class AuthService:
             if not (ok and user is not None and user.active):
                 for key in keys:
                     await uow.login_throttle.record_failure(key, now)
-                uow.record("auth.login_failed", "user", user.id if user else None,
-                           after={"username": username})
+                uow.record_change("auth.login_failed", "user", user.id if user else None,
+                                  after={"username": username})
                 await uow.commit()
                 raise InvalidCredentials()
             await uow.login_throttle.clear(keys[0])
             pair = await self._issue(uow, user, new_id(), now)
-            uow.record("auth.login", "user", user.id, actor=user_principal(user))
+            uow.record_change("auth.login", "user", user.id, actor=user_principal(user))
             await uow.commit()
             return pair
 
@@ -132,15 +132,15 @@ class AuthService:
                     raise RefreshTokenReused()  # a concurrent refresh rotated it first
             except RefreshTokenReused:
                 await uow.refresh_tokens.revoke_family(token.family_id, now)
-                uow.record("auth.refresh_reuse_detected", "user", token.user_id,
-                           after={"family_id": str(token.family_id)})
+                uow.record_change("auth.refresh_reuse_detected", "user", token.user_id,
+                                  after={"family_id": token.family_id})
                 await uow.commit()
                 raise
             user = await uow.users.get(token.user_id)
             if user is None or not user.active:
                 raise InvalidToken(reason="inactive")
             pair = await self._issue(uow, user, token.family_id, now)
-            uow.record("auth.refresh", "user", user.id, actor=user_principal(user))
+            uow.record_change("auth.refresh", "user", user.id, actor=user_principal(user))
             await uow.commit()
             return pair
 
@@ -154,7 +154,7 @@ class AuthService:
             if token is None or token.user_id != ctx.principal.id:
                 return
             await uow.refresh_tokens.revoke_family(token.family_id, now)
-            uow.record("auth.logout", "user", token.user_id)
+            uow.record_change("auth.logout", "user", token.user_id)
             await uow.commit()
 
     async def principal_for_access_token(self, token: str) -> Principal:

@@ -13,7 +13,6 @@ from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
 from app.domain.access.scope import Reach, RecordScope, read_scope, write_scope
 from app.domain.common.errors import FieldError, FieldErrors, InvalidInput, InvalidState, NotFound
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -219,11 +218,12 @@ class CustomerService:
                                               new.force_reason)],
                     action="customer.created", actor_id=_actor(ctx),
                     request_id=ctx.request_id, now=now)
-            uow.record("customer.created", "customer", customer.id,
-                       after={**after, "contacts": [_contact_view(c) for c in customer.contacts],
-                              "forced_duplicate_reason": new.force_reason})
-            self._emit(uow, "customer.created", customer, now,
-                       {"name": customer.name, "tier": customer.tier})
+            uow.record_change(
+                "customer.created", "customer", customer.id,
+                after={**after, "contacts": [_contact_view(c) for c in customer.contacts],
+                       "forced_duplicate_reason": new.force_reason},
+                event={"name": customer.name, "tier": customer.tier}, at=now,
+                customer_id=customer.id)
             await uow.commit()
             return _view(ctx, customer)
 
@@ -585,20 +585,14 @@ class CustomerService:
             await uow.customers.add_history(after.id, diff, action=action,
                                             actor_id=_actor(ctx), request_id=ctx.request_id,
                                             now=now)
-        uow.record(action, "customer", after.id,
-                   before={c.field: c.old for c in diff} | (event_data or {}),
-                   after={c.field: c.new for c in diff})
-        self._emit(uow, action, after, now,
-                   {"changed": [c.field for c in diff], **(event_data or {})})
+        uow.record_change(action, "customer", after.id,
+                          before={c.field: c.old for c in diff} | (event_data or {}),
+                          after={c.field: c.new for c in diff},
+                          event={"changed": [c.field for c in diff], **(event_data or {})},
+                          at=now, customer_id=after.id)
         if commit:
             await uow.commit()
         return after
-
-    @staticmethod
-    def _emit(uow: UnitOfWork, action: str, customer: Customer, now: datetime,
-              data: dict[str, Any]) -> None:
-        uow.emit(DomainEvent(action, "customer", customer.id, now, data,
-                             customer_id=customer.id))
 
     async def _check_duplicates(self, uow: UnitOfWork, customer: Customer,
                                 contacts: list[Contact], force_reason: str | None, *,

@@ -272,25 +272,28 @@ class FeedbackService:
                          calendar, now)
         return View(record, workflow.allowed_actions(record.item, principal), status)
 
-    def _announce(self, uow: UnitOfWork, record: FeedbackRecord, event: str,
-                  before: str | None, now: datetime, data: dict[str, Any]) -> None:
+    @staticmethod
+    def _announce(uow: UnitOfWork, record: FeedbackRecord, event: str, before: str | None,
+                  now: datetime, data: dict[str, Any]) -> None:
+        """A change of the item: audited, announced, on the customer's timeline."""
         item = record.item
-        uow.record(f"feedback.{event}", "feedback", item.id,
-                   before={"state": before} if before else None,
-                   after={"state": item.state, "version": record.version,
-                          **{k: str(v) for k, v in data.items()}})
-        self._emit(uow, record, event, now, data)
+        uow.record_change(f"feedback.{event}", "feedback", item.id,
+                          before={"state": before} if before else None,
+                          after={"state": item.state, "version": record.version, **data},
+                          event=_event_data(record, data), at=now,
+                          customer_id=item.customer_id)
 
     @staticmethod
     def _emit(uow: UnitOfWork, record: FeedbackRecord, event: str, now: datetime,
               data: dict[str, Any]) -> None:
-        item = record.item
-        uow.emit(DomainEvent(f"feedback.{event}", "feedback", item.id, now,
-                             {"state": item.state, "type": item.type,
-                              "severity": item.severity,
-                              **{k: v if isinstance(v, (str, int)) or v is None else str(v)
-                                 for k, v in data.items()}},
-                             customer_id=item.customer_id))
+        """A clock that ran out: announced, but no one changed the item."""
+        uow.emit(DomainEvent(f"feedback.{event}", "feedback", record.item.id, now,
+                             _event_data(record, data), customer_id=record.item.customer_id))
+
+
+def _event_data(record: FeedbackRecord, data: dict[str, Any]) -> dict[str, Any]:
+    item = record.item
+    return {"state": item.state, "type": item.type, "severity": item.severity, **data}
 
 
 # What feedback adds to a handover: its open items on the checklist, and moving them to

@@ -12,7 +12,6 @@ from app.domain.access.principal import Principal
 from app.domain.access.scope import read_scope as customer_read_scope
 from app.domain.change_requests.access import read_scope as change_request_read_scope
 from app.domain.common.errors import FieldErrors, InvalidState, NotFound
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -187,25 +186,26 @@ class KnowledgeService:
 
     async def _add(self, uow: UnitOfWork, article: Article, now: datetime) -> None:
         await uow.knowledge.add(article)
-        uow.record("knowledge_article.created", ENTITY, article.id, after=article.snapshot())
-        self._emit(uow, "knowledge_article.created", article, now, {})
+        self._record(uow, "knowledge_article.created", article, now, {},
+                     after=article.snapshot())
 
     async def _save(self, uow: UnitOfWork, before: Article, after: Article, action: str,
                     now: datetime, diff: list[FieldChange]) -> Article:
         after.version = before.version + 1
         after.updated_at = now
         await uow.knowledge.save(after)
-        uow.record(action, ENTITY, after.id, before={c.field: c.old for c in diff},
-                   after={c.field: c.new for c in diff})
         # Unlinking the one customer still tells that customer's timeline.
-        self._emit(uow, action, after, now, {"changed": [c.field for c in diff]},
-                   customer_id=after.timeline_customer or before.timeline_customer)
+        self._record(uow, action, after, now, {"changed": [c.field for c in diff]},
+                     before={c.field: c.old for c in diff},
+                     after={c.field: c.new for c in diff},
+                     customer_id=after.timeline_customer or before.timeline_customer)
         await uow.commit()
         return after
 
     @staticmethod
-    def _emit(uow: UnitOfWork, action: str, article: Article, now: datetime,
-              data: dict[str, Any], customer_id: UUID | None = None) -> None:
-        uow.emit(DomainEvent(action, ENTITY, article.id, now,
-                             {"title": article.title, "kind": article.kind, **data},
-                             customer_id=customer_id or article.timeline_customer))
+    def _record(uow: UnitOfWork, action: str, article: Article, now: datetime,
+                data: dict[str, Any], *, before: dict[str, Any] | None = None,
+                after: dict[str, Any], customer_id: UUID | None = None) -> None:
+        uow.record_change(action, ENTITY, article.id, before=before, after=after,
+                          event={"title": article.title, "kind": article.kind, **data},
+                          at=now, customer_id=customer_id or article.timeline_customer)

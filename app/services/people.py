@@ -23,7 +23,6 @@ from app.domain.common.errors import (
     InvalidState,
     NotFound,
 )
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -267,7 +266,6 @@ class PeopleService:
     def _log(uow: UnitOfWork, action: str, entity_type: str, entity_id: UUID,
              before: dict[str, object] | None, after: dict[str, object], now: datetime) -> None:
         """Every change is audited and announced, in the caller's transaction."""
-        uow.record(action, entity_type, entity_id, before=before, after=after)
-        uow.emit(DomainEvent(type=action, entity_type=entity_type, entity_id=entity_id,
-                             occurred_at=now, data={"after": after}))
+        uow.record_change(action, entity_type, entity_id, before=before, after=after,
+                          event={"after": after}, at=now)
 

@@ -59,8 +59,8 @@ async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected
     check_version(version, expected_version)
     before = await uow.policies.get(kind.name)
     await uow.policies.put(kind.name, kind.dump(policy), version + 1, now, actor_id)
-    uow.record("policy.updated", "policy", kind.name,
-               before=before[0] if before else None, after=kind.dump(policy))
+    uow.record_change("policy.updated", "policy", kind.name,
+                      before=before[0] if before else None, after=kind.dump(policy))
     return version + 1
 HANDOVER_STANDARD: PolicyKind[HandoverStandard] = PolicyKind(
     "handover_standard", HandoverStandard, HandoverStandard.from_dict, HandoverStandard.to_dict)

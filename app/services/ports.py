@@ -6,7 +6,7 @@ them; ``app.main`` wires one implementation to each.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -545,8 +545,19 @@ class UnitOfWork(Protocol):
     surveys: SurveyRepository
     feedback: FeedbackRepository
 
+    def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+                      before: Mapping[str, Any] | None = None,
+                      after: Mapping[str, Any] | None = None,
+                      event: Mapping[str, Any] | None = None, at: datetime | None = None,
+                      customer_id: UUID | None = None, actor: Principal | None = None) -> None:
+        """The way to record a change: its audit entry (``before`` → ``after``) and, with
+        ``event`` data, the domain event ``action`` occurred ``at`` (now by default), on
+        ``customer_id``'s timeline when given. Data becomes JSON by one rule
+        (``app.domain.common.recorded.json_value``: None stays null)."""
+        ...
+    # The parts of record_change, by the same rule: an audit entry alone, an event alone.
     def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
-               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
                actor: Principal | None = None) -> None: ...
     def emit(self, event: DomainEvent) -> None: ...
     async def commit(self) -> None: ...

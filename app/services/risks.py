@@ -9,7 +9,6 @@ from uuid import UUID
 
 from app.domain.access.scope import read_scope as customer_read_scope
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -197,10 +196,9 @@ class RiskService:
 
     @staticmethod
     def _log(uow: UnitOfWork, action: str, risk: Risk, before: Risk | None, now: Any) -> None:
-        uow.record(action, "risk", risk.id, before=before.snapshot() if before else None,
-                   after=risk.snapshot())
-        uow.emit(DomainEvent(action, "risk", risk.id, now,
-                             {"title": risk.title, "level": risk.level.label,
-                              "status": risk.status},
-                             customer_id=risk.customer_id))
+        uow.record_change(action, "risk", risk.id,
+                          before=before.snapshot() if before else None, after=risk.snapshot(),
+                          event={"title": risk.title, "level": risk.level.label,
+                                 "status": risk.status},
+                          at=now, customer_id=risk.customer_id)
 

@@ -17,7 +17,6 @@ from app.domain.common.errors import (
     NotFound,
     TooManyRequests,
 )
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -94,8 +93,8 @@ class SurveyService:
         template = Template(new_id(), name, questions, ctx.actor.id, now)
         async with self._uow(ctx) as uow:
             await uow.surveys.add_template(template)
-            uow.record("survey_template.created", "survey_template", template.id,
-                       after={"name": name, "questions": len(questions)})
+            uow.record_change("survey_template.created", "survey_template", template.id,
+                              after={"name": name, "questions": len(questions)})
             await uow.commit()
         return template
 
@@ -110,7 +109,7 @@ class SurveyService:
                 raise InvalidState(state="archived")
             template.archived_at, template.version = self._clock.now(), template.version + 1
             await uow.surveys.save_template(template)
-            uow.record("survey_template.archived", "survey_template", template.id)
+            uow.record_change("survey_template.archived", "survey_template", template.id)
             await uow.commit()
         return template
 
@@ -157,9 +156,8 @@ class SurveyService:
                 raise InvalidState(state="answered")
             invitation.revoked_at = now
             await uow.surveys.save_invitation(invitation)
-            uow.record("survey_invitation.revoked", "survey_invitation", invitation.id)
-            uow.emit(DomainEvent("survey_invitation.revoked", "survey_invitation",
-                                 invitation.id, now, {}, customer_id=invitation.customer_id))
+            uow.record_change("survey_invitation.revoked", "survey_invitation", invitation.id,
+                              event={}, at=now, customer_id=invitation.customer_id)
             await uow.commit()
         return invitation
 
@@ -256,12 +254,11 @@ class SurveyService:
                   "tier": customer.tier.value, "submitted_at": now} for s in scores])
             invitation.responded_at = now
             await uow.surveys.save_invitation(invitation)
-            uow.record("survey.answered", "survey_invitation", invitation.id,
-                       after={"scores": {s.kind.value: s.value for s in scores}})
-            uow.emit(DomainEvent("survey.answered", "survey_invitation", invitation.id, now,
-                                 {"scores": {s.question_id: s.value for s in scores},
-                                  "trigger": invitation.trigger},
-                                 customer_id=invitation.customer_id))
+            uow.record_change("survey.answered", "survey_invitation", invitation.id,
+                              after={"scores": {s.kind: s.value for s in scores}},
+                              event={"scores": {s.question_id: s.value for s in scores},
+                                     "trigger": invitation.trigger},
+                              at=now, customer_id=invitation.customer_id)
             await uow.commit()
 
     # helpers -------------------------------------------------------------------------
@@ -282,12 +279,10 @@ class SurveyService:
             token_hash=hashed, expires_at=now + timedelta(days=days), created_by=actor,
             created_at=now)
         await uow.surveys.add_invitation(invitation)
-        data = {"template_id": str(template.id), "trigger": trigger,
-                "contact_id": str(contact_id),
-                "source_id": str(source_id) if source_id else None}
-        uow.record("survey_invitation.created", "survey_invitation", invitation.id, after=data)
-        uow.emit(DomainEvent("survey_invitation.created", "survey_invitation", invitation.id,
-                             now, data, customer_id=customer.id))
+        data = {"template_id": template.id, "trigger": trigger, "contact_id": contact_id,
+                "source_id": source_id}
+        uow.record_change("survey_invitation.created", "survey_invitation", invitation.id,
+                          after=data, event=data, at=now, customer_id=customer.id)
         return Issued(invitation, token, PUBLIC_PATH + token, template.name)
 
     async def _deliver(self, issued: Issued) -> None:

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests import conftest
 from tests.race_support import executed_once
 from tests.support import (
     Actors,
+    TestClock,
     actor,
     assert_problem,
     audit_entries,
     create_user,
     list_all,
+    sign_in,
     unique,
 )
 
@@ -142,3 +146,34 @@ async def test_replayed_transition_returns_the_stored_200(client, actors: Actors
     actions = [e["action"] for e in await audit_entries(client, actors.auditor, "user",
                                                         user["id"])]
     assert len(actions) == 2, actions
+
+
+async def test_a_key_replays_until_its_lifetime_ends_and_runs_afresh_after(
+        client, actors: Actors, clock: TestClock) -> None:
+    """The stored answer lives ``idempotency_ttl_hours`` from the first claim: a minute
+    before that the key still replays, a minute after it the request runs again (here:
+    the department exists by then, so the new run is refused as a duplicate)."""
+    lifetime = timedelta(hours=conftest.test_settings("sqlite://").idempotency_ttl_hours)
+    key, body = str(uuid.uuid4()), {"name": unique("期限部")}
+    first = await client.post(DEPARTMENTS, json=body, headers=keyed(actors.admin.headers, key))
+    assert first.status_code == 201, first.text
+    moved = timedelta()
+    try:
+        for shift, replayed in ((lifetime - timedelta(minutes=1), True),
+                                (lifetime + timedelta(minutes=1), False)):
+            clock.advance(seconds=(shift - moved).total_seconds())
+            moved = shift
+            signed_in = await sign_in(client, actors.admin.username)  # tokens expired too
+            headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+            again = await client.post(DEPARTMENTS, json=body, headers=keyed(headers, key))
+            if replayed:
+                assert again.status_code == 201, again.text
+                assert again.headers["idempotent-replayed"] == "true"
+                assert again.json() == first.json()
+            else:
+                assert "idempotent-replayed" not in again.headers
+                assert_problem(again, 409, "duplicate")
+    finally:
+        clock.advance(seconds=-moved.total_seconds())
+    assert [d["id"] for d in await departments_named(client, actors, body["name"])] == [
+        first.json()["id"]]

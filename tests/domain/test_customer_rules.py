@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.domain.common.errors import InvalidInput
@@ -35,6 +35,7 @@ from app.domain.customers.model import (
     Stage,
     Tier,
 )
+from app.domain.customers.validation import credit_code
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RANK = {Tier.A: 4, Tier.B: 3, Tier.C: 2, Tier.D: 1}
@@ -269,3 +270,73 @@ def test_integrity_is_a_percentage_of_what_applies(customer: Customer,
 def test_integrity_is_100_when_nothing_is_required(customer: Customer) -> None:
     report = evaluate(customer, IntegrityPolicy({t: () for t in Tier}))
     assert (report.percent, report.items, report.missing) == (100, [], [])
+
+
+# 统一社会信用代码 (GB 32100-2015) -----------------------------------------------------------
+# The check character, computed here independently of the library the rule uses: the
+# 31-character alphabet (no I, O, S, V, Z), a weight per position, (31 − Σ) mod 31.
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+REAL_CODES = ("91350100M000100Y43", "91110108551385082Q", "91440300708461136T")
+
+
+def check_character(body: str) -> str:
+    total = sum(CODE_ALPHABET.index(c) * w for c, w in zip(body, CODE_WEIGHTS, strict=True))
+    return CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_codes() -> st.SearchStrategy[str]:
+    """Valid codes: eight digits (registering office, kind, region), nine characters of
+    the alphabet (the organisation code), the check character."""
+    body = st.tuples(st.text("0123456789", min_size=8, max_size=8),
+                     st.text(CODE_ALPHABET, min_size=9, max_size=9)).map("".join)
+    return body.map(lambda b: b + check_character(b))
+
+
+def refusal(raw: str) -> str | None:
+    try:
+        credit_code(raw)
+    except InvalidInput as refused:
+        return refused.field_errors[0].reason
+    return None
+
+
+def test_the_check_character_of_real_codes() -> None:
+    assert [check_character(code[:17]) for code in REAL_CODES] == [c[17] for c in REAL_CODES]
+
+
+@given(credit_codes())
+@example(REAL_CODES[0])
+@example("000000000000000000")  # Σ ≡ 0: the check character is "0", not the 32nd one
+@example("10000000000000000Y")  # Σ ≡ 1: the check character is the last, "Y" (30)
+@example("000000000000000101")  # Σ ≡ 30: the check character is "1"
+def test_a_valid_credit_code_is_accepted_in_any_case(code: str) -> None:
+    assert credit_code(code) == code
+    assert credit_code(code.lower()) == code
+
+
+@given(credit_codes(), st.integers(min_value=0, max_value=17))
+@example(REAL_CODES[0], 0)
+@example(REAL_CODES[0], 7)  # the last of the digits
+@example(REAL_CODES[0], 8)  # the first character of the organisation code
+@example(REAL_CODES[0], 17)  # the check character itself
+@example("000000000000000000", 17)
+@example("10000000000000000Y", 17)
+def test_every_single_character_corruption_is_a_checksum_error(code: str, position: int
+                                                                ) -> None:
+    """A weight is never a multiple of 31, so changing any one character changes the sum:
+    each other character allowed at that position is refused by the checksum."""
+    allowed = "0123456789" if position < 8 else CODE_ALPHABET
+    for other in allowed.replace(code[position], ""):
+        corrupted = code[:position] + other + code[position + 1:]
+        assert refusal(corrupted) == "credit_code_checksum", corrupted
+
+
+@given(credit_codes(), st.sampled_from("IOSVZ"))
+@example(REAL_CODES[0], "Z")
+def test_a_check_character_outside_the_alphabet_is_a_format_error(code: str,
+                                                                   outside: str) -> None:
+    assert refusal(code[:17] + outside) == "credit_code_format"
+    assert refusal(code[:17]) == "credit_code_format"  # 17 characters: no check character
+    assert refusal(code + "0") == "credit_code_format"

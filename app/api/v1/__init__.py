@@ -15,8 +15,9 @@ from app.api.v1 import (
 )
 
 # FastAPI tries routes one by one in this order, so the busiest features come first (a
-# customer read skips the scan of auth and people: ~25 µs of a 450 µs request). The
-# documentation keeps its reading order through ``TAGS``.
+# customer read skips the scan of auth and people: ~25 µs of a 450 µs request); no route
+# may take another's requests (tests/api/test_route_order.py). The documentation keeps its
+# reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, risks, knowledge, surveys, api_keys, audit)]
 

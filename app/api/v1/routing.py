@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, Depends
 
-from app.api.idempotency import AccordRoute
 from app.api.problems import error_responses
 from app.api.query import check_query_and_form
+from app.api.route_matching import AccordRoute
 
 COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
 
