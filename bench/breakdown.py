@@ -20,7 +20,8 @@ from app.domain.common.paging import PageRequest, Sort
 from app.repositories.direct import Prepared
 from app.repositories.tables_customers import customers
 from app.services.auth import user_principal
-from app.services.ports import CustomerFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.customers import CustomerFilter
 from app.settings import Settings
 from bench.databases import dsn
 

@@ -18,7 +18,8 @@ from sqlalchemy import event
 
 from app.domain.common.paging import PageRequest, Sort
 from app.services.auth import user_principal
-from app.services.ports import CustomerFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.customers import CustomerFilter
 from app.settings import Settings
 from bench.databases import dsn
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import structlog
 
-from app.services.ports import SurveyMessage
+from app.services.ports.surveys import SurveyMessage
 
 log = structlog.get_logger("accord.survey_sender")
 

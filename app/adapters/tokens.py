@@ -11,7 +11,7 @@ from uuid import UUID
 from jose import JWTError, jwt
 
 from app.domain.common.errors import InvalidToken
-from app.services.ports import AccessClaims
+from app.services.ports.access import AccessClaims
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud", "jti")

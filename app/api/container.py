@@ -21,7 +21,8 @@ from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
-from app.services.ports import Clock, IdempotencyStore
+from app.services.ports import Clock
+from app.services.ports.idempotency import IdempotencyStore
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService

@@ -20,7 +20,7 @@ from app.api.problems import ApiProblem, domain_error_response, problem_response
 from app.api.security import current_principal
 from app.domain.access.principal import Principal
 from app.domain.common.errors import DomainError
-from app.services.ports import StoredResponse
+from app.services.ports.idempotency import StoredResponse
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

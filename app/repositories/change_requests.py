@@ -52,7 +52,7 @@ from app.repositories.tables_change_requests import (
     cr_tasks,
     delegations,
 )
-from app.services.ports import ChangeRequestFilter
+from app.services.ports.change_requests import ChangeRequestFilter
 
 CR_SORTS = {"updated_at": change_requests.c.updated_at,
             "created_at": change_requests.c.created_at}

@@ -13,7 +13,7 @@ from app.domain.access.roles import Scope
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables import api_keys, login_failures, refresh_tokens
-from app.services.ports import FailureCount
+from app.services.ports.access import FailureCount
 
 
 class SqlRefreshTokenRepository:

@@ -53,12 +53,7 @@ from app.repositories.tables_customers import (
     customer_timeline,
     customers,
 )
-from app.services.ports import (
-    CustomerFilter,
-    DuplicateHit,
-    HistoryEntry,
-    TimelineEntry,
-)
+from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
 
 _CUSTOMER_FIELDS = (
     "id", "name", "kind", "credit_code", "industry", "region", "address", "owner_id",

@@ -31,7 +31,7 @@ from app.repositories.tables_customers import customers
 from app.repositories.tables_feedback import customer_health, feedback_items, survey_responses
 from app.repositories.tables_handovers import handovers
 from app.repositories.tables_risks import risks
-from app.services.ports import CustomerSignals, FeedbackFilter, FeedbackRecord
+from app.services.ports.feedback import CustomerSignals, FeedbackFilter, FeedbackRecord
 
 SORTS = {"updated_at": feedback_items.c.updated_at, "received_at": feedback_items.c.received_at}
 _OPEN = [s.value for s in OPEN_STATES]

@@ -46,7 +46,7 @@ from app.repositories.tables_handovers import (
     handovers,
 )
 from app.repositories.tables_risks import risks
-from app.services.ports import CustomerWork, HandoverFacts, HandoverFilter
+from app.services.ports.handovers import CustomerWork, HandoverFacts, HandoverFilter
 
 SORTS = {"updated_at": handovers.c.updated_at, "created_at": handovers.c.created_at}
 CLOSED_CR_STATES = (CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED)

@@ -11,7 +11,7 @@ from app.domain.common.errors import IdempotencyKeyInFlight, IdempotencyKeyReuse
 from app.repositories.database import Engines
 from app.repositories.tables import idempotency_keys as keys
 from app.repositories.unit_of_work import translate_storage_errors
-from app.services.ports import Reservation, StoredResponse
+from app.services.ports.idempotency import Reservation, StoredResponse
 
 
 class SqlIdempotencyStore:

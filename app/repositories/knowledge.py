@@ -21,7 +21,7 @@ from app.repositories.tables_knowledge import (
     knowledge_article_tags,
     knowledge_articles,
 )
-from app.services.ports import KnowledgeFilter
+from app.services.ports.knowledge import KnowledgeFilter
 
 _FIELDS = ("id", "kind", "title", "body", "tags", *LINK_FIELDS, "author_id", "department_id",
            "version", "created_at", "updated_at", "archived_at")

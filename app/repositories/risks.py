@@ -17,7 +17,7 @@ from app.domain.risk.register import Risk, RiskStatus
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_risks import risks
-from app.services.ports import RiskFilter
+from app.services.ports.risks import RiskFilter
 
 RISK_SORTS = {"updated_at": risks.c.updated_at, "created_at": risks.c.created_at,
               "level": risks.c.level}

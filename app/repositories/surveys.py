@@ -25,7 +25,7 @@ from app.repositories.tables_feedback import (
     survey_templates,
 )
 from app.repositories.tables_handovers import handovers
-from app.services.ports import ScoreRow
+from app.services.ports.surveys import ScoreRow
 
 TEMPLATE_SORTS = {"created_at": survey_templates.c.created_at}
 INVITATION_SORTS = {"created_at": survey_invitations.c.created_at}

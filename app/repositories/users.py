@@ -17,7 +17,7 @@ from app.domain.common.paging import Page, PageRequest
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables import departments, user_roles, users
-from app.services.ports import UserFilter
+from app.services.ports.access import UserFilter
 from app.services.principal_cache import user_changed
 
 _USER_COLUMNS = [users.c[name] for name in (

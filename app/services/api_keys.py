@@ -13,7 +13,8 @@ from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
 from app.services.auth import API_KEY_PREFIX, digest
-from app.services.ports import Clock, RequestContext, UnitOfWorkFactory
+from app.services.ports import Clock, RequestContext
+from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.domain.audit.chain import AuditRecord, ChainVerifier, Verification
 from app.domain.common.paging import Page, PageRequest
-from app.services.ports import RequestContext, UnitOfWorkFactory
+from app.services.ports import RequestContext
+from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 
 class AuditService:

@@ -19,14 +19,9 @@ from app.domain.common.errors import (
     TooManyAttempts,
 )
 from app.domain.common.ids import new_id
-from app.services.ports import (
-    Clock,
-    PasswordHasher,
-    RequestContext,
-    TokenCodec,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.access import PasswordHasher, TokenCodec
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from app.services.principal_cache import PrincipalCache
 
 API_KEY_PREFIX = "acc_"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.domain.common.calendar import BusinessCalendar
 from app.services.policies import BUSINESS_CALENDAR, PolicySetting, load_policy
-from app.services.ports import UnitOfWork
+from app.services.ports.unit_of_work import UnitOfWork
 
 
 async def load_calendar(uow: UnitOfWork) -> BusinessCalendar:

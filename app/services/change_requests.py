@@ -44,13 +44,9 @@ from app.services.approval_policy import APPROVAL_POLICY
 from app.services.business_calendar import load_calendar
 from app.services.knowledge import KnowledgeService
 from app.services.policies import RISK_MATRIX, load_policy
-from app.services.ports import (
-    ChangeRequestFilter,
-    Clock,
-    RequestContext,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.change_requests import ChangeRequestFilter
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

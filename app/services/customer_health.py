@@ -13,7 +13,9 @@ from app.domain.common.events import DomainEvent
 from app.domain.customers.health import CustomerHealth, HealthInputs, HealthPolicy, health
 from app.domain.customers.health import normalised_satisfaction as normalised
 from app.services.policies import HEALTH_POLICY, load_policy, store_policy
-from app.services.ports import Clock, RequestContext, ScoreRow, UnitOfWork, UnitOfWorkFactory
+from app.services.ports import Clock, RequestContext
+from app.services.ports.surveys import ScoreRow
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from app.services.satisfaction import scores_of
 
 RECENT = timedelta(days=90)  # "recent satisfaction" and the breaches health counts

@@ -41,16 +41,9 @@ from app.services.policies import (
     load_policy,
     store_policy,
 )
-from app.services.ports import (
-    Clock,
-    CustomerFilter,
-    DuplicateHit,
-    HistoryEntry,
-    RequestContext,
-    TimelineEntry,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 ERASED = "[已删除 erased]"
 

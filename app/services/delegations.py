@@ -12,7 +12,8 @@ from app.domain.access.roles import Role
 from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotFound, NotYourAction
 from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
-from app.services.ports import Clock, RequestContext, UnitOfWorkFactory
+from app.services.ports import Clock, RequestContext
+from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 
 class DelegationService:

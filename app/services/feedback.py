@@ -32,14 +32,9 @@ from app.domain.handovers.access import HandoverReach
 from app.domain.handovers.model import Handover
 from app.services.handover_materials import Material, MaterialContext
 from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, load_policy, store_policy
-from app.services.ports import (
-    Clock,
-    FeedbackFilter,
-    FeedbackRecord,
-    RequestContext,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.feedback import FeedbackFilter, FeedbackRecord
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 # What each action announces (feedback.<event>).
 EVENTS = {"acknowledge": "acknowledged", "start": "started", "resolve": "resolved",

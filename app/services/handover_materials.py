@@ -12,7 +12,8 @@ from typing import Any
 from app.domain.customers.integrity import evaluate
 from app.domain.customers.model import Customer
 from app.services.policies import INTEGRITY_POLICY, load_policy
-from app.services.ports import CustomerWork, UnitOfWork
+from app.services.ports.handovers import CustomerWork
+from app.services.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -49,14 +49,10 @@ from app.services.policies import (
     load_policy,
     store_policy,
 )
-from app.services.ports import (
-    Clock,
-    CustomerFilter,
-    HandoverFilter,
-    RequestContext,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.customers import CustomerFilter
+from app.services.ports.handovers import HandoverFilter
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200

@@ -19,13 +19,9 @@ from app.domain.customers.history import FieldChange, changes
 from app.domain.knowledge.access import read_scope, write_scope
 from app.domain.knowledge.model import LINK_FIELDS, Article, ArticleKind
 from app.domain.knowledge.validation import clean_text, unique_links
-from app.services.ports import (
-    Clock,
-    KnowledgeFilter,
-    RequestContext,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.knowledge import KnowledgeFilter
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 ENTITY = "knowledge_article"
 

@@ -26,14 +26,9 @@ from app.domain.common.errors import (
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
-from app.services.ports import (
-    Clock,
-    PasswordHasher,
-    RequestContext,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    UserFilter,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.access import PasswordHasher, UserFilter
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

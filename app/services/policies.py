@@ -18,7 +18,8 @@ from app.domain.feedback.sla import SlaPolicy
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.risk.matrix import RiskMatrix
 from app.domain.surveys.model import Automation
-from app.services.ports import Clock, RequestContext, UnitOfWork, UnitOfWorkFactory
+from app.services.ports import Clock, RequestContext
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 P = TypeVar("P")
 

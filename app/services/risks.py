@@ -22,7 +22,9 @@ from app.domain.risk.register import (
     write_scope,
 )
 from app.services.policies import RISK_MATRIX, load_policy, store_policy
-from app.services.ports import Clock, RequestContext, RiskFilter, UnitOfWork, UnitOfWorkFactory
+from app.services.ports import Clock, RequestContext
+from app.services.ports.risks import RiskFilter
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from app.domain.surveys.scores import (
     score,
     shrink,
 )
-from app.services.ports import RequestContext, ScoreRow, UnitOfWorkFactory
+from app.services.ports import RequestContext
+from app.services.ports.surveys import ScoreRow
+from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 
 class Interval(StrEnum):

@@ -36,14 +36,9 @@ from app.domain.surveys.model import (
     token_hash,
 )
 from app.services.policies import BUSINESS_CALENDAR, SURVEY_AUTOMATION, load_policy, store_policy
-from app.services.ports import (
-    Clock,
-    InvitationSender,
-    RequestContext,
-    SurveyMessage,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from app.services.ports import Clock, RequestContext
+from app.services.ports.surveys import InvitationSender, SurveyMessage
+from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PUBLIC_PATH = "/api/v1/public/surveys/"
 

@@ -22,7 +22,7 @@ from app.domain.change_requests.model import (
 )
 from app.domain.common.errors import WriteConflict
 from app.domain.common.paging import Page, PageRequest
-from app.services.ports import ChangeRequestFilter
+from app.services.ports.change_requests import ChangeRequestFilter
 from tests.memory.store import Working, copied, page_of
 
 CLOSED = frozenset({CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED})

@@ -12,7 +12,7 @@ from uuid import UUID
 from app.domain.access.scope import RecordScope
 from app.domain.risk.register import Risk, RiskStatus
 from app.domain.surveys.model import Invitation
-from app.services.ports import FeedbackRecord
+from app.services.ports.feedback import FeedbackRecord
 from tests.memory.store import Rows, Working, copied
 
 

@@ -13,7 +13,7 @@ from app.domain.common.errors import WriteConflict
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Contact, Customer
-from app.services.ports import CustomerFilter
+from app.services.ports.customers import CustomerFilter
 from tests.memory.store import Working, copied, page_of
 
 

@@ -23,7 +23,7 @@ from app.domain.handovers.model import (
     Signature,
 )
 from app.domain.risk.register import RiskStatus
-from app.services.ports import CustomerWork, HandoverFilter
+from app.services.ports.handovers import CustomerWork, HandoverFilter
 from tests.memory.change_requests import CLOSED, OPEN_TASK
 from tests.memory.store import Working, copied, page_of
 

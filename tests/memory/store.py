@@ -23,7 +23,7 @@ from app.domain.customers.model import Contact, Customer
 from app.domain.handovers.model import Handover
 from app.domain.risk.register import Risk
 from app.domain.surveys.model import Invitation
-from app.services.ports import FeedbackRecord
+from app.services.ports.feedback import FeedbackRecord
 
 T = TypeVar("T")
 

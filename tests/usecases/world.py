@@ -41,7 +41,8 @@ from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
-from app.services.ports import FeedbackRecord, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.feedback import FeedbackRecord
 from tests.memory.store import MemoryStore
 from tests.memory.unit_of_work import MemoryUnitOfWorkFactory
 

@@ -57,7 +57,8 @@ from app.services.change_requests import (
     ReviewInput,
     View,
 )
-from app.services.ports import ChangeRequestFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.change_requests import ChangeRequestFilter
 
 router = feature_router("change requests")
 

@@ -49,7 +49,8 @@ from app.domain.customers.integrity import IntegrityPolicy
 from app.domain.customers.model import Contact, Customer, Email, Phone, Stage, Tier
 from app.domain.customers.needs import NeedsVocabulary
 from app.services.customers import ContactInput, CustomerInput, CustomerView, NewCustomer
-from app.services.ports import CustomerFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.customers import CustomerFilter
 
 router = feature_router("customers")
 

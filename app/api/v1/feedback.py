@@ -36,7 +36,8 @@ from app.domain.feedback.model import FeedbackState, FeedbackType, Severity
 from app.domain.feedback.sla import SlaPolicy
 from app.domain.surveys.scores import Score
 from app.services.feedback import ActionInput, NewFeedback, View
-from app.services.ports import FeedbackFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.feedback import FeedbackFilter
 from app.services.satisfaction import Interval, SatisfactionReport, Scores, Segment
 
 router = feature_router("feedback")

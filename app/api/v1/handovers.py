@@ -40,7 +40,8 @@ from app.domain.common.paging import PageRequest
 from app.domain.handovers.model import HandoverState
 from app.domain.handovers.standard import HandoverStandard
 from app.services.handovers import FollowUpInput, MeetingInput, NewHandover, View
-from app.services.ports import HandoverFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.handovers import HandoverFilter
 
 router = feature_router("handovers")
 

@@ -26,7 +26,8 @@ from app.domain.common.paging import PageRequest
 from app.domain.knowledge.access import WRITERS
 from app.domain.knowledge.model import Article, ArticleKind
 from app.services.knowledge import ArticleInput
-from app.services.ports import KnowledgeFilter, RequestContext
+from app.services.ports import RequestContext
+from app.services.ports.knowledge import KnowledgeFilter
 
 router = feature_router("knowledge")
 

@@ -26,7 +26,8 @@ from app.domain.access.roles import Role, Scope
 from app.domain.access.users import Department, User
 from app.domain.common.paging import PageRequest
 from app.services.people import NewUser, UserChanges
-from app.services.ports import RequestContext, UserFilter
+from app.services.ports import RequestContext
+from app.services.ports.access import UserFilter
 
 router = feature_router("people")
 

@@ -29,7 +29,8 @@ from app.domain.access.roles import Role
 from app.domain.common.paging import PageRequest
 from app.domain.risk.matrix import SCALE, RiskLevel, RiskMatrix
 from app.domain.risk.register import RISK_EDITORS, RiskStatus
-from app.services.ports import RequestContext, RiskFilter
+from app.services.ports import RequestContext
+from app.services.ports.risks import RiskFilter
 from app.services.risks import RiskInput, RiskView
 
 router = feature_router("risks")

@@ -1,0 +1,89 @@
+"""Ports of the customer archive: the repository, its filters and what it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from app.domain.access.scope import RecordScope
+from app.domain.common.paging import Page, PageRequest
+from app.domain.customers.history import FieldChange
+from app.domain.customers.model import Contact, Customer
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    owner_id: UUID | None = None
+    department_id: UUID | None = None
+    tier: str | None = None
+    stage: str | None = None
+    tag: str | None = None
+    updated_since: datetime | None = None
+    integrity_below: int | None = None
+    q: str | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class DuplicateHit:
+    """An existing customer that already holds a credit code, phone or e-mail."""
+
+    customer_id: UUID
+    customer_name: str
+    kind: str  # "credit_code" | "phone" | "email"
+    value: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    contact_id: UUID | None
+    occurred_at: datetime
+    actor_id: str | None
+    action: str
+    field: str
+    old: Any
+    new: Any
+    request_id: str | None
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    occurred_at: datetime
+    type: str
+    entity_type: str
+    entity_id: str
+    actor_id: str | None
+    data: dict[str, Any]
+
+
+class CustomerRepository(Protocol):
+    """Reads take the caller's record scope: a customer outside it is simply not found."""
+
+    async def add(self, customer: Customer) -> None: ...
+    async def save(self, customer: Customer) -> None: ...
+    async def get(self, customer_id: UUID, scope: RecordScope, *,
+                  for_update: bool = False) -> Customer | None: ...
+    async def list(self, scope: RecordScope, filters: CustomerFilter,
+                   page: PageRequest) -> Page[Customer]: ...
+    async def credit_code_holder(self, credit_code: str,
+                                 other_than: UUID | None) -> DuplicateHit | None: ...
+    async def contact_point_holders(self, points: list[tuple[str, str]],
+                                    other_than: UUID | None) -> list[DuplicateHit]: ...
+    async def external_ref_holder(self, system: str, external_id: str) -> UUID | None: ...
+    async def add_contact(self, contact: Contact) -> None: ...
+    async def save_contact(self, contact: Contact) -> None: ...
+    async def move_contacts(self, source_id: UUID, target_id: UUID) -> None: ...
+    async def add_history(self, customer_id: UUID, changes: list[FieldChange], *, action: str,
+                          actor_id: str | None, request_id: str | None, now: datetime,
+                          contact_id: UUID | None = None) -> None: ...
+    async def copy_history(self, source_id: UUID, target_id: UUID) -> None: ...
+    async def redact_contact_history(self, contact_id: UUID) -> None: ...
+    async def history(self, customer_id: UUID, page: PageRequest) -> Page[HistoryEntry]: ...
+    async def timeline(self, customer_id: UUID, page: PageRequest) -> Page[TimelineEntry]: ...
+    async def all_ids(self, after: UUID | None, limit: int) -> list[UUID]: ...
+    async def needs_in_use(self, needs: list[str]) -> list[str]: ...

@@ -1,0 +1,72 @@
+"""The unit of work: one transaction exposing every feature's repository."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+from uuid import UUID
+
+from app.domain.access.principal import Principal
+from app.domain.common.events import DomainEvent
+from app.services.ports import RequestContext
+from app.services.ports.access import (
+    ApiKeyRepository,
+    DepartmentRepository,
+    LoginThrottle,
+    RefreshTokenRepository,
+    UserRepository,
+)
+from app.services.ports.audit import AuditLogReader
+from app.services.ports.change_requests import ChangeRequestRepository
+from app.services.ports.customers import CustomerRepository
+from app.services.ports.feedback import FeedbackRepository
+from app.services.ports.handovers import HandoverRepository
+from app.services.ports.knowledge import KnowledgeRepository
+from app.services.ports.policies import PolicyRepository
+from app.services.ports.risks import RiskRepository
+from app.services.ports.surveys import SurveyRepository
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving without ``commit()`` rolls everything back."""
+
+    users: UserRepository
+    departments: DepartmentRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    login_throttle: LoginThrottle
+    audit_log: AuditLogReader
+    customers: CustomerRepository
+    policies: PolicyRepository
+    risks: RiskRepository
+    change_requests: ChangeRequestRepository
+    knowledge: KnowledgeRepository
+    handovers: HandoverRepository
+    surveys: SurveyRepository
+    feedback: FeedbackRepository
+
+    def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+                      before: Mapping[str, Any] | None = None,
+                      after: Mapping[str, Any] | None = None,
+                      event: Mapping[str, Any] | None = None, at: datetime | None = None,
+                      customer_id: UUID | None = None, actor: Principal | None = None) -> None:
+        """The way to record a change: its audit entry (``before`` → ``after``) and, with
+        ``event`` data, the domain event ``action`` occurred ``at`` (now by default), on
+        ``customer_id``'s timeline when given. Data becomes JSON by one rule
+        (``app.domain.common.recorded.json_value``: None stays null)."""
+        ...
+    # The parts of record_change, by the same rule: an audit entry alone, an event alone.
+    def record(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
+               before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
+               actor: Principal | None = None) -> None: ...
+    def emit(self, event: DomainEvent) -> None: ...
+    async def commit(self) -> None: ...
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, ctx: RequestContext, *, write: bool = True) -> UnitOfWork: ...
