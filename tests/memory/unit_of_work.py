@@ -3,8 +3,8 @@
 The repositories work on copies of the committed tables (``store.Working``); ``commit()``
 publishes them with the staged audit entries (hash-chained) and events (outbox and
 customer timeline); leaving without commit drops them. Staging is ``SqlUnitOfWork``'s:
-it borrows ``record`` and ``emit`` from it (same ``_ctx``, ``_write``, ``_audit`` and
-``_events``), and a new staging method is borrowed the same way.
+it borrows ``record_change``, ``record`` and ``emit`` from it (same ``_ctx``, ``_write``,
+``_audit``, ``_events`` and ``_clock``), and a new staging method is borrowed the same way.
 
 Not kept in memory yet: refresh tokens, API keys, the login throttle, knowledge."""
 
@@ -82,6 +82,7 @@ class MemoryUnitOfWork:
         self._audit, self._events = [], []
 
     # Staged as the SQL unit of work stages them: one serialisation rule for both.
+    record_change = SqlUnitOfWork.record_change
     record = SqlUnitOfWork.record
     emit = SqlUnitOfWork.emit
 
