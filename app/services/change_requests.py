@@ -36,7 +36,6 @@ from app.domain.common.errors import (
     InvalidInput,
     NotFound,
 )
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
@@ -388,7 +387,7 @@ class ChangeRequestService:
             row = {"id": new_id(), **values, "author_id": ctx.principal.id, "created_at": now}
             await getattr(uow.change_requests, method)(cr.id, row)
             return await self._save(uow, ctx, cr, event, cr.snapshot(), now,
-                                    {k: str(v) for k, v in values.items() if v is not None})
+                                    {k: v for k, v in values.items() if v is not None})
 
     async def _save(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest, event: str,
                     before: dict[str, Any], now: datetime,
@@ -408,14 +407,10 @@ class ChangeRequestService:
     def _announce(uow: UnitOfWork, cr: ChangeRequest, event: str,
                   before: dict[str, Any] | None, now: datetime, data: dict[str, Any]) -> None:
         """Audited and announced in the same transaction; the customer's timeline shows it."""
-        name = f"change_request.{event}"
-        uow.record(name, "change_request", cr.id, before=before,
-                   after={**cr.snapshot(), **{k: str(v) for k, v in data.items()}})
-        uow.emit(DomainEvent(name, "change_request", cr.id, now,
-                             {"title": cr.title, "state": cr.state,
-                              **{k: v if isinstance(v, (str, int, list)) or v is None
-                                 else str(v) for k, v in data.items()}},
-                             customer_id=cr.customer_id))
+        uow.record_change(f"change_request.{event}", "change_request", cr.id, before=before,
+                          after={**cr.snapshot(), **data},
+                          event={"title": cr.title, "state": cr.state, **data}, at=now,
+                          customer_id=cr.customer_id)
 
     async def _view(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest,
                     now: datetime, delegations: list[Delegation] | None = None) -> View:

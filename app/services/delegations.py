@@ -10,7 +10,6 @@ from uuid import UUID
 
 from app.domain.access.roles import Role
 from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotFound, NotYourAction
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.services.ports import Clock, RequestContext
 from app.services.ports.unit_of_work import UnitOfWorkFactory
@@ -41,10 +40,8 @@ class DelegationService:
                       "role": role, "starts_at": starts_at, "ends_at": ends_at,
                       "created_by": ctx.principal.id, "created_at": now, "revoked_at": None}
             await uow.change_requests.add_delegation(values)
-            uow.record("delegation.created", "delegation", values["id"],
-                       after={k: str(v) for k, v in values.items() if v is not None})
-            uow.emit(DomainEvent("delegation.created", "delegation", values["id"], now,
-                                 {"role": role, "deputy_id": str(deputy_id)}))
+            uow.record_change("delegation.created", "delegation", values["id"], after=values,
+                              event={"role": role, "deputy_id": deputy_id}, at=now)
             await uow.commit()
             return values
 
@@ -60,8 +57,8 @@ class DelegationService:
             if found["revoked_at"] is not None:
                 raise InvalidState(state="revoked")
             await uow.change_requests.revoke_delegation(delegation_id, now)
-            uow.record("delegation.revoked", "delegation", delegation_id)
-            uow.emit(DomainEvent("delegation.revoked", "delegation", delegation_id, now, {}))
+            uow.record_change("delegation.revoked", "delegation", delegation_id, event={},
+                              at=now)
             await uow.commit()
 
     async def list(self, ctx: RequestContext) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ from app.domain.access.roles import READ_ACROSS_DEPARTMENTS, Role
 from app.domain.access.scope import Reach, RecordScope, write_scope
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
-from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest, Sort
 from app.domain.common.versions import check_version
@@ -222,9 +221,9 @@ class HandoverService:
                                     "handover_id": str(existing)})
                     continue
                 created.append(await self._new(uow, ctx.actor, customer, new, batch_id, now))
-            uow.record("handover_batch.created", "handover_batch", batch_id, after={
-                "from_manager_id": str(manager.id), "to_manager_id": str(new.to_manager_id),
-                "handovers": [str(h.id) for h in created], "skipped": len(skipped)})
+            uow.record_change("handover_batch.created", "handover_batch", batch_id, after={
+                "from_manager_id": manager.id, "to_manager_id": new.to_manager_id,
+                "handovers": [h.id for h in created], "skipped": len(skipped)})
             await uow.commit()
             views = [await self._view(uow, ctx, h) for h in created]
             return BatchView(batch_id, manager.id, new.to_manager_id, new.reason, views, skipped)
@@ -293,7 +292,7 @@ class HandoverService:
                                                         live)))
             h = outcome.handover
             await uow.handovers.add_notification(h.id, h.notifications[-1])
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def transition(self, ctx: RequestContext, handover_id: UUID, expected_version: int,
                          action: str, *, meeting: MeetingInput | None = None,
@@ -307,7 +306,7 @@ class HandoverService:
             facts = await self._acting(uow, ctx, handover_id, expected_version)
             outcome = effects.apply(facts, action, ctx.actor, now, Inputs(
                 meeting=meeting, follow_up=follow_up, reason=reason))
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def verify(self, ctx: RequestContext, handover_id: UUID, item_key: str) -> View:
         """核对: the caller verifies the item for their side."""
@@ -316,7 +315,7 @@ class HandoverService:
             facts = await self._acting(uow, ctx, handover_id, None)
             outcome = effects.apply(facts, "verify", ctx.actor, now, Inputs(item_key=item_key))
             await uow.handovers.save_item(facts.handover.id, self._item(outcome, item_key))
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def raise_finding(self, ctx: RequestContext, handover_id: UUID, item_key: str,
                             text: str) -> View:
@@ -329,7 +328,7 @@ class HandoverService:
             h = outcome.handover
             await uow.handovers.add_finding(h.id, h.findings[-1])
             await uow.handovers.save_item(h.id, self._item(outcome, item_key))
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def resolve_finding(self, ctx: RequestContext, handover_id: UUID, finding_id: UUID,
                               resolution: str) -> View:
@@ -341,7 +340,7 @@ class HandoverService:
             resolved = outcome.handover.finding(finding_id)
             assert resolved is not None  # apply refuses an unknown finding
             await uow.handovers.save_finding(resolved)
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def sign(self, ctx: RequestContext, handover_id: UUID,
                    expected_version: int) -> View:
@@ -355,7 +354,7 @@ class HandoverService:
             await uow.handovers.add_signature(h.id, h.signatures[-1])
             if outcome.transfer_due:
                 outcome = await self._transfer(uow, ctx, outcome, now)
-            return await self._save(uow, ctx, outcome, now)
+            return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def _transfer(self, uow: UnitOfWork, ctx: RequestContext, signed: Outcome,
                         now: datetime) -> Outcome:
@@ -374,11 +373,9 @@ class HandoverService:
             items = await step(uow, h, now)
             moved[name] = items
             for item in items:
-                data = {"handover_id": str(h.id), "from": str(h.from_manager_id),
-                        "to": str(h.to_manager_id)}
-                uow.record(f"{entity}.reassigned", entity, item["id"], after=data)
-                uow.emit(DomainEvent(f"{entity}.reassigned", entity, UUID(item["id"]), now,
-                                     data, customer_id=h.customer_id))
+                data = {"handover_id": h.id, "from": h.from_manager_id, "to": h.to_manager_id}
+                uow.record_change(f"{entity}.reassigned", entity, UUID(item["id"]), after=data,
+                                  event=data, at=now, customer_id=h.customer_id)
         standard: HandoverStandard
         calendar: BusinessCalendar
         standard, _ = await load_policy(uow, HANDOVER_STANDARD)
@@ -446,14 +443,14 @@ class HandoverService:
         user = await uow.users.get(user_id)
         return user is not None and user.active
 
-    async def _save(self, uow: UnitOfWork, ctx: RequestContext, outcome: Outcome,
-                    now: datetime) -> View:
-        """What happened on the way told, then the handover saved with its event."""
+    async def _save(self, uow: UnitOfWork, ctx: RequestContext, loaded: Handover,
+                    outcome: Outcome, now: datetime) -> View:
+        """What happened on the way told, then the handover saved with its event; the
+        audit entry's ``before`` is the handover as it was loaded."""
         self._tell(uow, outcome.announced, now)
-        before = outcome.handover.snapshot()
         h = replace(outcome.handover, version=outcome.handover.version + 1, updated_at=now)
         await uow.handovers.save(h)
-        self._announce(uow, h, outcome.event, before, now, outcome.data)
+        self._announce(uow, h, outcome.event, loaded.snapshot(), now, outcome.data)
         await uow.commit()
         return await self._view(uow, ctx, h)
 
@@ -465,13 +462,10 @@ class HandoverService:
     def _announce(uow: UnitOfWork, h: Handover, event: str, before: dict[str, Any] | None,
                   now: datetime, data: dict[str, Any]) -> None:
         """Audited and announced in the same transaction; the customer's timeline shows it."""
-        name = f"handover.{event}"
-        clean = {k: v if isinstance(v, (str, int, bool, list, dict)) or v is None else str(v)
-                 for k, v in data.items()}
-        uow.record(name, "handover", h.id, before=before, after={**h.snapshot(), **clean})
-        uow.emit(DomainEvent(name, "handover", h.id, now,
-                             {"state": h.state, "level": h.level, **clean},
-                             customer_id=h.customer_id))
+        uow.record_change(f"handover.{event}", "handover", h.id, before=before,
+                          after={**h.snapshot(), **data},
+                          event={"state": h.state, "level": h.level, **data}, at=now,
+                          customer_id=h.customer_id)
 
     async def _view(self, uow: UnitOfWork, ctx: RequestContext, h: Handover) -> View:
         active = await self._active(uow, h.from_manager_id)
