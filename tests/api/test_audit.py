@@ -7,6 +7,7 @@ Tampering tests corrupt a database of their own (``fresh_app``), never the share
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -226,3 +227,26 @@ def test_no_code_path_updates_or_deletes_audit_entries() -> None:
             line = source.count("\n", 0, hit.start()) + 1
             offenders.append(f"{path.relative_to(APP_SOURCE.parent)}:{line}: {hit.group()}")
     assert offenders == []
+
+
+# what an entry holds -------------------------------------------------------------------
+
+async def test_an_approval_records_its_data_as_json_with_no_deputy_as_null(
+        client: httpx.AsyncClient, actors: Actors) -> None:
+    """One serialisation rule for every recorded change: an approval by the approver
+    themselves stores ``on_behalf_of`` as JSON null (not the text "None"), the step's
+    position as a number, and the event on the timeline says the same."""
+    from tests.change_request_support import decide, drive, events_of
+
+    cr = await drive(client, actors, "awaiting_approval")
+    step = cr["approval_steps"][0]
+    decided = await decide(client, actors.head_east, cr, step)
+    assert decided.status_code == 200, decided.text
+
+    entries = await audit_entries(client, actors.auditor, "change_request", cr["id"])
+    approval = next(e for e in entries if e["action"].startswith("change_request.approv"))
+    assert approval["after"]["on_behalf_of"] is None
+    assert approval["after"]["step"] == step["position"]
+    assert approval["after"]["role"] == "department_head"
+    assert '"None"' not in json.dumps([e["after"] for e in entries])
+    assert (await events_of(client, actors.auditor, cr))[-1] == approval["action"]
