@@ -27,7 +27,13 @@ from app.domain.feedback.model import (
     FeedbackType,
     Severity,
 )
-from app.domain.feedback.sla import SlaPolicy, SlaStatus, due_times, measure
+from app.domain.feedback.sla import (
+    SlaPolicy,
+    SlaStatus,
+    due_times,
+    measure,
+    resolve_clock_restarted,
+)
 from app.domain.handovers.access import HandoverReach
 from app.domain.handovers.model import Handover
 from app.services.handover_materials import Material, MaterialContext
@@ -35,10 +41,6 @@ from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, load_policy, 
 from app.services.ports import Clock, RequestContext
 from app.services.ports.feedback import FeedbackFilter, FeedbackRecord
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
-# What each action announces (feedback.<event>).
-EVENTS = {"acknowledge": "acknowledged", "start": "started", "resolve": "resolved",
-          "confirm": "confirmed", "reopen": "reopened"}
 
 
 @dataclass(frozen=True)
@@ -133,26 +135,32 @@ class FeedbackService:
             if record is None:
                 raise NotFound(entity="feedback")
             check_version(record.version, expected_version)
-            if action == "confirm" and data.contact_id is not None:
-                customer = await uow.customers.get(record.item.customer_id,
-                                                   RecordScope(Reach.ALL))
-                if customer is None or not customer.has_live_contact(data.contact_id):
-                    raise InvalidInput([FieldError("/contact_id", "contact_unknown")])
             before = record.item
             item = workflow.apply(before, action, principal, now,
                                   resolution=data.resolution, reason=data.reason,
                                   contact_id=data.contact_id, agreed_at=data.agreed_at,
-                                  note=data.note)
+                                  note=data.note,
+                                  live_contacts=await self._live_contacts(uow, before, data))
             policy, calendar = await self._clocks(uow)
             record = replace(record, item=item, updated_at=now, version=record.version + 1)
-            if action == "reopen":  # a fresh resolve clock; its breach is announced anew
+            if resolve_clock_restarted(before, item):
                 _, record.resolve_due_at = due_times(item, policy, calendar)
                 record.resolve_breached_at = None
             await uow.feedback.save(record)
-            self._announce(uow, record, EVENTS[action], before.state, now,
-                           {"reason": data.reason} if action == "reopen" else {})
+            self._announce(uow, record, workflow.EVENTS[action], before.state, now,
+                           {name: getattr(data, name)
+                            for name in workflow.EVENT_INPUTS.get(action, ())})
             await uow.commit()
             return self._view(record, principal, calendar, now)
+
+    @staticmethod
+    async def _live_contacts(uow: UnitOfWork, item: FeedbackItem,
+                             data: ActionInput) -> frozenset[UUID]:
+        """The customer's live contacts, read only when the action names a contact."""
+        if data.contact_id is None:
+            return frozenset()
+        customer = await uow.customers.get(item.customer_id, RecordScope(Reach.ALL))
+        return frozenset(c.id for c in customer.live_contacts()) if customer else frozenset()
 
     async def announce_breaches(self, ctx: RequestContext, limit: int = 500) -> int:
         """One event per clock that ran out (``feedback.acknowledge_overdue``,

@@ -118,7 +118,8 @@ def test_the_whole_loop_records_its_timestamps() -> None:
     assert resolved.resolution == "credit note issued"
     assert resolved.resolved_at == NOW + timedelta(hours=2)
     confirmed = apply(resolved, "confirm", OWNER, NOW + timedelta(days=1),
-                      contact_id=contact, agreed_at=NOW + timedelta(hours=3))
+                      contact_id=contact, agreed_at=NOW + timedelta(hours=3),
+                      live_contacts=frozenset({contact}))
     assert confirmed.state is S.CONFIRMED
     assert confirmed.confirmed_at == NOW + timedelta(hours=3)
     assert confirmed.confirmation is not None
@@ -166,3 +167,17 @@ def test_apply_checks_the_transition_first() -> None:
         apply(item(S.CONFIRMED), "resolve", OWNER, NOW, resolution="x")
     with pytest.raises(NotYourAction):
         apply(item(S.IN_PROGRESS), "resolve", OUTSIDERS["executive"], NOW, resolution="x")
+
+
+def test_a_confirmation_names_a_live_contact_of_the_customer() -> None:
+    """Who agreed must be one of the customer's contacts still on record (an erased or
+    another customer's contact is refused); naming them in a note needs no contact."""
+    resolved = item(S.RESOLVED, resolved_at=NOW - timedelta(days=1), resolution="done")
+    known, other = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(InvalidInput) as refused:
+        apply(resolved, "confirm", OWNER, NOW, contact_id=other, live_contacts=frozenset({known}))
+    assert [(e.pointer, e.reason) for e in refused.value.field_errors] == [
+        ("/contact_id", "contact_unknown")]
+    assert apply(resolved, "confirm", OWNER, NOW, contact_id=known,
+                 live_contacts=frozenset({known})).state is S.CONFIRMED
+    assert apply(resolved, "confirm", OWNER, NOW, note="王经理电话确认").state is S.CONFIRMED

@@ -113,6 +113,12 @@ def due_times(item: FeedbackItem, policy: SlaPolicy,
     return acknowledge_due, resolve_due
 
 
+def resolve_clock_restarted(before: FeedbackItem, after: FeedbackItem) -> bool:
+    """A reopen starts a fresh resolve clock (see ``due_times``), whose breach is announced
+    anew."""
+    return after.reopened_at != before.reopened_at
+
+
 def measure(item: FeedbackItem, acknowledge_due: datetime, resolve_due: datetime,
             calendar: BusinessCalendar, now: datetime) -> SlaStatus:
     """The clocks breached as of ``now`` against due times fixed earlier (stored when the

@@ -114,14 +114,22 @@ def _text(errors: FieldErrors, pointer: str, value: str) -> str:
     return text
 
 
+# What each action announces (feedback.<event>), and which of its inputs the event carries.
+EVENTS = {"acknowledge": "acknowledged", "start": "started", "resolve": "resolved",
+          "confirm": "confirmed", "reopen": "reopened"}
+EVENT_INPUTS: dict[str, tuple[str, ...]] = {"reopen": ("reason",)}
+
+
 def apply(item: FeedbackItem, name: str, principal: Principal, now: datetime, *,
           resolution: str = "", reason: str = "", contact_id: UUID | None = None,
-          agreed_at: datetime | None = None, note: str = "") -> FeedbackItem:
+          agreed_at: datetime | None = None, note: str = "",
+          live_contacts: frozenset[UUID] = frozenset()) -> FeedbackItem:
     """The item after ``principal`` takes action ``name`` at ``now``, with its timestamps
     set. Inputs: ``resolve`` needs a ``resolution``; ``reopen`` a ``reason`` (kept in the
-    event/audit, not on the item); ``confirm`` needs who agreed, a ``contact_id`` of the
-    customer or a ``note`` naming them, and ``agreed_at`` (default ``now``) between the
-    resolution and ``now`` since a call is often recorded after it happened."""
+    event/audit, not on the item); ``confirm`` needs who agreed, a ``contact_id`` among the
+    customer's ``live_contacts`` or a ``note`` naming them, and ``agreed_at`` (default
+    ``now``) between the resolution and ``now`` since a call is often recorded after it
+    happened."""
     target = check(item, name, principal)
     errors = FieldErrors()
     changes: dict[str, Any] = {"state": target}
@@ -135,6 +143,8 @@ def apply(item: FeedbackItem, name: str, principal: Principal, now: datetime, *,
             errors.add("/agreed_at", "out_of_range")
         if contact_id is None and not note.strip():
             errors.add("/contact_id", "missing")
+        elif contact_id is not None and contact_id not in live_contacts:
+            errors.add("/contact_id", "contact_unknown")
         if len(note) > MAX_TEXT:
             errors.add("/note", "string_too_long", max_length=MAX_TEXT)
         changes.update(confirmed_at=when, confirmation=Confirmation(
