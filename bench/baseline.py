@@ -28,7 +28,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,9 +37,12 @@ from starlette.routing import Route
 
 from app.api.pagination import encode_cursor
 from app.api.v1.schemas.customers import ContactOut, CustomerOut, CustomerSummary
+from app.domain.access.scope import Reach
 from app.domain.common.paging import Sort
 from app.domain.customers.lifecycle import allowed_targets
 from app.domain.customers.model import Stage
+from app.repositories.customers import _CONTACTS_OF, _by_id, _list_shape
+from app.repositories.search import like_pattern
 from app.repositories.tables_customers import contacts, customers
 from app.settings import get_settings
 
@@ -50,12 +54,25 @@ DETAIL = [f for f in CustomerOut.model_fields
 CONTACT = list(ContactOut.model_fields)
 JSON_COLUMNS = {c.name for c in (*customers.columns, *contacts.columns)
                 if isinstance(c.type, JSON)}
-COLUMNS = ", ".join(c.name for c in customers.columns if c.name not in ("tier", "search_text"))
+
+
+def _compiled(statement: Select[Any]) -> tuple[str, list[str]]:
+    """The SQL the app's Prepared statement sends on PostgreSQL, and its parameters' names
+    in positional order."""
+    compiled = statement.compile(dialect=PGDialect_asyncpg())
+    return compiled.string, list(compiled.positiontup or [])
+
+
+# The app's own statements (app/repositories/customers.py), for an administrator (record
+# scope "all"): a customer by id, its contacts, the page by tier and the search (on
+# PostgreSQL the page's ids first from the covering index, then those rows).
+ONE = _compiled(_by_id(Reach.ALL))
+CONTACTS = _compiled(_CONTACTS_OF.statement)
+PAGE = _compiled(_list_shape(Reach.ALL, ("tier",), False, False, False, "updated_at", True,
+                             False))
+SEARCH = _compiled(_list_shape(Reach.ALL, (), False, True, False, "updated_at", True, False))
 AUTHORISED = ("SELECT u.active AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id "
               "AND r.role = ANY($2::text[])) FROM users u WHERE u.id = $1")
-ONE = f"SELECT {COLUMNS} FROM customers WHERE id = $1"  # noqa: S608 - constant text
-CONTACTS = (f"SELECT {', '.join(CONTACT)} FROM contacts WHERE customer_id = $1 "  # noqa: S608
-            "ORDER BY is_primary DESC, created_at, id")
 SORT = Sort.parse("-updated_at")
 LIST_PATH = "/api/v1/customers"
 
@@ -149,8 +166,10 @@ def _detail(row: asyncpg.Record, contacts: list[asyncpg.Record]) -> dict[str, An
     return body
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+async def _fetch(conn: asyncpg.Connection, statement: tuple[str, list[str]],
+                 **params: Any) -> list[asyncpg.Record]:
+    sql, names = statement
+    return await conn.fetch(sql, *[params[name] for name in names])
 
 
 def create_app() -> Starlette:
@@ -187,30 +206,25 @@ def create_app() -> Starlette:
         async with state["pool"].acquire() as conn:
             if refused := await authorise(request, conn):
                 return refused
-            row = await conn.fetchrow(ONE, customer_id)
-            if row is None:
+            found = await _fetch(conn, ONE, customer_id=customer_id)
+            if not found:
                 return JSONResponse({"code": "not_found"}, 404)
-            contacts = await conn.fetch(CONTACTS, customer_id)
+            contacts = await _fetch(conn, CONTACTS, customer_id=customer_id)
+        row = found[0]
         return JSONResponse(_detail(row, contacts), headers={"ETag": f'"{row["version"]}"'})
 
     async def page(request: Request) -> Response:
         params = request.query_params
         limit = int(params.get("limit", "50"))
-        where, args = ["archived_at IS NULL"], []
-        for column in ("tier", "owner_id"):
-            if column in params:
-                args.append(params[column] if column == "tier" else UUID(params[column]))
-                where.append(f"{column} = ${len(args)}")
-        if "q" in params:
-            args.append(_like(params["q"].strip().lower()))
-            where.append(f"search_text LIKE ${len(args)} ESCAPE '\\'")
-        args.append(limit + 1)
-        sql = (f"SELECT {COLUMNS} FROM customers WHERE {' AND '.join(where)} "  # noqa: S608
-               f"ORDER BY updated_at DESC, id DESC LIMIT ${len(args)}")
         async with state["pool"].acquire() as conn:
             if refused := await authorise(request, conn):
                 return refused
-            rows = await conn.fetch(sql, *args)
+            if "q" in params:
+                rows = await _fetch(conn, SEARCH, page_limit=limit + 1,
+                                    filter_q=like_pattern(params["q"].strip().lower()))
+            else:
+                rows = await _fetch(conn, PAGE, page_limit=limit + 1,
+                                    filter_tier=params["tier"])
         more, rows = len(rows) > limit, rows[:limit]
         cursor = encode_cursor(cursor_key, LIST_PATH, SORT, (rows[-1]["updated_at"],
                                                              rows[-1]["id"])) if more else None

@@ -31,8 +31,8 @@ from app.domain.customers import validation
 from app.domain.customers.classification import TierPolicy, tier_for, value_score
 from app.domain.customers.integrity import IntegrityPolicy, evaluate
 from app.domain.customers.model import (
-    Channel,
     Contact,
+    ContactChannel,
     Customer,
     CustomerKind,
     Email,
@@ -109,7 +109,7 @@ def _contacts(fake: Faker, rng: random.Random, customer_id: UUID, number: int,
             phones=[Phone(validation.phone(raw_phone, "/phone"), rng.random() < 0.6)],
             emails=[Email(validation.email(raw_email, "/email"), rng.random() < 0.4)],
             im_handle=f"wx_{serial}" if rng.random() < 0.3 else "",
-            preferred_channel=rng.choice(list(Channel)), is_primary=i == 0, version=1,
+            preferred_channel=rng.choice(list(ContactChannel)), is_primary=i == 0, version=1,
             created_at=at, updated_at=at))
     return result
 
@@ -138,7 +138,7 @@ def _customer(fake: Faker, rng: random.Random, number: int, spec: ChunkSpec) -> 
         shared_with_department=rng.random() < 0.3,
         tags=sorted(set(rng.sample(TAGS, rng.randint(0, 2)))),
         needs=sorted(rng.sample(sorted(DEFAULT_NEEDS), rng.randint(0, 3))),
-        preferred_channel=rng.choice(list(Channel)) if rng.random() < 0.8 else None,
+        preferred_channel=rng.choice(list(ContactChannel)) if rng.random() < 0.8 else None,
         preferred_time="工作日 14:00–17:00", custom_attributes={},
         external_refs={"zoho": f"4150868{number:012d}"} if rng.random() < 0.3 else {},
         annual_revenue=revenue, currency="CNY", strategic_importance=strategic,

@@ -75,6 +75,11 @@ class Prepared:
         self._statement = statement
         self._plans: dict[frozenset[str], _Plan] = {}
 
+    @property
+    def statement(self) -> Executable:
+        """The Core statement it runs (the benchmark's raw baseline sends the same SQL)."""
+        return self._statement
+
     async def rows(self, conn: AsyncConnection,
                    params: Mapping[str, Any] | None = None) -> list[Row]:
         params = params or {}
