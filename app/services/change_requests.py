@@ -18,6 +18,7 @@ from app.domain.change_requests import records, workflow
 from app.domain.change_requests.access import read_scope
 from app.domain.change_requests.approval_policy import Delegation, overdue, stands_in
 from app.domain.change_requests.model import (
+    Assessment,
     AssessmentEntry,
     ChangeRequest,
     Conclusion,
@@ -26,7 +27,6 @@ from app.domain.change_requests.model import (
     CRType,
     GoalsMet,
     Priority,
-    Recommendation,
     Task,
     TaskStatus,
 )
@@ -62,20 +62,6 @@ class DraftInput:
     requested_completion_date: date | None = None
     attachments: tuple[dict[str, str], ...] = ()
     fields_set: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class AssessmentInput:
-    necessity: int
-    feasibility: int
-    scope_impact: str
-    schedule_days: int
-    cost: Decimal
-    resources: str
-    likelihood: int
-    impact: int
-    recommendation: Recommendation
-    comment: str
 
 
 @dataclass(frozen=True)
@@ -232,7 +218,7 @@ class ChangeRequestService:
     # assessment ----------------------------------------------------------------------
 
     async def add_assessment(self, ctx: RequestContext, cr_id: UUID,
-                             entry: AssessmentInput) -> View:
+                             entry: Assessment) -> View:
         """A panel member's assessment; one per member per round."""
         assert ctx.principal is not None
         now = self._clock.now()

@@ -410,8 +410,10 @@ def test_a_conclusion_plans_the_chain_from_its_estimates() -> None:
     with pytest.raises(PreconditionUnmet):  # the panel has not assessed yet
         apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
     cr.assessments = [AssessmentEntry(
-        uuid.uuid4(), 1, uuid.uuid4(), role, 3, 3, "", 5, Decimal(1), "", 2, 2,
-        Recommendation.PROCEED, "", NOW) for role in (Role.PROJECT_MANAGER, Role.TECH_EXPERT)]
+        id=uuid.uuid4(), round=1, assessor_id=uuid.uuid4(), assessor_role=role, necessity=3,
+        feasibility=3, scope_impact="", schedule_days=5, cost=Decimal(1), resources="",
+        likelihood=2, impact=2, recommendation=Recommendation.PROCEED, comment="",
+        created_at=NOW) for role in (Role.PROJECT_MANAGER, Role.TECH_EXPERT)]
     with pytest.raises(InvalidInput):
         apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
     done = apply(cr, "conclude_assessment", PM, NOW, [],

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from app.domain.change_requests.model import CRCategory, CRState, Recommendation
-from app.services.change_requests import AssessmentInput, Conclusion, DraftInput, View
+from app.domain.change_requests.model import Assessment, CRCategory, CRState, Recommendation
+from app.services.change_requests import Conclusion, DraftInput, View
 from tests.usecases.world import World
 
 
@@ -26,7 +26,7 @@ async def awaiting_approval(world: World, *, requester: str = "am_east",
     view = await act(world, requester, view, "submit")
     view = await act(world, "pm", view, "start_assessment")
     for who in ("pm", "tech"):
-        view = await service.add_assessment(world.ctx(who), view.cr.id, AssessmentInput(
+        view = await service.add_assessment(world.ctx(who), view.cr.id, Assessment(
             necessity=4, feasibility=4, scope_impact="报表", schedule_days=20,
             cost=Decimal(cost), resources="两人", likelihood=likelihood, impact=impact,
             recommendation=Recommendation.PROCEED, comment="可行"))

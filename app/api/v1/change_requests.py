@@ -44,6 +44,7 @@ from app.api.v1.schemas.change_requests import (
 from app.domain.access.roles import Role, Scope
 from app.domain.change_requests.approval_policy import ApprovalPolicy
 from app.domain.change_requests.model import (
+    Assessment,
     ChangeRequest,
     Conclusion,
     CRState,
@@ -52,7 +53,6 @@ from app.domain.change_requests.model import (
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.paging import PageRequest
 from app.services.change_requests import (
-    AssessmentInput,
     DraftInput,
     ReviewInput,
     View,
@@ -231,7 +231,7 @@ async def assess(request: Request, response: Response, cr_id: UUID, body: Assess
                                                               Role.TECH_EXPERT))]
                  ) -> ChangeRequestOut:
     view = await services(request).change_requests.add_assessment(
-        ctx, cr_id, AssessmentInput(**body.model_dump()))
+        ctx, cr_id, Assessment(**body.model_dump()))
     return _out(request, response, view)
 
 

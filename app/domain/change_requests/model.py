@@ -132,13 +132,10 @@ class Conclusion:
 
 
 @dataclass
-class AssessmentEntry:
-    """One panel member's assessment (变更评估) in one round."""
+class Assessment:
+    """What a panel member judges (变更评估): necessity, feasibility, impact, estimates,
+    risk and a recommendation."""
 
-    id: UUID
-    round: int
-    assessor_id: UUID
-    assessor_role: Role
     necessity: int
     feasibility: int
     scope_impact: str
@@ -149,6 +146,16 @@ class AssessmentEntry:
     impact: int
     recommendation: Recommendation
     comment: str
+
+
+@dataclass(kw_only=True)
+class AssessmentEntry(Assessment):
+    """One panel member's assessment in one round, as recorded."""
+
+    id: UUID
+    round: int
+    assessor_id: UUID
+    assessor_role: Role
     created_at: datetime
 
 
