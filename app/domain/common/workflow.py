@@ -1,11 +1,66 @@
-"""What the workflow tables (change requests, handovers, feedback) share: which of the
-actions a state offers a caller may take now — exactly those ``check`` lets through."""
+"""What the workflow tables (change requests, handovers, feedback) share. Each feature
+declares its actions as rows — a name, the states it leaves from, the parties who may take
+it and the guards that must hold — and its ``check`` asks these helpers in one order:
+may the action leave this state, is the caller one of its parties, do its guards hold.
+``permitted`` then lists exactly the actions ``check`` lets through: what the API shows as
+``allowed_actions``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
-from app.domain.common.errors import DomainError
+from app.domain.common.errors import (
+    DomainError,
+    NotYourAction,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+)
+
+
+class Row(Protocol):
+    """One action of a workflow table."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def sources(self) -> frozenset[Any]: ...
+    @property
+    def parties(self) -> frozenset[Any]: ...
+    @property
+    def guards(self) -> tuple[Callable[[Any], str | None], ...]: ...
+
+
+A = TypeVar("A", bound=Row)
+
+
+def in_state(actions: Mapping[str, A], state: object) -> list[str]:
+    """The actions that leave ``state``, by name."""
+    return sorted(a.name for a in actions.values() if state in a.sources)
+
+
+def leaving(actions: Mapping[str, A], name: str, state: object) -> A:
+    """The action ``name`` if it may leave ``state``; otherwise ``TransitionNotAllowed``
+    naming the actions that may."""
+    action = actions.get(name)
+    if action is None or state not in action.sources:
+        raise TransitionNotAllowed(action=name, state=state,
+                                   allowed=", ".join(in_state(actions, state)) or "none")
+    return action
+
+
+def require_party(action: Row, is_party: Callable[[Any], bool]) -> None:
+    """``NotYourAction`` unless the caller is one of the action's parties."""
+    if not any(is_party(party) for party in action.parties):
+        raise NotYourAction(action=action.name, parties=", ".join(sorted(action.parties)))
+
+
+def require_guards(action: Row, facts: object) -> None:
+    """``PreconditionUnmet`` with the first guard's reason that does not hold."""
+    for guard in action.guards:
+        reason = guard(facts)
+        if reason is not None:
+            raise PreconditionUnmet(action=action.name, reason=reason)
 
 
 def permitted(names: Iterable[str], check: Callable[[str], object]) -> list[str]:

@@ -19,13 +19,14 @@ from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
-from app.domain.common.errors import (
-    FieldErrors,
-    NotYourAction,
-    PreconditionUnmet,
-    TransitionNotAllowed,
+from app.domain.common.errors import FieldErrors
+from app.domain.common.workflow import (
+    in_state,
+    leaving,
+    permitted,
+    require_guards,
+    require_party,
 )
-from app.domain.common.workflow import permitted
 from app.domain.feedback.model import Confirmation, FeedbackItem, FeedbackState
 
 MAX_TEXT = 5000
@@ -83,21 +84,14 @@ def is_party(party: Party, item: FeedbackItem, principal: Principal) -> bool:
 def check(item: FeedbackItem, name: str, principal: Principal) -> FeedbackState:
     """The state ``name`` leads to, or why it may not be taken now: TransitionNotAllowed
     (not from this state, or no such action), NotYourAction, PreconditionUnmet."""
-    action = ACTIONS.get(name)
-    if action is None or item.state not in action.sources:
-        raise TransitionNotAllowed(action=name, state=item.state,
-                                   allowed=", ".join(allowed_in_state(item.state)) or "none")
-    if not any(is_party(p, item, principal) for p in action.parties):
-        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
-    for guard in action.guards:
-        reason = guard(item)
-        if reason is not None:
-            raise PreconditionUnmet(action=name, reason=reason)
+    action = leaving(ACTIONS, name, item.state)
+    require_party(action, lambda party: is_party(party, item, principal))
+    require_guards(action, item)
     return action.target
 
 
 def allowed_in_state(state: FeedbackState) -> list[str]:
-    return sorted(a.name for a in ACTIONS.values() if state in a.sources)
+    return in_state(ACTIONS, state)
 
 
 def allowed_actions(item: FeedbackItem, principal: Principal) -> list[str]:
