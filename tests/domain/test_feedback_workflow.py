@@ -8,10 +8,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from app.domain.access.principal import Principal, PrincipalKind
 from app.domain.access.roles import Role, Scope
-from app.domain.common.errors import InvalidInput, NotYourAction, TransitionNotAllowed
+from app.domain.common.errors import (
+    DomainError,
+    InvalidInput,
+    NotYourAction,
+    TransitionNotAllowed,
+)
 from app.domain.feedback.model import (
     FeedbackChannel,
     FeedbackItem,
@@ -181,3 +188,43 @@ def test_a_confirmation_names_a_live_contact_of_the_customer() -> None:
     assert apply(resolved, "confirm", OWNER, NOW, contact_id=known,
                  live_contacts=frozenset({known})).state is S.CONFIRMED
     assert apply(resolved, "confirm", OWNER, NOW, note="王经理电话确认").state is S.CONFIRMED
+
+
+# apply as a property: any sequence of attempts ---------------------------------------
+
+ATTEMPTS = st.lists(st.tuples(st.sampled_from([*sorted(ACTIONS), "escalate"]),
+                              st.sampled_from(sorted({**PARTIES, **OUTSIDERS}))),
+                    max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ATTEMPTS)
+@example([("acknowledge", "owner"), ("start", "department_head"), ("resolve", "admin"),
+          ("confirm", "owner"), ("reopen", "owner"), ("resolve", "owner")])
+@example([("resolve", "owner"), ("acknowledge", "executive"), ("reopen", "admin")])
+def test_apply_moves_only_along_the_table_and_never_changes_its_input(
+        attempts: list[tuple[str, str]]) -> None:
+    """Whatever is attempted, by whom: ``apply`` refuses exactly what ``check`` refuses,
+    lands on the table's target, leaves the item it was given untouched, and its
+    timestamps never run backwards; only a reopen counts as one."""
+    current = item()
+    for step, (name, who) in enumerate(attempts):
+        principal = {**PARTIES, **OUTSIDERS}[who]
+        now = NOW + timedelta(hours=step)
+        before = replace(current)
+        try:
+            expected = check(current, name, principal)
+        except DomainError as refused:
+            with pytest.raises(type(refused)):
+                apply(current, name, principal, now, resolution="done", reason="again",
+                      note="王经理电话确认")
+            assert current == before
+            continue
+        after = apply(current, name, principal, now, resolution="done", reason="again",
+                      note="王经理电话确认")
+        assert current == before
+        assert after.state is expected is EXPECTED[(name, current.state)]
+        assert after.reopen_count == current.reopen_count + (name == "reopen")
+        stamps = [after.acknowledged_at, after.resolved_at, after.confirmed_at]
+        assert all(t is None or t <= now for t in stamps)
+        current = after
