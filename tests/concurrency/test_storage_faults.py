@@ -6,7 +6,8 @@
 - a deadlock or serialization failure (a test-only trigger raising its SQLSTATE on the
   first attempts) is retried (``app.api.retries``): the client sees one success, one row,
   one audit entry; when it persists, 503 with ``Retry-After`` and nothing written;
-- the connection dropped mid-request (the backend terminated) is 503, never 500.
+- the connection dropped mid-request (the backend terminated), or the server saying it
+  shuts down or cannot take connections yet, is 503 with ``Retry-After``, never 500.
 """
 
 from __future__ import annotations
@@ -85,6 +86,19 @@ async def test_deadlock_and_serialization_failure_are_retried_into_one_success(
 async def test_a_lasting_deadlock_is_503_with_retry_after_and_writes_nothing(
         client, app: FastAPI, actors: Actors, database_sql) -> None:
     await inject(database_sql, raising("40P01", attempts=1000))
+    name = unique(FAULTY)
+    refused = await client.post(DEPARTMENTS, json={"name": name}, headers=actors.admin.headers)
+    assert_problem(refused, 503, "database_unavailable")
+    assert refused.headers["retry-after"] == "5"
+    assert await row_count(app, departments, name=name) == 0
+
+
+@pytest.mark.parametrize("sqlstate", ["57P01", "57P03", "08006"])
+async def test_a_server_going_away_is_503_with_retry_after(
+        client, app: FastAPI, actors: Actors, database_sql, sqlstate: str) -> None:
+    """What the server says while it shuts down or starts (admin shutdown, cannot connect
+    now) or when the link breaks (connection failure)."""
+    await inject(database_sql, raising(sqlstate, attempts=1))
     name = unique(FAULTY)
     refused = await client.post(DEPARTMENTS, json={"name": name}, headers=actors.admin.headers)
     assert_problem(refused, 503, "database_unavailable")
