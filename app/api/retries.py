@@ -27,13 +27,14 @@ log = structlog.get_logger("accord.retries")
 
 async def run_retrying(handler: Callable[[Request], Awaitable[Response]], request: Request,
                        pending: PendingAnswer) -> Response:
-    for retry in range(RETRIES + 1):
+    retries = 0
+    while True:
         try:
             return await handler(request)
         except StorageContention:
-            if retry == RETRIES or pending.committed or pending.parked:
+            if retries == RETRIES or pending.committed or pending.parked:
                 raise
+            retries += 1
             log.warning("transient_storage_error_retried", path=request.url.path,
-                        retry=retry + 1)
-            await asyncio.sleep(random.uniform(0, BASE_PAUSE_S * 2 ** retry))  # noqa: S311
-    raise AssertionError("unreachable")
+                        retry=retries)
+            await asyncio.sleep(random.uniform(0, BASE_PAUSE_S * 2 ** retries))  # noqa: S311
