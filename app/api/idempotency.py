@@ -5,6 +5,12 @@ every handler of the app's route class, stores the response once it exists, or r
 stored one for a repeat. Same key with another request → 422; same key still running →
 409. Failures that are not the request's fault (5xx, 429, a request that failed
 validation) are not stored, so the client may retry them with the key.
+
+The answer of a request whose use case committed is stored in the same transaction as
+its effect: the unit of work parks that transaction on the request's ``PendingAnswer``
+and ``_finish`` commits it with the answer. So a retry after any failure either replays
+the committed answer or runs for the first time, never twice; and the client hears of
+success only once it is committed.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from fastapi import Depends, Header, Request, Response
 
 from app.api.container import services
 from app.api.problems import ApiProblem, domain_error_response, problem_response
+from app.api.retries import run_retrying
 from app.api.security import current_principal
 from app.domain.access.principal import Principal
-from app.domain.common.errors import DomainError
-from app.services.ports.idempotency import StoredResponse
+from app.domain.common.errors import DomainError, IdempotencyKeyInFlight
+from app.services.ports.idempotency import PendingAnswer, StoredResponse, pending_answer
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -40,18 +47,19 @@ async def idempotency_key(
         description="Makes a retry safe: the same key and request replay the first answer")]
     = None,
 ) -> None:
-    if key is None:
-        return
+    pending = pending_answer.get()
+    if key is None or pending is None or pending.claim is not None:
+        return  # no key, or claimed by an earlier attempt of this request
     body = await request.body()
     fingerprint = hashlib.sha256(b"\n".join([
         request.method.encode(), request.url.path.encode(), request.url.query.encode(), body,
     ])).hexdigest()
-    caller = f"{principal.kind}:{principal.id}"
     svc = services(request)
-    reservation = await svc.idempotency.reserve(caller, key, fingerprint, svc.clock.now())
+    reservation = await svc.idempotency.reserve(f"{principal.kind}:{principal.id}", key,
+                                                fingerprint, svc.clock.now())
     if reservation.replay is not None:
         raise _Replay(reservation.replay)
-    request.state.idempotency_claim = (caller, key)
+    pending.claim = reservation.claim
 
 
 Idempotent = Depends(idempotency_key)
@@ -61,46 +69,61 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def finishing_claims(handler: Handler) -> Handler:
-    """``handler`` finishing the request's claim: the stored answer for a repeat, the
-    answer stored once it exists (a domain error's problem included), the claim released
-    when the handler fails otherwise."""
+    """``handler`` (run again after a transient storage error, ``app.api.retries``)
+    finishing the request's claim: the stored answer for a repeat, the answer stored once
+    it exists (a domain error's problem included), the claim released when the handler
+    fails otherwise. A transaction still parked at the end is rolled back."""
 
     async def run(request: Request) -> Response:
+        pending = PendingAnswer()
+        token = pending_answer.set(pending)
         try:
-            response = await handler(request)
-        except _Replay as replay:
-            stored = replay.stored
-            return Response(stored.body, status_code=stored.status,
-                            headers={**stored.headers, REPLAYED_HEADER: "true"})
-        except (DomainError, ApiProblem) as exc:
-            if not hasattr(request.state, "idempotency_claim"):
-                raise
-            response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
-                        else problem_response(request, exc.status, exc.code, exc.params))
-        except BaseException:
-            await _release(request)
-            raise
-        await _finish(request, response)
-        return response
+            return await _answer(request, handler, pending)
+        finally:
+            await pending.finish(None)
+            pending_answer.reset(token)
 
     return run
 
 
-async def _release(request: Request) -> None:
-    claim = getattr(request.state, "idempotency_claim", None)
-    if claim is not None:
-        await services(request).idempotency.release(*claim)
+async def _answer(request: Request, handler: Handler, pending: PendingAnswer) -> Response:
+    try:
+        response = await run_retrying(handler, request, pending)
+    except _Replay as replay:
+        stored = replay.stored
+        return Response(stored.body, status_code=stored.status,
+                        headers={**stored.headers, REPLAYED_HEADER: "true"})
+    except (DomainError, ApiProblem) as exc:
+        if pending.claim is None:
+            raise
+        response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
+                    else problem_response(request, exc.status, exc.code, exc.params))
+    except BaseException:
+        await _release(request, pending)
+        raise
+    try:
+        await _finish(request, pending, response)
+    except DomainError as exc:  # the commit failed: nothing happened, or someone else did it
+        if not isinstance(exc, IdempotencyKeyInFlight):
+            await _release(request, pending)
+        return domain_error_response(request, exc)
+    return response
 
 
-async def _finish(request: Request, response: Response) -> None:
-    claim = getattr(request.state, "idempotency_claim", None)
+async def _release(request: Request, pending: PendingAnswer) -> None:
+    await pending.finish(None)
+    if pending.claim is not None:
+        await services(request).idempotency.release(pending.claim)
+
+
+async def _finish(request: Request, pending: PendingAnswer, response: Response) -> None:
+    claim = pending.claim
     if claim is None:
         return
-    store = services(request).idempotency
     if response.status_code >= 500 or response.status_code == 429:
-        await store.release(*claim)
+        await _release(request, pending)
         return
     headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
-    await store.complete(*claim, StoredResponse(response.status_code, headers,
-                                                bytes(response.body)))
-
+    answer = StoredResponse(response.status_code, headers, bytes(response.body))
+    if not await pending.finish(answer):
+        await services(request).idempotency.complete(claim, answer)

@@ -10,7 +10,9 @@ house, each a named piece below.
 - **Who may call** (``with_who_may_call``): the route's declared access is stated in its
   documentation.
 - **Idempotency** (``app.api.idempotency.finishing_claims``): the answer to a request that
-  claimed an ``Idempotency-Key`` is stored, or a repeat's stored answer replayed.
+  claimed an ``Idempotency-Key`` is stored (with its effect, in one transaction), or a
+  repeat's stored answer replayed; a deadlock or serialization failure runs the handler
+  again (``app.api.retries``).
 
 Routes are matched in the order of ``app.api.v1.routers``; tests/api/test_route_order.py
 fails on any route an earlier one would take.

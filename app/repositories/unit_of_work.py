@@ -1,10 +1,13 @@
 """The unit of work: one database transaction per use case, with the audit entries and
-outbox events the use case staged written inside it, just before commit."""
+outbox events the use case staged written inside it, just before commit.
+
+In a request that claimed an ``Idempotency-Key``, ``commit()`` writes all that and parks
+the transaction on the request's ``PendingAnswer``: the route's answer is stored in it and
+both commit together (``app.services.ports.idempotency.PendingAnswer`` says why)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -12,11 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.principal import Principal
-from app.domain.common.errors import StorageUnavailable, WriteConflict
 from app.domain.common.events import DomainEvent
 from app.domain.common.recorded import json_object, json_value
 from app.repositories.audit import SqlAuditLog
@@ -31,34 +32,21 @@ from app.repositories.database import Engines
 from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
+from app.repositories.idempotency import store_answer
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.policies import SqlPolicyRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
+from app.repositories.storage_errors import translate_storage_errors
 from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
 from app.services.ports import Clock, RequestContext
+from app.services.ports.idempotency import Claim, StoredResponse, pending_answer
 
 _INSERT_OUTBOX = Prepared(insert(outbox))
 _INSERT_TIMELINE = Prepared(insert(customer_timeline))
-
-
-@asynccontextmanager
-async def translate_storage_errors() -> AsyncIterator[None]:
-    """Storage failures become domain errors: a lost race is a conflict (409), an
-    unreachable database is 503. Nothing about SQL reaches the caller."""
-    try:
-        yield
-    except IntegrityError as exc:
-        raise WriteConflict() from exc
-    except (OperationalError, InterfaceError, OSError) as exc:
-        raise StorageUnavailable() from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StorageUnavailable() from exc
-        raise
 
 
 class SqlUnitOfWork:
@@ -75,6 +63,10 @@ class SqlUnitOfWork:
         self._errors = translate_storage_errors()
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        pending = pending_answer.get()
+        if self._write and pending is not None and pending.parked:
+            # It would wait for the parked transaction's locks, held until the answer.
+            raise RuntimeError("an idempotent request commits one unit of work")
         await self._errors.__aenter__()
         try:
             self._conn = await self._engine.connect()
@@ -103,7 +95,12 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self._close()
+        async with translate_storage_errors():
+            try:
+                await self._close()
+            except Exception:
+                if exc is None:
+                    raise  # else the use case's own error is the one to report
         await self._errors.__aexit__(exc_type, exc, tb)
 
     async def _close(self) -> None:
@@ -175,8 +172,32 @@ class SqlUnitOfWork:
             await self._project_timeline()
         if self._audit:
             await self.audit_log.append(self._audit, self._clock.now())
-        await self._conn.commit()
         self._audit, self._events = [], []
+        pending = pending_answer.get()
+        claim = pending.claim if pending is not None else None
+        if pending is None or claim is None:
+            await self._conn.commit()
+            if pending is not None:
+                pending.committed = True
+        else:
+            conn, self._conn = self._conn, None  # the request's answer finishes it
+            pending.park(lambda answer: _finish_parked(conn, claim, answer))
+
+
+async def _finish_parked(conn: AsyncConnection, claim: Claim,
+                         answer: StoredResponse | None) -> None:
+    """Commit a parked transaction with the request's answer stored, or roll it back."""
+    async with translate_storage_errors():
+        try:
+            if answer is not None:
+                await store_answer(conn, claim, answer)
+                await conn.commit()
+        finally:
+            try:
+                if conn.in_transaction():
+                    await conn.rollback()
+            finally:
+                await conn.close()
 
 
 class SqlUnitOfWorkFactory:

@@ -158,6 +158,11 @@ class StorageUnavailable(DomainError):
     kind = ErrorKind.UNAVAILABLE
 
 
+class StorageContention(StorageUnavailable):
+    """The database undid the transaction to break a deadlock or a serialization
+    conflict: nothing of it remains, so the use case may run again from the start."""
+
+
 class WriteConflict(DomainError):
     """A concurrent write got there first (a unique key or lock the store enforced)."""
 
