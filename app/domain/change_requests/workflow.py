@@ -31,6 +31,7 @@ from app.domain.change_requests.model import (
     CRType,
     StepStatus,
 )
+from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import (
     FieldError,
     InvalidInput,
@@ -212,13 +213,17 @@ EVENTS = {
 
 @dataclass(frozen=True)
 class Planning:
-    """What planning an approval chain reads, loaded by the caller: the approval policy,
-    the risk matrix that rates a conclusion, and when new steps fall due (the policy's
-    working time on the business calendar)."""
+    """What planning and timing an approval chain reads, loaded by the caller: the approval
+    policy, the risk matrix that rates a conclusion, and the business calendar a step's
+    working time runs on."""
 
     policy: ApprovalPolicy
     matrix: RiskMatrix
-    due_at: datetime
+    calendar: BusinessCalendar
+
+    def due(self, start: datetime) -> datetime:
+        """When a step that becomes current at ``start`` falls due."""
+        return self.calendar.add_working_time(start, self.policy.step_due)
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,7 @@ class ActionInput:
     comment: str = ""
     step_id: UUID | None = None  # approve, reject, return: default the current step
     conclusion: Conclusion | None = None  # conclude_assessment
-    planning: Planning | None = None  # the actions ``plans_chain`` names
+    planning: Planning | None = None  # the actions ``needs_planning`` names
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,7 @@ class Outcome:
     event: str  # change_request.<event>
     data: dict[str, Any]
     decision: Decision | None = None  # the step just decided, to store
+    timed: ApprovalStep | None = None  # the step an approval made current, its clock started
     chain: list[ApprovalStep] | None = None  # a newly planned approval chain, to store
     lesson: Lesson | None = None  # an article to file; ``filed`` links it
 
@@ -259,9 +265,15 @@ class Outcome:
 
 
 def plans_chain(cr_type: CRType, name: str) -> bool:
-    """Whether ``apply`` needs ``ActionInput.planning``: a conclusion plans the chain from
-    its estimates, an emergency's submit plans its one executive step."""
+    """Whether the action plans a new approval chain: a conclusion from its estimates, an
+    emergency's submit its one executive step."""
     return name == "conclude_assessment" or (name == "submit" and cr_type is CRType.EMERGENCY)
+
+
+def needs_planning(cr_type: CRType, name: str) -> bool:
+    """Whether ``apply`` needs ``ActionInput.planning``: to plan a chain, or to start the
+    clock of the step an approval makes current."""
+    return plans_chain(cr_type, name) or name == "approve"
 
 
 @dataclass(frozen=True)
@@ -281,17 +293,21 @@ class _Act:
         return Outcome(cr, EVENTS[self.name], self.data, **changes)
 
 
-def _chain(cr: ChangeRequest, planning: Planning) -> list[ApprovalStep]:
+def _chain(cr: ChangeRequest, planning: Planning, now: datetime) -> list[ApprovalStep]:
+    """The chain the policy asks for; only the first step is current, so only its clock
+    starts now."""
     plan = approval_chain(cr.type, cr.category, cr.estimated_cost, cr.risk_level,
                           cr.department_id, planning.policy)
-    return [ApprovalStep(new_id(), i, p.role, p.department_id, planning.due_at)
+    return [ApprovalStep(new_id(), i, p.role, p.department_id,
+                         planning.due(now) if i == 1 else None)
             for i, p in enumerate(plan, 1)]
 
 
 def _submit(cr: ChangeRequest, act: _Act) -> Outcome:
     """A new round starts without approvals (the last round's stay stored)."""
     cr.round += 1
-    cr.steps = _chain(cr, act.planning()) if plans_chain(cr.type, act.name) else []
+    cr.steps = _chain(cr, act.planning(), act.now) \
+        if plans_chain(cr.type, act.name) else []
     return act.outcome(cr, chain=cr.steps or None)
 
 
@@ -306,7 +322,7 @@ def _conclude(cr: ChangeRequest, act: _Act) -> Outcome:
     cr.risk_level = planning.matrix.level(c.likelihood, c.impact)
     cr.recommendation, cr.assessment_summary = c.recommendation, c.summary
     cr.concluded_by, cr.concluded_at = act.principal.id, act.now
-    cr.steps = _chain(cr, planning)
+    cr.steps = _chain(cr, planning, act.now)
     return replace(act.outcome(cr, chain=cr.steps),
                    data={**act.data, "chain": [s.role for s in cr.steps]})
 
@@ -320,11 +336,22 @@ def _decide(status: StepStatus) -> Callable[[ChangeRequest, _Act], Outcome]:
                        comment=act.inputs.comment)
         cr.steps = [step if s.id == step.id else s for s in cr.steps]
         last = status is StepStatus.APPROVED and cr.state is CRState.APPROVED
+        timed = _start_next(cr, act) if cr.state is CRState.AWAITING_APPROVAL else None
         return Outcome(cr, "approved" if last else EVENTS[act.name], {
             **act.data, "step": step.position, "role": step.role,
             "on_behalf_of": str(deputy_for) if deputy_for else None},
-            decision=Decision(step, deputy_for))
+            decision=Decision(step, deputy_for), timed=timed)
     return effect
+
+
+def _start_next(cr: ChangeRequest, act: _Act) -> ApprovalStep | None:
+    """The step an approval made current gets its working time from this moment."""
+    current = cr.facts().current_step()
+    if current is None:
+        return None
+    timed = replace(current, due_at=act.planning().due(act.now))
+    cr.steps = [timed if s.id == timed.id else s for s in cr.steps]
+    return timed
 
 
 def _review_emergency(cr: ChangeRequest, act: _Act) -> Outcome:

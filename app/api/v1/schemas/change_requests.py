@@ -134,7 +134,9 @@ class ApprovalStepOut(Output):
     position: int
     role: Role
     department_id: UUID | None
-    due_at: datetime
+    due_at: datetime | None = Field(description="When the step falls due: the policy's "
+                                    "working time from the moment it became current; null "
+                                    "while an earlier step is still pending.")
     overdue: bool
     status: StepStatus
     decided_by: UUID | None
