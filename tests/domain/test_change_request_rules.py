@@ -54,6 +54,7 @@ from app.domain.change_requests.workflow import (
     allowed_actions,
     apply,
     check,
+    offered,
     plans_chain,
 )
 from app.domain.common.calendar import BusinessCalendar
@@ -74,6 +75,7 @@ HEAD = person(Role.DEPARTMENT_HEAD)
 FINANCE = person(Role.FINANCE)
 EXECUTIVE = person(Role.EXECUTIVE)
 PM = person(Role.PROJECT_MANAGER)
+ADMIN = person(Role.ADMIN)
 
 
 def steps(*roles: Role) -> list[ApprovalStep]:
@@ -320,9 +322,48 @@ def test_allowed_actions_differ_by_person() -> None:
     assert allowed_actions(facts(state=CRState.CLOSED), REQUESTER, [], NOW) == []
 
 
+@pytest.mark.parametrize(("cr_type", "reviewed", "expected"), [
+    # the review is recorded at …/review, and closing needs it: it is offered as ``review``
+    (CRType.NORMAL, False, {"requester": ["review"], "pm": ["review"], "head": []}),
+    (CRType.NORMAL, True, {"requester": ["close", "review"], "pm": ["close", "review"],
+                           "head": []}),
+    (CRType.EMERGENCY, True, {"requester": ["review"], "pm": ["review"],
+                              "head": ["review_emergency"]}),
+])
+def test_an_implemented_change_offers_the_review_to_whoever_may_record_it(
+        cr_type: CRType, reviewed: bool, expected: dict[str, list[str]]) -> None:
+    f = facts(state=CRState.IMPLEMENTED, cr_type=cr_type, review_recorded=reviewed)
+    assert {who: allowed_actions(f, p, [], NOW) for who, p in (
+        ("requester", REQUESTER), ("pm", PM), ("head", HEAD))} == expected
+    assert allowed_actions(f, FINANCE, [], NOW) == allowed_actions(f, ADMIN, [], NOW) == []
+
+
+@given(st.sampled_from(list(CRState)), st.sampled_from(list(CRType)),
+       st.sampled_from(sorted(ACTIONS)))
+def test_a_refusal_only_names_actions_that_exist_for_this_kind_of_change(
+        state: CRState, cr_type: CRType, name: str) -> None:
+    try:
+        check(facts(state=state, cr_type=cr_type), name, REQUESTER, [], NOW)
+    except TransitionNotAllowed as refused:
+        hinted = refused.params["allowed"].split(", ")
+        assert all(h == "none" or cr_type in ACTIONS[h].types for h in hinted)
+        assert hinted == (offered(facts(state=state, cr_type=cr_type)) or ["none"])
+    except DomainError:
+        pass
+
+
+def test_a_close_refused_on_a_normal_change_suggests_no_emergency_review() -> None:
+    with pytest.raises(TransitionNotAllowed) as refused:
+        check(facts(state=CRState.IMPLEMENTING), "close", REQUESTER, [], NOW)
+    assert refused.value.params["allowed"] == "complete_implementation"
+    with pytest.raises(PreconditionUnmet) as unmet:
+        check(facts(state=CRState.IMPLEMENTED), "review_emergency", HEAD, [], NOW)
+    assert unmet.value.params["reason"] == "only_emergency_changes"
+
+
 # apply: the action's effects -----------------------------------------------------------
 
-ADMIN = person(Role.ADMIN)
+
 DEPUTY = person(Role.DEPARTMENT_HEAD, department=WEST)
 AWAY = Delegation(HEAD.id, HEAD.roles, EAST, DEPUTY.id, Role.DEPARTMENT_HEAD,
                   NOW - timedelta(days=1), NOW + timedelta(days=1))

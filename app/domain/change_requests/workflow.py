@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
+from app.domain.change_requests import records
 from app.domain.change_requests.approval_policy import (
     ApprovalPolicy,
     Decision,
@@ -82,17 +83,17 @@ def _reviewed(f: ChangeRequestFacts) -> str | None:
     return None
 
 
-def _is_emergency(f: ChangeRequestFacts) -> str | None:
-    return None if f.type is CRType.EMERGENCY else "only_emergency_changes"
-
-
 @dataclass(frozen=True)
 class Action:
+    """``types``: the kinds of change the action exists for; to any other it is never
+    offered, nor named in a hint."""
+
     name: str
     sources: frozenset[CRState]
     target: Callable[[ChangeRequestFacts], CRState]
     parties: frozenset[Party]
     guards: tuple[Guard, ...] = ()
+    types: frozenset[CRType] = frozenset(CRType)
 
 
 def _to(state: CRState) -> Callable[[ChangeRequestFacts], CRState]:
@@ -138,7 +139,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            _to(CRState.IMPLEMENTED), frozenset({Party.REQUESTER, Party.PROJECT_MANAGER}),
            (_tasks_finished,)),
     Action("review_emergency", frozenset({CRState.IMPLEMENTING, CRState.IMPLEMENTED}),
-           lambda f: f.state, frozenset({Party.DEPARTMENT_HEAD}), (_is_emergency,)),
+           lambda f: f.state, frozenset({Party.DEPARTMENT_HEAD}),
+           types=frozenset({CRType.EMERGENCY})),
     Action("close", frozenset({CRState.IMPLEMENTED}), _to(CRState.CLOSED),
            frozenset({Party.REQUESTER, Party.PROJECT_MANAGER}), (_reviewed,)),
     Action("cancel", CANCELLABLE, _to(CRState.CANCELLED),
@@ -165,12 +167,15 @@ def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,
     action = ACTIONS.get(name)
     if action is None or facts.state not in action.sources:
         raise TransitionNotAllowed(action=name, state=facts.state,
-                                   allowed=", ".join(allowed_in_state(facts.state)) or "none")
+                                   allowed=", ".join(offered(facts)) or "none")
     decision = None
     if action.parties == {Party.APPROVER}:
         decision = decide(facts, principal, delegations, now, step_id)
     elif not any(_is_party(p, facts, principal) for p in action.parties):
         raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
+    if facts.type not in action.types:
+        raise PreconditionUnmet(action=name, reason="only_" + "_or_".join(
+            sorted(action.types)) + "_changes")
     for guard in action.guards:
         reason = guard(facts)
         if reason is not None:
@@ -191,11 +196,21 @@ def allowed_in_state(state: CRState) -> list[str]:
     return sorted(a.name for a in ACTIONS.values() if state in a.sources)
 
 
+def offered(facts: ChangeRequestFacts) -> list[str]:
+    """The actions this change's state offers for its kind of change, whoever asks: what
+    a refusal names as possible now."""
+    return [name for name in allowed_in_state(facts.state) if facts.type in ACTIONS[name].types]
+
+
 def allowed_actions(facts: ChangeRequestFacts, principal: Principal,
                     delegations: list[Delegation], now: datetime) -> list[str]:
-    """What this principal may do now, guards included: what the API shows."""
-    return permitted(allowed_in_state(facts.state),
-                     lambda name: check(facts, name, principal, delegations, now))
+    """Exactly what this principal may do now, guards included: what the API shows. Besides
+    the table's actions, ``review`` (recorded at …/review, not a transition) while the
+    caller may record it: closing needs it."""
+    return sorted([
+        *permitted(offered(facts), lambda name: check(facts, name, principal, delegations,
+                                                        now)),
+        *permitted(["review"], lambda _: records.check_review(facts, principal))])
 
 
 # taking an action ------------------------------------------------------------------------

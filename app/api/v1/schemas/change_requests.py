@@ -222,7 +222,9 @@ class ChangeRequestOut(ChangeRequestSummary):
     approval_steps: list[ApprovalStepOut]
     tasks: list[TaskOut]
     overdue: bool
-    allowed_actions: list[str] = Field(description="What you may do now")
+    allowed_actions: list[str] = Field(description=(
+        "Exactly what you may do now: the workflow actions, and `review` while you may "
+        "record the review (POST …/review), which closing needs"))
 
 
 class ActivityOut(Output):
