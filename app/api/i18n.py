@@ -118,9 +118,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                               "第 {position} 步不能在第 {current} 步之前审批。"),
     "step_already_decided": ("Step already decided", "Step {position} is already decided.",
                              "第 {position} 步已审批。"),
-    "already_signed": ("Already given", "You have already signed (or verified this for your "
-                       "side); one person gives one signature per handover.",
-                       "您已签字（或已为您一方核对过）；每人每次移交只签一次。"),
+    "already_signed": ("Already given", "Not given again: {state}.",
+                       "不能重复：{state}。"),
     "handover_already_open": ("Handover already open",
                               "This customer is already in handover {handover_id}; finish or "
                               "cancel it first.",
@@ -323,6 +322,13 @@ STATES: dict[str, tuple[str, str]] = {
                          "文章已归档，请先恢复"),
     "article_not_archived": ("the article is not archived", "文章未归档"),
     "answered": ("the survey has already been answered", "调查已作答"),
+    "signature_given": ("you signed this handover as {signed_as}; it still waits for the "
+                        "signature of: {waiting_for}, which only they can give",
+                        "您已以 {signed_as} 身份签字；本移交仍待以下签字：{waiting_for}，"
+                        "须由相应人员签署"),
+    "item_verified": ("the {side} side already verified item {item}; if it no longer holds, "
+                      "raise a finding on it",
+                      "{side} 一方已核对资料 {item}；如有出入，请对其提出问题"),
 }
 
 FIELD_NAMES_ZH = {"phone": "电话", "email": "电子邮件", "credit_code": "统一社会信用代码",

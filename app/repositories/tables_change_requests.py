@@ -115,7 +115,7 @@ cr_approval_steps = Table(
     Column("position", SmallInteger, nullable=False),
     Column("role", String(32), nullable=False),
     Column("department_id", Uuid),
-    Column("due_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),  # set when the step becomes current
     Column("status", String(16), nullable=False),
     Column("decided_by", Uuid),
     Column("decided_at", UTCDateTime),

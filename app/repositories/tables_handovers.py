@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     Uuid,
     text,
 )
@@ -116,9 +115,9 @@ handover_signatures = Table(
     Column("signer_id", Uuid, ForeignKey("users.id"), nullable=False),
     Column("on_behalf_of", Uuid),
     Column("signed_at", UTCDateTime, nullable=False),
+    # one signature per capacity, even under concurrent requests; a head may give two (as
+    # the head and for a departed handing-over manager), so the signer is not unique
     PrimaryKeyConstraint("handover_id", "role"),
-    # one person, one signature per handover, even under concurrent requests
-    UniqueConstraint("handover_id", "signer_id"),
 )
 
 handover_notifications = Table(

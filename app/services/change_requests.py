@@ -170,8 +170,8 @@ class ChangeRequestService:
         async with self._uow(ctx) as uow:
             cr = await self._locked(uow, ctx, cr_id, expected_version)
             delegations = await self._delegations(uow, cr, now)
-            planning = await self._planning(uow, now) \
-                if workflow.plans_chain(cr.type, action) else None
+            planning = await self._planning(uow) \
+                if workflow.needs_planning(cr.type, action) else None
             done = workflow.apply(cr, action, ctx.principal, now, delegations, ActionInput(
                 comment=comment, step_id=step_id, conclusion=conclusion, planning=planning))
             if done.lesson is not None:
@@ -180,16 +180,17 @@ class ChangeRequestService:
                 await uow.change_requests.replace_steps(cr.id, done.cr.round, done.chain)
             if done.decision is not None:
                 await uow.change_requests.save_step(done.decision.step)
+            if done.timed is not None:
+                await uow.change_requests.save_step(done.timed)
             # Deciding a step makes the next pending step current, whose role the
             # delegations read above cover; a new chain needs its own.
             return await self._save(uow, ctx, done.cr, done.event, cr.snapshot(), now,
                                     done.data, delegations if done.chain is None else None)
 
-    async def _planning(self, uow: UnitOfWork, now: datetime) -> Planning:
+    async def _planning(self, uow: UnitOfWork) -> Planning:
         policy, _ = await load_policy(uow, APPROVAL_POLICY)
         matrix, _ = await load_policy(uow, RISK_MATRIX)
-        calendar = await load_calendar(uow)
-        return Planning(policy, matrix, calendar.add_working_time(now, policy.step_due))
+        return Planning(policy, matrix, await load_calendar(uow))
 
     async def _file(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest,
                     lesson: Lesson, now: datetime) -> UUID:

@@ -328,6 +328,38 @@ async def test_a_step_is_due_after_48_working_hours_and_then_listed_as_overdue(
         clock.advance(seconds=-advanced.total_seconds())
 
 
+async def test_each_steps_clock_starts_when_the_step_before_it_is_decided(
+        client: httpx.AsyncClient, actors: Actors, clock: TestClock) -> None:
+    """Domain §3: only the current step has a due time; the next one gets its 48 working
+    hours from the moment the previous step was decided, and is judged late by its own."""
+    cr = await drive(client, actors, "awaiting_approval", cost="80000.00", likelihood=4,
+                     impact=4)
+    assert chain(cr) == ["department_head", "finance", "executive"]
+    first, *waiting = cr["approval_steps"]
+    assert [s["due_at"] for s in waiting] == [None, None]
+    calendar, hours = BusinessCalendar(), timedelta(hours=48)
+    first_due = when(first["due_at"])
+    advanced = first_due - clock.now() - timedelta(hours=1)  # the head decides just in time
+    clock.advance(seconds=advanced.total_seconds())
+    try:
+        decided = (await decide(client, actors.head_east, cr, first)).json()
+        head_step, finance_step, last = decided["approval_steps"]
+        second_due = when(finance_step["due_at"])
+        assert second_due == calendar.add_working_time(when(head_step["decided_at"]), hours)
+        assert second_due > first_due + timedelta(days=5) and last["due_at"] is None
+        clock.advance(hours=2)  # past the first step's due time, far from the second's
+        advanced += timedelta(hours=2)
+        now = await read_cr(client, actors.finance, decided)
+        assert (now["overdue"], now["approval_steps"][1]["overdue"]) == (False, False)
+        ran = await client.post("/api/v1/change-requests/escalations",
+                                headers=actors.admin.headers)
+        assert ran.status_code == 200, ran.text
+        assert "change_request.approval_overdue" not in await events_of(
+            client, actors.auditor, cr)
+    finally:
+        clock.advance(seconds=-advanced.total_seconds())
+
+
 async def test_the_administrators_policy_and_calendar_shape_the_next_chain(
         fresh_app: FastAPI, clock: TestClock) -> None:
     """Global settings: on an app and database of its own."""

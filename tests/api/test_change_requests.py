@@ -197,12 +197,21 @@ def parties_of(role: str) -> set[str]:
             "admin": {"admin"}}.get(role, set())
 
 
+EMERGENCY_ONLY = {"review_emergency"}  # never offered nor hinted for a normal change
+# Not a transition (…/review records it), but closing needs it: offered to the implementers.
+REVIEW = ({"implemented"}, {"requester", "project_manager"})
+
+
 def possible(state: str) -> list[str]:
-    return sorted(a for a, (sources, *_) in TABLE.items() if state in sources)
+    """What a normal change in ``state`` offers, as a refusal names it."""
+    return sorted(a for a, (sources, *_) in TABLE.items()
+                  if state in sources and a not in EMERGENCY_ONLY)
 
 
 def expected_actions(role: str, state: str) -> list[str]:
-    return [a for a in possible(state) if parties_of(role) & TABLE[a][2] and a not in UNMET]
+    review = ["review"] if state in REVIEW[0] and parties_of(role) & REVIEW[1] else []
+    return sorted([*review, *(a for a in possible(state)
+                              if parties_of(role) & TABLE[a][2] and a not in UNMET)])
 
 
 def party(actors: Actors, action: str, state: str) -> Actor:

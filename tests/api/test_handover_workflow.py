@@ -340,6 +340,35 @@ async def test_a_head_signs_for_a_deactivated_handing_over_manager(
     assert (await read_customer(client, taker, customer["id"]))["owner_id"] == taker.id
 
 
+async def test_the_only_head_signs_a_strict_handover_in_both_capacities_on_resignation(
+        client: httpx.AsyncClient, actors: Actors) -> None:
+    """Spec §4's resignation story: the manager leaves before signing; the department's one
+    head signs as the head and for them, each recorded as such, and a third try is told
+    whose signature is still missing."""
+    admin, taker, head = actors.admin, actors.am_east2, actors.head_east
+    leaving = await actor(client, admin, actors.east, ["account_manager"])
+    customer = await customer_of_tier(client, leaving, "A")
+    h = await prepare(client, actors, await start(client, leaving, customer, taker), customer,
+                      leaving, taker)
+    assert h["level"] == "strict"
+    gone = await client.post(f"/api/v1/users/{leaving.id}/deactivate",
+                             headers={**admin.headers, **if_match(1)})
+    assert gone.status_code == 200, gone.text
+    h = await ok(client, head, h, "/sign")
+    assert h["missing_signatures"] == ["handing_over", "receiving"]
+    assert "sign" in (await read(client, head, h))["allowed_actions"]
+    h = await ok(client, head, h, "/sign")
+    assert [(s["role"], s["signer_id"], s["on_behalf_of"]) for s in h["signatures"]] == [
+        ("department_head", head.id, None), ("handing_over", head.id, leaving.id)]
+    assert "sign" not in (await read(client, head, h))["allowed_actions"]
+    again = assert_problem(await post(client, head, h, "/sign"), 409, "already_signed")
+    assert "department_head, handing_over" in again["detail"]
+    assert "receiving" in again["detail"]
+    h = await ok(client, taker, h, "/sign")
+    assert h["state"] == "transferred"
+    assert (await read_customer(client, taker, customer["id"]))["owner_id"] == taker.id
+
+
 async def test_cancel_needs_a_reason_and_is_refused_after_the_transfer(
         client: httpx.AsyncClient, actors: Actors) -> None:
     h, customer = await drive(client, actors, "notified")

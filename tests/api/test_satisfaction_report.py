@@ -19,6 +19,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from scipy.stats import binomtest
 
 from app.main import create_app
 from tests import conftest
@@ -47,15 +48,15 @@ QUESTIONS = [{"id": "nps", "kind": "nps", "text": "推荐意愿"},
 # Hand computations (textbook formulas, written independently of app.domain) -------------
 
 def nps_of(values: list[int]) -> tuple[float, float, float]:
-    """(estimate, low, high): % promoters − % detractors; normal interval on ±1/0 scores."""
+    """(estimate, low, high): % promoters − % detractors; each share's Wilson interval at
+    97.5% (scipy's), so both hold together 95% of the time, combined at their extremes."""
     n = len(values)
-    promoters = sum(v >= 9 for v in values) / n
-    detractors = sum(v <= 6 for v in values) / n
-    mean = promoters - detractors
-    variance = promoters * (1 - mean) ** 2 + detractors * (-1 - mean) ** 2 + (
-        1 - promoters - detractors) * mean ** 2
-    half = Z * math.sqrt(variance / n)
-    return 100 * mean, max(-100, 100 * (mean - half)), min(100, 100 * (mean + half))
+    promoters = sum(v >= 9 for v in values)
+    detractors = sum(v <= 6 for v in values)
+    prom, det = (binomtest(k, n).proportion_ci(confidence_level=0.975, method="wilson")
+                 for k in (promoters, detractors))
+    return (100 * (promoters - detractors) / n, 100 * (prom.low - det.high),
+            100 * (prom.high - det.low))
 
 
 def csat_of(values: list[int]) -> tuple[float, float, float]:
@@ -163,7 +164,7 @@ async def test_forty_answers_give_the_hand_computed_scores(world: World) -> None
     assert nps_of(NPS)[0] == pytest.approx(20.0)
     assert_score(overall["nps"], hand("nps", everyone), 40)
     assert overall["nps"]["estimate"] == 20.0
-    assert overall["nps"]["interval"] == {"low": -5.18, "high": 45.18}
+    assert overall["nps"]["interval"] == {"low": -13.59, "high": 49.13}
     assert_score(overall["csat"], hand("csat", everyone), 40)
     assert overall["csat"]["estimate"] == 75.0
     assert overall["csat"]["interval"] == {"low": 59.81, "high": 85.81}
@@ -304,7 +305,7 @@ async def test_the_report_exports_as_csv(world: World) -> None:
                         "low_confidence"]
     rows = {(r[0], r[1], r[2]): r[3:] for r in table[1:]}
     assert len(rows) == len(table) - 1 == 3 * (1 + 1 + 3)  # overall, one month, three tiers
-    assert rows[("overall", "", "nps")] == ["20.0", "-5.18", "45.18", "40", "False"]
+    assert rows[("overall", "", "nps")] == ["20.0", "-13.59", "49.13", "40", "False"]
     assert rows[("overall", "", "csat")] == ["75.0", "59.81", "85.81", "40", "False"]
     month = world.answered_at.strftime("%Y-%m")
     assert rows[("period", month, "nps")] == rows[("overall", "", "nps")]
@@ -348,9 +349,10 @@ async def test_one_answer_and_all_promoters(app: FastAPI, client: httpx.AsyncCli
 
     one = await respond(9, 3, 4)
     overall = one["overall"]
-    # One promoter: NPS 100 and no observed spread, so the interval collapses onto it.
+    # One promoter: NPS 100, but one answer is no certainty: a wide interval, not a point.
     assert overall["nps"] == {"metric": "nps", "estimate": 100.0, "n": 1,
-                              "interval": {"low": 100.0, "high": 100.0}, "low_confidence": True}
+                              "interval": {"low": -66.8, "high": 100.0}, "low_confidence": True}
+    assert_score(overall["nps"], nps_of([9]), 1)
     # No satisfied answer: CSAT 0 with a Wilson interval that does not collapse.
     assert_score(overall["csat"], csat_of([3]), 1)
     assert overall["csat"]["interval"] == {"low": 0.0, "high": 79.35}
@@ -362,7 +364,8 @@ async def test_one_answer_and_all_promoters(app: FastAPI, client: httpx.AsyncCli
     await respond(10, 5, 2)
     three = await respond(10, 5, 2)
     assert three["overall"]["nps"]["estimate"] == 100.0
-    assert three["overall"]["nps"]["interval"] == {"low": 100.0, "high": 100.0}
+    assert_score(three["overall"]["nps"], nps_of([9, 10, 10]), 3)
+    assert three["overall"]["nps"]["interval"]["low"] > overall["nps"]["interval"]["low"]
     assert_score(three["overall"]["csat"], csat_of([3, 5, 5]), 3)
     mean, low, high = ces_of([4, 2, 2], 4.303)  # t for 2 degrees of freedom
     assert (low, high) != (max(1.0, low), min(7.0, high))  # the interval is clipped

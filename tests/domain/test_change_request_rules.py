@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -53,8 +54,10 @@ from app.domain.change_requests.workflow import (
     allowed_actions,
     apply,
     check,
+    offered,
     plans_chain,
 )
+from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import DomainError, InvalidInput
 from app.domain.risk.matrix import RiskLevel, RiskMatrix
 
@@ -72,6 +75,7 @@ HEAD = person(Role.DEPARTMENT_HEAD)
 FINANCE = person(Role.FINANCE)
 EXECUTIVE = person(Role.EXECUTIVE)
 PM = person(Role.PROJECT_MANAGER)
+ADMIN = person(Role.ADMIN)
 
 
 def steps(*roles: Role) -> list[ApprovalStep]:
@@ -318,13 +322,52 @@ def test_allowed_actions_differ_by_person() -> None:
     assert allowed_actions(facts(state=CRState.CLOSED), REQUESTER, [], NOW) == []
 
 
+@pytest.mark.parametrize(("cr_type", "reviewed", "expected"), [
+    # the review is recorded at …/review, and closing needs it: it is offered as ``review``
+    (CRType.NORMAL, False, {"requester": ["review"], "pm": ["review"], "head": []}),
+    (CRType.NORMAL, True, {"requester": ["close", "review"], "pm": ["close", "review"],
+                           "head": []}),
+    (CRType.EMERGENCY, True, {"requester": ["review"], "pm": ["review"],
+                              "head": ["review_emergency"]}),
+])
+def test_an_implemented_change_offers_the_review_to_whoever_may_record_it(
+        cr_type: CRType, reviewed: bool, expected: dict[str, list[str]]) -> None:
+    f = facts(state=CRState.IMPLEMENTED, cr_type=cr_type, review_recorded=reviewed)
+    assert {who: allowed_actions(f, p, [], NOW) for who, p in (
+        ("requester", REQUESTER), ("pm", PM), ("head", HEAD))} == expected
+    assert allowed_actions(f, FINANCE, [], NOW) == allowed_actions(f, ADMIN, [], NOW) == []
+
+
+@given(st.sampled_from(list(CRState)), st.sampled_from(list(CRType)),
+       st.sampled_from(sorted(ACTIONS)))
+def test_a_refusal_only_names_actions_that_exist_for_this_kind_of_change(
+        state: CRState, cr_type: CRType, name: str) -> None:
+    try:
+        check(facts(state=state, cr_type=cr_type), name, REQUESTER, [], NOW)
+    except TransitionNotAllowed as refused:
+        hinted = refused.params["allowed"].split(", ")
+        assert all(h == "none" or cr_type in ACTIONS[h].types for h in hinted)
+        assert hinted == (offered(facts(state=state, cr_type=cr_type)) or ["none"])
+    except DomainError:
+        pass
+
+
+def test_a_close_refused_on_a_normal_change_suggests_no_emergency_review() -> None:
+    with pytest.raises(TransitionNotAllowed) as refused:
+        check(facts(state=CRState.IMPLEMENTING), "close", REQUESTER, [], NOW)
+    assert refused.value.params["allowed"] == "complete_implementation"
+    with pytest.raises(PreconditionUnmet) as unmet:
+        check(facts(state=CRState.IMPLEMENTED), "review_emergency", HEAD, [], NOW)
+    assert unmet.value.params["reason"] == "only_emergency_changes"
+
+
 # apply: the action's effects -----------------------------------------------------------
 
-ADMIN = person(Role.ADMIN)
+
 DEPUTY = person(Role.DEPARTMENT_HEAD, department=WEST)
 AWAY = Delegation(HEAD.id, HEAD.roles, EAST, DEPUTY.id, Role.DEPARTMENT_HEAD,
                   NOW - timedelta(days=1), NOW + timedelta(days=1))
-PLANNING = Planning(POLICY, RiskMatrix.default(), NOW + timedelta(days=2))
+PLANNING = Planning(POLICY, RiskMatrix.default(), BusinessCalendar())
 CONCLUSION = Conclusion(Decimal(80_000), "CNY", 10, 4, 4, Recommendation.PROCEED, "ok")
 DECISIONS = {"approve": StepStatus.APPROVED, "reject": StepStatus.REJECTED,
              "return": StepStatus.RETURNED}
@@ -375,7 +418,7 @@ def test_apply_takes_the_action_check_allows_and_leaves_the_input_alone(
                           else EVENTS[name])
     if name in DECISIONS:
         assert done.decision is not None
-        decided = [s for s in done.cr.steps if s not in cr.steps]
+        decided = [s for s in done.cr.steps if s not in cr.steps and s != done.timed]
         assert decided == [done.decision.step]
         assert decided[0].status is DECISIONS[name] and decided[0].decided_by == actor.id
         assert decided[0].on_behalf_of == done.decision.on_behalf_of \
@@ -384,10 +427,14 @@ def test_apply_takes_the_action_check_allows_and_leaves_the_input_alone(
     else:
         assert done.decision is None
     assert (done.chain is not None) is plans_chain(cr.type, name)
-    if done.chain is not None:
+    if done.chain is not None:  # only the first step's clock runs
         assert done.cr.steps == done.chain
-        assert all(s.status is StepStatus.PENDING and s.due_at == PLANNING.due_at
-                   for s in done.chain)
+        assert all(s.status is StepStatus.PENDING for s in done.chain)
+        assert [s.due_at for s in done.chain] == [
+            PLANNING.due(NOW), *(None for _ in done.chain[1:])]
+    if done.timed is not None:
+        assert name == "approve" and done.timed == done.cr.facts().current_step()
+        assert done.timed.due_at == PLANNING.due(NOW)
     assert (done.lesson is not None) is (name == "close" and bool(cr.lessons_learned))
 
 
@@ -397,7 +444,8 @@ def test_a_decision_is_the_one_separation_of_duties_answered(name: str,
     cr = change(CRState.AWAITING_APPROVAL, CRType.NORMAL, decided, None)
     decider = (HEAD, FINANCE, EXECUTIVE)[decided]
     expected = decide(cr.facts(), decider, [], NOW)
-    done = apply(cr, name, decider, NOW, [], ActionInput(step_id=expected.step.id))
+    done = apply(cr, name, decider, NOW, [], ActionInput(step_id=expected.step.id,
+                                                         planning=PLANNING))
     assert done.decision is not None and done.decision.step.id == expected.step.id
     assert done.data["step"] == expected.step.position
     if done.cr.state is CRState.AWAITING_APPROVAL:  # the next step is not theirs to decide
@@ -421,6 +469,35 @@ def test_a_conclusion_plans_the_chain_from_its_estimates() -> None:
     assert done.cr.risk_level is RiskLevel.HIGH and done.cr.concluded_by == PM.id
     assert done.data["chain"] == [Role.DEPARTMENT_HEAD, Role.FINANCE, Role.EXECUTIVE]
     assert done.chain == done.cr.steps and done.cr.steps[0].department_id == EAST
+
+
+def test_each_step_falls_due_the_working_time_after_it_becomes_current() -> None:
+    """Domain §3: a step's clock starts when the previous step is decided, not when the
+    chain is planned; a step still waiting its turn is never late."""
+    cr = change(CRState.AWAITING_APPROVAL, CRType.NORMAL, 0, None)
+    cr.steps = done_chain = apply(
+        replace(cr, state=CRState.ASSESSING, assessments=[AssessmentEntry(
+            uuid.uuid4(), 1, uuid.uuid4(), role, 3, 3, "", 5, Decimal(1), "", 2, 2,
+            Recommendation.PROCEED, "", NOW) for role in (Role.PROJECT_MANAGER,
+                                                          Role.TECH_EXPERT)]),
+        "conclude_assessment", PM, NOW, [],
+        ActionInput(conclusion=CONCLUSION, planning=PLANNING)).cr.steps
+    first_due = PLANNING.due(NOW)
+    assert [s.due_at for s in done_chain] == [first_due, None, None]
+    assert first_due - NOW >= POLICY.step_due  # working time: nights and weekends excluded
+    late = first_due + timedelta(hours=30)  # the head decides after their step was due
+    assert overdue(cr.steps[0], late) and not any(overdue(s, late) for s in cr.steps[1:])
+    done = apply(cr, "approve", HEAD, late, [], ActionInput(planning=PLANNING))
+    assert done.timed is not None and done.timed.position == 2
+    assert [s.due_at for s in done.cr.steps] == [first_due, PLANNING.due(late), None]
+    assert PLANNING.due(late) > first_due + POLICY.step_due
+    assert not overdue(done.cr.steps[1], late + timedelta(hours=1))
+    last = apply(done.cr, "approve", FINANCE, late + timedelta(hours=1), [],
+                 ActionInput(planning=PLANNING))
+    assert last.cr.steps[2].due_at == PLANNING.due(late + timedelta(hours=1))
+    final = apply(last.cr, "approve", EXECUTIVE, late + timedelta(hours=2), [],
+                  ActionInput(planning=PLANNING))
+    assert final.cr.state is CRState.APPROVED and final.timed is None
 
 
 def test_an_emergency_submit_plans_its_executive_step_and_a_normal_one_none() -> None:

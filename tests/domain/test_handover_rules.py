@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import uuid4
@@ -343,10 +344,11 @@ def test_a_signature_is_only_ever_a_missing_one_and_never_a_second(
     except NotYourAction:
         return
     assert role in f.handover.missing_signatures()
-    assert all(s.signer_id != principal.id for s in f.handover.signatures)
     if on_behalf_of is not None:  # only a head, only for a departed handing-over manager
         assert (who, role, on_behalf_of, f.from_manager_active) == (
             "head", SignatureRole.HANDING_OVER, FROM, False)
+    else:  # a second signature is only ever a head's for a departed manager
+        assert all(s.signer_id != principal.id for s in f.handover.signatures)
 
 
 @given(facts())
@@ -502,15 +504,21 @@ def take(f: workflow.Facts, name: str, who: str, pick: int) -> workflow.Facts:
         assert new.state is (action.target or h.state)
         assert new.state not in (HandoverState.SIGNED, HandoverState.TRANSFERRED) \
             or new.state is h.state
-    signers = [s.signer_id for s in new.signatures]
     roles = [s.role for s in new.signatures]
-    assert len(set(signers)) == len(signers) and len(set(roles)) == len(roles)
+    assert len(set(roles)) == len(roles)
+    # one signature a person, but a head's second one, for the departed manager
+    twice = [s for s in new.signatures
+             if [t.signer_id for t in new.signatures].count(s.signer_id) > 1]
+    assert all(s.signer_id == HEAD for s in twice)
+    assert [(s.role, s.on_behalf_of) for s in twice] in (
+        [], [(SignatureRole.DEPARTMENT_HEAD, None), (SignatureRole.HANDING_OVER, FROM)])
     return workflow.Facts(new, f.from_manager_active)
 
 
 @settings(deadline=None)
 @example(prepared(HandoverLevel.STRICT, manager_active=False),
-         [("sign", "head", 0), ("sign", "head", 0), ("sign", "receiving", 0)])
+         [("sign", "head", 0), ("sign", "head", 0), ("sign", "head", 0),
+          ("sign", "receiving", 0)])
 @example(prepared(HandoverLevel.STRICT),
          [("sign", "handing_over", 0), ("sign", "receiving", 0), ("sign", "head", 0),
           ("follow_up", "receiving", 0)])
@@ -536,10 +544,16 @@ def test_no_sequence_signs_twice_or_transfers_early_and_states_follow_the_table(
     (HandoverLevel.STRICT, True, ["receiving", "handing_over"], False, []),
     (HandoverLevel.STRICT, True, ["receiving", "handing_over", "head"], True,
      [(SignatureRole.DEPARTMENT_HEAD, None)]),
-    # a head signs once: for a departed manager, or as the head, never both
+    # a head signs for a departed manager where no head signature is asked for ...
     (HandoverLevel.STANDARD, False, ["head", "receiving"], True,
      [(SignatureRole.HANDING_OVER, FROM)]),
-    (HandoverLevel.STRICT, False, ["head", "head", "receiving"], False,
+    # ... and in both capacities where one is (the resignation story with one head)
+    (HandoverLevel.STRICT, False, ["head", "head", "receiving"], True,
+     [(SignatureRole.DEPARTMENT_HEAD, None), (SignatureRole.HANDING_OVER, FROM)]),
+    (HandoverLevel.STRICT, False, ["receiving", "head", "head"], True,
+     [(SignatureRole.DEPARTMENT_HEAD, None), (SignatureRole.HANDING_OVER, FROM)]),
+    # while the manager is still there, the head signs once, as the head
+    (HandoverLevel.STRICT, True, ["head", "head", "receiving"], False,
      [(SignatureRole.DEPARTMENT_HEAD, None)]),
 ])
 def test_the_transfer_comes_with_the_last_required_signature_and_not_before(
@@ -549,9 +563,24 @@ def test_the_transfer_comes_with_the_last_required_signature_and_not_before(
     for who in signers:
         f = take(f, "sign", who, 0)
     assert (f.handover.state is HandoverState.TRANSFERRED) == transferred
-    assert len(f.handover.signatures) == len(set(signers))
     assert [(s.role, s.on_behalf_of) for s in f.handover.signatures
             if s.signer_id == HEAD] == heads
+
+
+@pytest.mark.parametrize(("active", "signed", "waiting_for"), [
+    (True, (SignatureRole.DEPARTMENT_HEAD,), "handing_over, receiving"),
+    (False, (SignatureRole.DEPARTMENT_HEAD, SignatureRole.HANDING_OVER), "receiving"),
+])
+def test_a_repeated_signature_is_told_who_still_has_to_sign(
+        active: bool, signed: tuple[SignatureRole, ...], waiting_for: str) -> None:
+    f = prepared(HandoverLevel.STRICT, manager_active=active)
+    f = workflow.Facts(replace(f.handover, signatures=[
+        Signature(role, HEAD, NOW, None if role is SignatureRole.DEPARTMENT_HEAD else FROM)
+        for role in signed]), active)
+    with pytest.raises(workflow.AlreadySigned) as refused:
+        workflow.check(f, "sign", PEOPLE["head"])
+    assert refused.value.params == {"state": "signature_given", "waiting_for": waiting_for,
+                                    "signed_as": ", ".join(signed)}
 
 
 @given(facts(), st.sampled_from(sorted(workflow.ACTIONS)), st.sampled_from(sorted(PEOPLE)),

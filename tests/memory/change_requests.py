@@ -10,7 +10,7 @@ from uuid import UUID
 
 from app.domain.access.roles import Role
 from app.domain.access.scope import RecordScope
-from app.domain.change_requests.approval_policy import Delegation
+from app.domain.change_requests.approval_policy import Delegation, overdue
 from app.domain.change_requests.model import (
     ApprovalStep,
     AssessmentEntry,
@@ -81,7 +81,7 @@ class MemoryChangeRequestRepository:
                      ("requester_id", filters.requester_id),
                      ("department_id", filters.department_id)))
                  and (filters.overdue_at is None
-                      or any(s.due_at < filters.overdue_at for s in pending(cr)))
+                      or any(overdue(s, filters.overdue_at) for s in pending(cr)))
                  and (filters.awaiting_role is None
                       or any(s.role == filters.awaiting_role for s in pending(cr)))]
         sorted_page = page_of(found, page, lambda cr: getattr(cr, page.sort.field),
@@ -104,7 +104,7 @@ class MemoryChangeRequestRepository:
 
     async def overdue_steps(self, now: datetime, limit: int) -> list[tuple[UUID, ApprovalStep]]:
         found = [(c, s) for c, r, s in self._t.steps.values()
-                 if s.status is StepStatus.PENDING and s.due_at < now and s.escalated_at is None
+                 if overdue(s, now) and s.escalated_at is None
                  and r == self._t.change_requests[c].round
                  and self._t.change_requests[c].state is CRState.AWAITING_APPROVAL]
         return copied(sorted(found, key=lambda cs: cs[1].due_at)[:limit])

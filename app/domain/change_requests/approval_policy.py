@@ -193,4 +193,5 @@ def stands_in(facts: ChangeRequestFacts, principal: Principal,
 
 
 def overdue(step: ApprovalStep, now: datetime) -> bool:
-    return step.status is StepStatus.PENDING and now > step.due_at
+    """Past the step's own due time; a step not yet current has none and is never late."""
+    return step.status is StepStatus.PENDING and step.due_at is not None and now > step.due_at

@@ -51,13 +51,14 @@ class StepStatus(StrEnum):
 @dataclass
 class ApprovalStep:
     """One link of the approval chain. ``department_id`` is set for a department step:
-    only a head of that department (or their deputy) may decide it."""
+    only a head of that department (or their deputy) may decide it. ``due_at`` is set when
+    the step becomes current (its clock starts then), None while it waits its turn."""
 
     id: UUID
     position: int
     role: Role
     department_id: UUID | None
-    due_at: datetime
+    due_at: datetime | None
     status: StepStatus = StepStatus.PENDING
     decided_by: UUID | None = None
     decided_at: datetime | None = None

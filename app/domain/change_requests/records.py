@@ -9,7 +9,13 @@ from datetime import datetime
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
-from app.domain.change_requests.model import ChangeRequest, CRState, Task, TaskStatus
+from app.domain.change_requests.model import (
+    ChangeRequest,
+    ChangeRequestFacts,
+    CRState,
+    Task,
+    TaskStatus,
+)
 from app.domain.common.errors import FieldError, InvalidInput, InvalidState, NotYourAction
 
 EDITABLE = frozenset({CRState.DRAFT, CRState.RETURNED})
@@ -18,7 +24,8 @@ REPORTING = frozenset({CRState.APPROVED, CRState.IMPLEMENTING, CRState.IMPLEMENT
 PANEL = frozenset({Role.PROJECT_MANAGER, Role.TECH_EXPERT})
 
 
-def _while(cr: ChangeRequest, states: frozenset[CRState], reason: str) -> None:
+def _while(cr: ChangeRequest | ChangeRequestFacts, states: frozenset[CRState],
+           reason: str) -> None:
     if cr.state not in states:
         raise InvalidState(state=reason)
 
@@ -46,7 +53,7 @@ def check_customer_input(cr: ChangeRequest) -> None:
     _while(cr, frozenset({CRState.ASSESSING}), "not_assessing")
 
 
-def check_implementer(cr: ChangeRequest, principal: Principal) -> None:
+def check_implementer(cr: ChangeRequest | ChangeRequestFacts, principal: Principal) -> None:
     """The requester or any project manager implements an approved change."""
     if principal.id != cr.requester_id and Role.PROJECT_MANAGER not in principal.roles:
         raise NotYourAction(action="implement", parties="requester, project_manager")
@@ -81,6 +88,8 @@ def check_report(cr: ChangeRequest, principal: Principal) -> None:
     _while(cr, REPORTING, "not_implementing")
 
 
-def check_review(cr: ChangeRequest, principal: Principal) -> None:
+def check_review(cr: ChangeRequest | ChangeRequestFacts, principal: Principal) -> None:
+    """The implementer records (or corrects) the review once implemented, before closing;
+    the workflow's ``allowed_actions`` offers it as ``review``."""
     check_implementer(cr, principal)
     _while(cr, frozenset({CRState.IMPLEMENTED}), "not_implemented")

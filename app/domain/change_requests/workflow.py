@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
+from app.domain.change_requests import records
 from app.domain.change_requests.approval_policy import (
     ApprovalPolicy,
     Decision,
@@ -31,6 +32,7 @@ from app.domain.change_requests.model import (
     CRType,
     StepStatus,
 )
+from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import (
     FieldError,
     InvalidInput,
@@ -81,17 +83,17 @@ def _reviewed(f: ChangeRequestFacts) -> str | None:
     return None
 
 
-def _is_emergency(f: ChangeRequestFacts) -> str | None:
-    return None if f.type is CRType.EMERGENCY else "only_emergency_changes"
-
-
 @dataclass(frozen=True)
 class Action:
+    """``types``: the kinds of change the action exists for; to any other it is never
+    offered, nor named in a hint."""
+
     name: str
     sources: frozenset[CRState]
     target: Callable[[ChangeRequestFacts], CRState]
     parties: frozenset[Party]
     guards: tuple[Guard, ...] = ()
+    types: frozenset[CRType] = frozenset(CRType)
 
 
 def _to(state: CRState) -> Callable[[ChangeRequestFacts], CRState]:
@@ -137,7 +139,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            _to(CRState.IMPLEMENTED), frozenset({Party.REQUESTER, Party.PROJECT_MANAGER}),
            (_tasks_finished,)),
     Action("review_emergency", frozenset({CRState.IMPLEMENTING, CRState.IMPLEMENTED}),
-           lambda f: f.state, frozenset({Party.DEPARTMENT_HEAD}), (_is_emergency,)),
+           lambda f: f.state, frozenset({Party.DEPARTMENT_HEAD}),
+           types=frozenset({CRType.EMERGENCY})),
     Action("close", frozenset({CRState.IMPLEMENTED}), _to(CRState.CLOSED),
            frozenset({Party.REQUESTER, Party.PROJECT_MANAGER}), (_reviewed,)),
     Action("cancel", CANCELLABLE, _to(CRState.CANCELLED),
@@ -164,12 +167,15 @@ def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,
     action = ACTIONS.get(name)
     if action is None or facts.state not in action.sources:
         raise TransitionNotAllowed(action=name, state=facts.state,
-                                   allowed=", ".join(allowed_in_state(facts.state)) or "none")
+                                   allowed=", ".join(offered(facts)) or "none")
     decision = None
     if action.parties == {Party.APPROVER}:
         decision = decide(facts, principal, delegations, now, step_id)
     elif not any(_is_party(p, facts, principal) for p in action.parties):
         raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
+    if facts.type not in action.types:
+        raise PreconditionUnmet(action=name, reason="only_" + "_or_".join(
+            sorted(action.types)) + "_changes")
     for guard in action.guards:
         reason = guard(facts)
         if reason is not None:
@@ -190,11 +196,21 @@ def allowed_in_state(state: CRState) -> list[str]:
     return sorted(a.name for a in ACTIONS.values() if state in a.sources)
 
 
+def offered(facts: ChangeRequestFacts) -> list[str]:
+    """The actions this change's state offers for its kind of change, whoever asks: what
+    a refusal names as possible now."""
+    return [name for name in allowed_in_state(facts.state) if facts.type in ACTIONS[name].types]
+
+
 def allowed_actions(facts: ChangeRequestFacts, principal: Principal,
                     delegations: list[Delegation], now: datetime) -> list[str]:
-    """What this principal may do now, guards included: what the API shows."""
-    return permitted(allowed_in_state(facts.state),
-                     lambda name: check(facts, name, principal, delegations, now))
+    """Exactly what this principal may do now, guards included: what the API shows. Besides
+    the table's actions, ``review`` (recorded at …/review, not a transition) while the
+    caller may record it: closing needs it."""
+    return sorted([
+        *permitted(offered(facts), lambda name: check(facts, name, principal, delegations,
+                                                        now)),
+        *permitted(["review"], lambda _: records.check_review(facts, principal))])
 
 
 # taking an action ------------------------------------------------------------------------
@@ -212,13 +228,17 @@ EVENTS = {
 
 @dataclass(frozen=True)
 class Planning:
-    """What planning an approval chain reads, loaded by the caller: the approval policy,
-    the risk matrix that rates a conclusion, and when new steps fall due (the policy's
-    working time on the business calendar)."""
+    """What planning and timing an approval chain reads, loaded by the caller: the approval
+    policy, the risk matrix that rates a conclusion, and the business calendar a step's
+    working time runs on."""
 
     policy: ApprovalPolicy
     matrix: RiskMatrix
-    due_at: datetime
+    calendar: BusinessCalendar
+
+    def due(self, start: datetime) -> datetime:
+        """When a step that becomes current at ``start`` falls due."""
+        return self.calendar.add_working_time(start, self.policy.step_due)
 
 
 @dataclass(frozen=True)
@@ -228,7 +248,7 @@ class ActionInput:
     comment: str = ""
     step_id: UUID | None = None  # approve, reject, return: default the current step
     conclusion: Conclusion | None = None  # conclude_assessment
-    planning: Planning | None = None  # the actions ``plans_chain`` names
+    planning: Planning | None = None  # the actions ``needs_planning`` names
 
 
 @dataclass(frozen=True)
@@ -249,6 +269,7 @@ class Outcome:
     event: str  # change_request.<event>
     data: dict[str, Any]
     decision: Decision | None = None  # the step just decided, to store
+    timed: ApprovalStep | None = None  # the step an approval made current, its clock started
     chain: list[ApprovalStep] | None = None  # a newly planned approval chain, to store
     lesson: Lesson | None = None  # an article to file; ``filed`` links it
 
@@ -259,9 +280,15 @@ class Outcome:
 
 
 def plans_chain(cr_type: CRType, name: str) -> bool:
-    """Whether ``apply`` needs ``ActionInput.planning``: a conclusion plans the chain from
-    its estimates, an emergency's submit plans its one executive step."""
+    """Whether the action plans a new approval chain: a conclusion from its estimates, an
+    emergency's submit its one executive step."""
     return name == "conclude_assessment" or (name == "submit" and cr_type is CRType.EMERGENCY)
+
+
+def needs_planning(cr_type: CRType, name: str) -> bool:
+    """Whether ``apply`` needs ``ActionInput.planning``: to plan a chain, or to start the
+    clock of the step an approval makes current."""
+    return plans_chain(cr_type, name) or name == "approve"
 
 
 @dataclass(frozen=True)
@@ -281,17 +308,21 @@ class _Act:
         return Outcome(cr, EVENTS[self.name], self.data, **changes)
 
 
-def _chain(cr: ChangeRequest, planning: Planning) -> list[ApprovalStep]:
+def _chain(cr: ChangeRequest, planning: Planning, now: datetime) -> list[ApprovalStep]:
+    """The chain the policy asks for; only the first step is current, so only its clock
+    starts now."""
     plan = approval_chain(cr.type, cr.category, cr.estimated_cost, cr.risk_level,
                           cr.department_id, planning.policy)
-    return [ApprovalStep(new_id(), i, p.role, p.department_id, planning.due_at)
+    return [ApprovalStep(new_id(), i, p.role, p.department_id,
+                         planning.due(now) if i == 1 else None)
             for i, p in enumerate(plan, 1)]
 
 
 def _submit(cr: ChangeRequest, act: _Act) -> Outcome:
     """A new round starts without approvals (the last round's stay stored)."""
     cr.round += 1
-    cr.steps = _chain(cr, act.planning()) if plans_chain(cr.type, act.name) else []
+    cr.steps = _chain(cr, act.planning(), act.now) \
+        if plans_chain(cr.type, act.name) else []
     return act.outcome(cr, chain=cr.steps or None)
 
 
@@ -306,7 +337,7 @@ def _conclude(cr: ChangeRequest, act: _Act) -> Outcome:
     cr.risk_level = planning.matrix.level(c.likelihood, c.impact)
     cr.recommendation, cr.assessment_summary = c.recommendation, c.summary
     cr.concluded_by, cr.concluded_at = act.principal.id, act.now
-    cr.steps = _chain(cr, planning)
+    cr.steps = _chain(cr, planning, act.now)
     return replace(act.outcome(cr, chain=cr.steps),
                    data={**act.data, "chain": [s.role for s in cr.steps]})
 
@@ -320,11 +351,22 @@ def _decide(status: StepStatus) -> Callable[[ChangeRequest, _Act], Outcome]:
                        comment=act.inputs.comment)
         cr.steps = [step if s.id == step.id else s for s in cr.steps]
         last = status is StepStatus.APPROVED and cr.state is CRState.APPROVED
+        timed = _start_next(cr, act) if cr.state is CRState.AWAITING_APPROVAL else None
         return Outcome(cr, "approved" if last else EVENTS[act.name], {
             **act.data, "step": step.position, "role": step.role,
             "on_behalf_of": str(deputy_for) if deputy_for else None},
-            decision=Decision(step, deputy_for))
+            decision=Decision(step, deputy_for), timed=timed)
     return effect
+
+
+def _start_next(cr: ChangeRequest, act: _Act) -> ApprovalStep | None:
+    """The step an approval made current gets its working time from this moment."""
+    current = cr.facts().current_step()
+    if current is None:
+        return None
+    timed = replace(current, due_at=act.planning().due(act.now))
+    cr.steps = [timed if s.id == timed.id else s for s in cr.steps]
+    return timed
 
 
 def _review_emergency(cr: ChangeRequest, act: _Act) -> Outcome:

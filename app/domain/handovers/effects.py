@@ -194,11 +194,11 @@ def _verify(h: Handover, d: Decision, who: Principal, now: datetime, i: Inputs) 
         raise PreconditionUnmet(action="verify", reason="open_findings")
     if side is Side.RECEIVING:
         if item.receiving_verified_at is not None:
-            raise AlreadySigned(item=item.key)
+            raise AlreadySigned(state="item_verified", item=item.key, side=side)
         verified = replace(item, receiving_verified_by=who.id, receiving_verified_at=now)
     else:
         if item.handing_over_verified_at is not None:
-            raise AlreadySigned(item=item.key)
+            raise AlreadySigned(state="item_verified", item=item.key, side=side)
         verified = replace(item, handing_over_verified_by=who.id, handing_over_verified_at=now)
     return Outcome(_with_item(h, verified), "item_verified", {"item": item.key, "side": side})
 

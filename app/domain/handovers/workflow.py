@@ -37,7 +37,8 @@ class Party(StrEnum):
 
 
 class AlreadySigned(DomainError):
-    """Nobody signs a handover twice, nor verifies the same item twice for one side."""
+    """Nobody gives the same signature twice, nor verifies the same item twice for one
+    side; ``state`` says which, and the wording what to do instead."""
 
     code = "already_signed"
     kind = ErrorKind.CONFLICT
@@ -144,22 +145,34 @@ def _is_party(party: Party, f: Facts, principal: Principal) -> bool:
     return True
 
 
+def _capacities(f: Facts, principal: Principal) -> list[tuple[SignatureRole, UUID | None]]:
+    """The signatures this principal may give, in the order they give them: a head signs as
+    the head and, once the handing-over manager has left (resignation, spec §4), for that
+    manager too, so a department with one head is never left without a signatory."""
+    h = f.handover
+    if principal.id == h.to_manager_id:
+        return [(SignatureRole.RECEIVING, None)]
+    if principal.id == h.from_manager_id:
+        return [(SignatureRole.HANDING_OVER, None)]
+    if not _head_of(h, principal):
+        return []
+    return [(SignatureRole.DEPARTMENT_HEAD, None)] + (
+        [] if f.from_manager_active else [(SignatureRole.HANDING_OVER, h.from_manager_id)])
+
+
 def signature_role(f: Facts, principal: Principal) -> tuple[SignatureRole, UUID | None]:
     """Which signature this principal gives, and for whom when a head signs for a departed
-    handing-over manager. Nobody signs twice, and nobody signs for a role they lack."""
+    handing-over manager. Each capacity signs once (a repeat is told who still has to
+    sign), and nobody signs for a role they lack."""
     h = f.handover
-    if any(s.signer_id == principal.id for s in h.signatures):
-        raise AlreadySigned()
     missing = h.missing_signatures()
-    if principal.id == h.to_manager_id and SignatureRole.RECEIVING in missing:
-        return SignatureRole.RECEIVING, None
-    if principal.id == h.from_manager_id and SignatureRole.HANDING_OVER in missing:
-        return SignatureRole.HANDING_OVER, None
-    if _head_of(h, principal):
-        if SignatureRole.DEPARTMENT_HEAD in missing:
-            return SignatureRole.DEPARTMENT_HEAD, None
-        if SignatureRole.HANDING_OVER in missing and not f.from_manager_active:
-            return SignatureRole.HANDING_OVER, h.from_manager_id
+    for capacity, on_behalf_of in _capacities(f, principal):
+        if capacity in missing:
+            return capacity, on_behalf_of
+    given = [s.role.value for s in h.signatures if s.signer_id == principal.id]
+    if given:
+        raise AlreadySigned(state="signature_given", signed_as=", ".join(given),
+                            waiting_for=", ".join(r.value for r in missing) or "none")
     raise NotYourAction(action="sign", parties=", ".join(r.value for r in missing) or "none")
 
 

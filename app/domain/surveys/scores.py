@@ -11,10 +11,14 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from statistics import NormalDist
 
 from app.domain.common.errors import FieldError, FieldErrors, InvalidInput
 
 Z95 = 1.96
+# Two shares each inside its interval at least 97.5% of the time are both inside at least
+# 95% of the time (Bonferroni): the two-sided 97.5% normal quantile, 2.2414.
+Z_EACH_SHARE = NormalDist().inv_cdf(1 - 0.05 / 4)
 LOW_CONFIDENCE_BELOW = 30  # domain §6: results from fewer answers are flagged
 # Prior strength k (in answers) used when the data cannot estimate one (see ``shrink``):
 # a group then needs 30 answers of its own to weigh as much as the overall mean, the same
@@ -105,23 +109,22 @@ def _empty(metric: Metric) -> Score:
 
 
 def nps(answers: Iterable[int]) -> Score:
-    """% promoters (9–10) − % detractors (0–6). The interval is the normal approximation
-    for the mean of the per-answer score (+1 promoter, 0 passive, −1 detractor), clipped
-    to [−100, 100]. At the extremes (all promoters, one answer) the observed variance is 0
-    and the interval collapses onto the estimate: ``low_confidence`` is what warns then."""
+    """% promoters (9–10) − % detractors (0–6), with a 95% interval that stays honest for
+    few answers: each share gets a Wilson interval at ``Z_EACH_SHARE``, so both hold
+    together at least 95% of the time (Bonferroni), and the NPS lies between the lowest
+    promoters less the most detractors and the reverse. Unlike p ± z·se it never collapses
+    onto the estimate: one promoter gives about [−67, 100], not [100, 100]."""
     values = _checked(Metric.NPS, answers)
     n = len(values)
     if n == 0:
         return _empty(Metric.NPS)
-    p_prom = sum(v >= 9 for v in values) / n
-    p_det = sum(v <= 6 for v in values) / n
-    diff = p_prom - p_det
-    se = math.sqrt(max(0.0, p_prom + p_det - diff ** 2) / n)
-    estimate = 100 * diff
-    half = 100 * Z95 * se
+    promoters = sum(v >= 9 for v in values)
+    detractors = sum(v <= 6 for v in values)
+    estimate = 100 * (promoters - detractors) / n
+    prom, det = wilson(promoters, n, Z_EACH_SHARE), wilson(detractors, n, Z_EACH_SHARE)
     return Score(Metric.NPS, estimate,
-                 ConfidenceInterval(_clip(estimate - half, -100, 100),
-                                    _clip(estimate + half, -100, 100)),
+                 ConfidenceInterval(min(estimate, 100 * (prom.low - det.high)),
+                                    max(estimate, 100 * (prom.high - det.low))),
                  n, n < LOW_CONFIDENCE_BELOW)
 
 

@@ -134,7 +134,9 @@ class ApprovalStepOut(Output):
     position: int
     role: Role
     department_id: UUID | None
-    due_at: datetime
+    due_at: datetime | None = Field(description="When the step falls due: the policy's "
+                                    "working time from the moment it became current; null "
+                                    "while an earlier step is still pending.")
     overdue: bool
     status: StepStatus
     decided_by: UUID | None
@@ -220,7 +222,9 @@ class ChangeRequestOut(ChangeRequestSummary):
     approval_steps: list[ApprovalStepOut]
     tasks: list[TaskOut]
     overdue: bool
-    allowed_actions: list[str] = Field(description="What you may do now")
+    allowed_actions: list[str] = Field(description=(
+        "Exactly what you may do now: the workflow actions, and `review` while you may "
+        "record the review (POST …/review), which closing needs"))
 
 
 class ActivityOut(Output):
