@@ -453,15 +453,21 @@ def test_a_decision_is_the_one_separation_of_duties_answered(name: str,
             apply(done.cr, "approve", decider, NOW, [])
 
 
-def test_a_conclusion_plans_the_chain_from_its_estimates() -> None:
-    cr = change(CRState.ASSESSING, CRType.NORMAL, 0, None)
-    with pytest.raises(PreconditionUnmet):  # the panel has not assessed yet
-        apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
-    cr.assessments = [AssessmentEntry(
+def panel_assessed() -> list[AssessmentEntry]:
+    """The round's assessments by the panel a conclusion needs (project manager and tech
+    expert)."""
+    return [AssessmentEntry(
         id=uuid.uuid4(), round=1, assessor_id=uuid.uuid4(), assessor_role=role, necessity=3,
         feasibility=3, scope_impact="", schedule_days=5, cost=Decimal(1), resources="",
         likelihood=2, impact=2, recommendation=Recommendation.PROCEED, comment="",
         created_at=NOW) for role in (Role.PROJECT_MANAGER, Role.TECH_EXPERT)]
+
+
+def test_a_conclusion_plans_the_chain_from_its_estimates() -> None:
+    cr = change(CRState.ASSESSING, CRType.NORMAL, 0, None)
+    with pytest.raises(PreconditionUnmet):  # the panel has not assessed yet
+        apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
+    cr.assessments = panel_assessed()
     with pytest.raises(InvalidInput):
         apply(cr, "conclude_assessment", PM, NOW, [], ActionInput(planning=PLANNING))
     done = apply(cr, "conclude_assessment", PM, NOW, [],
@@ -476,10 +482,7 @@ def test_each_step_falls_due_the_working_time_after_it_becomes_current() -> None
     chain is planned; a step still waiting its turn is never late."""
     cr = change(CRState.AWAITING_APPROVAL, CRType.NORMAL, 0, None)
     cr.steps = done_chain = apply(
-        replace(cr, state=CRState.ASSESSING, assessments=[AssessmentEntry(
-            uuid.uuid4(), 1, uuid.uuid4(), role, 3, 3, "", 5, Decimal(1), "", 2, 2,
-            Recommendation.PROCEED, "", NOW) for role in (Role.PROJECT_MANAGER,
-                                                          Role.TECH_EXPERT)]),
+        replace(cr, state=CRState.ASSESSING, assessments=panel_assessed()),
         "conclude_assessment", PM, NOW, [],
         ActionInput(conclusion=CONCLUSION, planning=PLANNING)).cr.steps
     first_due = PLANNING.due(NOW)
