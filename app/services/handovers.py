@@ -299,8 +299,7 @@ class HandoverService:
                          follow_up: FollowUpInput | None = None,
                          reason: str | None = None) -> View:
         """notify, start_preparation, hold_meeting, follow_up, cancel."""
-        if action not in effects.TRANSITIONS:
-            raise workflow.TransitionNotAllowed(action=action, state="any", allowed="none")
+        effects.require_transition(action)
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             facts = await self._acting(uow, ctx, handover_id, expected_version)

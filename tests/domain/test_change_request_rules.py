@@ -47,10 +47,7 @@ from app.domain.change_requests.workflow import (
     ACTIONS,
     EVENTS,
     ActionInput,
-    NotYourAction,
     Planning,
-    PreconditionUnmet,
-    TransitionNotAllowed,
     allowed_actions,
     apply,
     check,
@@ -58,7 +55,13 @@ from app.domain.change_requests.workflow import (
     plans_chain,
 )
 from app.domain.common.calendar import BusinessCalendar
-from app.domain.common.errors import DomainError, InvalidInput
+from app.domain.common.errors import (
+    DomainError,
+    InvalidInput,
+    NotYourAction,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+)
 from app.domain.risk.matrix import RiskLevel, RiskMatrix
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)

@@ -36,12 +36,16 @@ from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import (
     FieldError,
     InvalidInput,
-    NotYourAction,
     PreconditionUnmet,
-    TransitionNotAllowed,
 )
 from app.domain.common.ids import new_id
-from app.domain.common.workflow import permitted
+from app.domain.common.workflow import (
+    in_state,
+    leaving,
+    permitted,
+    require_guards,
+    require_party,
+)
 from app.domain.risk.matrix import RiskMatrix
 
 
@@ -164,22 +168,16 @@ def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal) -> 
 def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,
              delegations: list[Delegation], now: datetime,
              step_id: UUID | None) -> tuple[CRState, Decision | None]:
-    action = ACTIONS.get(name)
-    if action is None or facts.state not in action.sources:
-        raise TransitionNotAllowed(action=name, state=facts.state,
-                                   allowed=", ".join(offered(facts)) or "none")
+    action = leaving(ACTIONS, name, facts.state, lambda: offered(facts))
     decision = None
     if action.parties == {Party.APPROVER}:
         decision = decide(facts, principal, delegations, now, step_id)
-    elif not any(_is_party(p, facts, principal) for p in action.parties):
-        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
+    else:
+        require_party(action, lambda party: _is_party(party, facts, principal))
     if facts.type not in action.types:
         raise PreconditionUnmet(action=name, reason="only_" + "_or_".join(
             sorted(action.types)) + "_changes")
-    for guard in action.guards:
-        reason = guard(facts)
-        if reason is not None:
-            raise PreconditionUnmet(action=name, reason=reason)
+    require_guards(action, facts)
     return action.target(facts), decision
 
 
@@ -193,7 +191,7 @@ def check(facts: ChangeRequestFacts, name: str, principal: Principal,
 
 
 def allowed_in_state(state: CRState) -> list[str]:
-    return sorted(a.name for a in ACTIONS.values() if state in a.sources)
+    return in_state(ACTIONS, state)
 
 
 def offered(facts: ChangeRequestFacts) -> list[str]:

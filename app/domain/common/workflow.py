@@ -39,13 +39,15 @@ def in_state(actions: Mapping[str, A], state: object) -> list[str]:
     return sorted(a.name for a in actions.values() if state in a.sources)
 
 
-def leaving(actions: Mapping[str, A], name: str, state: object) -> A:
+def leaving(actions: Mapping[str, A], name: str, state: object,
+            offered: Callable[[], list[str]] | None = None) -> A:
     """The action ``name`` if it may leave ``state``; otherwise ``TransitionNotAllowed``
-    naming the actions that may."""
+    naming the actions that may (``offered``, where a record offers fewer than its state
+    does)."""
     action = actions.get(name)
     if action is None or state not in action.sources:
-        raise TransitionNotAllowed(action=name, state=state,
-                                   allowed=", ".join(in_state(actions, state)) or "none")
+        names = offered() if offered is not None else in_state(actions, state)
+        raise TransitionNotAllowed(action=name, state=state, allowed=", ".join(names) or "none")
     return action
 
 

@@ -15,7 +15,13 @@ from uuid import UUID
 
 from app.domain.access.principal import Principal
 from app.domain.common.calendar import BusinessCalendar
-from app.domain.common.errors import FieldError, InvalidInput, NotFound, PreconditionUnmet
+from app.domain.common.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PreconditionUnmet,
+    TransitionNotAllowed,
+)
 from app.domain.common.ids import new_id
 from app.domain.handovers.model import (
     ChecklistItem,
@@ -251,6 +257,13 @@ EFFECTS: dict[str, Effect] = {
 }
 # The actions that only move the state along the table (one use case takes them all).
 TRANSITIONS = frozenset(name for name, action in ACTIONS.items() if action.target is not None)
+
+
+def require_transition(name: str) -> None:
+    """Refuse an action that only moves the state through the general ``transition`` use
+    case when it is not one (signing, verifying and findings store parts of their own)."""
+    if name not in TRANSITIONS:
+        raise TransitionNotAllowed(action=name, state="any", allowed="none")
 
 
 def apply(f: Facts, name: str, principal: Principal, now: datetime,

@@ -19,10 +19,14 @@ from app.domain.common.errors import (
     DomainError,
     ErrorKind,
     NotYourAction,
-    PreconditionUnmet,
-    TransitionNotAllowed,
 )
-from app.domain.common.workflow import permitted
+from app.domain.common.workflow import (
+    in_state,
+    leaving,
+    permitted,
+    require_guards,
+    require_party,
+)
 from app.domain.handovers.model import Handover, HandoverState, SignatureRole
 
 S = HandoverState
@@ -188,25 +192,19 @@ class Decision:
 
 def check(f: Facts, name: str, principal: Principal) -> Decision:
     """What taking ``name`` now decides, or the reason it may not be taken."""
-    action = ACTIONS.get(name)
     state = f.handover.state
-    if action is None or state not in action.sources:
-        raise TransitionNotAllowed(action=name, state=state,
-                                   allowed=", ".join(allowed_in_state(state)) or "none")
+    action = leaving(ACTIONS, name, state)
     capacity = on_behalf_of = None
     if action.parties == {Party.SIGNATORY}:
         capacity, on_behalf_of = signature_role(f, principal)
-    elif not any(_is_party(p, f, principal) for p in action.parties):
-        raise NotYourAction(action=name, parties=", ".join(sorted(action.parties)))
-    for guard in action.guards:
-        reason = guard(f)
-        if reason is not None:
-            raise PreconditionUnmet(action=name, reason=reason)
+    else:
+        require_party(action, lambda party: _is_party(party, f, principal))
+    require_guards(action, f)
     return Decision(action.target or state, capacity, on_behalf_of)
 
 
 def allowed_in_state(state: HandoverState) -> list[str]:
-    return sorted(a.name for a in ACTIONS.values() if state in a.sources)
+    return in_state(ACTIONS, state)
 
 
 def allowed_actions(f: Facts, principal: Principal) -> list[str]:
