@@ -39,9 +39,15 @@ class Settings(BaseSettings):
 
     # how long a process trusts the principal behind a bearer token (0: read it every time)
     principal_cache_s: float = Field(default=5.0, ge=0, le=60)
+    # sign-in throttling (app/services/auth.py, LoginPolicy): failures within the window of
+    # one account from one address lock that pair; from one address across accounts lock
+    # that address; of one account from many addresses make unknown addresses wait a
+    # doubling delay (at most login_max_delay_s) while known addresses keep working
     login_window_s: int = Field(default=900, ge=1)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_pair: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_account_slowdown_after: int = Field(default=10, ge=1)
+    login_max_delay_s: int = Field(default=300, ge=1)
     # the public survey page: attempts per client address per window (wrong tokens count)
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)

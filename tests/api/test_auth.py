@@ -277,34 +277,70 @@ async def test_usernames_are_case_insensitive(client, actors: Actors, spelling) 
 
 # login throttling --------------------------------------------------------------------
 
-async def test_account_is_locked_after_five_failures_until_the_window_passes(
+async def test_an_address_is_locked_out_of_an_account_after_five_failures(
         app, client, clock, actors: Actors) -> None:
     user = await create_user(client, actors.admin, actors.east, ["finance"])
     username = user["username"]
-    async with elsewhere(app) as c:
+    stranger = fresh_address()
+    async with client_for(app, stranger) as c:
         for _ in range(5):
             assert_problem(await sign_in(c, username, WRONG_PASSWORD), 401,
                            "invalid_credentials")
-        locked = await sign_in(c, username)  # the right password
+        locked = await sign_in(c, username)  # the right password, from the same address
+        zh = await c.post("/api/v1/auth/token", headers={"Accept-Language": "zh-CN"},
+                          data={"username": username, "password": PASSWORD})
     body = assert_problem(locked, 429, "too_many_login_attempts")
     retry_after = locked.headers["retry-after"]
     assert retry_after.isdigit() and 0 < int(retry_after) <= 901
     assert f"{retry_after} seconds" in body["detail"]
-
-    async with elsewhere(app) as other:  # the account is locked, whatever the address
-        zh = await other.post("/api/v1/auth/token", headers={"Accept-Language": "zh-CN"},
-                              data={"username": username, "password": PASSWORD})
     body = assert_problem(zh, 429, "too_many_login_attempts")
     assert body["detail"] == f"登录失败次数过多，请在 {zh.headers['retry-after']} 秒后重试。"
 
+    async with elsewhere(app) as owner:  # the stranger's failures do not lock the owner out
+        assert (await sign_in(owner, username)).status_code == 200
+
     clock.advance(seconds=901)
     try:
-        async with elsewhere(app) as c:
+        async with client_for(app, stranger) as c:
             later = await sign_in(c, username)
     finally:
         clock.advance(seconds=-901)
     assert later.status_code == 200, later.text
-    assert (await sign_in(client, username)).status_code == 200  # success cleared the count
+
+
+async def test_failures_from_many_addresses_slow_strangers_but_not_a_known_address(
+        app, client, clock, actors: Actors) -> None:
+    """Ten failures spread over ten addresses (no pair reaches its limit): a new address
+    waits a short, doubling delay; the address the owner signed in from before does not."""
+    user = await create_user(client, actors.admin, actors.east, ["finance"])
+    username = user["username"]
+    home = fresh_address()
+    async with client_for(app, home) as c:
+        assert (await sign_in(c, username)).status_code == 200
+    try:
+        for _ in range(11):
+            clock.advance(seconds=3)  # a patient botnet: each address waits out the delay
+            async with elsewhere(app) as c:
+                assert_problem(await sign_in(c, username, WRONG_PASSWORD), 401,
+                               "invalid_credentials")
+        async with elsewhere(app) as c:
+            slowed = await sign_in(c, username)  # the right password from a new address
+        assert_problem(slowed, 429, "too_many_login_attempts")
+        assert 0 < int(slowed.headers["retry-after"]) <= 3
+        async with client_for(app, home) as c:
+            assert (await sign_in(c, username)).status_code == 200
+        clock.advance(seconds=3)
+        async with elsewhere(app) as c:
+            assert (await sign_in(c, username)).status_code == 200
+    finally:
+        clock.advance(seconds=-36)
+    entries = await audit_entries(client, actors.auditor, "user", user["id"])
+    refused = [e for e in entries if e["action"] == "auth.login_throttled"]
+    assert len(refused) == 1 and refused[0]["after"]["username"] == username
+    assert refused[0]["request_id"] == slowed.headers["x-request-id"]
+    metrics = (await client.get("/metrics")).text
+    assert 'accord_login_attempts_total{outcome="throttled"}' in metrics
+    assert 'accord_login_attempts_total{outcome="invalid_credentials"}' in metrics
 
 
 async def test_address_is_throttled_after_twenty_failures_across_accounts(
