@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     signing_key = settings.signing_key.get_secret_value()
     tokens = JoseTokenCodec(key=signing_key, issuer=settings.jwt_issuer,
                             audience=settings.jwt_audience, key_id=settings.jwt_key_id,
-                            lifetime=timedelta(minutes=settings.access_token_minutes))
+                            lifetime=timedelta(minutes=settings.access_token_minutes),
+                            previous_keys=settings.previous_keys)
     expected_head = head_revision()
     knowledge = KnowledgeService(uow, clock)
     customers = CustomerService(uow, clock)

@@ -17,7 +17,9 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not print the secrets read with it
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     env: Literal["development", "production"] = "development"
     database_url: str = Field(
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "accord"
     jwt_audience: str = "accord-api"
     jwt_key_id: str = "k1"
+    # Keys still accepted (never used to sign) while tokens signed before a rotation
+    # expire: "kid:key" pairs, comma-separated; a secret, so it is never shown or logged.
+    previous_signing_keys: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
 
@@ -77,6 +82,11 @@ class Settings(BaseSettings):
             return tuple(self.cors_origins)
         return DEVELOPMENT_ORIGINS if self.env == "development" else ()
 
+    @property
+    def previous_keys(self) -> dict[str, str]:
+        """The previous signing keys by ``kid`` (their format checked at start-up)."""
+        return _key_pairs(self.previous_signing_keys)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -97,7 +107,34 @@ class Settings(BaseSettings):
                     "ACCORD_SIGNING_KEY must be set to a secret of at least 32 characters "
                     "in production (the development default is refused)"
                 )
+            for kid, previous in self.previous_keys.items():
+                if previous == DEVELOPMENT_SIGNING_KEY or len(previous) < 32:
+                    raise ValueError(
+                        f"ACCORD_PREVIOUS_SIGNING_KEYS: the key of kid {kid!r} must be a secret "
+                        "of at least 32 characters in production (the development default "
+                        "is refused)")
         return self
+
+    @model_validator(mode="after")
+    def _previous_keys_are_pairs(self) -> Settings:
+        if self.jwt_key_id in self.previous_keys:
+            raise ValueError(f"ACCORD_PREVIOUS_SIGNING_KEYS names the current kid "
+                             f"{self.jwt_key_id!r}; a previous key needs a kid of its own")
+        return self
+
+
+def _key_pairs(value: SecretStr) -> dict[str, str]:
+    """``"k1:secret,k0:older"`` as ``{"k1": "secret", "k0": "older"}``; an error names the
+    pair's position and never its secret."""
+    pairs: dict[str, str] = {}
+    for position, pair in enumerate(filter(None, map(str.strip,
+                                                     value.get_secret_value().split(","))), 1):
+        kid, _, key = pair.partition(":")
+        if not kid.strip() or not key or kid.strip() in pairs:
+            raise ValueError(f"ACCORD_PREVIOUS_SIGNING_KEYS: pair {position} is not a "
+                             "\"kid:key\" pair with a kid of its own")
+        pairs[kid.strip()] = key
+    return pairs
 
 
 @lru_cache

@@ -26,7 +26,7 @@ from jose import jwt
 
 from app.adapters.tokens import REQUIRED_CLAIMS
 from app.api import middleware, problems
-from app.settings import DEVELOPMENT_SIGNING_KEY
+from app.settings import DEVELOPMENT_SIGNING_KEY, Settings
 from tests.conftest import client_for
 from tests.conftest import test_settings as settings_for
 from tests.support import (
@@ -151,6 +151,62 @@ async def test_token_missing_a_required_claim_is_refused(client, actors: Actors,
 async def test_unknown_or_missing_kid_is_refused(client, actors: Actors,
                                                  kid: str | None) -> None:
     await assert_refused(client, forge(claims(actors.am_east.id), kid=kid), actors.am_east)
+
+
+async def test_a_token_with_a_critical_extension_is_refused(client, actors: Actors) -> None:
+    """RFC 7515 §4.1.11: ``crit`` names extensions the verifier must understand; we
+    implement none, so whatever it names is unknown."""
+    payload = claims(actors.am_east.id)
+    for crit in (["exp"], ["urn:example:policy"], []):
+        token = jwt.encode(payload, KEY, algorithm="HS256",
+                           headers={"kid": "k1", "crit": crit, "urn:example:policy": 1})
+        await assert_refused(client, token, actors.am_east)
+
+
+NEW_KEY = "n" * 40
+
+
+async def test_during_a_rotation_tokens_of_both_keys_are_accepted(
+        client_with, actors: Actors) -> None:
+    old_token = forge(claims(actors.am_east.id))  # kid k1, the key before the rotation
+    async with client_with(signing_key=NEW_KEY, jwt_key_id="k2",
+                           previous_signing_keys=f"k1:{KEY}") as rotated:
+        login = await sign_in(rotated, actors.am_east.username)
+        new_token = login.json()["access_token"]
+        assert jwt.get_unverified_header(new_token)["kid"] == "k2"  # signed with the new key
+        for token in (old_token, new_token):
+            response = await rotated.get(ME, headers=bearer(token))
+            assert response.status_code == 200, response.text
+        forged = forge(claims(actors.am_east.id), key=NEW_KEY, kid="k1")  # kid and key
+        assert_problem(await rotated.get(ME, headers=bearer(forged)), 401, "invalid_token")
+
+    async with client_with(signing_key=NEW_KEY, jwt_key_id="k2") as after:  # k1 removed
+        assert_problem(await after.get(ME, headers=bearer(old_token)), 401, "invalid_token")
+        response = await after.get(ME, headers=bearer(new_token))
+        assert response.status_code == 200, response.text
+
+
+SECRET = "s3cr3t-never-shown"
+
+
+@pytest.mark.parametrize("previous", [SECRET, f":{SECRET}", f"k0:a,k0:{SECRET}",
+                                      f"k1:{SECRET}"])
+def test_previous_keys_must_be_distinct_kid_key_pairs(previous: str) -> None:
+    """The error names the setting, never the secrets it was given."""
+    with pytest.raises(ValueError, match="ACCORD_PREVIOUS_SIGNING_KEYS") as raised:
+        Settings(previous_signing_keys=previous)  # type: ignore[arg-type]
+    assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("previous", [f"k0:{DEVELOPMENT_SIGNING_KEY}", f"k0:{SECRET}"])
+def test_production_refuses_weak_previous_keys(previous: str) -> None:
+    with pytest.raises(ValueError, match="kid 'k0'") as raised:
+        Settings(env="production", signing_key=NEW_KEY,  # type: ignore[arg-type]
+                 previous_signing_keys=previous)
+    assert previous.partition(":")[2] not in str(raised.value)
+    rotated = settings_for("sqlite+aiosqlite://", env="production", signing_key=NEW_KEY,
+                           previous_signing_keys="k0:" + "o" * 32)
+    assert "o" * 32 not in repr(rotated) and rotated.previous_keys == {"k0": "o" * 32}
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
