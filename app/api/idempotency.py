@@ -23,6 +23,7 @@ from app.domain.common.errors import DomainError
 from app.services.ports.idempotency import StoredResponse
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _KEPT_HEADERS = ("content-type", "etag", "location")
 
@@ -36,12 +37,14 @@ async def idempotency_key(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     key: Annotated[str | None, Header(
-        alias=HEADER, min_length=1, max_length=255,
+        alias=HEADER, json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
         description="Makes a retry safe: the same key and request replay the first answer")]
     = None,
 ) -> None:
     if key is None:
         return
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:  # a malformed header, not an invalid body: 400
+        raise ApiProblem(400, "malformed_header", header=HEADER, max_length=MAX_KEY_LENGTH)
     body = await request.body()
     fingerprint = hashlib.sha256(b"\n".join([
         request.method.encode(), request.url.path.encode(), request.url.query.encode(), body,
