@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import i18n
 from app.api.allowed_methods import API_VERSIONS, allowed_methods, unknown_api_version
-from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts
+from app.api.etag import version_required
+from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts, VersionRequired
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://errors.accord.example/"
@@ -118,6 +119,8 @@ def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
 
 
 def _validation_errors(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if version_required(exc.errors()):
+        return domain_error_response(request, VersionRequired())
     lang = i18n.pick_language(request.headers.get("accept-language"))
     errors = []
     for err in exc.errors():

@@ -172,6 +172,18 @@ async def test_an_unknown_api_version_says_which_versions_exist(client, actors: 
     assert_problem(await client.get("/api/v1/no-such-thing"), 404, "route_not_found")
 
 
+async def test_the_body_is_validated_before_if_match_is_required(client, actors: Actors) -> None:
+    path = f"/api/v1/departments/{actors.east}"
+    bad = await client.patch(path, json={"description": 7, "colour": "red"},
+                             headers=actors.admin.headers)
+    body = assert_problem(bad, 422, "validation_failed")
+    assert {e.get("pointer") for e in body["errors"]} >= {"/description", "/colour"}
+    for blank in ({}, {"If-Match": " "}):
+        good = await client.patch(path, json={"description": "x"},
+                                  headers={**actors.admin.headers, **blank})
+        assert_problem(good, 428, "precondition_required")
+
+
 async def test_errors_of_every_kind_leak_nothing_internal(client, actors: Actors) -> None:
     taken = (await client.get(f"/api/v1/departments/{actors.east}",
                               headers=actors.admin.headers)).json()["name"]
