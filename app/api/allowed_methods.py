@@ -10,23 +10,15 @@ ones only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import Scope
 
+from app.api.dependants import routes_in_matching_order
+
 API_VERSIONS = ("v1",)
-
-
-def routes_in_matching_order(routes: Iterable[Any]) -> Iterator[BaseRoute]:
-    """The routes as the app tries them: an included router's (FastAPI keeps it whole,
-    as ``original_router``) in its place."""
-    for route in routes:
-        if hasattr(route, "original_router"):
-            yield from routes_in_matching_order(route.original_router.routes)
-        else:
-            yield route
 
 
 def allowed_methods(routes: Iterable[Any], scope: Scope) -> list[str]:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from app.api.allowed_methods import routes_in_matching_order
+from app.api.dependants import routes_in_matching_order
 from app.main import create_app
 from tests import conftest
 from tests.support import (

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 
-from app.api.allowed_methods import routes_in_matching_order
+from app.api.dependants import routes_in_matching_order
 from app.api.route_matching import AccordRoute
 from app.main import create_app
 from tests import conftest
