@@ -94,15 +94,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     signing_key = settings.signing_key.get_secret_value()
     tokens = JoseTokenCodec(key=signing_key, issuer=settings.jwt_issuer,
                             audience=settings.jwt_audience, key_id=settings.jwt_key_id,
-                            lifetime=timedelta(minutes=settings.access_token_minutes))
+                            lifetime=timedelta(minutes=settings.access_token_minutes),
+                            previous_keys=settings.previous_keys)
     expected_head = head_revision()
     knowledge = KnowledgeService(uow, clock)
     customers = CustomerService(uow, clock)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
-            max_failures_per_account=settings.login_max_failures_per_account,
-            max_failures_per_address=settings.login_max_failures_per_address),
+            max_failures_per_pair=settings.login_max_failures_per_pair,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            account_slowdown_after=settings.login_account_slowdown_after,
+            max_delay=timedelta(seconds=settings.login_max_delay_s)),
             refresh_lifetime=timedelta(days=settings.refresh_token_days),
             principal_cache_s=settings.principal_cache_s),
         people=PeopleService(uow, hasher, clock),

@@ -17,7 +17,9 @@ _ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not print the secrets read with it
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     env: Literal["development", "production"] = "development"
     database_url: str = Field(
@@ -34,14 +36,23 @@ class Settings(BaseSettings):
     jwt_issuer: str = "accord"
     jwt_audience: str = "accord-api"
     jwt_key_id: str = "k1"
+    # Keys still accepted (never used to sign) while tokens signed before a rotation
+    # expire: "kid:key" pairs, comma-separated; a secret, so it is never shown or logged.
+    previous_signing_keys: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
 
     # how long a process trusts the principal behind a bearer token (0: read it every time)
     principal_cache_s: float = Field(default=5.0, ge=0, le=60)
+    # sign-in throttling (app/services/auth.py, LoginPolicy): failures within the window of
+    # one account from one address lock that pair; from one address across accounts lock
+    # that address; of one account from many addresses make unknown addresses wait a
+    # doubling delay (at most login_max_delay_s) while known addresses keep working
     login_window_s: int = Field(default=900, ge=1)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_pair: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_account_slowdown_after: int = Field(default=10, ge=1)
+    login_max_delay_s: int = Field(default=300, ge=1)
     # the public survey page: attempts per client address per window (wrong tokens count)
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
@@ -71,6 +82,11 @@ class Settings(BaseSettings):
             return tuple(self.cors_origins)
         return DEVELOPMENT_ORIGINS if self.env == "development" else ()
 
+    @property
+    def previous_keys(self) -> dict[str, str]:
+        """The previous signing keys by ``kid`` (their format checked at start-up)."""
+        return _key_pairs(self.previous_signing_keys)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -91,7 +107,34 @@ class Settings(BaseSettings):
                     "ACCORD_SIGNING_KEY must be set to a secret of at least 32 characters "
                     "in production (the development default is refused)"
                 )
+            for kid, previous in self.previous_keys.items():
+                if previous == DEVELOPMENT_SIGNING_KEY or len(previous) < 32:
+                    raise ValueError(
+                        f"ACCORD_PREVIOUS_SIGNING_KEYS: the key of kid {kid!r} must be a secret "
+                        "of at least 32 characters in production (the development default "
+                        "is refused)")
         return self
+
+    @model_validator(mode="after")
+    def _previous_keys_are_pairs(self) -> Settings:
+        if self.jwt_key_id in self.previous_keys:
+            raise ValueError(f"ACCORD_PREVIOUS_SIGNING_KEYS names the current kid "
+                             f"{self.jwt_key_id!r}; a previous key needs a kid of its own")
+        return self
+
+
+def _key_pairs(value: SecretStr) -> dict[str, str]:
+    """``"k1:secret,k0:older"`` as ``{"k1": "secret", "k0": "older"}``; an error names the
+    pair's position and never its secret."""
+    pairs: dict[str, str] = {}
+    for position, pair in enumerate(filter(None, map(str.strip,
+                                                     value.get_secret_value().split(","))), 1):
+        kid, _, key = pair.partition(":")
+        if not kid.strip() or not key or kid.strip() in pairs:
+            raise ValueError(f"ACCORD_PREVIOUS_SIGNING_KEYS: pair {position} is not a "
+                             "\"kid:key\" pair with a kid of its own")
+        pairs[kid.strip()] = key
+    return pairs
 
 
 @lru_cache

@@ -1,9 +1,13 @@
 """JWT access tokens (python-jose). The algorithm is pinned to HS256, every claim the
-API conventions name is required and checked, and only our own ``kid`` is accepted."""
+API conventions name is required and checked, and only our own ``kid``s are accepted:
+tokens are signed with the current key, and verified with the key their ``kid`` names
+(the current one or a previous one still accepted during a rotation). A token asking for
+an extension we do not implement (any ``crit`` header, RFC 7515 §4.1.11) is refused."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -20,8 +24,9 @@ TOKEN_USE = "access"
 
 class JoseTokenCodec:
     def __init__(self, *, key: str, issuer: str, audience: str, key_id: str,
-                 lifetime: timedelta) -> None:
+                 lifetime: timedelta, previous_keys: Mapping[str, str] | None = None) -> None:
         self._key = key
+        self._verification_keys = {**(previous_keys or {}), key_id: key}
         self._issuer = issuer
         self._audience = audience
         self._key_id = key_id
@@ -42,10 +47,14 @@ class JoseTokenCodec:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM:
                 raise InvalidToken(reason="algorithm")
-            if header.get("kid") != self._key_id:
+            if "crit" in header:
+                raise InvalidToken(reason="critical_extension")
+            kid = header.get("kid")
+            key = self._verification_keys.get(kid) if isinstance(kid, str) else None
+            if key is None:
                 raise InvalidToken(reason="key_id")
             claims: dict[str, Any] = jwt.decode(
-                token, self._key, algorithms=[ALGORITHM], audience=self._audience,
+                token, key, algorithms=[ALGORITHM], audience=self._audience,
                 issuer=self._issuer,
                 options={f"require_{c}": True for c in REQUIRED_CLAIMS} | {"leeway": 0},
             )

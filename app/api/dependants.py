@@ -1,11 +1,13 @@
-"""Reading a route's dependency tree: its access declaration and its query parameters."""
+"""Reading the app's routes: each route's dependency tree (its access declaration and its
+query parameters), and the routes in the order the app tries them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from app.domain.access.principal import Access
 
@@ -31,10 +33,16 @@ def query_names(route: APIRoute) -> frozenset[str]:
     return frozenset(p.alias for d in walk(route.dependant) for p in d.query_params)
 
 
+def routes_in_matching_order(routes: Iterable[Any]) -> Iterator[BaseRoute]:
+    """The routes as the app tries them: an included router's (FastAPI keeps it whole,
+    as ``original_router``) in its place."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from routes_in_matching_order(route.original_router.routes)
+        else:
+            yield route
+
+
 def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
     """Every APIRoute of an app, looking inside included routers."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):
-            yield from api_routes(route.original_router.routes)
+    return (r for r in routes_in_matching_order(routes) if isinstance(r, APIRoute))

@@ -4,14 +4,16 @@ tags are read here too (the 304 middleware compares them)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import Header, Response
 
-from app.domain.common.errors import VersionMismatch, VersionRequired
+from app.domain.common.errors import VersionMismatch
 from app.domain.common.versions import AnyOf
 
 ANY = "*"
+IF_MATCH = "If-Match"
 _TAG = r'(?:W/)?"[^"]*"'
 _TAG_LIST = re.compile(rf"^\s*{_TAG}(?:\s*,\s*{_TAG})*\s*$")
 
@@ -50,15 +52,23 @@ def _expected(if_match: str) -> int | AnyOf:
 
 
 async def if_match(  # async: no thread-pool hop on every write
-    if_match: Annotated[str | None, Header(
-        alias="If-Match", max_length=100,
+    if_match: Annotated[str, Header(
+        alias=IF_MATCH, max_length=100, pattern=r"\S",
         description='The ETag of the version you read; required for changes. `*` (any '
-                    'version) and lists (`"3", "4"`) are accepted')] = None,
+                    'version) and lists (`"3", "4"`) are accepted')],
 ) -> int | AnyOf:
-    """The version the client read. Missing → 428; not one of ours → 412."""
-    if if_match is None or not if_match.strip():
-        raise VersionRequired()
+    """The version the client read; not one of ours → 412. A missing or blank header is
+    a validation error of the request, found with the body's own, so a bad body is a 422
+    whether or not If-Match was sent; when it is the only one it becomes the 428 (see
+    ``version_required``)."""
     return _expected(if_match)
+
+
+def version_required(errors: Sequence[Any]) -> bool:
+    """The request's only validation errors say that If-Match is missing or blank."""
+    return bool(errors) and all(
+        tuple(e.get("loc", ())) == ("header", IF_MATCH)
+        and e.get("type") in ("missing", "string_pattern_mismatch") for e in errors)
 
 
 async def optional_if_match(

@@ -30,6 +30,7 @@ from app.domain.common.errors import DomainError, IdempotencyKeyInFlight
 from app.services.ports.idempotency import PendingAnswer, StoredResponse, pending_answer
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _KEPT_HEADERS = ("content-type", "etag", "location")
 
@@ -43,10 +44,13 @@ async def idempotency_key(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     key: Annotated[str | None, Header(
-        alias=HEADER, min_length=1, max_length=255,
+        alias=HEADER, json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
         description="Makes a retry safe: the same key and request replay the first answer")]
     = None,
 ) -> None:
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        # a malformed header, not an invalid body: 400
+        raise ApiProblem(400, "malformed_header", header=HEADER, max_length=MAX_KEY_LENGTH)
     pending = pending_answer.get()
     if key is None or pending is None or pending.claim is not None:
         return  # no key, or claimed by an earlier attempt of this request

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by route and status, latency, database pool use."""
+"""Prometheus metrics: requests by route and status, latency, database pool use, sign-in
+attempts by outcome."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class HttpMetrics:
                                  "HTTP request latency", ["method", "route"],
                                  registry=self.registry,
                                  buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.login_attempts = Counter("accord_login_attempts_total",
+                                      "Sign-in attempts by outcome (success, "
+                                      "invalid_credentials, throttled)", ["outcome"],
+                                      registry=self.registry)
         self.registry.register(_PoolCollector(pool_status))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

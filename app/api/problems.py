@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import i18n
-from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts
+from app.api.allowed_methods import API_VERSIONS, allowed_methods, unknown_api_version
+from app.api.etag import version_required
+from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts, VersionRequired
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://errors.accord.example/"
@@ -117,6 +119,8 @@ def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
 
 
 def _validation_errors(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if version_required(exc.errors()):
+        return domain_error_response(request, VersionRequired())
     lang = i18n.pick_language(request.headers.get("accept-language"))
     errors = []
     for err in exc.errors():
@@ -155,10 +159,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
+            if unknown_api_version(request.url.path):
+                return problem_response(request, 404, "api_version_unknown",
+                                        {"versions": ", ".join(API_VERSIONS)},
+                                        extensions={"versions": list(API_VERSIONS)})
             return problem_response(request, 404, "route_not_found")
         if exc.status_code == 405:
+            allow = ", ".join(allowed_methods(request.app.routes, request.scope))
             return problem_response(request, 405, "method_not_allowed",
-                                    {"method": request.method}, headers=exc.headers)
+                                    {"method": request.method}, headers={"Allow": allow})
         code = {400: "malformed_request", 413: "payload_too_large",
                 415: "unsupported_media_type"}.get(exc.status_code, "internal_error")
         return problem_response(request, exc.status_code, code, {"reason": exc.detail})

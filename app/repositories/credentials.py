@@ -1,4 +1,4 @@
-"""Refresh tokens, API keys and the login-failure counter in SQL."""
+"""Refresh tokens, API keys, the login-failure counter and known sign-in addresses in SQL."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.credentials import ApiKey, RefreshToken
 from app.domain.access.roles import Scope
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.paging import keyset, to_page
-from app.repositories.tables import api_keys, login_failures, refresh_tokens
+from app.repositories.tables import (
+    api_keys,
+    known_sign_in_addresses,
+    login_failures,
+    refresh_tokens,
+)
 from app.services.ports.access import FailureCount
 
 
@@ -100,13 +107,29 @@ class SqlLoginThrottle:
 
     async def failures_since(self, key: str, since: datetime) -> FailureCount:
         row = (await self._conn.execute(
-            select(func.count(), func.min(login_failures.c.occurred_at))
+            select(func.count(), func.min(login_failures.c.occurred_at),
+                   func.max(login_failures.c.occurred_at))
             .where(login_failures.c.key == key, login_failures.c.occurred_at > since)
         )).one()
-        return FailureCount(int(row[0]), row[1])
+        return FailureCount(int(row[0]), row[1], row[2])
 
     async def record_failure(self, key: str, now: datetime) -> None:
         await self._conn.execute(insert(login_failures).values(key=key, occurred_at=now))
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(delete(login_failures).where(login_failures.c.key == key))
+
+    async def is_known_address(self, user_id: UUID, address: str) -> bool:
+        known = known_sign_in_addresses.c
+        row = (await self._conn.execute(select(known.user_id).where(
+            known.user_id == user_id, known.address == address))).first()
+        return row is not None
+
+    async def remember_address(self, user_id: UUID, address: str, now: datetime) -> None:
+        """An upsert, so two first sign-ins from one address at once both succeed."""
+        upsert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        await self._conn.execute(
+            upsert(known_sign_in_addresses)
+            .values(user_id=user_id, address=address, last_seen_at=now)
+            .on_conflict_do_update(index_elements=["user_id", "address"],
+                                   set_={"last_seen_at": now}))

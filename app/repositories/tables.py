@@ -105,6 +105,15 @@ login_failures = Table(
 )
 Index("ix_login_failures_key_time", login_failures.c.key, login_failures.c.occurred_at)
 
+# Where each user has signed in successfully: such an address keeps working while the
+# account is under a spread-out guessing attack (app/services/auth.py, LoginPolicy).
+known_sign_in_addresses = Table(
+    "known_sign_in_addresses", metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),

@@ -45,9 +45,25 @@ def user_principal(user: User) -> Principal:
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """Who waits after failed sign-ins, so guessing is slow and no stranger can lock a
+    user out: failures of one account from one address lock that pair for the window;
+    failures from one address across accounts lock that address; failures of one account
+    from many addresses make *unknown* addresses wait a delay that doubles with each
+    further failure (up to ``max_delay``), while addresses the user signed in from before
+    keep working."""
+
     window: timedelta
-    max_failures_per_account: int
+    max_failures_per_pair: int
     max_failures_per_address: int
+    account_slowdown_after: int
+    max_delay: timedelta
+
+    def account_delay(self, failures: int) -> timedelta:
+        """The wait an unknown address owes after the account's newest failure."""
+        if failures < self.account_slowdown_after:
+            return timedelta(0)
+        doubled = min(failures - self.account_slowdown_after, 30)
+        return min(self.max_delay, timedelta(seconds=2 ** doubled))
 
 
 @dataclass(frozen=True)
@@ -75,12 +91,19 @@ class AuthService:
     async def login(self, ctx: RequestContext, username: str, password: str) -> TokenPair:
         now = self._clock.now()
         username = username.strip().lower()
-        keys = [f"account:{username}"]
+        keys = [f"pair:{username}|{ctx.client_addr}", f"account:{username}"]
         if ctx.client_addr:
             keys.append(f"address:{ctx.client_addr}")
         async with self._uow(ctx) as uow:
-            await self._check_throttle(uow, keys, now)
             user = await uow.users.get_by_username(username)
+            known = bool(user and ctx.client_addr
+                         and await uow.login_throttle.is_known_address(user.id, ctx.client_addr))
+            wait = await self._wait(uow, keys, known, now)
+            if wait is not None:
+                uow.record_change("auth.login_throttled", "user", user.id if user else None,
+                                  after={"username": username, "retry_after_s": wait})
+                await uow.commit()
+                raise TooManyAttempts(retry_after_s=wait)
             ok = await self._hasher.verify(password,
                                            user.password_hash if user else self._decoy_hash)
             if not (ok and user is not None and user.active):
@@ -91,19 +114,31 @@ class AuthService:
                 await uow.commit()
                 raise InvalidCredentials()
             await uow.login_throttle.clear(keys[0])
+            if ctx.client_addr:
+                await uow.login_throttle.remember_address(user.id, ctx.client_addr, now)
             pair = await self._issue(uow, user, new_id(), now)
             uow.record_change("auth.login", "user", user.id, actor=user_principal(user))
             await uow.commit()
             return pair
 
-    async def _check_throttle(self, uow: UnitOfWork, keys: list[str], now: datetime) -> None:
-        limits = [self._policy.max_failures_per_account, self._policy.max_failures_per_address]
-        since = now - self._policy.window
-        for key, limit in zip(keys, limits, strict=False):
-            failures = await uow.login_throttle.failures_since(key, since)
-            if failures.count >= limit and failures.oldest is not None:
-                retry = failures.oldest + self._policy.window - now
-                raise TooManyAttempts(retry_after_s=max(1, int(retry.total_seconds()) + 1))
+    async def _wait(self, uow: UnitOfWork, keys: list[str], known: bool,
+                    now: datetime) -> int | None:
+        """Seconds this attempt must wait (None: it may go ahead), for keys ``[pair,
+        account, address?]``; a known address is not slowed by the account's failures."""
+        policy = self._policy
+        since = now - policy.window
+        pair, account, *address = [await uow.login_throttle.failures_since(key, since)
+                                   for key in keys]
+        waits = [failures.oldest + policy.window - now
+                 for failures, limit in ((pair, policy.max_failures_per_pair),
+                                         *((a, policy.max_failures_per_address) for a in address))
+                 if failures.count >= limit and failures.oldest is not None]
+        if not known and account.newest is not None:
+            waits.append(account.newest + policy.account_delay(account.count) - now)
+        longest = max(waits, default=timedelta(0))
+        if longest <= timedelta(0):
+            return None
+        return max(1, int(longest.total_seconds()) + 1)
 
     async def _issue(self, uow: UnitOfWork, user: User, family_id: UUID,
                      now: datetime) -> TokenPair:

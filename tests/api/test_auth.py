@@ -26,7 +26,7 @@ from jose import jwt
 
 from app.adapters.tokens import REQUIRED_CLAIMS
 from app.api import middleware, problems
-from app.settings import DEVELOPMENT_SIGNING_KEY
+from app.settings import DEVELOPMENT_SIGNING_KEY, Settings
 from tests.conftest import client_for
 from tests.conftest import test_settings as settings_for
 from tests.support import (
@@ -153,6 +153,62 @@ async def test_unknown_or_missing_kid_is_refused(client, actors: Actors,
     await assert_refused(client, forge(claims(actors.am_east.id), kid=kid), actors.am_east)
 
 
+async def test_a_token_with_a_critical_extension_is_refused(client, actors: Actors) -> None:
+    """RFC 7515 §4.1.11: ``crit`` names extensions the verifier must understand; we
+    implement none, so whatever it names is unknown."""
+    payload = claims(actors.am_east.id)
+    for crit in (["exp"], ["urn:example:policy"], []):
+        token = jwt.encode(payload, KEY, algorithm="HS256",
+                           headers={"kid": "k1", "crit": crit, "urn:example:policy": 1})
+        await assert_refused(client, token, actors.am_east)
+
+
+NEW_KEY = "n" * 40
+
+
+async def test_during_a_rotation_tokens_of_both_keys_are_accepted(
+        client_with, actors: Actors) -> None:
+    old_token = forge(claims(actors.am_east.id))  # kid k1, the key before the rotation
+    async with client_with(signing_key=NEW_KEY, jwt_key_id="k2",
+                           previous_signing_keys=f"k1:{KEY}") as rotated:
+        login = await sign_in(rotated, actors.am_east.username)
+        new_token = login.json()["access_token"]
+        assert jwt.get_unverified_header(new_token)["kid"] == "k2"  # signed with the new key
+        for token in (old_token, new_token):
+            response = await rotated.get(ME, headers=bearer(token))
+            assert response.status_code == 200, response.text
+        forged = forge(claims(actors.am_east.id), key=NEW_KEY, kid="k1")  # kid and key
+        assert_problem(await rotated.get(ME, headers=bearer(forged)), 401, "invalid_token")
+
+    async with client_with(signing_key=NEW_KEY, jwt_key_id="k2") as after:  # k1 removed
+        assert_problem(await after.get(ME, headers=bearer(old_token)), 401, "invalid_token")
+        response = await after.get(ME, headers=bearer(new_token))
+        assert response.status_code == 200, response.text
+
+
+SECRET = "s3cr3t-never-shown"
+
+
+@pytest.mark.parametrize("previous", [SECRET, f":{SECRET}", f"k0:a,k0:{SECRET}",
+                                      f"k1:{SECRET}"])
+def test_previous_keys_must_be_distinct_kid_key_pairs(previous: str) -> None:
+    """The error names the setting, never the secrets it was given."""
+    with pytest.raises(ValueError, match="ACCORD_PREVIOUS_SIGNING_KEYS") as raised:
+        Settings(previous_signing_keys=previous)  # type: ignore[arg-type]
+    assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("previous", [f"k0:{DEVELOPMENT_SIGNING_KEY}", f"k0:{SECRET}"])
+def test_production_refuses_weak_previous_keys(previous: str) -> None:
+    with pytest.raises(ValueError, match="kid 'k0'") as raised:
+        Settings(env="production", signing_key=NEW_KEY,  # type: ignore[arg-type]
+                 previous_signing_keys=previous)
+    assert previous.partition(":")[2] not in str(raised.value)
+    rotated = settings_for("sqlite+aiosqlite://", env="production", signing_key=NEW_KEY,
+                           previous_signing_keys="k0:" + "o" * 32)
+    assert "o" * 32 not in repr(rotated) and rotated.previous_keys == {"k0": "o" * 32}
+
+
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
 async def test_another_algorithm_with_the_right_key_is_refused(client, actors: Actors,
                                                                algorithm: str) -> None:
@@ -277,34 +333,70 @@ async def test_usernames_are_case_insensitive(client, actors: Actors, spelling) 
 
 # login throttling --------------------------------------------------------------------
 
-async def test_account_is_locked_after_five_failures_until_the_window_passes(
+async def test_an_address_is_locked_out_of_an_account_after_five_failures(
         app, client, clock, actors: Actors) -> None:
     user = await create_user(client, actors.admin, actors.east, ["finance"])
     username = user["username"]
-    async with elsewhere(app) as c:
+    stranger = fresh_address()
+    async with client_for(app, stranger) as c:
         for _ in range(5):
             assert_problem(await sign_in(c, username, WRONG_PASSWORD), 401,
                            "invalid_credentials")
-        locked = await sign_in(c, username)  # the right password
+        locked = await sign_in(c, username)  # the right password, from the same address
+        zh = await c.post("/api/v1/auth/token", headers={"Accept-Language": "zh-CN"},
+                          data={"username": username, "password": PASSWORD})
     body = assert_problem(locked, 429, "too_many_login_attempts")
     retry_after = locked.headers["retry-after"]
     assert retry_after.isdigit() and 0 < int(retry_after) <= 901
     assert f"{retry_after} seconds" in body["detail"]
-
-    async with elsewhere(app) as other:  # the account is locked, whatever the address
-        zh = await other.post("/api/v1/auth/token", headers={"Accept-Language": "zh-CN"},
-                              data={"username": username, "password": PASSWORD})
     body = assert_problem(zh, 429, "too_many_login_attempts")
     assert body["detail"] == f"登录失败次数过多，请在 {zh.headers['retry-after']} 秒后重试。"
 
+    async with elsewhere(app) as owner:  # the stranger's failures do not lock the owner out
+        assert (await sign_in(owner, username)).status_code == 200
+
     clock.advance(seconds=901)
     try:
-        async with elsewhere(app) as c:
+        async with client_for(app, stranger) as c:
             later = await sign_in(c, username)
     finally:
         clock.advance(seconds=-901)
     assert later.status_code == 200, later.text
-    assert (await sign_in(client, username)).status_code == 200  # success cleared the count
+
+
+async def test_failures_from_many_addresses_slow_strangers_but_not_a_known_address(
+        app, client, clock, actors: Actors) -> None:
+    """Ten failures spread over ten addresses (no pair reaches its limit): a new address
+    waits a short, doubling delay; the address the owner signed in from before does not."""
+    user = await create_user(client, actors.admin, actors.east, ["finance"])
+    username = user["username"]
+    home = fresh_address()
+    async with client_for(app, home) as c:
+        assert (await sign_in(c, username)).status_code == 200
+    try:
+        for _ in range(11):
+            clock.advance(seconds=3)  # a patient botnet: each address waits out the delay
+            async with elsewhere(app) as c:
+                assert_problem(await sign_in(c, username, WRONG_PASSWORD), 401,
+                               "invalid_credentials")
+        async with elsewhere(app) as c:
+            slowed = await sign_in(c, username)  # the right password from a new address
+        assert_problem(slowed, 429, "too_many_login_attempts")
+        assert 0 < int(slowed.headers["retry-after"]) <= 3
+        async with client_for(app, home) as c:
+            assert (await sign_in(c, username)).status_code == 200
+        clock.advance(seconds=3)
+        async with elsewhere(app) as c:
+            assert (await sign_in(c, username)).status_code == 200
+    finally:
+        clock.advance(seconds=-36)
+    entries = await audit_entries(client, actors.auditor, "user", user["id"])
+    refused = [e for e in entries if e["action"] == "auth.login_throttled"]
+    assert len(refused) == 1 and refused[0]["after"]["username"] == username
+    assert refused[0]["request_id"] == slowed.headers["x-request-id"]
+    metrics = (await client.get("/metrics")).text
+    assert 'accord_login_attempts_total{outcome="throttled"}' in metrics
+    assert 'accord_login_attempts_total{outcome="invalid_credentials"}' in metrics
 
 
 async def test_address_is_throttled_after_twenty_failures_across_accounts(

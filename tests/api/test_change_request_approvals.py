@@ -79,7 +79,8 @@ async def test_separation_of_duties_names_the_rule_that_refuses(
 
     for who, step, status, code in (
             (head, first, 403, "self_approval_forbidden"),  # holds the role, still refused
-            (actors.pm, first, 403, "approver_role_mismatch"),
+            (actors.executive, first, 403, "approver_role_mismatch"),
+            (actors.pm, first, 403, "forbidden"),  # holds no approver's role at all
             (west_head_reading_all, first, 403, "approver_department_mismatch"),
             (actors.finance, second, 409, "approval_out_of_order"),
             (actors.head_west, first, 404, "not_found")):  # not even visible
@@ -172,7 +173,7 @@ async def test_an_emergency_needs_one_executive_then_the_heads_review_before_clo
     refused = await act(client, am, cr, "close")
     assert "emergency_review_by_department_head_missing" in assert_problem(
         refused, 409, "precondition_unmet")["detail"]
-    assert_problem(await act(client, am, cr, "review_emergency"), 403, "action_not_permitted")
+    assert_problem(await act(client, am, cr, "review_emergency"), 403, "forbidden")
     assert_problem(await act(client, actors.head_west, cr, "review_emergency"), 404,
                    "not_found")
     assert await read_cr(client, am, cr) == cr

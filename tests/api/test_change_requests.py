@@ -6,6 +6,7 @@ timeline every transition writes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -81,8 +82,8 @@ async def test_tier_a_change_of_80000_at_high_risk_goes_through_three_approvals_
     assert cr["approval_steps"][0]["department_id"] == actors.east
     first, second, third = cr["approval_steps"]
 
-    own = await decide(client, am, cr, first)
-    assert_problem(own, 403, "self_approval_forbidden")
+    own = await decide(client, am, cr, first)  # an account manager approves nothing
+    assert_problem(own, 403, "forbidden")
     early = await decide(client, fin, cr, second)
     body = assert_problem(early, 409, "approval_out_of_order")
     assert "2" in body["detail"] and "1" in body["detail"]
@@ -225,7 +226,17 @@ def party(actors: Actors, action: str, state: str) -> Actor:
     return actors.pm if "project_manager" in parties else actors.head_east
 
 
+# The roles each party can hold: a role none of an action's parties can hold is refused
+# before the change is looked at.
+PARTY_ROLES = {"requester": {"admin", "department_head", "account_manager"},
+               "project_manager": {"project_manager"},
+               "approver": {"department_head", "finance", "executive"},
+               "department_head": {"department_head"}, "admin": {"admin"}}
+
+
 def refusal(role: str, action: str) -> tuple[int, str]:
+    if not any(role in PARTY_ROLES[party] for party in TABLE[action][2]):
+        return 403, "forbidden"
     if action in DECISIONS:
         return 403, ("self_approval_forbidden" if role == "account_manager"
                      else "approver_role_mismatch")
@@ -309,13 +320,14 @@ async def test_changes_outside_the_callers_scope_are_404_for_every_use(
         assert (await read_cr(client, who, cr))["id"] == cr["id"]
         assert await listed(client, who, **mine) == [cr["id"]]
     # another department's account manager and head, and a colleague who does not own it
+    # (an account manager, who never approves, is refused a decision before it is found)
     for who in (actors.am_west, actors.head_west, actors.am_east2):
         for response in (
                 await client.get(path_of(cr), headers=who.headers),
                 await client.get(path_of(cr, "/activity"), headers=who.headers),
                 await client.patch(path_of(cr), headers=headers(who, cr), json={"title": "x"}),
                 await act(client, who, cr, "cancel"),
-                await decide(client, who, cr, step),
+                *([await decide(client, who, cr, step)] if who is actors.head_west else []),
                 await client.post(path_of(cr, "/progress"), headers=who.headers,
                                   json={"percent": 10})):
             body = assert_problem(response, 404, "not_found")
@@ -491,7 +503,10 @@ async def test_implementation_keeps_tasks_progress_and_the_customer_report_log(
     cr = await drive(client, actors, "implementing", customer)
     assert_problem(await client.post(path_of(cr, "/tasks"), headers=actors.finance.headers,
                                      json={"title": "x", "assignee_id": pm.id}), 403,
-                   "action_not_permitted")
+                   "forbidden")  # finance never implements
+    assert_problem(await client.post(path_of(cr, "/tasks"), headers=actors.head_east.headers,
+                                     json={"title": "x", "assignee_id": pm.id}), 403,
+                   "action_not_permitted")  # may implement changes it requested, not this
     added = await client.post(path_of(cr, "/tasks"), headers=pm.headers,
                               json={"title": "上线", "assignee_id": actors.tech.id})
     assert added.status_code == 201, added.text
@@ -559,3 +574,30 @@ async def test_the_panel_takes_one_entry_per_member_and_the_customers_own_contac
     assert (opinion["contact_id"], opinion["opinion"], opinion["round"],
             opinion["recorded_by"]) == (customer["contacts"][0]["id"], "同意，费用需另议", 1,
                                         am.id)
+
+
+# who may act at all ---------------------------------------------------------------------
+
+# The endpoints that act on a change, by the suffix of their path; analyst and auditor
+# ("no writes") can take none of them, whatever the change's state.
+ACTING = ["/submit", "/start-assessment", "/conclude-assessment", "/return-from-assessment",
+          "/start-implementation", "/complete-implementation", "/review-emergency",
+          "/close", "/cancel", "/review", "/tasks", "/progress", "/communications",
+          "/customer-inputs", "/assessments", f"/tasks/{uuid.UUID(int=2)}/status",
+          *(f"/approvals/{uuid.UUID(int=1)}/{name}" for name in ("approve", "reject",
+                                                                "return"))]
+
+
+async def test_analyst_and_auditor_are_refused_actions_they_could_never_take(
+        client: httpx.AsyncClient, actors: Actors) -> None:
+    """403 before the state is looked at, not a 409 that suggests another state would do."""
+    cr = await draft(client, actors.am_east, await customer_of(client, actors.am_east))
+    refused = {}
+    for who in (actors.analyst, actors.auditor):
+        for suffix in ACTING:
+            response = await client.post(path_of(cr, suffix), headers=headers(who, cr),
+                                         json={"comment": ""})
+            if response.status_code != 403:
+                refused[f"{who.username} {suffix}"] = response.status_code
+    assert refused == {}
+    assert await read_cr(client, actors.am_east, cr) == cr

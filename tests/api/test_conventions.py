@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
+from app.api.dependants import routes_in_matching_order
 from app.main import create_app
 from tests import conftest
 from tests.support import (
@@ -132,6 +135,53 @@ async def test_unknown_route_and_wrong_method(client, actors: Actors) -> None:
     assert "GET" in wrong.headers["allow"]
     me = await client.get("/api/v1/me", headers=actors.admin.headers)
     assert me.status_code == 200 and me.json()["id"] == actors.admin.id
+
+
+def methods_by_path(app: FastAPI) -> dict[str, set[str]]:
+    """Each route path with a sample id in its parameters, and the methods of all the
+    routes with that path."""
+    sample = str(uuid.uuid4())
+    methods: dict[str, set[str]] = {}
+    for route in routes_in_matching_order(app.routes):
+        if isinstance(route, Route | APIRoute) and route.methods:
+            path = re.sub(r"\{[^}]+\}", sample, route.path)
+            methods.setdefault(path, set()).update(route.methods)
+    return methods
+
+
+async def test_a_405_names_exactly_the_methods_its_path_answers(app: FastAPI,
+                                                                client) -> None:
+    wrong_allow = {}
+    for path, allowed in methods_by_path(app).items():
+        method = next(m for m in ("DELETE", "PUT", "PATCH", "POST", "GET") if m not in allowed)
+        response = await client.request(method, path)
+        assert_problem(response, 405, "method_not_allowed")
+        if set(response.headers["allow"].split(", ")) != allowed:
+            wrong_allow[f"{method} {path}"] = (response.headers["allow"], sorted(allowed))
+    assert wrong_allow == {}
+
+
+@pytest.mark.parametrize("path", ["/api/v2/customers", "/api/v0/me", "/api/v2"])
+async def test_an_unknown_api_version_says_which_versions_exist(client, actors: Actors,
+                                                                path: str) -> None:
+    response = await client.get(path, headers=actors.admin.headers)
+    body = assert_problem(response, 404, "api_version_unknown")
+    assert "v1" in body["detail"] and body["versions"] == ["v1"]
+    zh = await client.get(path, headers={**actors.admin.headers, "Accept-Language": "zh-CN"})
+    assert "v1" in assert_problem(zh, 404, "api_version_unknown")["detail"]
+    assert_problem(await client.get("/api/v1/no-such-thing"), 404, "route_not_found")
+
+
+async def test_the_body_is_validated_before_if_match_is_required(client, actors: Actors) -> None:
+    path = f"/api/v1/departments/{actors.east}"
+    bad = await client.patch(path, json={"description": 7, "colour": "red"},
+                             headers=actors.admin.headers)
+    body = assert_problem(bad, 422, "validation_failed")
+    assert {e.get("pointer") for e in body["errors"]} >= {"/description", "/colour"}
+    for blank in ({}, {"If-Match": " "}):
+        good = await client.patch(path, json={"description": "x"},
+                                  headers={**actors.admin.headers, **blank})
+        assert_problem(good, 428, "precondition_required")
 
 
 async def test_errors_of_every_kind_leak_nothing_internal(client, actors: Actors) -> None:

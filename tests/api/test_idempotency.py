@@ -113,13 +113,18 @@ async def test_request_that_failed_validation_releases_the_key(client, actors: A
     assert len(await departments_named(client, actors, name)) == 1
 
 
-async def test_key_longer_than_255_characters_is_422(client, actors: Actors) -> None:
+async def test_key_longer_than_255_characters_is_a_malformed_header(client,
+                                                                     actors: Actors) -> None:
     name, longest = unique("长键部"), unique("k").ljust(255, "k")
-    response = await client.post(DEPARTMENTS, json={"name": name},
-                                 headers=keyed(actors.admin.headers, longest + "k"))
-    body = assert_problem(response, 422, "validation_failed")
-    assert [(e["parameter"], e["reason"]) for e in body["errors"]] == [
-        ("Idempotency-Key", "string_too_long")]
+    for bad in (longest + "k", ""):
+        response = await client.post(DEPARTMENTS, json={"name": name},
+                                     headers=keyed(actors.admin.headers, bad))
+        body = assert_problem(response, 400, "malformed_header")
+        assert body["detail"] == "The Idempotency-Key header must be 1 to 255 characters long."
+    zh = await client.post(DEPARTMENTS, json={"name": name}, headers=keyed(
+        {**actors.admin.headers, "Accept-Language": "zh-CN"}, longest + "k"))
+    assert assert_problem(zh, 400, "malformed_header")["detail"] == (
+        "请求头 Idempotency-Key 的长度必须为 1 到 255 个字符。")
     assert await departments_named(client, actors, name) == []
     accepted = await client.post(DEPARTMENTS, json={"name": name},
                                  headers=keyed(actors.admin.headers, longest))

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 
+from app.api.dependants import routes_in_matching_order
 from app.api.route_matching import AccordRoute
 from app.main import create_app
 from tests import conftest
@@ -30,15 +31,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     application = create_app(conftest.test_settings(url))
     yield application
     asyncio.run(application.state.engines.dispose())
-
-
-def in_matching_order(routes: list[Any]) -> Iterator[BaseRoute]:
-    """The routes as the app tries them: an included router's in its place."""
-    for route in routes:
-        if hasattr(route, "original_router"):
-            yield from in_matching_order(route.original_router.routes)
-        else:
-            yield route
 
 
 def request_for(route: Any, method: str) -> dict[str, Any]:
@@ -63,7 +55,7 @@ def shadowed(routes: list[BaseRoute]) -> list[str]:
 
 
 def test_no_route_is_shadowed_by_an_earlier_one(app: FastAPI) -> None:
-    routes = list(in_matching_order(app.routes))
+    routes = list(routes_in_matching_order(app.routes))
     assert len(routes) > 100, "the walk must see the routes inside the included routers"
     assert shadowed(routes) == []
 

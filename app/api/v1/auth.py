@@ -11,6 +11,7 @@ from app.api.problems import error_responses
 from app.api.security import public, signed_in
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.auth import TOKEN_FORM_EXAMPLE, RefreshIn, TokenForm, TokenOut
+from app.domain.common.errors import DomainError, TooManyAttempts
 from app.services.auth import TokenPair
 from app.services.ports import RequestContext
 
@@ -36,8 +37,15 @@ async def token(request: Request, response: Response,
                 ctx: Annotated[RequestContext, Depends(public())],
                 form: Annotated[TokenForm, Form()]) -> TokenOut:
     """OAuth2 password grant, so Swagger's *Authorize* button works. Failed attempts are
-    limited per account and per address (429 with Retry-After)."""
-    pair = await services(request).auth.login(ctx, form.username, form.password)
+    limited per account and address (429 with Retry-After); an address the user signed in
+    from before is not slowed by failures elsewhere."""
+    attempts = request.app.state.metrics.login_attempts
+    try:
+        pair = await services(request).auth.login(ctx, form.username, form.password)
+    except DomainError as error:
+        attempts.labels("throttled" if isinstance(error, TooManyAttempts) else error.code).inc()
+        raise
+    attempts.labels("success").inc()
     return _tokens(pair, ctx, request, response)
 
 

@@ -4,8 +4,9 @@ panel, implementation tasks, progress, the customer communication log and the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
@@ -41,7 +42,7 @@ from app.api.v1.schemas.change_requests import (
     TaskStatusIn,
     TransitionIn,
 )
-from app.domain.access.roles import Role, Scope
+from app.domain.access.roles import READ_ONLY, Role, Scope
 from app.domain.change_requests.approval_policy import ApprovalPolicy
 from app.domain.change_requests.model import (
     Assessment,
@@ -50,6 +51,7 @@ from app.domain.change_requests.model import (
     CRState,
     CRType,
 )
+from app.domain.change_requests.workflow import ACTIONS, Party
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.paging import PageRequest
 from app.services.change_requests import (
@@ -62,14 +64,38 @@ from app.services.ports.change_requests import ChangeRequestFilter
 
 router = feature_router("change requests")
 
+REQUESTER_ROLES = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER)
+# Who may take a workflow action is decided per change by the workflow table; an endpoint
+# admits the roles its parties can hold, so a role that could never take the action is
+# refused (403) before any change's state is looked at. Approvers hold the role of an
+# approval step (approval_policy.approval_chain), as their deputies must.
+PARTY_ROLES: dict[Party, tuple[Role, ...]] = {
+    Party.REQUESTER: REQUESTER_ROLES,
+    Party.PROJECT_MANAGER: (Role.PROJECT_MANAGER,),
+    Party.APPROVER: (Role.DEPARTMENT_HEAD, Role.FINANCE, Role.EXECUTIVE),
+    Party.DEPARTMENT_HEAD: (Role.DEPARTMENT_HEAD,),
+    Party.ADMIN: (Role.ADMIN,),
+}
+
 Reader = Annotated[RequestContext, Depends(allow(*Role))]
-Requester = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.DEPARTMENT_HEAD,
-                                                    Role.ACCOUNT_MANAGER))]
-# Who may take a workflow action is decided per change by the workflow table; any role
-# that appears in it may call the endpoint.
-Actor = Annotated[RequestContext, Depends(allow(*Role))]
+Requester = Annotated[RequestContext, Depends(allow(*REQUESTER_ROLES))]
+# Whoever implements the change (records.check_implementer): its requester or a project
+# manager; they plan tasks, report progress and record the review.
+Implementer = Annotated[RequestContext, Depends(allow(*REQUESTER_ROLES, Role.PROJECT_MANAGER))]
+# Any role that writes: who records a customer input, or a task's assignee (any user).
+Writer = Annotated[RequestContext, Depends(allow(*sorted(set(Role) - READ_ONLY)))]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+ProjectManager = Annotated[RequestContext, Depends(allow(Role.PROJECT_MANAGER))]
 Version = Annotated[int, Depends(if_match)]
+
+
+def taken_by(endpoint: Callable[..., Any], action: str) -> None:
+    """Declares who may call a workflow action's endpoint (its ``ctx``): the roles the
+    action's parties can hold."""
+    roles = {role for party in ACTIONS[action].parties for role in PARTY_ROLES[party]}
+    endpoint.__annotations__["ctx"] = Annotated[RequestContext, Depends(allow(*sorted(roles)))]
+
+
 CHANGE_ERRORS = error_responses(404, 409, 412, 428)
 BASE = "/change-requests/{cr_id}"
 
@@ -161,12 +187,13 @@ def _action(name: str, summary: str) -> None:
     """One POST per workflow action: If-Match, Idempotency-Key, optional comment."""
 
     async def endpoint(request: Request, response: Response, cr_id: UUID, body: TransitionIn,
-                       ctx: Actor, version: Version) -> ChangeRequestOut:
+                       ctx: RequestContext, version: Version) -> ChangeRequestOut:
         view = await services(request).change_requests.transition(ctx, cr_id, version, name,
                                                                    body.comment)
         return _out(request, response, view)
 
     endpoint.__name__ = name
+    taken_by(endpoint, name)
     router.post(f"{BASE}/{name.replace('_', '-')}", response_model=ChangeRequestOut,
                 summary=summary, responses=CHANGE_ERRORS, dependencies=[Idempotent],
                 name=name)(endpoint)
@@ -189,12 +216,14 @@ def _decision(name: str, summary: str) -> None:
     """变更审批: decide one step of the chain; steps are decided in order."""
 
     async def endpoint(request: Request, response: Response, cr_id: UUID, step_id: UUID,
-                       body: TransitionIn, ctx: Actor, version: Version) -> ChangeRequestOut:
+                       body: TransitionIn, ctx: RequestContext,
+                       version: Version) -> ChangeRequestOut:
         view = await services(request).change_requests.transition(
             ctx, cr_id, version, name, body.comment, step_id=step_id)
         return _out(request, response, view)
 
     endpoint.__name__ = f"{name}_step"
+    taken_by(endpoint, name)
     router.post(f"{BASE}/approvals/{{step_id}}/{name}", response_model=ChangeRequestOut,
                 summary=summary, responses=CHANGE_ERRORS, dependencies=[Idempotent],
                 name=f"{name}_step")(endpoint)
@@ -212,7 +241,7 @@ for _name, _summary_text in (
              summary="Conclude the assessment with the final estimates (project manager)",
              responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def conclude(request: Request, response: Response, cr_id: UUID, body: ConclusionIn,
-                   ctx: Actor, version: Version) -> ChangeRequestOut:
+                   ctx: ProjectManager, version: Version) -> ChangeRequestOut:
     """The approval chain follows from the estimates by the approval policy."""
     conclusion = Conclusion(cost=body.cost, currency=body.currency,
                             schedule_days=body.schedule_days, likelihood=body.likelihood,
@@ -239,7 +268,7 @@ async def assess(request: Request, response: Response, cr_id: UUID, body: Assess
              summary="Record the customer representative's opinion",
              responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def customer_input(request: Request, response: Response, cr_id: UUID,
-                         body: CustomerInputIn, ctx: Actor) -> ChangeRequestOut:
+                         body: CustomerInputIn, ctx: Writer) -> ChangeRequestOut:
     view = await services(request).change_requests.add_customer_input(
         ctx, cr_id, body.contact_id, body.opinion)
     return _out(request, response, view)
@@ -249,7 +278,7 @@ async def customer_input(request: Request, response: Response, cr_id: UUID,
              summary="Add an implementation task", responses=CHANGE_ERRORS,
              dependencies=[Idempotent])
 async def add_task(request: Request, response: Response, cr_id: UUID, body: TaskIn,
-                   ctx: Actor) -> ChangeRequestOut:
+                   ctx: Implementer) -> ChangeRequestOut:
     view = await services(request).change_requests.add_task(ctx, cr_id, body.title,
                                                              body.assignee_id, body.due_date)
     return _out(request, response, view)
@@ -259,7 +288,7 @@ async def add_task(request: Request, response: Response, cr_id: UUID, body: Task
              summary="Move a task (waiving needs a reason); If-Match: the task's version",
              responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def task_status(request: Request, response: Response, cr_id: UUID, task_id: UUID,
-                      body: TaskStatusIn, ctx: Actor, version: Version) -> ChangeRequestOut:
+                      body: TaskStatusIn, ctx: Writer, version: Version) -> ChangeRequestOut:
     view = await services(request).change_requests.set_task_status(
         ctx, cr_id, task_id, version, body.status, body.waive_reason)
     return _out(request, response, view)
@@ -269,7 +298,7 @@ async def task_status(request: Request, response: Response, cr_id: UUID, task_id
              summary="Report progress (percent and note)", responses=CHANGE_ERRORS,
              dependencies=[Idempotent])
 async def progress(request: Request, response: Response, cr_id: UUID, body: ProgressIn,
-                   ctx: Actor) -> ChangeRequestOut:
+                   ctx: Implementer) -> ChangeRequestOut:
     view = await services(request).change_requests.add_progress(ctx, cr_id, body.percent,
                                                                 body.note)
     return _out(request, response, view)
@@ -279,7 +308,7 @@ async def progress(request: Request, response: Response, cr_id: UUID, body: Prog
              summary="Log what was reported to the customer (及时汇报进展)",
              responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def communication(request: Request, response: Response, cr_id: UUID,
-                        body: CommunicationIn, ctx: Actor) -> ChangeRequestOut:
+                        body: CommunicationIn, ctx: Implementer) -> ChangeRequestOut:
     view = await services(request).change_requests.add_communication(
         ctx, cr_id, body.contact_id, body.channel, body.summary, body.reported_at)
     return _out(request, response, view)
@@ -289,7 +318,7 @@ async def communication(request: Request, response: Response, cr_id: UUID,
              summary="Record the review (goals, actuals, satisfaction, lessons)",
              responses=CHANGE_ERRORS, dependencies=[Idempotent])
 async def review(request: Request, response: Response, cr_id: UUID, body: ReviewIn,
-                 ctx: Actor, version: Version) -> ChangeRequestOut:
+                 ctx: Implementer, version: Version) -> ChangeRequestOut:
     view = await services(request).change_requests.record_review(
         ctx, cr_id, version, ReviewInput(**body.model_dump()))
     return _out(request, response, view)

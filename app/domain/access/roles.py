@@ -17,6 +17,8 @@ class Role(StrEnum):
 
 # Roles whose holders read records of every department (domain §1).
 READ_ACROSS_DEPARTMENTS = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.ANALYST, Role.AUDITOR})
+# Roles that read and never write (domain §1: "no writes").
+READ_ONLY = frozenset({Role.ANALYST, Role.AUDITOR})
 
 
 class Scope(StrEnum):
