@@ -171,7 +171,7 @@ class ChangeRequestService:
             cr = await self._locked(uow, ctx, cr_id, expected_version)
             delegations = await self._delegations(uow, cr, now)
             planning = await self._planning(uow) \
-                if workflow.needs_planning(cr.type, action) else None
+                if workflow.needs_planning(cr, action) else None
             done = workflow.apply(cr, action, ctx.principal, now, delegations, ActionInput(
                 comment=comment, step_id=step_id, conclusion=conclusion, planning=planning))
             if done.lesson is not None:

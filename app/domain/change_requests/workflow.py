@@ -283,10 +283,14 @@ def plans_chain(cr_type: CRType, name: str) -> bool:
     return name == "conclude_assessment" or (name == "submit" and cr_type is CRType.EMERGENCY)
 
 
-def needs_planning(cr_type: CRType, name: str) -> bool:
+def needs_planning(cr: ChangeRequest, name: str) -> bool:
     """Whether ``apply`` needs ``ActionInput.planning``: to plan a chain, or to start the
-    clock of the step an approval makes current."""
-    return plans_chain(cr_type, name) or name == "approve"
+    clock of the step an approval makes current (the last step's approval makes none, and
+    an approval is the hottest write: it reads no policy it does not use)."""
+    if plans_chain(cr.type, name):
+        return True
+    return name == "approve" and \
+        sum(1 for s in cr.steps if s.status is StepStatus.PENDING) > 1
 
 
 @dataclass(frozen=True)
