@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
@@ -20,7 +21,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.adapters.clock import SystemClock
+from app.adapters.email_templates import JinjaEmailRenderer
 from app.adapters.passwords import Argon2PasswordHasher
+from app.adapters.smtp import LoggingTransport, SmtpConfig, SmtpTransport
 from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
 from app.api import docs, health, problems
@@ -53,16 +56,23 @@ from app.services.change_requests import ChangeRequestService
 from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
+from app.services.emails import EmailService, QueuedInvitationSender
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
+from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
 from app.services.ports import Clock
+from app.services.ports.notifications import EmailLinks, EmailTransport
+from app.services.ports.surveys import InvitationSender
+from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
 from app.settings import Settings, get_settings
+
+log = structlog.get_logger("accord.main")
 
 DESCRIPTION = """\
 **Accord** governs customer records, change requests (变更管理), handovers (客户移交),
@@ -98,6 +108,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                             previous_keys=settings.previous_keys)
     expected_head = head_revision()
     knowledge = KnowledgeService(uow, clock)
+    links = EmailLinks(settings.public_url, settings.email_language)
+    transport, invitations = _email(settings, uow, clock, links)
     customers = CustomerService(uow, clock)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
@@ -117,13 +129,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         business_calendar=BusinessCalendarService(uow, clock),
         handovers=HandoverService(uow, clock, customers,
                                   materials=HANDOVER_MATERIALS, transfers=HANDOVER_TRANSFERS),
-        surveys=SurveyService(uow, clock, LoggingInvitationSender(
-            reveal_links=settings.env == "development"), PublicLimits(
+        surveys=SurveyService(uow, clock, invitations, PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
+        notifications=NotificationService(uow, clock),
+        notification_consumer=NotificationConsumer(clock, links),
+        emails=EmailService(uow, clock, transport, JinjaEmailRenderer()),
+        reminders=ReminderService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(
@@ -165,6 +180,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
     return app
+
+
+def _email(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock,
+           links: EmailLinks) -> tuple[EmailTransport, InvitationSender]:
+    """SMTP when ``ACCORD_SMTP_HOST`` is set (survey invitations then go through the
+    e-mail outbox too); otherwise the development log, said once at start-up."""
+    if settings.smtp_host is None:
+        log.warning("email_not_configured", detail="ACCORD_SMTP_HOST is unset: survey "
+                    "invitations and notification e-mails are logged, not sent")
+        return LoggingTransport(), LoggingInvitationSender(
+            reveal_links=settings.env == "development")
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    transport = SmtpTransport(SmtpConfig(
+        settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_username,
+        password, settings.smtp_starttls, settings.smtp_ssl, settings.smtp_timeout_s))
+    log.info("email_configured", host=settings.smtp_host, port=settings.smtp_port,
+             username=settings.smtp_username, starttls=settings.smtp_starttls,
+             ssl=settings.smtp_ssl)
+    return transport, QueuedInvitationSender(uow, clock, links)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     idempotency_lock_s: int = Field(default=60, ge=1)
 
+    # E-mail through SMTP (survey invitations, notification e-mails of users who opt in).
+    # Unset host: e-mails are logged, not sent (the development default; said at start-up).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None  # never shown or logged
+    smtp_from: str = "Accord <accord@localhost>"
+    smtp_starttls: bool = True  # upgrade the connection (port 587)
+    smtp_ssl: bool = False  # implicit TLS from the start (port 465)
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Where links in e-mails point (the API's public address), and the language of
+    # e-mails to people who chose none (survey contacts).
+    public_url: str = "http://127.0.0.1:8000"
+    email_language: Literal["zh-CN", "en"] = "zh-CN"
+
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000

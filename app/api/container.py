@@ -17,12 +17,15 @@ from app.services.change_requests import ChangeRequestService
 from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
+from app.services.emails import EmailService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
+from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
+from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
@@ -44,6 +47,10 @@ class Services:
     satisfaction: SatisfactionService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService
+    notifications: NotificationService
+    notification_consumer: NotificationConsumer
+    emails: EmailService
+    reminders: ReminderService
     api_keys: ApiKeyService
     audit: AuditService
     idempotency: IdempotencyStore

@@ -34,6 +34,11 @@ from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
 from app.repositories.knowledge import SqlKnowledgeRepository
+from app.repositories.notifications import (
+    SqlEmailOutbox,
+    SqlNotificationRepository,
+    SqlReminderRepository,
+)
 from app.repositories.policies import SqlPolicyRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
@@ -91,6 +96,9 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.notifications = SqlNotificationRepository(conn)
+        self.emails = SqlEmailOutbox(conn)
+        self.reminders = SqlReminderRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -185,7 +185,8 @@ class ChangeRequestService:
             # Deciding a step makes the next pending step current, whose role the
             # delegations read above cover; a new chain needs its own.
             return await self._save(uow, ctx, done.cr, done.event, cr.snapshot(), now,
-                                    done.data, delegations if done.chain is None else None)
+                                    {**done.data, **_became_current(done)},
+                                    delegations if done.chain is None else None)
 
     async def _planning(self, uow: UnitOfWork) -> Planning:
         policy, _ = await load_policy(uow, APPROVAL_POLICY)
@@ -396,7 +397,8 @@ class ChangeRequestService:
         """Audited and announced in the same transaction; the customer's timeline shows it."""
         uow.record_change(f"change_request.{event}", "change_request", cr.id, before=before,
                           after={**cr.snapshot(), **data},
-                          event={"title": cr.title, "state": cr.state, **data}, at=now,
+                          event={"title": cr.title, "state": cr.state,
+                                 "requester_id": cr.requester_id, **data}, at=now,
                           customer_id=cr.customer_id)
 
     async def _view(self, uow: UnitOfWork, ctx: RequestContext, cr: ChangeRequest,
@@ -406,3 +408,13 @@ class ChangeRequestService:
             delegations = await self._delegations(uow, cr, now)
         return View(cr, workflow.allowed_actions(cr.facts(), ctx.principal, delegations, now),
                     frozenset(s.id for s in cr.steps if overdue(s, now)))
+
+
+def _became_current(done: workflow.Outcome) -> dict[str, Any]:
+    """The step an action made current, for whoever must now decide it to be told
+    (notifications read it from the event)."""
+    step = done.timed or (done.chain[0] if done.chain else None)
+    if step is None:
+        return {}
+    return {"current_step": {"position": step.position, "role": step.role,
+                             "department_id": step.department_id, "due_at": step.due_at}}

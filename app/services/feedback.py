@@ -296,7 +296,8 @@ class FeedbackService:
 
 def _event_data(record: FeedbackRecord, data: dict[str, Any]) -> dict[str, Any]:
     item = record.item
-    return {"state": item.state, "type": item.type, "severity": item.severity, **data}
+    return {"state": item.state, "type": item.type, "severity": item.severity,
+            "owner_id": item.owner_id, **data}
 
 
 # What feedback adds to a handover: its open items on the checklist, and moving them to

@@ -463,7 +463,11 @@ class HandoverService:
         """Audited and announced in the same transaction; the customer's timeline shows it."""
         uow.record_change(f"handover.{event}", "handover", h.id, before=before,
                           after={**h.snapshot(), **data},
-                          event={"state": h.state, "level": h.level, **data}, at=now,
+                          event={"state": h.state, "level": h.level,
+                                 "customer_name": h.customer_name,
+                                 "from_manager_id": h.from_manager_id,
+                                 "to_manager_id": h.to_manager_id,
+                                 "department_id": h.department_id, **data}, at=now,
                           customer_id=h.customer_id)
 
     async def _view(self, uow: UnitOfWork, ctx: RequestContext, h: Handover) -> View:

@@ -9,6 +9,7 @@ from app.api.v1 import (
     feedback,
     handovers,
     knowledge,
+    notifications,
     people,
     risks,
     surveys,
@@ -19,7 +20,8 @@ from app.api.v1 import (
 # may take another's requests (tests/api/test_route_order.py). The documentation keeps its
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
-                                        feedback, risks, knowledge, surveys, api_keys, audit)]
+                                        feedback, risks, knowledge, surveys, notifications,
+                                        api_keys, audit)]
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -35,6 +37,9 @@ TAGS = [
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},
+    {"name": "notifications", "description": "My notifications (what needs me, what was "
+                                             "decided for me) and whether they also come by "
+                                             "e-mail."},
     {"name": "api keys", "description": "Scoped keys for integrations."},
     {"name": "audit", "description": "The hash-chained audit log and its verification."},
     {"name": "operations", "description": "Health, readiness and metrics."},

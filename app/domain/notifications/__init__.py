@@ -1,0 +1,1 @@
+"""In-app notifications and reminders: who is told what, and when a reminder is due."""

@@ -1,0 +1,77 @@
+"""Reminders (issue 15 §5): an approval step due soon, a handover follow-up due, a
+feedback clock near its breach, each announced once per record and due time, in working
+time on the business calendar. A reminder is an event like any other (``…_due_soon``):
+the notification rule says who hears it, and webhook subscribers may hear it too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.domain.common.events import DomainEvent
+from app.domain.notifications.reminders import (
+    ReminderPolicy,
+    at_work,
+    due_soon,
+    follow_up_due_soon,
+)
+from app.services.business_calendar import load_calendar
+from app.services.ports import Clock, RequestContext
+from app.services.ports.unit_of_work import UnitOfWorkFactory
+
+FOLLOW_UP_HORIZON = timedelta(days=31)  # longer than any run of days off
+
+
+class ReminderService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
+                 policy: ReminderPolicy = ReminderPolicy()) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def send_reminders(self, ctx: RequestContext, limit: int = 500) -> int:
+        """Announce the reminders due now; how many. Outside working time none is due.
+        Each is claimed by its key in the same transaction as its event, so two runs (or
+        two workers) never send one twice."""
+        now = self._clock.now()
+        policy = self._policy
+        sent = 0
+        async with self._uow(ctx) as uow:
+            calendar = await load_calendar(uow)
+            if not at_work(calendar, now):
+                return 0
+            reminders = uow.reminders
+            until = calendar.add_working_time(now, policy.approval_lead)
+            for s in await reminders.steps_due_between(now, until, limit):
+                if due_soon(calendar, now, s.due_at, policy.approval_lead) and \
+                        await reminders.claim("approval_step", s.step_id,
+                                              s.due_at.isoformat(), now):
+                    uow.emit(DomainEvent(
+                        "change_request.step_due_soon", "change_request", s.change_request_id,
+                        now, {"title": s.title, "requester_id": s.requester_id,
+                              "current_step": {"position": s.position, "role": s.role,
+                                               "department_id": s.department_id,
+                                               "due_at": s.due_at}}))
+                    sent += 1
+            today = calendar.local_date(now)
+            for f in await reminders.follow_ups_due_between(today, today + FOLLOW_UP_HORIZON,
+                                                            limit):
+                if follow_up_due_soon(calendar, now, f.follow_up_due) and \
+                        await reminders.claim("handover_follow_up", f.handover_id,
+                                              f.follow_up_due.isoformat(), now):
+                    uow.emit(DomainEvent(
+                        "handover.follow_up_due_soon", "handover", f.handover_id, now,
+                        {"customer_name": f.customer_name, "to_manager_id": f.to_manager_id,
+                         "department_id": f.department_id, "follow_up_due": f.follow_up_due}))
+                    sent += 1
+            until = calendar.add_working_time(now, policy.feedback_lead)
+            for d in await reminders.feedback_due_between(now, until, limit):
+                if due_soon(calendar, now, d.due_at, policy.feedback_lead) and \
+                        await reminders.claim(f"feedback_{d.clock}", d.feedback_id,
+                                              d.due_at.isoformat(), now):
+                    uow.emit(DomainEvent(
+                        "feedback.sla_due_soon", "feedback", d.feedback_id, now,
+                        {"owner_id": d.owner_id, "type": d.type, "severity": d.severity,
+                         "clock": d.clock, "due_at": d.due_at}))
+                    sent += 1
+            await uow.commit()
+        return sent
