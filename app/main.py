@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _announce_email(settings)
         yield
         await engines.dispose()
 
@@ -185,20 +186,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 def _email(settings: Settings, uow: SqlUnitOfWorkFactory, clock: Clock,
            links: EmailLinks) -> tuple[EmailTransport, InvitationSender]:
     """SMTP when ``ACCORD_SMTP_HOST`` is set (survey invitations then go through the
-    e-mail outbox too); otherwise the development log, said once at start-up."""
+    e-mail outbox too); otherwise the development log (``_announce_email`` says which at
+    start-up)."""
     if settings.smtp_host is None:
-        log.warning("email_not_configured", detail="ACCORD_SMTP_HOST is unset: survey "
-                    "invitations and notification e-mails are logged, not sent")
         return LoggingTransport(), LoggingInvitationSender(
             reveal_links=settings.env == "development")
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     transport = SmtpTransport(SmtpConfig(
         settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_username,
         password, settings.smtp_starttls, settings.smtp_ssl, settings.smtp_timeout_s))
-    log.info("email_configured", host=settings.smtp_host, port=settings.smtp_port,
-             username=settings.smtp_username, starttls=settings.smtp_starttls,
-             ssl=settings.smtp_ssl)
     return transport, QueuedInvitationSender(uow, clock, links)
+
+
+def _announce_email(settings: Settings) -> None:
+    """How e-mail goes out, said once when the server starts (never the password)."""
+    if settings.smtp_host is None:
+        log.warning("email_not_configured", detail="ACCORD_SMTP_HOST is unset: survey "
+                    "invitations and notification e-mails are logged, not sent")
+    else:
+        log.info("email_configured", host=settings.smtp_host, port=settings.smtp_port,
+                 username=settings.smtp_username, starttls=settings.smtp_starttls,
+                 ssl=settings.smtp_ssl)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from app.domain.access.roles import Role
-from app.domain.common.errors import FieldError, InvalidInput, NotFound
+from app.domain.common.errors import NotFound
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import AnyOf, check_version
@@ -130,10 +130,9 @@ class NotificationService:
 
     async def set_preferences(self, ctx: RequestContext, expected_version: int | AnyOf,
                               changes: dict[str, Any], fallback_language: str) -> Preferences:
-        """``changes``: ``email`` and/or ``language``; the first save also fixes the
-        language (the caller's ``Accept-Language`` unless named)."""
-        if "language" in changes and changes["language"] not in LANGUAGES:
-            raise InvalidInput([FieldError("/language", "language_unsupported")])
+        """``changes``: ``email`` and/or ``language`` (one of ``LANGUAGES``, which the
+        route's schema enforces); the first save also fixes the language (the caller's
+        ``Accept-Language`` unless named)."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._current(uow, ctx.actor.id, fallback_language)

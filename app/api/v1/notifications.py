@@ -16,7 +16,7 @@ from app.api.problems import error_responses
 from app.api.security import signed_in
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.notifications import (
-    NotificationOut,
+    MyNotificationOut,
     NotificationPreferencesOut,
     NotificationPreferencesUpdate,
     NotificationsMarkedOut,
@@ -30,8 +30,8 @@ router = feature_router("notifications")
 Me = Annotated[RequestContext, Depends(signed_in())]
 
 
-def _out(n: Notification) -> NotificationOut:
-    return NotificationOut.model_validate(n.__dict__)
+def _out(n: Notification) -> MyNotificationOut:
+    return MyNotificationOut.model_validate(n.__dict__)
 
 
 def _preferences(response: Response, p: Preferences) -> NotificationPreferencesOut:
@@ -44,7 +44,7 @@ def _language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-@router.get("/me/notifications", response_model=ListPage[NotificationOut],
+@router.get("/me/notifications", response_model=ListPage[MyNotificationOut],
             summary="My notifications, newest first")
 async def list_notifications(
     request: Request, ctx: Me,
@@ -61,10 +61,10 @@ async def mark_all_read(request: Request, ctx: Me) -> NotificationsMarkedOut:
     return NotificationsMarkedOut(marked=await services(request).notifications.mark_all_read(ctx))
 
 
-@router.post("/me/notifications/{notification_id}/read", response_model=NotificationOut,
+@router.post("/me/notifications/{notification_id}/read", response_model=MyNotificationOut,
              summary="Mark one of my notifications read (again: no change)",
              responses=error_responses(404))
-async def mark_read(request: Request, notification_id: UUID, ctx: Me) -> NotificationOut:
+async def mark_read(request: Request, notification_id: UUID, ctx: Me) -> MyNotificationOut:
     return _out(await services(request).notifications.mark_read(ctx, notification_id))
 
 

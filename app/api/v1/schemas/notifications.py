@@ -13,7 +13,7 @@ from app.api.v1.schemas.base import Input, Output
 Language = Literal["zh-CN", "en"]
 
 
-class NotificationOut(Output):
+class MyNotificationOut(Output):
     id: UUID
     kind: str = Field(description="What happened, e.g. `approval_step_assigned`, "
                                   "`change_request_decided`, `handover_step`, "
