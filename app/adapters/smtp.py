@@ -39,8 +39,8 @@ class SmtpTransport:
         mime["Subject"] = message.subject
         mime["Date"] = formatdate(localtime=False)
         mime["Message-ID"] = make_msgid(domain=c.sender.rpartition("@")[2] or None)
-        mime["Content-Language"] = message.language
         mime.set_content(message.body, charset="utf-8")
+        mime["Content-Language"] = message.language  # after: set_content clears Content-*
         try:
             await aiosmtplib.send(mime, hostname=c.host, port=c.port, username=c.username,
                                   password=c.password, use_tls=c.ssl,
