@@ -1,0 +1,79 @@
+"""Reminders (issue 15 §5) driven by the test clock: an approval step due soon is reminded
+of once across the National Day holiday (1–7 October), in working time only; a feedback
+clock near its breach reminds the owner once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.domain.common.calendar import BusinessCalendar
+from app.domain.notifications.reminders import at_work
+from tests.change_request_support import drive
+from tests.feedback_support import near, pinned, record
+from tests.notification_support import SYSTEM, World, inbox, kinds, own_database, relay, world
+from tests.support import TestClock, versioned
+
+__all__ = ["own_database", "world"]  # the fixtures
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+POLICY = "/api/v1/settings/approval-policy"
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+async def remind(world: World, clock: TestClock, moment: datetime) -> int:
+    with pinned(clock, moment):
+        sent: int = await world.app.state.services.reminders.send_reminders(SYSTEM)
+    return sent
+
+
+async def test_an_approval_step_is_reminded_of_once_across_the_national_day_holiday(
+        world: World, clock: TestClock) -> None:
+    client, actors = world.client, world.actors
+    read = await client.get(POLICY, headers=actors.admin.headers)
+    policy = {k: v for k, v in versioned(read).items() if k != "version"}
+    saved = await client.put(POLICY, json={**policy, "step_due_hours": 6},
+                             headers={**actors.admin.headers, "If-Match": read.headers["etag"]})
+    assert saved.status_code == 200, saved.text
+    with pinned(clock, local(2026, 9, 30, 13)):
+        cr = await drive(client, actors, "awaiting_approval")  # the east head's step only
+    [step] = cr["approval_steps"]
+    # 5 working hours left on 30 September, then 1 after the holiday.
+    assert near(step["due_at"], local(2026, 10, 8, 10))
+
+    moments = [local(2026, 9, 30, 13, 30),  # 5.5 h of working time left: not yet
+               local(2026, 9, 30, 15, 30),  # 3.5 h left: reminded
+               local(2026, 9, 30, 17),  # reminded already
+               local(2026, 10, 3, 10),  # National Day: 1 h left, but nobody works
+               local(2026, 10, 8, 9, 30)]  # reminded already
+    assert [await remind(world, clock, m) for m in moments] == [0, 1, 0, 0, 0]
+    await relay(world.app)
+    assert await kinds(client, actors.head_east, cr["id"]) == [
+        "approval_step_assigned", "approval_step_due_soon"]
+    [reminder] = [n for n in await inbox(client, actors.head_east)
+                  if n["entity_id"] == cr["id"] and n["kind"] == "approval_step_due_soon"]
+    assert near(reminder["details"]["due_at"], local(2026, 10, 8, 10))
+    assert reminder["details"]["step"] == 1
+    assert await kinds(client, actors.am_east, cr["id"]) == []  # the requester decides nothing
+
+
+async def test_a_feedback_clock_near_its_breach_reminds_the_owner_once(
+        world: World, clock: TestClock) -> None:
+    client, actors = world.client, world.actors
+    customer = (await client.post("/api/v1/customers", headers=actors.am_east2.headers,
+                                  json={"name": "江南纺织"})).json()
+    with pinned(clock, local(2026, 11, 24, 9)):  # a Tuesday
+        feedback = await record(client, actors.am_east2, customer, severity="high")
+    due = datetime.fromisoformat(feedback["sla"]["acknowledge_due_at"])
+    assert near(feedback["sla"]["acknowledge_due_at"], local(2026, 11, 24, 13))  # 4 working h
+    soon = due - timedelta(minutes=90)
+    assert at_work(BusinessCalendar(), soon)
+    assert [await remind(world, clock, m) for m in (due - timedelta(hours=3), soon, soon)
+            ] == [0, 1, 0]
+    await relay(world.app)
+    assert await kinds(client, actors.am_east2, feedback["id"]) == ["feedback_sla_due_soon"]
+    [reminder] = [n for n in await inbox(client, actors.am_east2)
+                  if n["entity_id"] == feedback["id"]]
+    assert reminder["details"]["clock"] == "acknowledge"
