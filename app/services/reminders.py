@@ -1,7 +1,9 @@
 """Reminders (issue 15 §5): an approval step due soon, a handover follow-up due, a
 feedback clock near its breach, each announced once per record and due time, in working
 time on the business calendar. A reminder is an event like any other (``…_due_soon``):
-the notification rule says who hears it, and webhook subscribers may hear it too."""
+the notification rule says who hears it, and webhook subscribers may hear it too. Plans'
+milestones and next contacts join here when that feature lands: a query on
+``ReminderRepository``, a key kind, an event, and its row in the notification rules."""
 
 from __future__ import annotations
 

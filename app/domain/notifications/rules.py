@@ -164,10 +164,10 @@ def _to_owner(kind: Kind) -> Callable[[Occurred], list[Notice]]:
         owner = _uuid(e.data.get("owner_id"))
         if owner is None:
             return []
+        clock = e.data.get("clock") or e.type.removeprefix("feedback.").removesuffix(
+            "_overdue")  # a breach names its clock in its type
         return [Notice(kind, e.entity_type, e.entity_id, (Person(owner),),
-                       {**_pick(e.data, "type", "severity", "due_at", "clock"),
-                        "clock": e.data.get("clock")
-                        or e.type.removeprefix("feedback.").removesuffix("_overdue")})]
+                       {**_pick(e.data, "type", "severity", "due_at"), "clock": clock})]
     return rule
 
 
