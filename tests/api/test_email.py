@@ -213,3 +213,15 @@ async def _outbox(app: FastAPI) -> list[tuple[str, Any]]:
     async with app.state.engines.read.connect() as conn:
         rows = (await conn.execute(select(email_outbox))).all()
     return [(r.to_address, r) for r in rows]
+
+
+async def test_without_an_smtp_host_the_start_up_says_e_mail_is_only_logged(
+        mail_database: Database, clock: TestClock, caplog: pytest.LogCaptureFixture) -> None:
+    stub = create_app(settings_for(mail_database.url), clock=clock)
+    with all_logs(caplog) as logged:
+        vars(main.log).pop("bind", None)  # a logger cached before would escape capture
+        async with stub.router.lifespan_context(stub):
+            pass
+    vars(main.log).pop("bind", None)
+    assert any("email_not_configured" in line and "ACCORD_SMTP_HOST is unset" in line
+               for line in logged)
