@@ -134,8 +134,10 @@ class SqlEmailOutbox:
         return [OutgoingEmail(**{**r._mapping, "attempts": r.attempts + 1}) for r in rows]
 
     async def sent(self, email_id: UUID, now: datetime) -> None:
+        """The content goes once sent: a survey invitation's link is a secret."""
         await self._conn.execute(update(email_outbox).where(email_outbox.c.id == email_id)
-                                 .values(sent_at=now, next_attempt_at=None, last_error=None))
+                                 .values(sent_at=now, next_attempt_at=None, last_error=None,
+                                         context={}))
 
     async def failed(self, email_id: UUID, error: str, next_attempt_at: datetime | None,
                      now: datetime) -> None:

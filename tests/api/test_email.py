@@ -137,6 +137,8 @@ async def test_a_survey_invitation_goes_out_by_smtp_in_chinese(mailing: Mailing)
     assert "王芳 您好" in body
     assert f"https://accord.example/api/v1/public/surveys/{issued['token']}" in body
     assert await send(mailing.app) == 0  # sent once
+    [row] = [r for a, r in await _outbox(mailing.app) if a == address]
+    assert (row.sent_at is not None, row.context) == (True, {})  # the link is not kept
 
 
 async def test_notification_emails_reach_those_who_opted_in_in_their_language(

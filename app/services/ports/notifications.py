@@ -90,7 +90,9 @@ class EmailOutbox(Protocol):
         """Unsent e-mails whose next attempt is due, leased until ``lease_until`` (another
         sender skips them meanwhile; a sender that dies leaves them to the next one)."""
         ...
-    async def sent(self, email_id: UUID, now: datetime) -> None: ...
+    async def sent(self, email_id: UUID, now: datetime) -> None:
+        """Sent: its content (a survey link is a secret) is not kept."""
+        ...
     async def failed(self, email_id: UUID, error: str, next_attempt_at: datetime | None,
                      now: datetime) -> None:
         """A failed attempt: tried again at ``next_attempt_at``, or given up (None)."""
