@@ -174,3 +174,17 @@ def people_by_id(people: dict[str, Actor]) -> dict[str, Actor]:
 async def make_customer_with_contact(client: httpx.AsyncClient, owner: Actor) -> dict[str, Any]:
     from tests.customer_support import contact, make_customer
     return await make_customer(client, owner, contacts=[contact(is_primary=True)])
+
+
+async def test_a_health_fall_tells_the_customers_owner(world: World) -> None:
+    client, actors = world.client, world.actors
+    people = everyone(actors)
+    customer = await make_customer_with_contact(client, actors.am_west)
+    for _ in range(4):  # four open complaints: a score below the threshold
+        await record(client, actors.am_west, customer)
+    assert await world.app.state.services.customer_health.check_health(SYSTEM) >= 1
+    await relay(world.app)
+    assert await told(client, people, customer["id"]) == {"am_west": ["customer_health_fell"]}
+    [fall] = await inbox(client, actors.am_west)
+    assert fall["path"] == f"/api/v1/customers/{customer['id']}"
+    assert fall["details"]["score"] < fall["details"]["threshold"]
