@@ -1,0 +1,16 @@
+"""``accord escalate`` runs the reminders and sends the e-mails waiting in the outbox too
+(until the worker schedules them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_cli import accord, migrated
+
+
+def test_escalate_announces_reminders_and_sends_pending_emails(tmp_path: Path) -> None:
+    db = migrated(tmp_path / "escalate.db")
+    run = accord(db, "escalate")
+    assert run.code == 0, run.output
+    assert "0 reminder(s) announced; 0 e-mail(s) sent" in " ".join(run.output.split()), \
+        run.output
