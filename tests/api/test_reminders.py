@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.notifications.reminders import at_work
 from tests.change_request_support import drive
+from tests.api.test_handover_follow_up import TRANSFER_AT, transferred
 from tests.feedback_support import near, pinned, record
 from tests.notification_support import SYSTEM, World, inbox, kinds, own_database, relay, world
 from tests.support import TestClock, versioned
@@ -77,3 +78,21 @@ async def test_a_feedback_clock_near_its_breach_reminds_the_owner_once(
     [reminder] = [n for n in await inbox(client, actors.am_east2)
                   if n["entity_id"] == feedback["id"]]
     assert reminder["details"]["clock"] == "acknowledge"
+
+
+async def test_a_follow_up_due_on_a_make_up_saturday_is_reminded_of_that_day_once(
+        world: World, clock: TestClock) -> None:
+    client, actors = world.client, world.actors
+    with pinned(clock, TRANSFER_AT):
+        handover = await transferred(client, actors, "A")
+    assert handover["follow_up_due"] == "2026-10-10"  # after National Day, a worked Saturday
+    moments = [local(2026, 10, 9, 10),  # the day before: not yet
+               local(2026, 10, 10, 10),  # the due day: reminded
+               local(2026, 10, 10, 15)]  # reminded already
+    assert [await remind(world, clock, m) for m in moments] == [0, 1, 0]
+    await relay(world.app)
+    # created, notified, preparation started, meeting held, signed, transferred; reminded
+    assert await kinds(client, actors.am_east2, handover["id"]) == [
+        *["handover_step"] * 6, "handover_follow_up_due_soon"]
+    assert "handover_follow_up_due_soon" not in await kinds(client, actors.am_east,
+                                                             handover["id"])
