@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.notifications.reminders import at_work
-from tests.change_request_support import drive
 from tests.api.test_handover_follow_up import TRANSFER_AT, transferred
+from tests.change_request_support import drive
 from tests.feedback_support import near, pinned, record
 from tests.notification_support import SYSTEM, World, inbox, kinds, own_database, relay, world
 from tests.support import TestClock, versioned
