@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.access.roles import Role
@@ -197,10 +198,9 @@ class SqlReminderRepository:
         return found
 
     async def claim(self, kind: str, record_id: UUID, due: str, now: datetime) -> bool:
-        key: dict[str, Any] = {"kind": kind, "record_id": str(record_id), "due": due}
-        found = await self._conn.scalar(select(reminders_sent.c.kind).where(
-            *(reminders_sent.c[k] == v for k, v in key.items())))
-        if found is not None:
-            return False
-        await self._conn.execute(insert(reminders_sent).values(**key, sent_at=now))
-        return True
+        """One insert that does nothing on a key already taken: of two runs at once, the
+        second waits for the first's commit and then finds the key taken."""
+        dialect_insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        result = await self._conn.execute(dialect_insert(reminders_sent).values(
+            kind=kind, record_id=str(record_id), due=due, sent_at=now).on_conflict_do_nothing())
+        return bool(result.rowcount)  # type: ignore[attr-defined]
