@@ -23,8 +23,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from app.adapters.passwords import Argon2PasswordHasher
 from app.main import create_app
 from app.repositories.schema import upgrade_to_head
+from app.services.ports import Clock
 from app.settings import Settings
 from tests.support import Actors, TestClock, build_actors
 
@@ -122,6 +124,16 @@ def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[D
         db.drop()
 
 
+# Argon2id at its smallest: the tests hash and verify hundreds of passwords, and the cost
+# is a production setting they do not test (the stored hashes name their parameters).
+FAST_HASHER = Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
+
+
+def test_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The real app, with cheap password hashing."""
+    return create_app(settings, clock=clock, hasher=FAST_HASHER)
+
+
 def test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "env": "development",
                                  "log_level": "WARNING", **overrides}
@@ -162,7 +174,7 @@ def clock() -> TestClock:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def app(database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
-    application = create_app(test_settings(database.url), clock=clock)
+    application = test_app(test_settings(database.url), clock=clock)
     yield application
     await application.state.engines.dispose()
 
@@ -194,7 +206,7 @@ def fresh_database(db_engine: str, tmp_path: Path) -> Iterator[Database]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def fresh_app(fresh_database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
     """The real app on ``fresh_database``; the shared session database stays intact."""
-    application = create_app(test_settings(fresh_database.url), clock=clock)
+    application = test_app(test_settings(fresh_database.url), clock=clock)
     yield application
     await application.state.engines.dispose()
 
@@ -209,7 +221,7 @@ def client_with(database: Database, clock: TestClock) -> ClientWith:
 
     @asynccontextmanager
     async def open_client(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-        application = create_app(test_settings(database.url, **settings), clock=clock)
+        application = test_app(test_settings(database.url, **settings), clock=clock)
         try:
             async with client_for(application) as c:
                 yield c

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from app import __version__
 from app.cli import cli
 from app.domain.access.roles import Role
-from app.main import create_app
 from tests import conftest
 from tests.support import list_all, sign_in
 
@@ -72,7 +71,7 @@ async def api_on() -> AsyncIterator[Any]:
     apps = []
 
     def open_client(db: Path) -> httpx.AsyncClient:
-        app = create_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
+        app = conftest.test_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
         apps.append(app)
         return conftest.client_for(app)
 
