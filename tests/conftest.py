@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -89,7 +92,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 class Database:
-    """A migrated, empty database that lives as long as its fixture."""
+    """A migrated, empty database that lives as long as its fixture: a copy of a template
+    migrated once per engine and test process (the migrations took seconds a database)."""
 
     def __init__(self, engine: str, tmp: Path) -> None:
         self.engine = engine
@@ -98,18 +102,68 @@ class Database:
             self.name = None
         else:
             self.name = f"accord_test_{uuid.uuid4().hex[:12]}"
-            self.url = str(make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
-                hide_password=False))
+            self.url = _pg_url(self.name)
 
     def create(self, *, migrate: bool = True) -> None:
+        if not migrate:
+            if self.name:
+                asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+            return
+        template = _template(self.engine)
         if self.name:
-            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
-        if migrate:
-            upgrade_to_head(self.url)
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{template}"'))
+        else:
+            _sqlite_copy(template, _sqlite_path(self.url))
 
     def drop(self) -> None:
         if self.name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def _pg_url(name: str) -> str:
+    return str(make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+
+
+def _sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite+aiosqlite:///")
+
+
+def _sqlite_copy(source: str, target: str) -> None:
+    """SQLite's online backup: a consistent copy whatever its journal holds."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+_TEMPLATES: dict[str, str] = {}  # engine -> SQLite file or PostgreSQL database name
+
+
+def _template(engine: str) -> str:
+    """The database this process copies from, migrated to head on first use."""
+    if engine not in _TEMPLATES:
+        if engine == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="accord-template-"))
+            url = f"sqlite+aiosqlite:///{folder / 'template.db'}"
+            upgrade_to_head(url)
+            _TEMPLATES[engine] = _sqlite_path(url)
+        else:
+            name = f"accord_template_{uuid.uuid4().hex[:12]}"
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+            _TEMPLATES[engine] = name
+            upgrade_to_head(_pg_url(name))
+    return _TEMPLATES[engine]
+
+
+def pytest_sessionfinish() -> None:
+    for engine, template in _TEMPLATES.items():
+        if engine == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    _TEMPLATES.clear()
 
 
 def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[Database]:
