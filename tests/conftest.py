@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -109,11 +110,7 @@ class Database:
             if self.name:
                 asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
             return
-        template = _template(self.engine)
-        if self.name:
-            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{template}"'))
-        else:
-            _sqlite_copy(template, _sqlite_path(self.url))
+        copy_template(self.engine, self.url if self.name is None else self.name)
 
     def drop(self) -> None:
         if self.name:
@@ -141,20 +138,37 @@ def _sqlite_copy(source: str, target: str) -> None:
 _TEMPLATES: dict[str, str] = {}  # engine -> SQLite file or PostgreSQL database name
 
 
+def _off_loop(work: Callable[[], object]) -> None:
+    """Runs ``work`` (which starts an event loop of its own) in a thread, so that an async
+    test may call it too."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(work).result()
+
+
 def _template(engine: str) -> str:
     """The database this process copies from, migrated to head on first use."""
     if engine not in _TEMPLATES:
         if engine == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="accord-template-"))
             url = f"sqlite+aiosqlite:///{folder / 'template.db'}"
-            upgrade_to_head(url)
+            _off_loop(lambda: upgrade_to_head(url))
             _TEMPLATES[engine] = _sqlite_path(url)
         else:
             name = f"accord_template_{uuid.uuid4().hex[:12]}"
-            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+            _off_loop(lambda: asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"')))
             _TEMPLATES[engine] = name
-            upgrade_to_head(_pg_url(name))
+            _off_loop(lambda: upgrade_to_head(_pg_url(name)))
     return _TEMPLATES[engine]
+
+
+def copy_template(engine: str, target: str) -> None:
+    """A new migrated database: ``target`` is a SQLite URL or a PostgreSQL database name."""
+    template = _template(engine)
+    if engine == "sqlite":
+        _sqlite_copy(template, _sqlite_path(target))
+    else:
+        _off_loop(lambda: asyncio.run(_pg_admin(
+            f'CREATE DATABASE "{target}" TEMPLATE "{template}"')))
 
 
 def pytest_sessionfinish() -> None:
