@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -23,8 +27,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from app.adapters.passwords import Argon2PasswordHasher
 from app.main import create_app
 from app.repositories.schema import upgrade_to_head
+from app.services.ports import Clock
 from app.settings import Settings
 from tests.support import Actors, TestClock, build_actors
 
@@ -87,7 +93,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 class Database:
-    """A migrated, empty database that lives as long as its fixture."""
+    """A migrated, empty database that lives as long as its fixture: a copy of a template
+    migrated once per engine and test process (the migrations took seconds a database)."""
 
     def __init__(self, engine: str, tmp: Path) -> None:
         self.engine = engine
@@ -96,18 +103,81 @@ class Database:
             self.name = None
         else:
             self.name = f"accord_test_{uuid.uuid4().hex[:12]}"
-            self.url = str(make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
-                hide_password=False))
+            self.url = _pg_url(self.name)
 
     def create(self, *, migrate: bool = True) -> None:
-        if self.name:
-            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
-        if migrate:
-            upgrade_to_head(self.url)
+        if not migrate:
+            if self.name:
+                asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+            return
+        copy_template(self.engine, self.url if self.name is None else self.name)
 
     def drop(self) -> None:
         if self.name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def _pg_url(name: str) -> str:
+    return str(make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+
+
+def _sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite+aiosqlite:///")
+
+
+def _sqlite_copy(source: str, target: str) -> None:
+    """SQLite's online backup: a consistent copy whatever its journal holds."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+_TEMPLATES: dict[str, str] = {}  # engine -> SQLite file or PostgreSQL database name
+
+
+def _off_loop(work: Callable[[], object]) -> None:
+    """Runs ``work`` (which starts an event loop of its own) in a thread, so that an async
+    test may call it too."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(work).result()
+
+
+def _template(engine: str) -> str:
+    """The database this process copies from, migrated to head on first use."""
+    if engine not in _TEMPLATES:
+        if engine == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="accord-template-"))
+            url = f"sqlite+aiosqlite:///{folder / 'template.db'}"
+            _off_loop(lambda: upgrade_to_head(url))
+            _TEMPLATES[engine] = _sqlite_path(url)
+        else:
+            name = f"accord_template_{uuid.uuid4().hex[:12]}"
+            _off_loop(lambda: asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"')))
+            _TEMPLATES[engine] = name
+            _off_loop(lambda: upgrade_to_head(_pg_url(name)))
+    return _TEMPLATES[engine]
+
+
+def copy_template(engine: str, target: str) -> None:
+    """A new migrated database: ``target`` is a SQLite URL or a PostgreSQL database name."""
+    template = _template(engine)
+    if engine == "sqlite":
+        _sqlite_copy(template, _sqlite_path(target))
+    else:
+        _off_loop(lambda: asyncio.run(_pg_admin(
+            f'CREATE DATABASE "{target}" TEMPLATE "{template}"')))
+
+
+def pytest_sessionfinish() -> None:
+    for engine, template in _TEMPLATES.items():
+        if engine == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    _TEMPLATES.clear()
 
 
 def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[Database]:
@@ -120,6 +190,16 @@ def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[D
         yield db
     finally:
         db.drop()
+
+
+# Argon2id at its smallest: the tests hash and verify hundreds of passwords, and the cost
+# is a production setting they do not test (the stored hashes name their parameters).
+FAST_HASHER = Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
+
+
+def test_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The real app, with cheap password hashing."""
+    return create_app(settings, clock=clock, hasher=FAST_HASHER)
 
 
 def test_settings(url: str, **overrides: object) -> Settings:
@@ -162,7 +242,7 @@ def clock() -> TestClock:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def app(database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
-    application = create_app(test_settings(database.url), clock=clock)
+    application = test_app(test_settings(database.url), clock=clock)
     yield application
     await application.state.engines.dispose()
 
@@ -194,7 +274,7 @@ def fresh_database(db_engine: str, tmp_path: Path) -> Iterator[Database]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def fresh_app(fresh_database: Database, clock: TestClock) -> AsyncIterator[FastAPI]:
     """The real app on ``fresh_database``; the shared session database stays intact."""
-    application = create_app(test_settings(fresh_database.url), clock=clock)
+    application = test_app(test_settings(fresh_database.url), clock=clock)
     yield application
     await application.state.engines.dispose()
 
@@ -209,7 +289,7 @@ def client_with(database: Database, clock: TestClock) -> ClientWith:
 
     @asynccontextmanager
     async def open_client(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-        application = create_app(test_settings(database.url, **settings), clock=clock)
+        application = test_app(test_settings(database.url, **settings), clock=clock)
         try:
             async with client_for(application) as c:
                 yield c

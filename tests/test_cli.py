@@ -20,10 +20,9 @@ import pytest_asyncio
 import typer
 from typer.testing import CliRunner
 
-from app import __version__
+from app import __version__, demo
 from app.cli import cli
 from app.domain.access.roles import Role
-from app.main import create_app
 from tests import conftest
 from tests.support import list_all, sign_in
 
@@ -52,8 +51,16 @@ def accord(db: Path, *args: str, stdin: str | None = None, **env: str) -> Run:
 
 
 def migrated(db: Path) -> Path:
+    """``accord migrate`` on a new file (the demo database); elsewhere a copy of the tests'
+    migrated template, which is what that command leaves."""
     run = accord(db, "migrate")
     assert run.code == 0 and "Schema at head" in run.output, run.output
+    return db
+
+
+def at_head(db: Path) -> Path:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conftest.copy_template("sqlite", f"sqlite+aiosqlite:///{db}")
     return db
 
 
@@ -72,7 +79,7 @@ async def api_on() -> AsyncIterator[Any]:
     apps = []
 
     def open_client(db: Path) -> httpx.AsyncClient:
-        app = create_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
+        app = conftest.test_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
         apps.append(app)
         return conftest.client_for(app)
 
@@ -138,8 +145,14 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
 
 async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: Path,
                                                       api_on: Any) -> None:
-    again = demo_database(tmp_path / "again", 15, 1)
-    other = demo_database(tmp_path / "other", 5, 2)
+    """The loader ``accord demo`` runs, run again in-process on copies of the schema."""
+    again, other = at_head(tmp_path / "again.db"), at_head(tmp_path / "other.db")
+    for db, customers, seed in ((again, 15, 1), (other, 5, 2)):
+        app = conftest.test_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"))
+        try:
+            await demo.load(app.state.services, customers, seed)
+        finally:
+            await app.state.engines.dispose()
 
     async with api_on(seed_one) as first, api_on(again) as second, api_on(other) as third:
         names = [[c["name"] for c in await demo_customers(client)]
@@ -150,7 +163,7 @@ async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: 
 
 
 async def test_create_admin_then_sign_in(tmp_path: Path, api_on: Any) -> None:
-    db = migrated(tmp_path / "admin.db")
+    db = at_head(tmp_path / "admin.db")
     password = "a-long-admin-password-2026"
 
     created = accord(db, "create-admin", "--username", "ops.wang", "--password", password)
@@ -171,7 +184,7 @@ async def test_create_admin_then_sign_in(tmp_path: Path, api_on: Any) -> None:
 
 async def test_create_admin_takes_the_password_from_stdin_or_the_environment(
         tmp_path: Path, api_on: Any) -> None:
-    db = migrated(tmp_path / "quiet.db")
+    db = at_head(tmp_path / "quiet.db")
     piped = accord(db, "create-admin", "--username", "ops.li", "--password-stdin",
                    stdin="a-piped-admin-password-1\n")
     from_env = accord(db, "create-admin", "--username", "ops.zhao",
@@ -184,7 +197,7 @@ async def test_create_admin_takes_the_password_from_stdin_or_the_environment(
 
 
 def test_create_admin_refuses_a_short_password_in_one_line(tmp_path: Path) -> None:
-    db = migrated(tmp_path / "short.db")
+    db = at_head(tmp_path / "short.db")
     for run in (accord(db, "create-admin", "--username", "ops.qian", "--password", "short"),
                 accord(db, "create-admin", "--username", "ops.qian", "--password-stdin",
                        stdin="short\n"),
@@ -219,7 +232,7 @@ def test_openapi_writes_a_valid_document(tmp_path: Path) -> None:
 
 
 async def test_demo_is_refused_in_production(tmp_path: Path, api_on: Any) -> None:
-    db = migrated(tmp_path / "prod.db")
+    db = at_head(tmp_path / "prod.db")
 
     with_real_key = accord(db, "demo", "--customers", "3", ACCORD_ENV="production",
                            ACCORD_SIGNING_KEY=REAL_KEY)

@@ -17,7 +17,6 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from app.api.dependants import routes_in_matching_order
-from app.main import create_app
 from tests import conftest
 from tests.support import (
     Actors,
@@ -212,7 +211,7 @@ async def test_errors_of_every_kind_leak_nothing_internal(client, actors: Actors
 @pytest.fixture
 async def exploding_client(database: conftest.Database) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on the same database with one route that fails unexpectedly."""
-    application: FastAPI = create_app(conftest.test_settings(database.url))
+    application: FastAPI = conftest.test_app(conftest.test_settings(database.url))
 
     async def explode() -> dict[str, Any]:
         raise RuntimeError("boom: SELECT password_hash FROM users -- sqlalchemy secret")

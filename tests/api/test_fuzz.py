@@ -25,7 +25,6 @@ from schemathesis.python import asgi
 
 from app.domain.access.roles import Role
 from app.domain.access.users import User
-from app.main import create_app
 from app.services.people import NewUser
 from app.services.ports import RequestContext
 from tests import conftest
@@ -71,8 +70,8 @@ def fuzz_app(db_engine: str,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Seed]]:
     for database in conftest.make_database(db_engine, tmp_path_factory.mktemp("fuzz")):
         settings_ = conftest.test_settings(database.url, log_level="CRITICAL")
-        seed = asyncio.run(_seed(create_app(settings_)))
-        yield create_app(settings_), seed
+        seed = asyncio.run(_seed(conftest.test_app(settings_)))
+        yield conftest.test_app(settings_), seed
         # The app's lifespan runs on schemathesis' loop; ending it disposes the engines there.
         asgi.shutdown_lifespans()
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from app.cli import OPENAPI_PATH, render_openapi
-from app.main import create_app
 from tests import conftest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +26,7 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The document of an app built exactly as ``accord openapi`` builds it (no database
     is touched: the URL only has to be valid)."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('openapi') / 'unused.db'}"
-    application = create_app(conftest.test_settings(url))
+    application = conftest.test_app(conftest.test_settings(url))
     try:
         return application.openapi()
     finally:

@@ -12,7 +12,6 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from app.api.metrics import HttpMetrics
-from app.main import create_app
 from app.repositories.schema import MIGRATIONS_DIR
 from tests import conftest
 from tests.support import Actors, assert_problem, create_user, unique
@@ -29,7 +28,7 @@ def unmigrated_database(db_engine: str, tmp_path: Path) -> Iterator[conftest.Dat
 async def unmigrated_client(
         unmigrated_database: conftest.Database) -> AsyncIterator[httpx.AsyncClient]:
     """The real app on a database nobody migrated."""
-    application = create_app(conftest.test_settings(unmigrated_database.url))
+    application = conftest.test_app(conftest.test_settings(unmigrated_database.url))
     async with conftest.client_for(application) as c:
         yield c
     await application.state.engines.dispose()

@@ -17,7 +17,6 @@ from starlette.routing import BaseRoute, Match
 
 from app.api.dependants import routes_in_matching_order
 from app.api.route_matching import AccordRoute
-from app.main import create_app
 from tests import conftest
 
 PARAMETER = re.compile(r"{(\w+)(?::(\w+))?}")
@@ -28,7 +27,7 @@ SAMPLES = {"uuid": str(uuid.UUID(int=7)), "int": "7", "float": "7.5", "path": "s
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """The real app, with its routers in their real order (no database is touched)."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('routes') / 'unused.db'}"
-    application = create_app(conftest.test_settings(url))
+    application = conftest.test_app(conftest.test_settings(url))
     yield application
     asyncio.run(application.state.engines.dispose())
 

@@ -21,7 +21,6 @@ import pytest_asyncio
 from fastapi import FastAPI
 from scipy.stats import binomtest
 
-from app.main import create_app
 from tests import conftest
 from tests.conftest import Database, make_database
 from tests.handover_support import customer_of_tier
@@ -129,7 +128,7 @@ def report_database(db_engine: str, tmp_path_factory: pytest.TempPathFactory
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(report_database: Database, clock: TestClock) -> AsyncIterator[World]:
-    app = create_app(conftest.test_settings(report_database.url), clock=clock)
+    app = conftest.test_app(conftest.test_settings(report_database.url), clock=clock)
     client, actors = await own_team(app)
     owners = {"A": actors.am_east, "C": actors.am_east2, "D": actors.am_west}
     customers = {tier: await customer_of_tier(client, who, tier) for tier, who in owners.items()}

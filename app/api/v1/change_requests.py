@@ -16,6 +16,7 @@ from app.api.container import services
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow, signed_in
 from app.api.v1.routing import feature_router
@@ -341,44 +342,28 @@ async def escalate(request: Request, ctx: Annotated[RequestContext, Depends(allo
 
 # policies and delegations --------------------------------------------------------------
 
-@router.get("/settings/approval-policy", response_model=ApprovalPolicyOut,
-            summary="When finance and executives must approve")
-async def get_policy(request: Request, response: Response, ctx: Reader) -> ApprovalPolicyOut:
-    policy, version = await services(request).approval_policy.get(ctx)
-    set_etag(response, version)
-    return ApprovalPolicyOut(**policy.to_dict(), version=version)
-
-
-@router.put("/settings/approval-policy", response_model=ApprovalPolicyOut,
-            summary="Change the approval policy", responses=error_responses(409, 412, 428))
-async def put_policy(request: Request, response: Response, body: ApprovalPolicyIO,
-                     ctx: Admin, version: Version) -> ApprovalPolicyOut:
-    policy = ApprovalPolicy.from_dict({**body.model_dump(), "finance_from": body.finance_from,
-                                       "executive_from": body.executive_from})
-    new_version = await services(request).approval_policy.set(ctx, policy, version)
-    set_etag(response, new_version)
-    return ApprovalPolicyOut(**policy.to_dict(), version=new_version)
-
-
-@router.get("/settings/business-calendar", response_model=CalendarOut,
-            summary="Working days and hours, holidays and company days off")
-async def get_calendar(request: Request, response: Response, ctx: Reader) -> CalendarOut:
-    calendar, version = await services(request).business_calendar.get(ctx)
-    set_etag(response, version)
-    return CalendarOut(**calendar.to_dict(), version=version)
-
-
-@router.put("/settings/business-calendar", response_model=CalendarOut,
-            summary="Change the business calendar", responses=error_responses(409, 412, 428))
-async def put_calendar(request: Request, response: Response, body: CalendarIO, ctx: Admin,
-                       version: Version) -> CalendarOut:
+def _calendar(body: CalendarIO) -> BusinessCalendar:
     data = body.model_dump(mode="json")
     for key in ("day_start", "day_end"):
         time.fromisoformat(data[key])  # validated shape; domain checks the order
-    calendar = BusinessCalendar.from_dict(data)
-    new_version = await services(request).business_calendar.set(ctx, calendar, version)
-    set_etag(response, new_version)
-    return CalendarOut(**calendar.to_dict(), version=new_version)
+    return BusinessCalendar.from_dict(data)
+
+
+policy_setting(
+    router, "/settings/approval-policy", "policy", reader=Reader, writer=Admin,
+    body=ApprovalPolicyIO, out=ApprovalPolicyOut,
+    use_cases=lambda s: (s.approval_policy.get, s.approval_policy.set),
+    to_domain=lambda body: ApprovalPolicy.from_dict({
+        **body.model_dump(), "finance_from": body.finance_from,
+        "executive_from": body.executive_from}),
+    summaries=("When finance and executives must approve", "Change the approval policy"))
+policy_setting(
+    router, "/settings/business-calendar", "calendar", reader=Reader, writer=Admin,
+    body=CalendarIO, out=CalendarOut,
+    use_cases=lambda s: (s.business_calendar.get, s.business_calendar.set),
+    to_domain=_calendar,
+    summaries=("Working days and hours, holidays and company days off",
+               "Change the business calendar"))
 
 
 @router.post("/delegations", response_model=DelegationOut, status_code=201,

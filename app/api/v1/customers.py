@@ -14,6 +14,7 @@ from app.api.container import services
 from app.api.etag import etag_of, if_match, optional_if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, encode_cursor, list_page, page_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -320,81 +321,39 @@ async def check_health(request: Request, ctx: Scheduler) -> JobOut:
     return JobOut(count=await services(request).customer_health.check_health(ctx))
 
 
-@router.get("/settings/customer-health", response_model=HealthPolicyOut,
-            summary="Customer health weights and the at-risk threshold")
-async def get_health_policy(request: Request, response: Response,
-                            ctx: AnyRole) -> HealthPolicyOut:
-    policy, version = await services(request).customer_health.health_policy(ctx)
-    set_etag(response, version)
-    return HealthPolicyOut(**policy.to_dict(), version=version)
-
-
-@router.put("/settings/customer-health", response_model=HealthPolicyOut,
-            summary="Change the customer health policy", responses=error_responses(412, 428))
-async def put_health_policy(request: Request, response: Response, body: HealthPolicyIO,
-                            ctx: Admin, version: Version) -> HealthPolicyOut:
-    policy = HealthPolicy.from_dict(body.model_dump())
-    new_version = await services(request).customer_health.set_health_policy(ctx, policy, version)
-    set_etag(response, new_version)
-    return HealthPolicyOut(**policy.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/customer-health", "health_policy", reader=AnyRole, writer=Admin,
+    body=HealthPolicyIO, out=HealthPolicyOut, domain=HealthPolicy,
+    use_cases=lambda s: (s.customer_health.health_policy, s.customer_health.set_health_policy),
+    summaries=("Customer health weights and the at-risk threshold",
+               "Change the customer health policy"), errors=(412, 428))
 
 
 # policies ----------------------------------------------------------------------------
 
-@router.get("/settings/customer-tier-policy", response_model=TierPolicyOut,
-            summary="Value-score weights and tier thresholds")
-async def get_tier_policy(request: Request, response: Response, ctx: Reader) -> TierPolicyOut:
-    policy, version = await services(request).customers.tier_policy(ctx)
-    set_etag(response, version)
-    return TierPolicyOut(**policy.__dict__, version=version)
-
-
-@router.put("/settings/customer-tier-policy", response_model=TierPolicyOut,
-            summary="Change the tier policy (reclassifies every customer)",
-            responses=error_responses(409, 412, 428))
-async def put_tier_policy(request: Request, response: Response, body: TierPolicyIn,
-                          ctx: Admin, version: Version) -> TierPolicyOut:
-    policy = body.to_domain()
-    new_version = await services(request).customers.set_tier_policy(ctx, policy, version)
-    set_etag(response, new_version)
-    return TierPolicyOut(**policy.__dict__, version=new_version)
-
-
-@router.get("/settings/customer-integrity-policy", response_model=IntegrityPolicyOut,
-            summary="Fields each tier must have")
-async def get_integrity_policy(request: Request, response: Response,
-                               ctx: Reader) -> IntegrityPolicyOut:
-    policy, version = await services(request).customers.integrity_policy(ctx)
-    set_etag(response, version)
-    return IntegrityPolicyOut(requirements={t: list(r) for t, r in policy.requirements.items()},
-                              version=version)
-
-
-@router.put("/settings/customer-integrity-policy", response_model=IntegrityPolicyOut,
-            summary="Change the integrity policy (rescores every customer)",
-            responses=error_responses(409, 412, 428))
-async def put_integrity_policy(request: Request, response: Response, body: IntegrityPolicyIn,
-                               ctx: Admin, version: Version) -> IntegrityPolicyOut:
-    policy = IntegrityPolicy({t: tuple(r) for t, r in body.requirements.items()})
-    new_version = await services(request).customers.set_integrity_policy(ctx, policy, version)
-    set_etag(response, new_version)
-    return IntegrityPolicyOut(requirements=body.requirements, version=new_version)
-
-
-@router.get("/settings/customer-needs", response_model=NeedsVocabularyOut,
-            summary="The managed vocabulary of customer needs (需求)")
-async def get_needs(request: Request, response: Response, ctx: Reader) -> NeedsVocabularyOut:
-    vocabulary, version = await services(request).customers.needs_vocabulary(ctx)
-    set_etag(response, version)
-    return NeedsVocabularyOut(terms=vocabulary.terms, version=version)
-
-
-@router.put("/settings/customer-needs", response_model=NeedsVocabularyOut,
-            summary="Change the needs vocabulary (terms in use cannot be removed)",
-            responses=error_responses(409, 412, 428))
-async def put_needs(request: Request, response: Response, body: NeedsVocabularyIn,
-                    ctx: Admin, version: Version) -> NeedsVocabularyOut:
-    new_version = await services(request).customers.set_needs_vocabulary(
-        ctx, NeedsVocabulary(dict(body.terms)), version)
-    set_etag(response, new_version)
-    return NeedsVocabularyOut(terms=body.terms, version=new_version)
+policy_setting(
+    router, "/settings/customer-tier-policy", "tier_policy", reader=Reader, writer=Admin,
+    body=TierPolicyIn, out=TierPolicyOut,
+    use_cases=lambda s: (s.customers.tier_policy, s.customers.set_tier_policy),
+    to_domain=lambda body: body.to_domain(),
+    to_out=lambda policy, version: TierPolicyOut(**policy.__dict__, version=version),
+    summaries=("Value-score weights and tier thresholds",
+               "Change the tier policy (reclassifies every customer)"))
+policy_setting(
+    router, "/settings/customer-integrity-policy", "integrity_policy", reader=Reader,
+    writer=Admin, body=IntegrityPolicyIn, out=IntegrityPolicyOut,
+    use_cases=lambda s: (s.customers.integrity_policy, s.customers.set_integrity_policy),
+    to_domain=lambda body: IntegrityPolicy({t: tuple(r) for t, r in body.requirements.items()}),
+    to_out=lambda policy, version: IntegrityPolicyOut(
+        requirements={t: list(r) for t, r in policy.requirements.items()}, version=version),
+    summaries=("Fields each tier must have",
+               "Change the integrity policy (rescores every customer)"))
+policy_setting(
+    router, "/settings/customer-needs", "needs", reader=Reader, writer=Admin,
+    body=NeedsVocabularyIn, out=NeedsVocabularyOut,
+    use_cases=lambda s: (s.customers.needs_vocabulary, s.customers.set_needs_vocabulary),
+    to_domain=lambda body: NeedsVocabulary(dict(body.terms)),
+    to_out=lambda vocabulary, version: NeedsVocabularyOut(terms=vocabulary.terms,
+                                                          version=version),
+    summaries=("The managed vocabulary of customer needs (需求)",
+               "Change the needs vocabulary (terms in use cannot be removed)"))

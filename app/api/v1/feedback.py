@@ -15,6 +15,7 @@ from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -159,23 +160,13 @@ async def announce_breaches(request: Request, ctx: Scheduler) -> JobOut:
     return JobOut(count=await services(request).feedback.announce_breaches(ctx))
 
 
-@router.get("/settings/feedback-sla", response_model=SlaPolicyOut,
-            summary="Feedback SLA: acknowledge and resolve times")
-async def get_sla(request: Request, response: Response, ctx: Reader) -> SlaPolicyOut:
-    policy, version = await services(request).feedback.sla_policy(ctx)
-    set_etag(response, version)
-    return SlaPolicyOut(**policy.to_dict(), version=version)
-
-
-@router.put("/settings/feedback-sla", response_model=SlaPolicyOut,
-            summary="Change the feedback SLA (applies to feedback received from now on)",
-            responses=error_responses(412, 428))
-async def put_sla(request: Request, response: Response, body: SlaPolicyIO, ctx: Admin,
-                  version: Version) -> SlaPolicyOut:
-    policy = SlaPolicy.from_dict(body.model_dump(mode="json"))
-    new_version = await services(request).feedback.set_sla_policy(ctx, policy, version)
-    set_etag(response, new_version)
-    return SlaPolicyOut(**policy.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/feedback-sla", "sla", reader=Reader, writer=Admin,
+    body=SlaPolicyIO, out=SlaPolicyOut, domain=SlaPolicy,
+    use_cases=lambda s: (s.feedback.sla_policy, s.feedback.set_sla_policy),
+    summaries=("Feedback SLA: acknowledge and resolve times",
+               "Change the feedback SLA (applies to feedback received from now on)"),
+    errors=(412, 428))
 
 
 @router.get("/reports/feedback", response_model=FeedbackReportOut,

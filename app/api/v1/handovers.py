@@ -14,6 +14,7 @@ from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -265,19 +266,9 @@ async def report(
     return HandoverReportOut.model_validate(found)
 
 
-@router.get("/settings/handover-standard", response_model=StandardOut,
-            summary="The handover standard (移交标准): levels and follow-up deadlines")
-async def get_standard(request: Request, response: Response, ctx: Actor) -> StandardOut:
-    standard, version = await services(request).handovers.standard(ctx)
-    set_etag(response, version)
-    return StandardOut(**standard.to_dict(), version=version)
-
-
-@router.put("/settings/handover-standard", response_model=StandardOut,
-            summary="Change the handover standard", responses=error_responses(409, 412, 428))
-async def put_standard(request: Request, response: Response, body: StandardIO, ctx: Admin,
-                       version: Version) -> StandardOut:
-    standard = HandoverStandard.from_dict(body.model_dump(mode="json"))
-    new_version = await services(request).handovers.set_standard(ctx, standard, version)
-    set_etag(response, new_version)
-    return StandardOut(**standard.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/handover-standard", "standard", reader=Actor, writer=Admin,
+    body=StandardIO, out=StandardOut, domain=HandoverStandard,
+    use_cases=lambda s: (s.handovers.standard, s.handovers.set_standard),
+    summaries=("The handover standard (移交标准): levels and follow-up deadlines",
+               "Change the handover standard"))

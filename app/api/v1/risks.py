@@ -11,6 +11,7 @@ from app.api.container import services
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -132,22 +133,11 @@ async def change_status(request: Request, response: Response, risk_id: UUID,
                                                                       body.status))
 
 
-@router.get("/settings/risk-matrix", response_model=RiskMatrixOut,
-            summary="The risk matrix (likelihood × impact → level)")
-async def get_matrix(request: Request, response: Response, ctx: Reader) -> RiskMatrixOut:
-    matrix, version = await services(request).risks.matrix(ctx)
-    set_etag(response, version)
-    return RiskMatrixOut(**matrix.to_dict(), version=version)
-
-
-@router.put("/settings/risk-matrix", response_model=RiskMatrixOut,
-            summary="Set the risk matrix (re-rates every risk)",
-            responses=error_responses(409, 412, 428))
-async def put_matrix(request: Request, response: Response, body: RiskMatrixIn, ctx: Admin,
-                     version: Version) -> RiskMatrixOut:
-    """A matrix where some cell is lower than a cell with lower-or-equal likelihood and
-    impact is refused (422) with the offending cells named."""
-    matrix = RiskMatrix.from_dict(body.model_dump())
-    new_version = await services(request).risks.set_matrix(ctx, matrix, version)
-    set_etag(response, new_version)
-    return RiskMatrixOut(**matrix.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/risk-matrix", "matrix", reader=Reader, writer=Admin,
+    body=RiskMatrixIn, out=RiskMatrixOut, domain=RiskMatrix,
+    use_cases=lambda s: (s.risks.matrix, s.risks.set_matrix),
+    summaries=("The risk matrix (likelihood × impact → level)",
+               "Set the risk matrix (re-rates every risk)"),
+    put_description="A matrix where some cell is lower than a cell with lower-or-equal "
+                    "likelihood and\nimpact is refused (422) with the offending cells named.")

@@ -13,6 +13,7 @@ from app.api.container import services
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow, public
 from app.api.v1.routing import feature_router
@@ -136,22 +137,12 @@ async def run_automation(request: Request, ctx: Annotated[RequestContext, Depend
     return AutomationRunOut(invited=await services(request).surveys.run_automation(ctx))
 
 
-@router.get("/settings/survey-automation", response_model=AutomationOut,
-            summary="Which templates the automatic invitations use")
-async def get_automation(request: Request, response: Response, ctx: Reader) -> AutomationOut:
-    automation, version = await services(request).surveys.automation(ctx)
-    set_etag(response, version)
-    return AutomationOut(**automation.to_dict(), version=version)
-
-
-@router.put("/settings/survey-automation", response_model=AutomationOut,
-            summary="Change the automatic invitations", responses=error_responses(412, 428))
-async def put_automation(request: Request, response: Response, body: AutomationIO,
-                         ctx: Admin, version: Version) -> AutomationOut:
-    automation = Automation.from_dict(body.model_dump(mode="json"))
-    new_version = await services(request).surveys.set_automation(ctx, automation, version)
-    set_etag(response, new_version)
-    return AutomationOut(**automation.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/survey-automation", "automation", reader=Reader, writer=Admin,
+    body=AutomationIO, out=AutomationOut, domain=Automation,
+    use_cases=lambda s: (s.surveys.automation, s.surveys.set_automation),
+    summaries=("Which templates the automatic invitations use",
+               "Change the automatic invitations"), errors=(412, 428))
 
 
 # the public page ----------------------------------------------------------------------
