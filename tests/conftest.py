@@ -124,7 +124,8 @@ def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[D
 
 def test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "env": "development",
-                                 "log_level": "WARNING", **overrides}
+                                 "log_level": "WARNING", "worker_in_process": False,
+                                 **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
 

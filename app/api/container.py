@@ -19,6 +19,7 @@ from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
@@ -26,6 +27,7 @@ from app.services.ports.idempotency import IdempotencyStore
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
+from app.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Services:
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService
+    webhooks: WebhookService
+    worker_status: WorkerStatusService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

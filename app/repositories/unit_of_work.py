@@ -42,6 +42,8 @@ from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
+from app.repositories.webhooks import SqlWebhookRepository
+from app.repositories.worker import SqlJobLeases, SqlOutboxStore
 from app.services.ports import Clock, RequestContext
 from app.services.ports.idempotency import Claim, StoredResponse, pending_answer
 
@@ -91,6 +93,9 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.outbox = SqlOutboxStore(conn)
+        self.webhooks = SqlWebhookRepository(conn)
+        self.jobs = SqlJobLeases(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
