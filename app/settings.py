@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=200, ge=1, le=5000)  # events per relay batch
     worker_delivery_batch: int = Field(default=100, ge=1, le=1000)  # deliveries sent at once
     worker_senders: int = Field(default=2, ge=1, le=32)  # concurrent delivery loops
+    # a claimed delivery is not claimed again for this long (a worker killed mid-send
+    # leaves it to another then); more than an attempt's 10 s timeout
+    worker_claim_lease_s: float = Field(default=60, ge=0.5)
     # /readyz reports the worker as stale when no worker has beaten for this long
     worker_stale_after_s: int = Field(default=120, ge=10)
 

@@ -268,6 +268,7 @@ class WebhookDispatcher:
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, transport: WebhookTransport,
                  box: SecretBox, *, batch_size: int = 100,
+                 claim_lease: timedelta = CLAIM_LEASE,
                  jitter: Callable[[], float] = random.random,
                  observe: Callable[[AttemptReport], None] | None = None) -> None:
         self._uow = uow
@@ -275,13 +276,15 @@ class WebhookDispatcher:
         self._transport = transport
         self._box = box
         self._batch_size = batch_size
+        self._claim_lease = claim_lease
         self._jitter = jitter
         self._observe = observe
 
     async def dispatch_due(self) -> int:
         now = self._clock.now()
         async with self._uow(DISPATCHER) as uow:
-            claimed = await uow.webhooks.claim_due(now, now + CLAIM_LEASE, self._batch_size)
+            claimed = await uow.webhooks.claim_due(now, now + self._claim_lease,
+                                                   self._batch_size)
             await uow.commit()
         if not claimed:
             return 0

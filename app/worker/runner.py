@@ -13,6 +13,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -142,6 +143,7 @@ def build_worker(services: Services, uow: UnitOfWorkFactory, clock: Clock,
         relay=OutboxRelay(uow, clock, registry.consumers(services), settings.worker_batch_size),
         dispatcher=WebhookDispatcher(uow, clock, transport, box,
                                      batch_size=settings.worker_delivery_batch,
+                                     claim_lease=timedelta(seconds=settings.worker_claim_lease_s),
                                      observe=log_attempt),
         job_runner=JobRunner(uow, clock, ident), jobs=registry.jobs(services),
         status=services.worker_status, id=ident, poll_s=settings.worker_poll_s,
