@@ -103,9 +103,8 @@ async def test_two_workers_deliver_each_event_once_per_endpoint_and_stop_on_sigt
     async with client_for(papp) as client:
         admin = await first_admin(client, papp)
         with Receiver() as receiver:
-            for path in ("/a", "/b"):
-                await subscribe(client, admin, receiver.url(f"/{family}{path}"),
-                                [f"{family}.*"])
+            secrets = [(await subscribe(client, admin, receiver.url(f"/{family}{path}"),
+                                        [f"{family}.*"]))["secret"] for path in ("/a", "/b")]
             small = {"worker_batch_size": "25", "worker_delivery_batch": "20"}
             logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
             workers = [start_worker(process_database.url, log, **small) for log in logs]
@@ -123,8 +122,13 @@ async def test_two_workers_deliver_each_event_once_per_endpoint_and_stop_on_sigt
                 got = receiver.at(f"/{family}{path}")
                 assert sorted(event_ids(got)) == sorted(emitted)  # each once, none missed
                 assert len({r.headers["webhook-id"] for r in got}) == 300
-            lines = [log.read_text().count('"webhook.delivery"') for log in logs]
+            texts = [log.read_text() for log in logs]
+            lines = [text.count('"webhook.delivery"') for text in texts]
             assert sum(lines) == 600 and all(n > 0 for n in lines), lines  # both worked
+            # One structured line per delivery, never with a secret or a signature.
+            for text, secret in zip(texts, secrets, strict=True):
+                assert secret not in text and secret[6:] not in text
+                assert "v1," not in text and "signature" not in text
 
 
 async def _beating(app: FastAPI, n: int) -> bool:

@@ -58,8 +58,9 @@ def outcome_of(status_code: int | None) -> AttemptOutcome:
 
 def delay(attempt: int, jitter: float) -> timedelta:
     """The pause after the ``attempt``-th failed attempt (1-based); ``jitter`` in [0, 1)."""
-    base = min(FIRST_DELAY * GROWTH ** (attempt - 1), MAX_DELAY)
-    return base * (1 - JITTER + 2 * JITTER * jitter)
+    base_s = min(FIRST_DELAY.total_seconds() * float(GROWTH) ** (attempt - 1),
+                 MAX_DELAY.total_seconds())
+    return timedelta(seconds=base_s * (1 - JITTER + 2 * JITTER * jitter))
 
 
 @dataclass(frozen=True)
