@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from app.adapters.webhook_http import HttpWebhookTransport
+from app.adapters.webhook_http import CheckedResolver, HttpWebhookTransport, UnsafeTarget
 from app.main import create_app
 from tests.conftest import Database, client_for
 from tests.conftest import test_settings as settings_for
@@ -79,26 +78,16 @@ async def test_a_delivery_is_refused_when_dns_now_points_inward(answer: tuple[st
         assert receiver.requests == []
 
 
-async def test_production_connects_to_the_address_it_checked() -> None:
-    """Pinned: the connection goes to the checked address with the name in Host (and SNI),
-    so a second DNS answer is never consulted."""
-    seen: list[httpx.Request] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
-
-    transport = HttpWebhookTransport(production=True, resolver=_resolver("93.184.216.34"))
-    transport._client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    try:
-        result = await transport.post("https://hooks.example.com:8443/in?x=1", {}, b"{}")
-    finally:
-        await transport.aclose()
-    assert result.status_code == 204
-    [request] = seen
-    assert str(request.url) == "https://93.184.216.34:8443/in?x=1"
-    assert request.headers["host"] == "hooks.example.com:8443"
-    assert request.extensions["sni_hostname"] == "hooks.example.com"
+async def test_production_connects_only_to_the_addresses_it_checked() -> None:
+    """aiohttp opens the connection to what the resolver returns: the checked addresses,
+    never a second DNS answer."""
+    resolver = CheckedResolver(_resolver("93.184.216.34", "2606:2800:220:1::1"))
+    found = await resolver.resolve("hooks.example.com", 443)
+    assert [(r["host"], r["hostname"], r["port"]) for r in found] == [
+        ("93.184.216.34", "hooks.example.com", 443),
+        ("2606:2800:220:1::1", "hooks.example.com", 443)]
+    with pytest.raises(UnsafeTarget):
+        await CheckedResolver(_resolver("93.184.216.34", "10.0.0.1")).resolve("h.example", 443)
 
 
 async def test_development_allows_local_receivers_and_caps_what_it_reads() -> None:
