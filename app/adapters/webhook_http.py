@@ -25,6 +25,7 @@ from app.domain.webhooks.targets import address_allowed, url_problem
 from app.services.ports.webhooks import DeliveryResult
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+KEEPALIVE_S = 4.0
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -83,7 +84,10 @@ class HttpWebhookTransport:
     def _client(self) -> aiohttp.ClientSession:
         """Made on first use, inside the loop that will use it."""
         if self._session is None or self._session.closed:
-            options: dict[str, Any] = {"limit": self._max_connections}
+            # An idle connection is dropped before the common 5 s keep-alive of receivers
+            # (uvicorn, Node): reusing one the receiver is closing fails the attempt.
+            options: dict[str, Any] = {"limit": self._max_connections,
+                                       "keepalive_timeout": KEEPALIVE_S}
             if self._production:  # resolve (and check) each new connection afresh
                 options.update(resolver=CheckedResolver(self._resolve), use_dns_cache=False)
             self._session = aiohttp.ClientSession(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.common.paging import Page, PageRequest
@@ -70,10 +70,6 @@ class SqlWebhookRepository:
         values = self._endpoint_values(endpoint)
         await self._conn.execute(update(webhook_endpoints)
                                  .where(webhook_endpoints.c.id == endpoint.id).values(**values))
-
-    async def delete_endpoint(self, endpoint_id: UUID) -> None:
-        await self._conn.execute(delete(webhook_endpoints)
-                                 .where(webhook_endpoints.c.id == endpoint_id))
 
     async def list_endpoints(self, page: PageRequest) -> Page[WebhookEndpoint]:
         stmt = keyset(select(webhook_endpoints), ENDPOINT_SORTS, webhook_endpoints.c.id, page)

@@ -140,16 +140,6 @@ class WebhookService:
             await uow.commit()
         return endpoint
 
-    async def delete(self, ctx: RequestContext, endpoint_id: UUID,
-                     expected_version: int) -> None:
-        async with self._uow(ctx) as uow:
-            endpoint = await _endpoint(uow, endpoint_id, for_update=True)
-            check_version(endpoint.version, expected_version)
-            await uow.webhooks.delete_endpoint(endpoint_id)
-            uow.record_change("webhook_endpoint.deleted", "webhook_endpoint", endpoint.id,
-                              before=_public(endpoint), event={"url": endpoint.url})
-            await uow.commit()
-
     async def rotate_secret(self, ctx: RequestContext, endpoint_id: UUID,
                             expected_version: int) -> IssuedSecret:
         """A new secret; the previous one keeps signing beside it for 24 hours, so
@@ -200,7 +190,9 @@ class WebhookService:
             delivery.next_attempt_at = now
             delivery.first_attempt_at = None
             await uow.webhooks.save_delivery(delivery)
-            uow.record("webhook_delivery.redelivered", "webhook_delivery", delivery.id)
+            uow.record_change("webhook_delivery.redelivered", "webhook_delivery", delivery.id,
+                              after={"endpoint_id": endpoint_id, "event_type":
+                                     delivery.event_type})
             await uow.commit()
         return delivery
 
