@@ -1,9 +1,10 @@
-"""The ``accord`` command: serve, migrate, create-admin, demo, openapi."""
+"""The ``accord`` command: serve, worker, migrate, create-admin, demo, escalate, openapi."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,10 +57,14 @@ def _settings_are_valid(
         raise _refuse(f"cannot start: {reasons}") from None
 
 
-def _services():  # type: ignore[no-untyped-def]
+def _app():  # type: ignore[no-untyped-def]
     from app.main import create_app
 
-    return create_app().state.services
+    return create_app()
+
+
+def _services():  # type: ignore[no-untyped-def]
+    return _app().state.services
 
 
 @cli.command()
@@ -160,25 +165,55 @@ def demo(
 
 @cli.command()
 def escalate() -> None:
-    """The periodic work (run it from cron every few minutes): escalate overdue approval
-    steps, handover follow-ups and feedback SLA breaches, send the automatic survey
-    invitations that are due, check customer health, announce the reminders due and send
-    the e-mails waiting in the outbox."""
+    """Run every periodic job once, now (from cron, when no worker runs): approval
+    escalations, handover follow-ups, feedback SLA breaches, automatic survey
+    invitations, customer health, reminders and the e-mails waiting in the outbox. A job
+    another worker is running is skipped."""
+    from app.worker.registry import JOBS
 
     async def run() -> None:
-        services = _services()
-        steps = await services.change_requests.escalate_overdue(SYSTEM)
-        follow_ups = await services.handovers.escalate_overdue_follow_ups(SYSTEM)
-        breaches = await services.feedback.announce_breaches(SYSTEM)
-        invited = await services.surveys.run_automation(SYSTEM)
-        falls = await services.customer_health.check_health(SYSTEM)
-        reminders = await services.reminders.send_reminders(SYSTEM)
-        emails = await services.emails.send_pending_emails(SYSTEM)
-        console.print(f"{steps} overdue approval step(s), {follow_ups} overdue handover "
-                      f"follow-up(s) and {breaches} feedback SLA breach(es) announced; "
-                      f"{invited} survey invitation(s) sent; {falls} customer(s) fell below "
-                      f"the health threshold; {reminders} reminder(s) announced; {emails} "
-                      f"e-mail(s) sent")
+        app = _app()
+        worker = app.state.make_worker()
+        try:
+            for spec, job in zip(JOBS, worker.jobs, strict=True):
+                result = await worker.job_runner.run(job, force=True)
+                if result is None:
+                    console.print(f"{spec.name}: running elsewhere, skipped")
+                elif result.outcome == "ok":
+                    console.print(f"{result.count} {spec.summary}")
+                else:
+                    console.print(f"[red]{spec.name} failed:[/red] {result.error}")
+        finally:
+            await app.state.engines.dispose()
+
+    asyncio.run(run())
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(
+        "--once", help="Relay the outbox, run the due jobs, send the due deliveries, exit")]
+    = False,
+) -> None:
+    """Relay the outbox to webhooks (and other consumers), retry deliveries and run the
+    periodic jobs until SIGTERM or Ctrl-C; run as many as you like against PostgreSQL."""
+
+    async def run() -> None:
+        app = _app()
+        worker = app.state.make_worker()
+        try:
+            if once:
+                done = await worker.drain()
+                console.print(f"{done['events']} event(s) relayed, {done['jobs']} job(s) run, "
+                              f"{done['deliveries']} delivery attempt(s) made")
+                return
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, worker.stop.set)
+            await worker.run()
+        finally:
+            await app.state.webhook_transport.aclose()
+            await app.state.engines.dispose()
 
     asyncio.run(run())
 

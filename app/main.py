@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -23,9 +24,11 @@ from app import __version__
 from app.adapters.clock import SystemClock
 from app.adapters.email_templates import JinjaEmailRenderer
 from app.adapters.passwords import Argon2PasswordHasher
+from app.adapters.secret_box import AesGcmSecretBox
 from app.adapters.smtp import LoggingTransport, SmtpConfig, SmtpTransport
 from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
+from app.adapters.webhook_http import HttpWebhookTransport
 from app.api import docs, health, problems
 from app.api.container import Services
 from app.api.metrics import HttpMetrics
@@ -60,6 +63,7 @@ from app.services.emails import EmailService, QueuedInvitationSender
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
 from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
@@ -71,7 +75,9 @@ from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
+from app.services.webhooks import WebhookService
 from app.settings import Settings, get_settings
+from app.worker.runner import Worker, build_worker
 
 log = structlog.get_logger("accord.main")
 
@@ -114,6 +120,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     links = EmailLinks(settings.public_url, settings.email_language)
     transport, invitations = _email(settings, uow, clock, links)
     customers = CustomerService(uow, clock)
+    webhook_transport = HttpWebhookTransport(production=settings.env == "production")
+    secret_box = AesGcmSecretBox(settings.jwt_key_id, signing_key, settings.previous_keys)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
@@ -144,6 +152,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         reminders=ReminderService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
+        webhooks=WebhookService(uow, clock, webhook_transport, secret_box),
+        worker_status=WorkerStatusService(
+            uow, clock, timedelta(seconds=settings.worker_stale_after_s)),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),
@@ -153,11 +164,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         pool_status=engines.pool_status,
     )
 
+    def make_worker(worker_id: str | None = None) -> Worker:
+        return build_worker(services, uow, clock, webhook_transport, secret_box, settings,
+                            id=worker_id)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _announce_email(settings)
-        yield
-        await engines.dispose()
+        worker = make_worker() if settings.runs_worker_in_process else None
+        task = asyncio.create_task(worker.run()) if worker else None
+        try:
+            yield
+        finally:
+            if worker is not None and task is not None:
+                worker.stop.set()
+                await task
+            await webhook_transport.aclose()
+            await engines.dispose()
 
     app = FastAPI(title="Accord", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_tags=TAGS,
@@ -165,6 +188,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                   generate_unique_id_function=operation_id)
     app.state.services = services
     app.state.engines = engines
+    app.state.make_worker = make_worker
+    app.state.webhook_transport = webhook_transport
     app.state.metrics = HttpMetrics(engines.pool_status)
     problems.install(app)
     docs.install(app)

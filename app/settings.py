@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     # e-mails to people who chose none (survey contacts).
     public_url: str = "http://127.0.0.1:8000"
     email_language: Literal["zh-CN", "en"] = "zh-CN"
+    # The worker (outbox relay, webhook deliveries, periodic jobs). In-process: run inside
+    # each `accord serve` process; unset, on for SQLite (the quick start needs no second
+    # process) and off for PostgreSQL (run `accord worker` processes, as many as you like).
+    worker_in_process: bool | None = None
+    worker_poll_s: float = Field(default=0.2, gt=0, le=60)  # pause when there was no work
+    worker_batch_size: int = Field(default=200, ge=1, le=5000)  # events per relay batch
+    worker_delivery_batch: int = Field(default=100, ge=1, le=1000)  # deliveries sent at once
+    worker_senders: int = Field(default=2, ge=1, le=32)  # concurrent delivery loops
+    # a claimed delivery is not claimed again for this long (a worker killed mid-send
+    # leaves it to another then); more than an attempt's 10 s timeout
+    worker_claim_lease_s: float = Field(default=60, ge=0.5)
+    # /readyz reports the worker as stale when no worker has beaten for this long
+    worker_stale_after_s: int = Field(default=120, ge=10)
 
     log_level: str = "INFO"
     host: str = "127.0.0.1"
@@ -90,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:

@@ -148,11 +148,17 @@ def write(section: str, output: str = "") -> Path:
         title = "" if path == MAIN else "# Performance: change-request workflows\n\n"
         path.write_text(title + section, encoding="utf-8")
         return path
-    text = path.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section.rstrip("\n") + rest.split(END, 1)[1]
+    replace_section(path, section, BEGIN, END)
+    return path
+
+
+def replace_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the
+    text between those markers in ``path``, or after the rest of the file."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
-    return path

@@ -204,7 +204,8 @@ def test_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
 def test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "env": "development",
-                                 "log_level": "WARNING", **overrides}
+                                 "log_level": "WARNING", "worker_in_process": False,
+                                 **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
 

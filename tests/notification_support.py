@@ -1,7 +1,5 @@
-"""Until the outbox relay lands (``accord worker``), ``relay`` does its part for the
-notification consumer: it reads the unpublished outbox rows into ``PublishedEvent``s, hands
-them to the consumer in one write unit of work and marks them published in it. Replace it
-with the real relay once that exists."""
+"""Notification test helpers: ``relay`` runs the worker's outbox relay once, so a test sees
+the notifications its events produce."""
 
 from __future__ import annotations
 
@@ -13,12 +11,9 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import select, update
 
 from app.main import create_app
-from app.repositories.tables import outbox
 from app.services.ports import RequestContext
-from app.services.ports.outbox import PublishedEvent
 from tests.conftest import Database, client_for, make_database, test_settings
 from tests.support import Actor, Actors, TestClock, build_actors, list_all
 
@@ -28,22 +23,9 @@ PREFERENCES = "/api/v1/me/notification-preferences"
 
 
 async def relay(app: FastAPI) -> int:
-    """Consume every unpublished event, oldest first; how many."""
-    services = app.state.services
-    uow_factory = services.notifications._uow
-    async with app.state.engines.write.connect() as conn:
-        rows = (await conn.execute(select(outbox).where(outbox.c.published_at.is_(None))
-                                   .order_by(outbox.c.occurred_at, outbox.c.id))).all()
-    events = [PublishedEvent(r.id, r.type, r.entity_type, r.entity_id, r.occurred_at, r.data,
-                             r.request_id) for r in rows]
-    async with uow_factory(SYSTEM) as uow:
-        await services.notification_consumer.consume(uow, events)
-        if events:
-            await uow._conn.execute(update(outbox).where(
-                outbox.c.id.in_([e.id for e in events])).values(
-                published_at=services.clock.now()))
-        await uow.commit()
-    return len(events)
+    """Relay every unpublished event through the worker's own relay (its consumers, the
+    notification consumer among them); how many."""
+    return await app.state.make_worker().relay.drain()
 
 
 async def inbox(client: httpx.AsyncClient, who: Actor, **filters: Any) -> list[dict[str, Any]]:

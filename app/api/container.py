@@ -20,6 +20,7 @@ from app.services.delegations import DelegationService
 from app.services.emails import EmailService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
 from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
@@ -29,6 +30,7 @@ from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
+from app.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Services:
     reminders: ReminderService
     api_keys: ApiKeyService
     audit: AuditService
+    webhooks: WebhookService
+    worker_status: WorkerStatusService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.container import services
 from app.api.metrics import CONTENT_TYPE
@@ -27,6 +28,12 @@ class Readiness(BaseModel):
     database: str
     schema_revision: str | None
     schema_head: str | None
+    worker: Literal["ok", "stale", "absent"] = Field(
+        description="`stale`: no worker (`accord worker` or the in-process one) has run for "
+                    "longer than ACCORD_WORKER_STALE_AFTER_S, so events wait and webhooks are "
+                    "not sent; `absent`: none has run yet. Reported, never a 503: the API "
+                    "itself still serves")
+    worker_seen_at: datetime | None
 
 
 @router.get("/healthz", response_model=Health, summary="Process is up")
@@ -41,11 +48,14 @@ async def readyz(request: Request,
     report = await services(request).readiness()
     if report["status"] != "ok":
         return problem_response(request, 503, "database_unavailable", headers={"Retry-After": "5"})
-    return JSONResponse(report)
+    worker = await services(request).worker_status.health()
+    seen = worker.last_seen_at.isoformat() if worker.last_seen_at else None
+    return JSONResponse({**report, "worker": worker.status, "worker_seen_at": seen})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}},
                              "description": "Prometheus text format"}})
 async def metrics(request: Request, _: Annotated[RequestContext, Depends(public())]) -> Response:
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    snapshot = await services(request).worker_status.snapshot()
+    return Response(request.app.state.metrics.render(snapshot), media_type=CONTENT_TYPE)

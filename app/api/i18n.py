@@ -196,6 +196,21 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                            "至少需要 {min_length} 个字符"),
     "roles_empty": ("must name at least one role", "至少需要一个角色"),
     "department_unknown": ("is not an active department", "不是有效的部门"),
+    "webhook_url_invalid": ("is not an http(s) URL with a host", "不是带主机名的 http(s) URL"),
+    "webhook_url_too_long": ("is too long", "过长"),
+    "webhook_url_credentials": ("must not carry a user name or password",
+                                "不能包含用户名或密码"),
+    "webhook_url_not_https": ("must use https in production", "生产环境必须使用 https"),
+    "webhook_url_private_address": ("must not point to a loopback, link-local or private "
+                                    "address", "不能指向环回、链路本地或私有地址"),
+    "webhook_url_unresolvable": ("has a host name that does not resolve",
+                                 "主机名无法解析"),
+    "webhook_event_types_count": ("must name between 1 and {max} event types",
+                                  "须包含 1 到 {max} 个事件类型"),
+    "webhook_event_type_invalid": ("is not an event type (such as change_request.approved) "
+                                   "or a prefix (such as change_request.*)",
+                                   "不是事件类型（如 change_request.approved）或前缀（如 "
+                                   "change_request.*）"),
     "email_invalid": ("is not a valid e-mail address", "不是有效的电子邮件地址"),
     "duplicate": ("is already taken", "已被占用"),
     "credit_code_checksum": ("has a wrong check character (GB 32100-2015)",
@@ -276,7 +291,8 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "delegation": "代理授权", "knowledge_article": "知识库文章",
                    "handover": "移交", "survey_template": "调查模板",
                    "survey_invitation": "调查邀请", "finding": "核对问题",
-                   "checklist_item": "移交资料项", "feedback": "反馈"}
+                   "checklist_item": "移交资料项", "feedback": "反馈",
+                   "webhook_endpoint": "Webhook 端点", "webhook_delivery": "Webhook 投递"}
 
 
 def pick_language(accept_language: str | None) -> str:
@@ -316,6 +332,8 @@ STATES: dict[str, tuple[str, str]] = {
     "needs_in_use": ("needs still used by customers cannot be removed: {needs}",
                      "仍被客户使用的需求不能删除：{needs}"),
     "revoked": ("it is already revoked", "已被撤销"),
+    "webhook_disabled": ("the webhook endpoint is disabled; enable it first",
+                         "该 Webhook 端点已停用，请先启用"),
     "not_editable": ("only a draft or returned change can be edited",
                      "只有草稿或退回的变更可以修改"),
     "not_assessing": ("the change is not being assessed", "变更不在评估中"),

@@ -47,6 +47,8 @@ from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
+from app.repositories.webhooks import SqlWebhookRepository
+from app.repositories.worker import SqlJobLeases, SqlOutboxStore
 from app.services.ports import Clock, RequestContext
 from app.services.ports.idempotency import Claim, StoredResponse, pending_answer
 
@@ -99,6 +101,9 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(conn)
         self.emails = SqlEmailOutbox(conn)
         self.reminders = SqlReminderRepository(conn)
+        self.outbox = SqlOutboxStore(conn)
+        self.webhooks = SqlWebhookRepository(conn)
+        self.jobs = SqlJobLeases(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

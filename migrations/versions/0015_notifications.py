@@ -1,7 +1,7 @@
 """Notifications, their per-user preferences, the e-mail outbox and sent reminders.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from app.repositories.types import JSONType, UTCDateTime
 
 revision: str = '0015'
-down_revision: str | None = '0012'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

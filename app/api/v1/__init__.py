@@ -13,6 +13,7 @@ from app.api.v1 import (
     people,
     risks,
     surveys,
+    webhooks,
 )
 
 # FastAPI tries routes one by one in this order, so the busiest features come first (a
@@ -21,7 +22,7 @@ from app.api.v1 import (
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, risks, knowledge, surveys, notifications,
-                                        api_keys, audit)]
+                                        api_keys, webhooks, audit)]
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -41,6 +42,8 @@ TAGS = [
                                              "decided for me) and whether they also come by "
                                              "e-mail."},
     {"name": "api keys", "description": "Scoped keys for integrations."},
+    {"name": "webhooks", "description": "Standard Webhooks: endpoints subscribed to events, "
+                                        "secrets, the delivery log."},
     {"name": "audit", "description": "The hash-chained audit log and its verification."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]

@@ -32,6 +32,8 @@ from app.services.ports.notifications import (
 from app.services.ports.policies import PolicyRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
+from app.services.ports.webhooks import WebhookRepository
+from app.services.ports.worker import JobLeases, OutboxStore
 
 
 class UnitOfWork(Protocol):
@@ -54,6 +56,9 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     emails: EmailOutbox
     reminders: ReminderRepository
+    outbox: OutboxStore
+    webhooks: WebhookRepository
+    jobs: JobLeases
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

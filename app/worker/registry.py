@@ -1,0 +1,67 @@
+"""What the worker runs, as two lists: the outbox consumers (each stages its work in the
+relay's transaction) and the periodic jobs (each run by one worker at a time). A feature
+plugs in with one line here; ``accord escalate`` runs the same jobs once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from app.services.jobs import Job
+from app.services.ports import RequestContext
+from app.services.ports.outbox import OutboxConsumer
+from app.services.webhooks import WebhookConsumer
+
+if TYPE_CHECKING:
+    from app.api.container import Services
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: timedelta
+    call: Callable[[Services, RequestContext], Awaitable[int]]
+    summary: str  # what `accord escalate` prints after the count
+
+
+CONSUMERS: list[Callable[[Services], OutboxConsumer]] = [
+    lambda s: WebhookConsumer(s.clock),
+    lambda s: s.notification_consumer,
+]
+
+JOBS: list[PeriodicJob] = [
+    PeriodicJob("escalate_overdue_approvals", timedelta(minutes=5),
+                lambda s, ctx: s.change_requests.escalate_overdue(ctx),
+                "overdue approval step(s) escalated"),
+    PeriodicJob("escalate_overdue_follow_ups", timedelta(minutes=5),
+                lambda s, ctx: s.handovers.escalate_overdue_follow_ups(ctx),
+                "overdue handover follow-up(s) escalated"),
+    PeriodicJob("announce_feedback_breaches", timedelta(minutes=5),
+                lambda s, ctx: s.feedback.announce_breaches(ctx),
+                "feedback SLA breach(es) announced"),
+    PeriodicJob("send_automatic_surveys", timedelta(minutes=15),
+                lambda s, ctx: s.surveys.run_automation(ctx),
+                "survey invitation(s) sent"),
+    PeriodicJob("check_customer_health", timedelta(hours=1),
+                lambda s, ctx: s.customer_health.check_health(ctx),
+                "customer(s) fell below the health threshold"),
+    PeriodicJob("send_reminders", timedelta(minutes=5),
+                lambda s, ctx: s.reminders.send_reminders(ctx),
+                "reminder(s) announced"),
+    PeriodicJob("send_pending_emails", timedelta(seconds=30),
+                lambda s, ctx: s.emails.send_pending_emails(ctx),
+                "e-mail(s) sent"),
+]
+
+
+def consumers(services: Services) -> list[OutboxConsumer]:
+    return [make(services) for make in CONSUMERS]
+
+
+def jobs(services: Services) -> list[Job]:
+    def bound(job: PeriodicJob) -> Job:
+        return Job(job.name, job.every, lambda ctx: job.call(services, ctx))
+
+    return [bound(job) for job in JOBS]
