@@ -125,7 +125,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
-        audit=AuditService(uow),
+        audit=AuditService(uow, clock, checkpoint_key=(
+            settings.audit_checkpoint_key.get_secret_value().encode()
+            if settings.audit_checkpoint_key else None)),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),

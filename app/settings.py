@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
 
+    # Signs the audit chain's checkpoints (HMAC-SHA256; `accord audit checkpoint`). Keep it
+    # out of the database and away from its administrators: whoever holds it can sign a
+    # rewritten chain. Unset: no checkpoints are taken or checked.
+    audit_checkpoint_key: SecretStr | None = None
+
     # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
     # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.
     cors_origins: Annotated[list[str] | None, NoDecode] = None
@@ -107,6 +112,10 @@ class Settings(BaseSettings):
                     "ACCORD_SIGNING_KEY must be set to a secret of at least 32 characters "
                     "in production (the development default is refused)"
                 )
+            checkpoint_key = self.audit_checkpoint_key
+            if checkpoint_key is not None and len(checkpoint_key.get_secret_value()) < 32:
+                raise ValueError("ACCORD_AUDIT_CHECKPOINT_KEY must be a secret of at least 32 "
+                                 "characters in production")
             for kid, previous in self.previous_keys.items():
                 if previous == DEVELOPMENT_SIGNING_KEY or len(previous) < 32:
                     raise ValueError(

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import i18n
 from app.api.allowed_methods import API_VERSIONS, allowed_methods, unknown_api_version
+from app.api.denials import keep_denial
 from app.api.etag import version_required
 from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts, VersionRequired
 
@@ -146,6 +147,7 @@ def _validation_errors(request: Request, exc: RequestValidationError) -> JSONRes
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        await keep_denial(request, exc)
         return domain_error_response(request, exc)
 
     @app.exception_handler(ApiProblem)

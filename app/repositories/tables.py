@@ -141,6 +141,16 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Signed checkpoints of the chain (``accord audit checkpoint``): the head at a moment, signed
+# with a key the database never holds. Append-only like the log (migration 0013's triggers).
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("signature", String(128), nullable=False),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("id", Uuid, primary_key=True),

@@ -35,6 +35,7 @@ from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.policies import SqlPolicyRepository
+from app.repositories.records import SqlRecordDirectory
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.storage_errors import translate_storage_errors
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(conn)
         self.login_throttle = SqlLoginThrottle(conn)
         self.audit_log = SqlAuditLog(conn)
+        self.records = SqlRecordDirectory(conn)
         self.customers = SqlCustomerRepository(conn, self._search)
         self.policies = SqlPolicyRepository(conn)
         self.risks = SqlRiskRepository(conn)
