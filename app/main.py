@@ -37,9 +37,11 @@ from app.api.middleware import (
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
 from app.api.v1 import TAGS, routers
+from app.domain.access.rate_limit import Quota
 from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
+from app.repositories.rate_limits import ProcessRateCounter, SqlRateCounter
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
@@ -59,6 +61,7 @@ from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
+from app.services.rate_limits import RateLimitService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
@@ -125,6 +128,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
+        rate_limits=RateLimitService(
+            SqlRateCounter(engines) if engines.dialect == "postgresql" else ProcessRateCounter(),
+            clock, Quota(settings.rate_limit, settings.rate_limit_window_s)
+            if settings.rate_limit else None, settings.rate_limit_anonymous_requests),
         audit=AuditService(uow, clock, checkpoint_key=(
             settings.audit_checkpoint_key.get_secret_value().encode()
             if settings.audit_checkpoint_key else None)),

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # rewritten chain. Unset: no checkpoints are taken or checked.
     audit_checkpoint_key: SecretStr | None = None
 
+    # The general rate limit: requests per caller (user, API key, or address when nobody
+    # signed in) per window; an API key may have its own limit. Unset: 600 in production,
+    # off in development; 0: off. On PostgreSQL every process shares the counters.
+    rate_limit_requests: int | None = Field(default=None, ge=0)
+    rate_limit_window_s: int = Field(default=60, ge=1, le=3600)
+    # for callers nobody signed in as (per address); unset: rate_limit_requests
+    rate_limit_anonymous_requests: int | None = Field(default=None, ge=1)
+
     # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
     # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.
     cors_origins: Annotated[list[str] | None, NoDecode] = None
@@ -86,6 +94,13 @@ class Settings(BaseSettings):
         if self.cors_origins is not None:
             return tuple(self.cors_origins)
         return DEVELOPMENT_ORIGINS if self.env == "development" else ()
+
+    @property
+    def rate_limit(self) -> int:
+        """Requests per window and caller; 0 when the limit is off."""
+        if self.rate_limit_requests is not None:
+            return self.rate_limit_requests
+        return 600 if self.env == "production" else 0
 
     @property
     def previous_keys(self) -> dict[str, str]:

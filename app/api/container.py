@@ -23,6 +23,7 @@ from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
+from app.services.rate_limits import RateLimitService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
@@ -46,6 +47,7 @@ class Services:
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService
+    rate_limits: RateLimitService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

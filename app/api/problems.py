@@ -192,7 +192,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                     412: "Stale If-Match",
                     413: "Body too large", 415: "Unsupported media type",
                     422: "Validation failed", 428: "If-Match required",
-                    429: "Too many requests", 500: "Internal error",
+                    429: "Too many requests (Retry-After says when to retry)",
+                    500: "Internal error",
                     503: "Database unavailable"}
     schema = {"$ref": "#/components/schemas/Problem"}
     return {s: {"description": descriptions[s], "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
