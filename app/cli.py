@@ -193,15 +193,13 @@ def audit_checkpoint(
     """Sign the audit chain's head with ACCORD_AUDIT_CHECKPOINT_KEY, keep the checkpoint
     beside the log and export it. Run it periodically (cron) and keep the exports outside
     the database: they are what a rewritten chain cannot match."""
-    from app.domain.audit.checkpoint import CheckpointKeyMissing
+    if not get_settings().audit_checkpoint_key:
+        raise _refuse("set ACCORD_AUDIT_CHECKPOINT_KEY to sign checkpoints")
 
     async def run() -> dict[str, object]:
         return (await _services().audit.checkpoint(SYSTEM)).exported()
 
-    try:
-        exported = asyncio.run(run())
-    except CheckpointKeyMissing:
-        raise _refuse("set ACCORD_AUDIT_CHECKPOINT_KEY to sign checkpoints") from None
+    exported = asyncio.run(run())
     text = json.dumps(exported, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)

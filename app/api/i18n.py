@@ -145,10 +145,6 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                            "The checkpoint is malformed or not signed with this service's "
                            "checkpoint key ({reason}).",
                            "审计检查点格式错误或并非由本服务的检查点密钥签名（{reason}）。"),
-    "checkpoint_key_missing": ("Checkpoint key missing",
-                               "No audit checkpoint key is configured "
-                               "(ACCORD_AUDIT_CHECKPOINT_KEY).",
-                               "未配置审计检查点密钥（ACCORD_AUDIT_CHECKPOINT_KEY）。"),
     "survey_not_found": ("Survey not found", "This survey link is not valid.",
                          "该调查链接无效。"),
     "survey_closed": ("Survey closed", "This survey can no longer be answered.",

@@ -28,11 +28,6 @@ class InvalidCheckpoint(DomainError):
     kind = ErrorKind.INVALID
 
 
-class CheckpointKeyMissing(DomainError):
-    code = "checkpoint_key_missing"
-    kind = ErrorKind.UNAVAILABLE
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """Entries 1..``seq`` (seqs have no gaps, so ``seq`` is also their count) ending in
