@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -185,3 +186,52 @@ async def test_an_exported_checkpoint_catches_a_rewrite_whose_stored_checkpoints
         assert other_key.exit_code == 2 and "not a checkpoint signed" in other_key.output
         keyless = await _accord(fresh_database.url, "checkpoint", key=None)
         assert keyless.exit_code == 2 and "ACCORD_AUDIT_CHECKPOINT_KEY" in keyless.output
+
+
+# the documented role ----------------------------------------------------------------------
+
+def _documented_grants(role: str) -> list[str]:
+    """The grants docs/audit.md tells an operator to run, for ``role`` instead of
+    accord_app (the statements run connected to the database, after the migration)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text("utf-8")
+    sql = text.split("```sql", 1)[1].split("```", 1)[0]
+    statements = [s.strip() for s in " ".join(
+        line.split("--", 1)[0] for line in sql.splitlines()).split(";") if s.strip()]
+    run = [s for s in statements if s.startswith(("GRANT", "REVOKE", "ALTER DEFAULT"))]
+    assert len(run) >= 5, statements
+    return [s.replace("accord_app", role) for s in run]
+
+
+@pytest.mark.postgres_only
+async def test_the_documented_service_role_can_neither_change_entries_nor_lift_the_triggers(
+        fresh_app: FastAPI, fresh_database: Database) -> None:
+    async with client_for(fresh_app) as client:
+        await _seeded(client, fresh_app)
+    role = f"accord_app_{uuid.uuid4().hex[:10]}"
+    engine = create_async_engine(fresh_database.url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(f"CREATE ROLE {role} NOLOGIN")
+            for statement in _documented_grants(role):
+                await conn.exec_driver_sql(statement.replace("accord_owner", "postgres"))
+        refused = ["UPDATE audit_log SET action = 'x' WHERE seq = 1",
+                   "DELETE FROM audit_log WHERE seq = 1", "TRUNCATE audit_log",
+                   "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+                   "DROP TRIGGER audit_log_append_only ON audit_log",
+                   "SET session_replication_role = replica"]
+        for statement in refused:
+            with pytest.raises(DBAPIError) as failure:
+                async with engine.begin() as conn:
+                    await conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+                    await conn.exec_driver_sql(statement)
+            assert failure.value.orig.sqlstate == "42501", statement  # type: ignore[union-attr]
+        async with engine.begin() as conn:  # what the service does still works
+            await conn.exec_driver_sql(f"SET LOCAL ROLE {role}")
+            await conn.exec_driver_sql("UPDATE audit_head SET seq = seq WHERE id = 1")
+            await conn.exec_driver_sql("UPDATE departments SET version = version")
+            assert await conn.scalar(text("SELECT count(*) FROM audit_log")) > 0
+    finally:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            await conn.exec_driver_sql(f"DROP ROLE {role}")
+        await engine.dispose()
