@@ -4,6 +4,7 @@ many remain and when the window ends (the IETF RateLimit header fields' figures)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ class Quota:
         whole seconds until it ends (at least 1)."""
         epoch = now.timestamp()
         number = int(epoch // self.window_s)
-        return number, max(1, int((number + 1) * self.window_s - epoch + 0.999))
+        return number, max(1, math.ceil((number + 1) * self.window_s - epoch))
 
 
 @dataclass(frozen=True)
