@@ -1,4 +1,5 @@
-"""The ``accord`` command: serve, worker, migrate, create-admin, demo, escalate, openapi."""
+"""The ``accord`` command: serve, worker, migrate, create-admin, demo, escalate, audit,
+openapi."""
 
 from __future__ import annotations
 
@@ -216,6 +217,71 @@ def worker(
             await app.state.engines.dispose()
 
     asyncio.run(run())
+
+
+audit_cli = typer.Typer(help="The audit log's signed checkpoints and its verification.",
+                        no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint(
+    output: Annotated[Path | None, typer.Option(
+        help="Also write the checkpoint (JSON) to this file; standard output otherwise")]
+    = None,
+) -> None:
+    """Sign the audit chain's head with ACCORD_AUDIT_CHECKPOINT_KEY, keep the checkpoint
+    beside the log and export it. Run it periodically (cron) and keep the exports outside
+    the database: they are what a rewritten chain cannot match."""
+    if not get_settings().audit_checkpoint_key:
+        raise _refuse("set ACCORD_AUDIT_CHECKPOINT_KEY to sign checkpoints")
+
+    async def run() -> dict[str, object]:
+        return (await _services().audit.checkpoint(SYSTEM)).exported()
+
+    exported = asyncio.run(run())
+    text = json.dumps(exported, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Checkpoint of entry {exported['seq']} written to {output}")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="A checkpoint exported by 'accord audit checkpoint' to check the chain against "
+             "as well as the stored ones")] = None,
+) -> None:
+    """Verify the audit chain and its signed checkpoints; exit code 1 when it is broken."""
+    from app.domain.audit.checkpoint import InvalidCheckpoint, imported
+
+    key = get_settings().audit_checkpoint_key
+    anchor = None
+    if checkpoint is not None:
+        if not key:
+            raise _refuse("set ACCORD_AUDIT_CHECKPOINT_KEY to check a checkpoint")
+        try:
+            anchor = imported(json.loads(checkpoint.read_text(encoding="utf-8")),
+                              key.get_secret_value().encode())
+        except (OSError, ValueError, InvalidCheckpoint) as exc:
+            reason = exc.params.get("reason") if isinstance(exc, InvalidCheckpoint) else exc
+            raise _refuse(f"{checkpoint} is not a checkpoint signed with this key "
+                          f"({reason})") from None
+
+    async def run():  # type: ignore[no-untyped-def]
+        return await _services().audit.verify(SYSTEM, anchor)
+
+    result = asyncio.run(run())
+    for bad in result.breaks:
+        console.print(f"[red]entry {bad.seq}: {bad.problem}[/red]")
+    state = "[green]intact[/green]" if result.intact else "[red]BROKEN[/red]"
+    console.print(f"Audit chain {state}: {result.entries_checked} entries up to "
+                  f"{result.last_seq}; {result.checkpoints_checked} signed checkpoint(s) "
+                  f"checked, anchored up to {result.anchored_seq}")
+    if not result.intact:
+        raise typer.Exit(code=1)
 
 
 @cli.command()

@@ -43,9 +43,11 @@ from app.api.middleware import (
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
 from app.api.v1 import TAGS, routers
+from app.domain.access.rate_limit import Quota
 from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
+from app.repositories.rate_limits import ProcessRateCounter, SqlRateCounter
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
@@ -71,6 +73,7 @@ from app.services.ports import Clock
 from app.services.ports.access import PasswordHasher
 from app.services.ports.notifications import EmailLinks, EmailTransport
 from app.services.ports.surveys import InvitationSender
+from app.services.rate_limits import RateLimitService
 from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
@@ -151,10 +154,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         emails=EmailService(uow, clock, transport, JinjaEmailRenderer()),
         reminders=ReminderService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
-        audit=AuditService(uow),
         webhooks=WebhookService(uow, clock, webhook_transport, secret_box),
         worker_status=WorkerStatusService(
             uow, clock, timedelta(seconds=settings.worker_stale_after_s)),
+        rate_limits=RateLimitService(
+            SqlRateCounter(engines) if engines.dialect == "postgresql" else ProcessRateCounter(),
+            clock, Quota(settings.rate_limit, settings.rate_limit_window_s)
+            if settings.rate_limit else None, settings.rate_limit_anonymous_requests),
+        audit=AuditService(uow, clock, checkpoint_key=(
+            settings.audit_checkpoint_key.get_secret_value().encode()
+            if settings.audit_checkpoint_key else None)),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),

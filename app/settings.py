@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
 
+    # Signs the audit chain's checkpoints (HMAC-SHA256; `accord audit checkpoint`). Keep it
+    # out of the database and away from its administrators: whoever holds it can sign a
+    # rewritten chain. Unset: no checkpoints are taken or checked.
+    audit_checkpoint_key: SecretStr | None = None
+
+    # The general rate limit: requests per caller (user, API key, or address when nobody
+    # signed in) per window; an API key may have its own limit. Unset: 600 in production,
+    # off in development; 0: off. On PostgreSQL every process shares the counters.
+    rate_limit_requests: int | None = Field(default=None, ge=0)
+    rate_limit_window_s: int = Field(default=60, ge=1, le=3600)
+    # for callers nobody signed in as (per address); unset: rate_limit_requests
+    rate_limit_anonymous_requests: int | None = Field(default=None, ge=1)
+
     # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
     # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.
     cors_origins: Annotated[list[str] | None, NoDecode] = None
@@ -115,6 +128,13 @@ class Settings(BaseSettings):
         return DEVELOPMENT_ORIGINS if self.env == "development" else ()
 
     @property
+    def rate_limit(self) -> int:
+        """Requests per window and caller; 0 when the limit is off."""
+        if self.rate_limit_requests is not None:
+            return self.rate_limit_requests
+        return 600 if self.env == "production" else 0
+
+    @property
     def previous_keys(self) -> dict[str, str]:
         """The previous signing keys by ``kid`` (their format checked at start-up)."""
         return _key_pairs(self.previous_signing_keys)
@@ -139,6 +159,10 @@ class Settings(BaseSettings):
                     "ACCORD_SIGNING_KEY must be set to a secret of at least 32 characters "
                     "in production (the development default is refused)"
                 )
+            checkpoint_key = self.audit_checkpoint_key
+            if checkpoint_key is not None and len(checkpoint_key.get_secret_value()) < 32:
+                raise ValueError("ACCORD_AUDIT_CHECKPOINT_KEY must be a secret of at least 32 "
+                                 "characters in production")
             for kid, previous in self.previous_keys.items():
                 if previous == DEVELOPMENT_SIGNING_KEY or len(previous) < 32:
                     raise ValueError(

@@ -26,6 +26,7 @@ from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
+from app.services.rate_limits import RateLimitService
 from app.services.reminders import ReminderService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
@@ -57,6 +58,7 @@ class Services:
     audit: AuditService
     webhooks: WebhookService
     worker_status: WorkerStatusService
+    rate_limits: RateLimitService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

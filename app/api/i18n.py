@@ -137,6 +137,14 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "too_many_requests": ("Too many requests",
                           "Too many attempts from your address; retry in {retry_after_s} s.",
                           "您的地址请求过于频繁，请 {retry_after_s} 秒后重试。"),
+    "rate_limited": ("Rate limit exceeded",
+                     "You sent more than {limit} requests in {window_s} s; retry in "
+                     "{retry_after_s} s.",
+                     "您在 {window_s} 秒内的请求超过 {limit} 次，请 {retry_after_s} 秒后重试。"),
+    "invalid_checkpoint": ("Invalid audit checkpoint",
+                           "The checkpoint is malformed or not signed with this service's "
+                           "checkpoint key ({reason}).",
+                           "审计检查点格式错误或并非由本服务的检查点密钥签名（{reason}）。"),
     "survey_not_found": ("Survey not found", "This survey link is not valid.",
                          "该调查链接无效。"),
     "survey_closed": ("Survey closed", "This survey can no longer be answered.",

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 
 from app.api.container import services
+from app.api.denials import keep_denial
 from app.api.problems import ApiProblem, domain_error_response, problem_response
 from app.api.retries import run_retrying
 from app.api.security import current_principal
@@ -100,8 +101,11 @@ async def _answer(request: Request, handler: Handler, pending: PendingAnswer) ->
     except (DomainError, ApiProblem) as exc:
         if pending.claim is None:
             raise
-        response = (domain_error_response(request, exc) if isinstance(exc, DomainError)
-                    else problem_response(request, exc.status, exc.code, exc.params))
+        if isinstance(exc, DomainError):
+            await keep_denial(request, exc)
+            response = domain_error_response(request, exc)
+        else:
+            response = problem_response(request, exc.status, exc.code, exc.params)
     except BaseException:
         await _release(request, pending)
         raise

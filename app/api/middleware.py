@@ -16,6 +16,7 @@ from app.api.etag import ANY, entity_tags
 from app.api.i18n import pick_language
 from app.api.metrics import HttpMetrics
 from app.api.problems import problem_body
+from app.api.rate_limit import rate_limit_headers
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -29,7 +30,8 @@ CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-API-Key", "Accept-Language",
                         "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id")
 CORS_EXPOSED_HEADERS = ("ETag", "Location", "X-Request-Id", "Idempotent-Replayed",
-                        "Retry-After", "Content-Disposition")
+                        "Retry-After", "Content-Disposition", "RateLimit-Limit",
+                        "RateLimit-Remaining", "RateLimit-Reset")
 
 log = structlog.get_logger("accord.access")
 
@@ -78,7 +80,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"],
-                                      (REQUEST_ID_HEADER.encode(), request_id.encode())]
+                                      (REQUEST_ID_HEADER.encode(), request_id.encode()),
+                                      *rate_limit_headers(scope["state"])]
             await send(message)
 
         try:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import i18n
 from app.api.allowed_methods import API_VERSIONS, allowed_methods, unknown_api_version
+from app.api.denials import keep_denial
 from app.api.etag import version_required
 from app.domain.common.errors import DomainError, ErrorKind, TooManyAttempts, VersionRequired
 
@@ -146,6 +147,7 @@ def _validation_errors(request: Request, exc: RequestValidationError) -> JSONRes
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        await keep_denial(request, exc)
         return domain_error_response(request, exc)
 
     @app.exception_handler(ApiProblem)
@@ -190,7 +192,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                     412: "Stale If-Match",
                     413: "Body too large", 415: "Unsupported media type",
                     422: "Validation failed", 428: "If-Match required",
-                    429: "Too many requests", 500: "Internal error",
+                    429: "Too many requests (Retry-After says when to retry)",
+                    500: "Internal error",
                     503: "Database unavailable"}
     schema = {"$ref": "#/components/schemas/Problem"}
     return {s: {"description": descriptions[s], "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}

@@ -15,9 +15,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from app.api.container import services
+from app.api.rate_limit import count_request
 from app.domain.access.principal import Access, Principal
 from app.domain.access.roles import Role, Scope
-from app.domain.common.errors import Forbidden, NotAuthenticated
+from app.domain.common.errors import DomainError, Forbidden, NotAuthenticated
 from app.services.ports import RequestContext
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -39,12 +40,17 @@ async def current_principal(
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     auth = services(request).auth
-    if api_key:
-        principal = await auth.principal_for_api_key(api_key)
-    elif token:
-        principal = await auth.principal_for_access_token(token)
-    else:
-        raise NotAuthenticated()
+    try:
+        if api_key:
+            principal = await auth.principal_for_api_key(api_key)
+        elif token:
+            principal = await auth.principal_for_access_token(token)
+        else:
+            raise NotAuthenticated()
+    except DomainError:
+        await count_request(request, None)  # nobody signed in: the address's quota
+        raise
+    await count_request(request, principal)
     request.state.principal = principal
     structlog.contextvars.bind_contextvars(actor_id=str(principal.id))
     return principal
@@ -76,6 +82,7 @@ def signed_in(scopes: tuple[Scope, ...] = ()) -> ContextDependency:
 
 def public() -> ContextDependency:
     async def dependency(request: Request) -> RequestContext:
+        await count_request(request, None)
         return RequestContext(None, getattr(request.state, "request_id", None),
                               client_addr(request))
 

@@ -12,10 +12,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.audit.chain import AuditRecord, entry_body, link_hash
+from app.domain.audit.checkpoint import Checkpoint
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.direct import Prepared
 from app.repositories.paging import keyset, to_page
-from app.repositories.tables import audit_head, audit_log
+from app.repositories.tables import audit_checkpoints, audit_head, audit_log
 
 AUDIT_SORTS = {"seq": audit_log.c.seq}
 _LOCK_HEAD = Prepared(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
@@ -84,3 +85,13 @@ class SqlAuditLog:
             stmt = stmt.where(audit_log.c.entity_id == entity_id)
         rows = (await self._conn.execute(keyset(stmt, AUDIT_SORTS, audit_log.c.seq, page))).all()
         return to_page(rows, page, _record, lambda r: (r.seq, r.seq))
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        rows = (await self._conn.execute(
+            select(audit_checkpoints).order_by(audit_checkpoints.c.seq))).all()
+        return [Checkpoint(**row._mapping) for row in rows]
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        await self._conn.execute(insert(audit_checkpoints).values(
+            seq=checkpoint.seq, hash=checkpoint.hash, at=checkpoint.at,
+            signature=checkpoint.signature))

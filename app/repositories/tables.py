@@ -93,6 +93,7 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("version", Integer, nullable=False),
+    Column("rate_limit", Integer),  # its own requests per window; NULL: the default
 )
 Index("ix_api_keys_created_id", api_keys.c.created_at, api_keys.c.id)
 
@@ -139,6 +140,25 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Signed checkpoints of the chain (``accord audit checkpoint``): the head at a moment, signed
+# with a key the database never holds. Append-only like the log (migration 0013's triggers).
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("signature", String(128), nullable=False),
+)
+
+# The general rate limit's counters on PostgreSQL, shared by every API process: one row
+# per caller holding its current window's number and count (a new window restarts it).
+rate_limit_counters = Table(
+    "rate_limit_counters", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("window_no", BigInteger, nullable=False),
+    Column("hits", Integer, nullable=False),
 )
 
 outbox = Table(

@@ -40,6 +40,7 @@ from app.repositories.notifications import (
     SqlReminderRepository,
 )
 from app.repositories.policies import SqlPolicyRepository
+from app.repositories.records import SqlRecordDirectory
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.storage_errors import translate_storage_errors
@@ -90,6 +91,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(conn)
         self.login_throttle = SqlLoginThrottle(conn)
         self.audit_log = SqlAuditLog(conn)
+        self.records = SqlRecordDirectory(conn)
         self.customers = SqlCustomerRepository(conn, self._search)
         self.policies = SqlPolicyRepository(conn)
         self.risks = SqlRiskRepository(conn)

@@ -29,21 +29,22 @@ class ApiKeyService:
         self._clock = clock
 
     async def issue(self, ctx: RequestContext, name: str, scopes: frozenset[Scope],
-                    department_id: UUID | None) -> IssuedKey:
+                    department_id: UUID | None, rate_limit: int | None = None) -> IssuedKey:
         assert ctx.principal is not None
         now = self._clock.now()
         prefix = secrets.token_hex(4)
         secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         key = ApiKey(id=new_id(), name=name, prefix=prefix, secret_hash=digest(secret),
                      scopes=scopes, department_id=department_id, created_by=ctx.principal.id,
-                     created_at=now)
+                     created_at=now, rate_limit=rate_limit)
         async with self._uow(ctx) as uow:
             if department_id is not None:
                 department = await uow.departments.get(department_id)
                 if department is None or not department.active:
                     raise InvalidInput([FieldError("/department_id", "department_unknown")])
             await uow.api_keys.add(key)
-            after = {"name": name, "prefix": prefix, "scopes": sorted(scopes)}
+            after = {"name": name, "prefix": prefix, "scopes": sorted(scopes),
+                     "rate_limit": rate_limit}
             uow.record_change("api_key.issued", "api_key", key.id, after=after, event=after,
                               at=now)
             await uow.commit()

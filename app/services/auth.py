@@ -211,4 +211,5 @@ class AuthService:
         if not key.active:
             raise InvalidToken(reason="api_key_revoked")
         return Principal(id=key.id, kind=PrincipalKind.SERVICE, name=key.name,
-                         department_id=key.department_id, scopes=key.scopes)
+                         department_id=key.department_id, scopes=key.scopes,
+                         rate_limit=key.rate_limit)

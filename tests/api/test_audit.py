@@ -35,6 +35,7 @@ from tests.support import (
 ENTRIES = "/api/v1/audit/entries"
 VERIFY = "/api/v1/audit/verify"
 APP_SOURCE = Path(__file__).resolve().parents[2] / "app"
+UNANCHORED = {"checkpoints_checked": 0, "anchored_seq": None}  # no checkpoint key in tests
 
 
 # an intact log -----------------------------------------------------------------------
@@ -48,7 +49,8 @@ async def test_verify_covers_every_entry_of_an_intact_chain(app: FastAPI, client
 
     body = await verify_chain(client, actors.auditor)
 
-    assert body == {"intact": True, "entries_checked": count, "last_seq": count, "breaks": []}
+    assert body == {"intact": True, "entries_checked": count, "last_seq": count, "breaks": [],
+                    **UNANCHORED}
     seqs = [e["seq"] for e in await list_all(client, ENTRIES, actors.auditor.headers)]
     assert seqs == list(range(1, count + 1))
 
@@ -121,7 +123,8 @@ async def test_only_an_auditor_may_verify(app: FastAPI, client: httpx.AsyncClien
     response = await client.get(VERIFY, headers=actors.by_role()[role].headers)
     body = assert_problem(response, 403, "forbidden")
     assert "breaks" not in body and "intact" not in body
-    assert await row_count(app, audit_log) == before
+    # the refusal itself is the one entry added (tests/api/test_denials_audited.py)
+    assert await row_count(app, audit_log) == before + 1
 
 
 async def test_verify_needs_a_signed_in_caller(client: httpx.AsyncClient) -> None:
@@ -159,7 +162,7 @@ async def test_an_altered_entry_is_reported_at_its_seq(fresh_app: FastAPI,
 
         body = await verify_chain(client, auditor)
         assert body == {"intact": False, "entries_checked": last, "last_seq": last,
-                        "breaks": [{"seq": k, "problem": "altered"}]}
+                        "breaks": [{"seq": k, "problem": "altered"}], **UNANCHORED}
 
         # Later writes chain onto the recorded head; they do not hide the alteration.
         created = await client.post("/api/v1/departments", headers=admin.headers,
@@ -180,7 +183,7 @@ async def test_a_removed_middle_entry_breaks_the_link_after_it(fresh_app: FastAP
         body = await verify_chain(client, auditor)
 
         assert body == {"intact": False, "entries_checked": last - 1, "last_seq": last,
-                        "breaks": [{"seq": k + 1, "problem": "missing_before"}]}
+                        "breaks": [{"seq": k + 1, "problem": "missing_before"}], **UNANCHORED}
 
 
 async def test_a_removed_newest_entry_is_caught_by_the_head(fresh_app: FastAPI,
@@ -191,7 +194,7 @@ async def test_a_removed_newest_entry_is_caught_by_the_head(fresh_app: FastAPI,
 
         body = await verify_chain(client, auditor)
         assert body == {"intact": False, "entries_checked": last - 1, "last_seq": last - 1,
-                        "breaks": [{"seq": last, "problem": "head_mismatch"}]}
+                        "breaks": [{"seq": last, "problem": "head_mismatch"}], **UNANCHORED}
 
         # The next write continues from the recorded head, so the gap stays visible.
         created = await client.post("/api/v1/departments", headers=admin.headers,
@@ -199,7 +202,8 @@ async def test_a_removed_newest_entry_is_caught_by_the_head(fresh_app: FastAPI,
         assert created.status_code == 201, created.text
         later = await verify_chain(client, auditor)
         assert later == {"intact": False, "entries_checked": last, "last_seq": last + 1,
-                         "breaks": [{"seq": last + 1, "problem": "missing_before"}]}
+                         "breaks": [{"seq": last + 1, "problem": "missing_before"}],
+                         **UNANCHORED}
 
 
 # append-only by construction -------------------------------------------------------------

@@ -95,7 +95,7 @@ async def test_outbox_row_is_written_iff_the_transaction_commits(
         assert entry["seq"] == head + 1
         body = await verify_chain(client, auditor)
         assert body == {"intact": True, "entries_checked": head + 1, "last_seq": head + 1,
-                        "breaks": []}
+                        "breaks": [], "checkpoints_checked": 0, "anchored_seq": None}
 
 
 async def test_a_refused_write_leaves_no_event(app: FastAPI, client: httpx.AsyncClient,

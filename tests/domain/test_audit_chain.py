@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ from app.domain.audit.chain import (
     entry_hash,
     link_hash,
 )
+from app.domain.audit.checkpoint import Checkpoint, InvalidCheckpoint, imported, sign
 
 TEXT = st.text(max_size=20)
 OPTIONAL_TEXT = st.none() | TEXT
@@ -171,3 +173,72 @@ def test_the_hash_of_body_and_seq_is_the_hash_of_the_whole_entry(
     expected = hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
     assert link_hash(prev_hash, seq, entry_body(**content)) == expected
     assert entry_hash(prev_hash, seq=seq, **content) == expected
+
+
+# signed checkpoints ----------------------------------------------------------------------
+
+KEY = b"k" * 32
+SIGNED_AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def _anchored(records: list[AuditRecord], head: AuditRecord,
+              checkpoints: list[Checkpoint], key: bytes | None = KEY) -> Verification:
+    verifier = ChainVerifier(checkpoints, key)
+    verifier.feed(records)
+    return verifier.finish(head.seq, head.hash)
+
+
+@relaxed
+@given(st.lists(CONTENT, min_size=2, max_size=8), st.data())
+def test_a_rewritten_and_rehashed_chain_is_caught_by_an_earlier_checkpoint(
+        contents: list[dict[str, Any]], data: st.DataObject) -> None:
+    """Rewriting entry k and recomputing every later hash and the head fools the chain
+    alone, not a checkpoint signed at or after k before the rewrite."""
+    honest = build_chain(contents)
+    at = data.draw(st.integers(1, len(honest)), label="checkpoint seq")
+    k = data.draw(st.integers(1, at), label="rewritten seq")
+    checkpoint = sign(at, honest[at - 1].hash, SIGNED_AT, KEY)
+    action = data.draw(TEXT, label="new action")
+    assume(action != contents[k - 1]["action"])
+    forged = build_chain([c | {"action": action} if i == k - 1 else c
+                          for i, c in enumerate(contents)])
+
+    assert verify(forged, forged[-1]).intact  # the chain alone is fooled
+    result = _anchored(forged, forged[-1], [checkpoint])
+    assert [(b.seq, b.problem) for b in result.breaks] == [(at, "checkpoint_mismatch")]
+    assert (result.checkpoints_checked, result.anchored_seq) == (1, None)
+    honest_result = _anchored(honest, honest[-1], [checkpoint])
+    assert honest_result.intact and honest_result.anchored_seq == at
+
+
+@relaxed
+@given(chains)
+def test_truncating_below_a_checkpoint_and_a_forged_checkpoint_are_caught(
+        records: list[AuditRecord]) -> None:
+    newest = records[-1]
+    checkpoint = sign(newest.seq, newest.hash, SIGNED_AT, KEY)
+    if len(records) > 1:  # entries and head both cut back: only the checkpoint knows
+        cut = _anchored(records[:-1], records[-2], [checkpoint])
+        assert [(b.seq, b.problem) for b in cut.breaks] == [(newest.seq, "checkpoint_mismatch")]
+    forged = sign(newest.seq, newest.hash, SIGNED_AT, b"not the key" * 3)
+    result = _anchored(records, newest, [forged])
+    assert [(b.seq, b.problem) for b in result.breaks] == [(newest.seq, "checkpoint_forged")]
+    assert _anchored(records, newest, [forged], key=None).intact  # no key: none checked
+
+
+def test_a_checkpoint_survives_its_export_and_refuses_another_key_or_an_edit() -> None:
+    checkpoint = sign(7, "a" * 64, SIGNED_AT, KEY)
+    exported = json.loads(json.dumps(checkpoint.exported()))
+    assert exported["entries"] == exported["seq"] == 7
+    assert exported["algorithm"] == "HMAC-SHA256"
+    assert imported(exported, KEY) == checkpoint
+    for bad in ({**exported, "seq": 8}, {**exported, "hash": "b" * 64},
+                {**exported, "at": "2026-12-07T12:00:01+00:00"}):
+        with pytest.raises(InvalidCheckpoint):
+            imported(bad, KEY)
+    with pytest.raises(InvalidCheckpoint):
+        imported(exported, b"another key" * 3)
+    for malformed in ({}, {**exported, "format": "other"}, {**exported, "seq": "x"},
+                      {**exported, "at": "2026-12-07T12:00:00"}):
+        with pytest.raises(InvalidCheckpoint):
+            imported(malformed, KEY)

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app.domain.access.users import Department, User
 from app.domain.audit.chain import GENESIS_HASH, AuditRecord, entry_body, link_hash
+from app.domain.audit.checkpoint import Checkpoint
 from app.domain.change_requests.model import ApprovalStep, AssessmentEntry, ChangeRequest, Task
 from app.domain.common.errors import WriteConflict
 from app.domain.common.events import DomainEvent
@@ -79,6 +80,7 @@ class MemoryStore:
         self.tables = Tables()
         self.generation = 0
         self.audit: list[AuditRecord] = []
+        self.checkpoints: list[Checkpoint] = []
         self.outbox: list[DomainEvent] = []
         self.timeline: list[dict[str, Any]] = []
 

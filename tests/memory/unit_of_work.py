@@ -10,11 +10,12 @@ Not kept in memory yet: refresh tokens, API keys, the login throttle, knowledge.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any
 
 from app.domain.audit.chain import AuditRecord
+from app.domain.audit.checkpoint import Checkpoint
 from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
 from app.repositories.unit_of_work import SqlUnitOfWork
@@ -50,6 +51,19 @@ class MemoryAuditLog:
                  and entity_id in (None, a.entity_id)]
         return page_of(found, page, lambda a: a.seq, lambda a: a.seq)
 
+    async def checkpoints(self) -> list[Checkpoint]:
+        return list(self._store.checkpoints)
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self._store.checkpoints.append(checkpoint)  # not undone: no test rolls one back
+
+
+class MemoryRecordDirectory:
+    """``RecordDirectory``: no record is kept by id outside the tables' copies here."""
+
+    async def existing(self, entity_type: str, ids: Sequence[str]) -> str | None:
+        return None
+
 
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore, clock: Clock, ctx: RequestContext, *,
@@ -67,6 +81,7 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(t, "users")
         self.departments = MemoryDepartmentRepository(t, "departments")
         self.audit_log = MemoryAuditLog(self._store)
+        self.records = MemoryRecordDirectory()
         self.customers = MemoryCustomerRepository(t)
         self.policies = MemoryPolicyRepository(t)
         self.risks = MemoryRiskRepository(t, "risks")

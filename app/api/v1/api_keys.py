@@ -37,7 +37,7 @@ async def issue(request: Request, response: Response, body: ApiKeyCreate,
     """No Idempotency-Key here: a replay would have to keep the secret, and a secret is
     never stored. A retry issues another key; revoke the one that was not received."""
     issued = await services(request).api_keys.issue(ctx, body.name, frozenset(body.scopes),
-                                                    body.department_id)
+                                                    body.department_id, body.rate_limit)
     response.headers["Location"] = f"/api/v1/api-keys/{issued.key.id}"
     response.headers["Cache-Control"] = "no-store"
     set_etag(response, issued.key.version)

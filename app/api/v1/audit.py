@@ -36,8 +36,12 @@ async def list_entries(
             summary="Verify that no audit entry was altered or removed")
 async def verify(request: Request,
                  ctx: Annotated[RequestContext, Depends(allow(Role.AUDITOR))]) -> VerificationOut:
-    """Recomputes the hash chain from the first entry to the recorded head."""
+    """Recomputes the hash chain from the first entry to the recorded head, and checks it
+    against the signed checkpoints (``accord audit checkpoint``): a chain rewritten and
+    re-hashed inside the database no longer holds the hash a checkpoint signed."""
     result = await services(request).audit.verify(ctx)
     return VerificationOut(intact=result.intact, entries_checked=result.entries_checked,
                            last_seq=result.last_seq,
-                           breaks=[b.__dict__ for b in result.breaks])  # type: ignore[misc]
+                           breaks=[b.__dict__ for b in result.breaks],  # type: ignore[misc]
+                           checkpoints_checked=result.checkpoints_checked,
+                           anchored_seq=result.anchored_seq)

@@ -6,7 +6,8 @@ from app.api.problems import error_responses
 from app.api.query import check_query_and_form
 from app.api.route_matching import AccordRoute
 
-COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 500, 503)
+# 429: the general rate limit, when it is on (app/api/rate_limit.py)
+COMMON_ERRORS = (400, 401, 403, 413, 415, 422, 429, 500, 503)
 
 
 def feature_router(tag: str) -> APIRouter:

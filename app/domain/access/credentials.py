@@ -47,6 +47,7 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None = None
     version: int = 1
+    rate_limit: int | None = None  # its own requests per rate-limit window; None: default
 
     @property
     def active(self) -> bool:

@@ -22,6 +22,7 @@ class Principal:
     department_id: UUID | None
     roles: frozenset[Role] = frozenset()
     scopes: frozenset[Scope] = frozenset()
+    rate_limit: int | None = None  # requests per rate-limit window; None: the default
 
     def has_any_role(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)

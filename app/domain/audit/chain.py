@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.domain.audit.checkpoint import Checkpoint
+
 GENESIS_HASH = "0" * 64
 
 
@@ -74,7 +76,10 @@ def entry_hash(prev_hash: str, *, seq: int, occurred_at: datetime, actor_id: str
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int
-    problem: str  # "altered" | "missing_before" | "head_mismatch"
+    # "altered" | "missing_before" | "head_mismatch" | "checkpoint_mismatch" (the entry at
+    # a signed checkpoint's seq is not the one signed, or is gone) | "checkpoint_forged"
+    # (a stored checkpoint the key did not sign)
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,9 @@ class Verification:
     entries_checked: int
     last_seq: int
     breaks: list[ChainBreak]
+    checkpoints_checked: int = 0
+    # the newest signed checkpoint the chain matches: entries up to it are anchored
+    anchored_seq: int | None = None
 
     @property
     def intact(self) -> bool:
@@ -89,13 +97,24 @@ class Verification:
 
 
 class ChainVerifier:
-    """Feeds entries in sequence order; collects every break it sees."""
+    """Feeds entries in sequence order; collects every break it sees. With the checkpoint
+    key, every checkpoint given is checked too: its signature, then that the chain still
+    holds the hash it signed at its seq (a rewritten, re-hashed chain does not)."""
 
-    def __init__(self) -> None:
+    def __init__(self, checkpoints: Iterable[Checkpoint] = (),
+                 key: bytes | None = None) -> None:
         self.prev_hash = GENESIS_HASH
         self.prev_seq = 0
         self.count = 0
         self.breaks: list[ChainBreak] = []
+        self.anchors: dict[int, Checkpoint] = {}
+        self.anchored: int | None = None
+        for checkpoint in checkpoints if key is not None else ():
+            if not checkpoint.signed_with(key):
+                self.breaks.append(ChainBreak(checkpoint.seq, "checkpoint_forged"))
+            elif self.anchors.setdefault(checkpoint.seq, checkpoint).hash != checkpoint.hash:
+                self.breaks.append(ChainBreak(checkpoint.seq, "checkpoint_mismatch"))
+        self.checked = len(self.anchors)
 
     def feed(self, records: Iterable[AuditRecord]) -> None:
         for r in records:
@@ -109,6 +128,12 @@ class ChainVerifier:
             )
             if expected != r.hash:
                 self.breaks.append(ChainBreak(r.seq, "altered"))
+            anchor = self.anchors.pop(r.seq, None)
+            if anchor is not None:
+                if anchor.hash == r.hash:
+                    self.anchored = r.seq
+                else:
+                    self.breaks.append(ChainBreak(r.seq, "checkpoint_mismatch"))
             self.prev_hash, self.prev_seq = r.hash, r.seq
             self.count += 1
 
@@ -116,4 +141,8 @@ class ChainVerifier:
         """Compare with the recorded head, which catches removal of the newest entries."""
         if head_seq != self.prev_seq or head_hash != self.prev_hash:
             self.breaks.append(ChainBreak(head_seq, "head_mismatch"))
-        return Verification(self.count, self.prev_seq, self.breaks)
+        # checkpoints beyond the last entry: the entries they signed are gone
+        self.breaks.extend(ChainBreak(seq, "checkpoint_mismatch") for seq in sorted(self.anchors))
+        self.anchors = {}
+        return Verification(self.count, self.prev_seq, self.breaks, self.checked,
+                            self.anchored)

@@ -18,7 +18,7 @@ from app.services.ports.access import (
     RefreshTokenRepository,
     UserRepository,
 )
-from app.services.ports.audit import AuditLogReader
+from app.services.ports.audit import AuditLogReader, RecordDirectory
 from app.services.ports.change_requests import ChangeRequestRepository
 from app.services.ports.customers import CustomerRepository
 from app.services.ports.feedback import FeedbackRepository
@@ -45,6 +45,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     login_throttle: LoginThrottle
     audit_log: AuditLogReader
+    records: RecordDirectory
     customers: CustomerRepository
     policies: PolicyRepository
     risks: RiskRepository

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import Field
+
 from app.api.v1.schemas.base import Output
 
 
@@ -26,7 +28,8 @@ class AuditEntryOut(Output):
 
 class ChainBreakOut(Output):
     seq: int
-    problem: Literal["altered", "missing_before", "head_mismatch"]
+    problem: Literal["altered", "missing_before", "head_mismatch", "checkpoint_mismatch",
+                     "checkpoint_forged"]
 
 
 class VerificationOut(Output):
@@ -34,3 +37,8 @@ class VerificationOut(Output):
     entries_checked: int
     last_seq: int
     breaks: list[ChainBreakOut]
+    checkpoints_checked: int = Field(
+        description="Signed checkpoints checked (none without the service's checkpoint key)")
+    anchored_seq: int | None = Field(
+        description="The newest signed checkpoint the chain still matches: entries up to "
+                    "it are as they were when it was signed")

@@ -43,6 +43,10 @@ class ApiKeyCreate(Input):
     name: str = Field(min_length=1, max_length=100, examples=["纷享销客同步"])
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
     department_id: UUID | None = None
+    rate_limit: int | None = Field(
+        None, ge=1, le=1_000_000,
+        description="Requests this key may send per rate-limit window "
+                    "(ACCORD_RATE_LIMIT_WINDOW_S); omitted: the service's default")
 
 
 class ApiKeyOut(Output):
@@ -56,6 +60,8 @@ class ApiKeyOut(Output):
     revoked_at: datetime | None
     active: bool
     version: int
+    rate_limit: int | None = Field(description="Its own requests per rate-limit window; "
+                                   "null: the service's default")
 
 
 class ApiKeyIssued(ApiKeyOut):
