@@ -43,7 +43,7 @@ from app.repositories.idempotency import SqlIdempotencyStore
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
-from app.services import feedback, surveys
+from app.services import feedback, plans, surveys
 from app.services.api_keys import ApiKeyService
 from app.services.approval_policy import ApprovalPolicyService
 from app.services.audit import AuditService
@@ -58,6 +58,7 @@ from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
+from app.services.plans import PlanService
 from app.services.ports import Clock
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
@@ -77,8 +78,9 @@ integration's `X-API-Key`.
 
 # What a handover checks and moves: the handover feature's own, and what later features
 # plug in (open feedback; open survey invitations).
-HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL)
-HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER)
+HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL, plans.HANDOVER_MATERIAL)
+HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER,
+                      plans.HANDOVER_TRANSFER)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
+        plans=PlanService(uow, clock),
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,

@@ -21,6 +21,7 @@ from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
+from app.services.plans import PlanService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
 from app.services.risks import RiskService
@@ -41,6 +42,7 @@ class Services:
     handovers: HandoverService
     surveys: SurveyService
     feedback: FeedbackService
+    plans: PlanService
     satisfaction: SatisfactionService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService

@@ -34,6 +34,7 @@ from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
 from app.repositories.knowledge import SqlKnowledgeRepository
+from app.repositories.plans import SqlPlanRepository
 from app.repositories.policies import SqlPolicyRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.plans = SqlPlanRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -1,0 +1,314 @@
+"""``/plans``: 客户方案 — what was committed to a customer (scope, objectives, milestones
+and deliverables, budget), its workflow, and its baseline's change control: amendments
+attached to change requests, applied once approved, each a revision."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Query, Request, Response
+
+from app.api.container import services
+from app.api.etag import if_match, set_etag
+from app.api.idempotency import Idempotent
+from app.api.pagination import ListPage, list_page, page_params
+from app.api.problems import error_responses
+from app.api.security import allow
+from app.api.v1.risks import risk_out
+from app.api.v1.routing import feature_router
+from app.api.v1.schemas.plans import (
+    AmendmentIn,
+    AmendmentOut,
+    BudgetLineIn,
+    BudgetLinePatch,
+    DeliverableIO,
+    MilestoneIn,
+    MilestonePatch,
+    ObjectiveIn,
+    ObjectivePatch,
+    PlanCreate,
+    PlanOut,
+    PlanPatch,
+    ReasonIn,
+    RevisionsOut,
+)
+from app.api.v1.schemas.risks import RiskOut
+from app.domain.access.roles import Role
+from app.domain.common.ids import new_id
+from app.domain.common.paging import PageRequest
+from app.domain.plans.access import PLAN_EDITORS
+from app.domain.plans.baseline import AmendmentChanges, NewBudgetLine, NewMilestone
+from app.domain.plans.figures import (
+    Variance,
+    line_variance,
+    milestone_on_time,
+    milestone_overdue,
+    objective_status,
+    performance,
+)
+from app.domain.plans.model import (
+    BudgetLine,
+    Constraints,
+    Deliverable,
+    Milestone,
+    Objective,
+    PlanState,
+    TeamMember,
+    Training,
+)
+from app.services.plans import NewPlan, PlanView
+from app.services.ports import RequestContext
+from app.services.ports.plans import PlanFilter
+
+router = feature_router("plans")
+
+Reader = Annotated[RequestContext, Depends(allow(*Role))]
+Editor = Annotated[RequestContext, Depends(allow(*PLAN_EDITORS))]
+Version = Annotated[int, Depends(if_match)]
+ERRORS = error_responses(404, 409, 412, 428)
+BASE = "/plans/{plan_id}"
+
+
+def _variance(v: Variance) -> dict[str, Any]:
+    return {"planned": v.planned, "actual": v.actual, "variance": v.variance,
+            "variance_pct": v.variance_pct}
+
+
+def plan_out(view: PlanView, response: Response | None = None) -> PlanOut:
+    plan, today = view.plan, view.today
+    if response is not None:
+        set_etag(response, plan.version)
+    figures = performance(plan.objectives, plan.milestones, plan.budget_lines, today)
+    return PlanOut.model_validate({
+        **plan.__dict__,
+        "team": [t.__dict__ for t in plan.team],
+        "constraints": plan.constraints.__dict__,
+        "objectives": [{**o.__dict__, "status": objective_status(o, today)}
+                       for o in plan.objectives],
+        "milestones": [{**m.__dict__,
+                        "deliverables": [{**d.__dict__, "training": None if d.training is None
+                                          else d.training.__dict__} for d in m.deliverables],
+                        "on_time": milestone_on_time(m, today),
+                        "overdue": milestone_overdue(m, today)} for m in plan.milestones],
+        "budget_lines": [{**b.__dict__, **_variance(line_variance(b))}
+                         for b in plan.budget_lines],
+        "figures": {**{k: v for k, v in figures.__dict__.items() if k != "budget"},
+                    "budget": [{"currency": c, **_variance(v)}
+                               for c, v in figures.budget.items()]},
+        "allowed_actions": view.allowed_actions})
+
+
+def _deliverables(items: list[DeliverableIO]) -> list[Deliverable]:
+    return [Deliverable(id=d.id or new_id(), title=d.title, kind=d.kind,
+                        delivered_at=d.delivered_at,
+                        training=None if d.training is None else Training(
+                            tuple(d.training.attendees), d.training.date,
+                            tuple(d.training.materials))) for d in items]
+
+
+def _plan_changes(body: PlanPatch) -> dict[str, Any]:
+    changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
+    if "team" in changes:
+        changes["team"] = [TeamMember(t.user_id, t.part, t.note) for t in body.team]
+    if "constraints" in changes:
+        changes["constraints"] = Constraints(**body.constraints.model_dump())
+    return changes
+
+
+@router.post("/plans", response_model=PlanOut, status_code=201, summary="Start a plan",
+             dependencies=[Idempotent], responses=error_responses(409))
+async def create(request: Request, response: Response, body: PlanCreate,
+                 ctx: Editor) -> PlanOut:
+    """A draft for a customer you may write (project managers: any customer); its owner
+    defaults to the customer's manager."""
+    view = await services(request).plans.create(ctx, NewPlan(
+        customer_id=body.customer_id, title=body.title, scope_statement=body.scope_statement,
+        owner_id=body.owner_id, team=tuple(TeamMember(t.user_id, t.part, t.note)
+                                           for t in body.team),
+        constraints=Constraints(**body.constraints.model_dump()),
+        planned_start=body.planned_start, planned_end=body.planned_end))
+    response.headers["Location"] = f"/api/v1/plans/{view.plan.id}"
+    return plan_out(view, response)
+
+
+@router.get("/plans", response_model=ListPage[PlanOut], summary="Plans you may read")
+async def list_plans(
+    request: Request, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at"],
+                                                     "-updated_at"))],
+    customer_id: Annotated[UUID | None, Query()] = None,
+    owner_id: Annotated[UUID | None, Query()] = None,
+    department_id: Annotated[UUID | None, Query()] = None,
+    state: Annotated[PlanState | None, Query()] = None,
+) -> dict[str, object]:
+    result = await services(request).plans.list(
+        ctx, PlanFilter(customer_id=customer_id, owner_id=owner_id,
+                        department_id=department_id, state=state), page)
+    return list_page(request, result, page, plan_out)
+
+
+@router.get(BASE, response_model=PlanOut, summary="Read a plan",
+            responses=error_responses(404))
+async def get(request: Request, response: Response, plan_id: UUID, ctx: Reader) -> PlanOut:
+    return plan_out(await services(request).plans.get(ctx, plan_id), response)
+
+
+@router.patch(BASE, response_model=PlanOut, summary="Change a plan", responses=ERRORS)
+async def update(request: Request, response: Response, plan_id: UUID, body: PlanPatch,
+                 ctx: Editor, version: Version) -> PlanOut:
+    """On an active plan the scope statement is part of the baseline: changing it is 409
+    `plan_baseline_frozen` (amend it through a change request)."""
+    return plan_out(await services(request).plans.update(ctx, plan_id, version,
+                                                         _plan_changes(body)), response)
+
+
+@router.post(BASE + "/activate", response_model=PlanOut, responses=ERRORS,
+             summary="Activate a plan (freezes its baseline)", dependencies=[Idempotent])
+async def activate(request: Request, response: Response, plan_id: UUID, ctx: Editor,
+                   version: Version) -> PlanOut:
+    """Needs a scope statement, planned start and end, and at least one milestone."""
+    return plan_out(await services(request).plans.act(ctx, plan_id, version, "activate"),
+                    response)
+
+
+@router.post(BASE + "/complete", response_model=PlanOut, responses=ERRORS,
+             summary="Complete a plan (every milestone done)", dependencies=[Idempotent])
+async def complete(request: Request, response: Response, plan_id: UUID, ctx: Editor,
+                   version: Version) -> PlanOut:
+    return plan_out(await services(request).plans.act(ctx, plan_id, version, "complete"),
+                    response)
+
+
+@router.post(BASE + "/cancel", response_model=PlanOut, responses=ERRORS,
+             summary="Cancel a plan (with a reason)", dependencies=[Idempotent])
+async def cancel(request: Request, response: Response, plan_id: UUID, body: ReasonIn,
+                 ctx: Editor, version: Version) -> PlanOut:
+    return plan_out(await services(request).plans.act(ctx, plan_id, version, "cancel",
+                                                      body.reason), response)
+
+
+# parts -------------------------------------------------------------------------------
+
+@router.post(BASE + "/objectives", response_model=PlanOut, status_code=201,
+             summary="Add an objective", responses=ERRORS, dependencies=[Idempotent])
+async def add_objective(request: Request, response: Response, plan_id: UUID,
+                        body: ObjectiveIn, ctx: Editor, version: Version) -> PlanOut:
+    objective = Objective(id=new_id(), **body.model_dump())
+    return plan_out(await services(request).plans.add_objective(ctx, plan_id, version,
+                                                                objective), response)
+
+
+@router.patch(BASE + "/objectives/{objective_id}", response_model=PlanOut, responses=ERRORS,
+              summary="Change an objective or record its actual")
+async def update_objective(request: Request, response: Response, plan_id: UUID,
+                           objective_id: UUID, body: ObjectivePatch, ctx: Editor,
+                           version: Version) -> PlanOut:
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return plan_out(await services(request).plans.update_objective(
+        ctx, plan_id, version, objective_id, changes), response)
+
+
+@router.post(BASE + "/milestones", response_model=PlanOut, status_code=201,
+             summary="Add a milestone (draft plans; active ones by amendment)",
+             responses=ERRORS, dependencies=[Idempotent])
+async def add_milestone(request: Request, response: Response, plan_id: UUID,
+                        body: MilestoneIn, ctx: Editor, version: Version) -> PlanOut:
+    milestone = Milestone(id=new_id(), title=body.title, planned_date=body.planned_date,
+                          owner_id=body.owner_id, deliverables=_deliverables(body.deliverables))
+    return plan_out(await services(request).plans.add_milestone(ctx, plan_id, version,
+                                                                milestone), response)
+
+
+@router.patch(BASE + "/milestones/{milestone_id}", response_model=PlanOut, responses=ERRORS,
+              summary="Record a milestone's progress, or change it")
+async def update_milestone(request: Request, response: Response, plan_id: UUID,
+                           milestone_id: UUID, body: MilestonePatch, ctx: Editor,
+                           version: Version) -> PlanOut:
+    """Status, actual date, acceptance and deliverables are progress; the planned date of
+    an active plan is baseline (409 `plan_baseline_frozen`)."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if "deliverables" in changes:
+        changes["deliverables"] = _deliverables(body.deliverables)
+    return plan_out(await services(request).plans.update_milestone(
+        ctx, plan_id, version, milestone_id, changes), response)
+
+
+@router.post(BASE + "/budget-lines", response_model=PlanOut, status_code=201,
+             summary="Add a budget line (draft plans; active ones by amendment)",
+             responses=ERRORS, dependencies=[Idempotent])
+async def add_budget_line(request: Request, response: Response, plan_id: UUID,
+                          body: BudgetLineIn, ctx: Editor, version: Version) -> PlanOut:
+    line = BudgetLine(id=new_id(), **body.model_dump())
+    return plan_out(await services(request).plans.add_budget_line(ctx, plan_id, version,
+                                                                  line), response)
+
+
+@router.patch(BASE + "/budget-lines/{line_id}", response_model=PlanOut, responses=ERRORS,
+              summary="Record actual cost, or change a budget line")
+async def update_budget_line(request: Request, response: Response, plan_id: UUID,
+                             line_id: UUID, body: BudgetLinePatch, ctx: Editor,
+                             version: Version) -> PlanOut:
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return plan_out(await services(request).plans.update_budget_line(
+        ctx, plan_id, version, line_id, changes), response)
+
+
+# change control ----------------------------------------------------------------------
+
+@router.post(BASE + "/amendments", response_model=AmendmentOut, status_code=201,
+             summary="Attach a proposed baseline change to a change request",
+             responses=error_responses(404, 409), dependencies=[Idempotent])
+async def propose_amendment(request: Request, plan_id: UUID, body: AmendmentIn,
+                            ctx: Editor) -> AmendmentOut:
+    """The change request must be of the plan's customer and still in draft or returned:
+    it is then assessed and approved with this amendment on its form."""
+    c = body.changes
+    changes = AmendmentChanges(
+        scope_statement=c.scope_statement, milestone_dates=dict(c.milestone_dates),
+        budget_planned=dict(c.budget_planned),
+        add_milestones=tuple(NewMilestone(m.title, m.planned_date, m.owner_id)
+                             for m in c.add_milestones),
+        add_budget_lines=tuple(NewBudgetLine(b.category, b.planned, b.currency)
+                               for b in c.add_budget_lines))
+    amendment = await services(request).plans.propose_amendment(
+        ctx, plan_id, body.change_request_id, changes)
+    return AmendmentOut.model_validate(amendment.__dict__)
+
+
+@router.get(BASE + "/amendments", response_model=list[AmendmentOut],
+            summary="A plan's amendments", responses=error_responses(404))
+async def list_amendments(request: Request, plan_id: UUID, ctx: Reader) -> list[AmendmentOut]:
+    found = await services(request).plans.amendments(ctx, plan_id)
+    return [AmendmentOut.model_validate(a.__dict__) for a in found]
+
+
+@router.post(BASE + "/amendments/{amendment_id}/apply", response_model=PlanOut,
+             responses=ERRORS, dependencies=[Idempotent],
+             summary="Apply an approved change request's amendment (the plan's owner)")
+async def apply_amendment(request: Request, response: Response, plan_id: UUID,
+                          amendment_id: UUID, ctx: Editor, version: Version) -> PlanOut:
+    """Refused when the change request is not approved (`plan_amendment_not_approved`) or
+    the amendment was applied already (`plan_amendment_already_applied`)."""
+    return plan_out(await services(request).plans.apply_amendment(ctx, plan_id, version,
+                                                                  amendment_id), response)
+
+
+@router.get(BASE + "/revisions", response_model=RevisionsOut,
+            summary="The baseline, each revision, and the current content",
+            responses=error_responses(404))
+async def revisions(request: Request, plan_id: UUID, ctx: Reader) -> RevisionsOut:
+    found = await services(request).plans.revisions(ctx, plan_id)
+    return RevisionsOut(revisions=[r.__dict__ for r in found.revisions],  # type: ignore[misc]
+                        current=found.current)
+
+
+@router.get(BASE + "/risks", response_model=ListPage[RiskOut],
+            summary="Risks of the register about this plan", responses=error_responses(404))
+async def plan_risks(
+    request: Request, plan_id: UUID, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at", "level"],
+                                                     "-updated_at"))],
+) -> dict[str, object]:
+    result = await services(request).plans.risks(ctx, plan_id, page)
+    return list_page(request, result, page, lambda r: risk_out(None, r))

@@ -1,0 +1,46 @@
+"""Ports of customer plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from app.domain.common.paging import Page, PageRequest
+from app.domain.plans.access import PlanReach
+from app.domain.plans.model import Amendment, Plan, PlanState, Revision
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    customer_id: UUID | None = None
+    owner_id: UUID | None = None
+    department_id: UUID | None = None
+    state: PlanState | None = None
+
+
+class PlanRepository(Protocol):
+    async def add(self, plan: Plan) -> None: ...
+    async def save(self, plan: Plan) -> None: ...
+    async def get(self, plan_id: UUID, reach: PlanReach, *,
+                  for_update: bool = False) -> Plan | None: ...
+    async def list(self, reach: PlanReach, filters: PlanFilter,
+                   page: PageRequest) -> Page[Plan]: ...
+    async def customer_of(self, plan_id: UUID) -> UUID | None:
+        """The customer a plan belongs to, whoever asks (for links from other records)."""
+        ...
+    async def add_revision(self, revision: Revision) -> None: ...
+    async def revisions(self, plan_id: UUID) -> list[Revision]: ...
+    async def add_amendment(self, amendment: Amendment) -> None: ...
+    async def save_amendment(self, amendment: Amendment) -> None: ...
+    async def amendment(self, amendment_id: UUID, plan_id: UUID, *,
+                        for_update: bool = False) -> Amendment | None: ...
+    async def amendment_for(self, change_request_id: UUID) -> Amendment | None: ...
+    async def amendments(self, plan_id: UUID) -> list[Amendment]: ...
+    async def open_of_customer(self, customer_id: UUID) -> list[Plan]: ...
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        """Draft and active plans of a customer that its old manager owned pass to the new
+        one."""
+        ...

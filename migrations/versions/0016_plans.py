@@ -1,0 +1,110 @@
+"""Customer plans (客户方案): plans with their parts, baseline revisions, and the
+amendments attached to change requests.
+
+Revision ID: 0016
+Revises: 0012
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.repositories.types import JSONType, UTCDateTime
+
+revision: str = '0016'
+down_revision: str | None = '0012'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "plans",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("department_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("scope_statement", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=False),
+        sa.Column("team", JSONType, nullable=False),
+        sa.Column("constraints", JSONType, nullable=False),
+        sa.Column("planned_start", sa.Date(), nullable=True),
+        sa.Column("planned_end", sa.Date(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("objectives", JSONType, nullable=False),
+        sa.Column("milestones", JSONType, nullable=False),
+        sa.Column("budget_lines", JSONType, nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=True),
+        sa.Column("activated_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_plans_customer_id_customers")),
+        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
+                                name=op.f("fk_plans_department_id_departments")),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_plans_owner_id_users")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
+                                name=op.f("fk_plans_created_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
+    )
+    op.create_index("ix_plans_customer", "plans", ["customer_id", "state"])
+    op.create_index("ix_plans_owner", "plans", ["owner_id", "state"])
+    op.create_index("ix_plans_updated", "plans", ["updated_at", "id"])
+    op.create_table(
+        "plan_revisions",
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("content", JSONType, nullable=False),
+        sa.Column("summary", JSONType, nullable=False),
+        sa.Column("change_request_id", sa.Uuid(), nullable=True),
+        sa.Column("amendment_id", sa.Uuid(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"],
+                                name=op.f("fk_plan_revisions_plan_id_plans")),
+        sa.ForeignKeyConstraint(["change_request_id"], ["change_requests.id"],
+                                name=op.f("fk_plan_revisions_change_request_id_change_requests")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
+                                name=op.f("fk_plan_revisions_created_by_users")),
+        sa.PrimaryKeyConstraint("plan_id", "number", name=op.f("pk_plan_revisions")),
+    )
+    op.create_table(
+        "plan_amendments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("change_request_id", sa.Uuid(), nullable=False),
+        sa.Column("changes", JSONType, nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("applied_by", sa.Uuid(), nullable=True),
+        sa.Column("applied_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"],
+                                name=op.f("fk_plan_amendments_plan_id_plans")),
+        sa.ForeignKeyConstraint(["change_request_id"], ["change_requests.id"],
+                                name=op.f("fk_plan_amendments_change_request_id_change_requests")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
+                                name=op.f("fk_plan_amendments_created_by_users")),
+        sa.ForeignKeyConstraint(["applied_by"], ["users.id"],
+                                name=op.f("fk_plan_amendments_applied_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_amendments")),
+        sa.UniqueConstraint("change_request_id", name="uq_plan_amendments_change_request_id"),
+    )
+    op.create_index("ix_plan_amendments_plan", "plan_amendments", ["plan_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_plan_amendments_plan", table_name="plan_amendments")
+    op.drop_table("plan_amendments")
+    op.drop_table("plan_revisions")
+    op.drop_index("ix_plans_updated", table_name="plans")
+    op.drop_index("ix_plans_owner", table_name="plans")
+    op.drop_index("ix_plans_customer", table_name="plans")
+    op.drop_table("plans")
