@@ -252,11 +252,14 @@ class FeedbackService:
 
     @staticmethod
     async def _check_links(uow: UnitOfWork, new: NewFeedback) -> None:
-        """A linked change request or handover must be about the same customer."""
+        """A linked change request, plan or handover must be about the same customer."""
         if new.change_request_id is not None:
             cr = await uow.change_requests.get(new.change_request_id, RecordScope(Reach.ALL))
             if cr is None or cr.customer_id != new.customer_id:
                 raise InvalidInput([FieldError("/change_request_id", "change_request_unknown")])
+        if new.plan_id is not None \
+                and await uow.plans.customer_of(new.plan_id) != new.customer_id:
+            raise InvalidInput([FieldError("/plan_id", "plan_unknown")])
         if new.handover_id is not None:
             handover = await uow.handovers.get(new.handover_id, HandoverReach(everything=True))
             if handover is None or handover.customer_id != new.customer_id:
