@@ -123,7 +123,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
-        plans=PlanService(uow, clock),
+        plans=PlanService(uow, clock, PublicLimits(
+            settings.plan_report_attempts_per_window,
+            timedelta(seconds=settings.plan_report_window_s))),
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,

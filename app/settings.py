@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # the public survey page: attempts per client address per window (wrong tokens count)
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
+    # the public progress-report links, the same way
+    plan_report_attempts_per_window: int = Field(default=30, ge=1)
+    plan_report_window_s: int = Field(default=600, ge=1)
 
     # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
     # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.

@@ -72,3 +72,32 @@ async def active_plan(client: httpx.AsyncClient, who: Actor,
     plan = await ready_plan(client, who, customer)
     response = await plan_act(client, who, plan, "activate")
     return versioned(response)
+
+
+PUBLIC_REPORTS = "/api/v1/public/plan-reports/"
+
+
+def report_path(report: dict[str, Any], suffix: str = "") -> str:
+    return f"{PLANS}/{report['plan_id']}/reports/{report['id']}{suffix}"
+
+
+async def report_of(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any],
+                    **fields: Any) -> dict[str, Any]:
+    """A draft progress report for January, with an internal note the customer never sees."""
+    response = await client.post(plan_path(plan, "/reports"), headers=who.headers, json={
+        "period_start": "2027-01-01", "period_end": "2027-01-31",
+        "completed_work": "完成需求调研与蓝图设计", "issues": "客户接口人变更",
+        "next_steps": "2 月完成开发环境搭建", "internal_notes": "客户预算偏紧，注意控制变更",
+        **fields})
+    return versioned(response, 201)
+
+
+async def publish_and_share(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any],
+                            days: int = 14) -> dict[str, Any]:
+    """A published report of ``plan`` shared for ``days``: the body carries the token."""
+    report = await report_of(client, who, plan)
+    report = versioned(await client.post(report_path(report, "/publish"),
+                                         headers=with_version(who, report)))
+    return versioned(await client.post(report_path(report, "/share"),
+                                       headers=with_version(who, report),
+                                       json={"expires_in_days": days}))

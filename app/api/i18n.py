@@ -131,6 +131,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "plan_amendment_exists": ("Change request already carries an amendment",
                               "Change request {change_request_id} already carries a plan "
                               "amendment.", "变更申请 {change_request_id} 已附有方案修订。"),
+    "plan_report_published": ("Progress report is published",
+                              "A published progress report no longer changes.",
+                              "进展报告已发布，不能再修改。"),
+    "plan_report_link_unknown": ("Link not found",
+                                 "This link is not valid, or has expired or been revoked.",
+                                 "该链接无效、已过期或已被撤销。"),
     "self_approval_forbidden": ("Self-approval forbidden",
                                 "You requested this change, so you cannot approve it.",
                                 "您是该变更的申请人，不能审批自己的申请。"),
@@ -313,7 +319,8 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "survey_invitation": "调查邀请", "finding": "核对问题",
                    "checklist_item": "移交资料项", "feedback": "反馈",
                    "plan": "方案", "milestone": "里程碑", "objective": "目标",
-                   "budget_line": "预算项", "amendment": "方案修订"}
+                   "budget_line": "预算项", "amendment": "方案修订",
+                   "plan_report": "进展报告"}
 
 
 def pick_language(accept_language: str | None) -> str:

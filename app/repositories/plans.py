@@ -34,10 +34,11 @@ from app.domain.plans.model import (
     TeamPart,
     Training,
 )
+from app.domain.plans.reports import ProgressReport, ReportState
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_customers import customers
-from app.repositories.tables_plans import plan_amendments, plan_revisions, plans
+from app.repositories.tables_plans import plan_amendments, plan_reports, plan_revisions, plans
 
 SORTS = {"updated_at": plans.c.updated_at, "created_at": plans.c.created_at}
 _OPEN = [s.value for s in OPEN_STATES]
@@ -271,3 +272,53 @@ class SqlPlanRepository:
             .values(owner_id=to_id, updated_at=now, version=plans.c.version + 1)
             .returning(plans.c.id, plans.c.title))).all()
         return [{"id": str(r.id), "title": r.title} for r in moved]
+
+    # progress reports -----------------------------------------------------------------
+
+    async def add_report(self, report: ProgressReport) -> None:
+        await self._conn.execute(insert(plan_reports).values(**_report_values(report)))
+
+    async def save_report(self, report: ProgressReport) -> None:
+        values = _report_values(report)
+        values.pop("id")
+        await self._conn.execute(update(plan_reports)
+                                 .where(plan_reports.c.id == report.id).values(**values))
+
+    async def report(self, report_id: UUID, plan_id: UUID, *,
+                     for_update: bool = False) -> ProgressReport | None:
+        stmt = select(plan_reports).where(plan_reports.c.id == report_id,
+                                          plan_reports.c.plan_id == plan_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self._conn.execute(stmt)).one_or_none()
+        return _report(row) if row else None
+
+    async def reports(self, plan_id: UUID, page: PageRequest) -> Page[ProgressReport]:
+        stmt = keyset(select(plan_reports).where(plan_reports.c.plan_id == plan_id),
+                      REPORT_SORTS, plan_reports.c.id, page)
+        rows = (await self._conn.execute(stmt)).all()
+        column = page.sort.field
+        return to_page(rows, page, _report, lambda r: (getattr(r, column), r.id))
+
+    async def report_by_token(self, hashed: str, *,
+                              for_update: bool = False) -> ProgressReport | None:
+        stmt = select(plan_reports).where(plan_reports.c.share_token_hash == hashed)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self._conn.execute(stmt)).one_or_none()
+        return _report(row) if row else None
+
+
+REPORT_SORTS = {"created_at": plan_reports.c.created_at}
+
+
+def _report(row: Row[Any]) -> ProgressReport:
+    values = dict(row._mapping)
+    values["state"] = ReportState(values["state"])
+    return ProgressReport(**values)
+
+
+def _report_values(report: ProgressReport) -> dict[str, Any]:
+    values = dict(report.__dict__)
+    values["state"] = report.state.value
+    return values

@@ -77,3 +77,32 @@ plan_amendments = Table(
     UniqueConstraint("change_request_id", name="uq_plan_amendments_change_request_id"),
 )
 Index("ix_plan_amendments_plan", plan_amendments.c.plan_id)
+
+plan_reports = Table(
+    "plan_reports", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("plan_id", Uuid, ForeignKey("plans.id"), nullable=False),
+    Column("customer_id", Uuid, ForeignKey("customers.id"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("completed_work", Text, nullable=False),
+    Column("issues", Text, nullable=False),
+    Column("next_steps", Text, nullable=False),
+    Column("internal_notes", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("milestone_status", JSONType),
+    Column("version", Integer, nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("published_by", Uuid, ForeignKey("users.id")),
+    Column("share_token_hash", String(64), unique=True),  # only the hash: the token is shown once
+    Column("share_expires_at", UTCDateTime),
+    Column("share_revoked_at", UTCDateTime),
+    Column("shared_by", Uuid, ForeignKey("users.id")),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(100), nullable=False),
+)
+Index("ix_plan_reports_plan", plan_reports.c.plan_id, plan_reports.c.created_at,
+      plan_reports.c.id)

@@ -5,19 +5,27 @@ requests, each a revision); and what a plan adds to a handover."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from app.domain.access.scope import Reach, RecordScope
 from app.domain.change_requests.access import read_scope as cr_read_scope
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import AnyOf, check_version
+from app.domain.feedback.model import (
+    FeedbackChannel,
+    FeedbackItem,
+    FeedbackState,
+    FeedbackType,
+    Severity,
+)
 from app.domain.handovers.model import Handover
-from app.domain.plans import baseline, editing, workflow
-from app.domain.plans.access import creation_scope, read_reach, write_reach
+from app.domain.plans import baseline, editing, reports, workflow
+from app.domain.plans.access import PlanReach, creation_scope, read_reach, write_reach
 from app.domain.plans.baseline import AmendmentChanges
 from app.domain.plans.figures import budget_totals
 from app.domain.plans.model import (
@@ -32,15 +40,18 @@ from app.domain.plans.model import (
     Revision,
     TeamMember,
 )
+from app.domain.plans.reports import ProgressReport, ReportState
 from app.domain.risk.register import allowed_changes
 from app.domain.risk.register import read_scope as risk_read_scope
 from app.services.business_calendar import load_calendar
+from app.services.feedback import receive
 from app.services.handover_materials import Material, MaterialContext
 from app.services.ports import Clock, RequestContext
 from app.services.ports.plans import PlanFilter
 from app.services.ports.risks import RiskFilter
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from app.services.risks import RiskView
+from app.services.surveys import PublicLimits, throttle
 
 Version = int | AnyOf
 
@@ -74,10 +85,36 @@ class RevisionsView:
     current: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ReportView:
+    """A progress report as its plan's people see it: the milestone status is the frozen
+    one once published, the live one while a draft."""
+
+    report: ProgressReport
+    milestone_status: list[dict[str, Any]]
+    allowed_actions: list[str]
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """All a shared link reveals: customer-facing fields only (no internal notes, no
+    people of ours)."""
+
+    customer_name: str
+    plan_title: str
+    report: ProgressReport
+    expires_at: datetime
+
+
+REPORT_LINK_PATH = "/api/v1/public/plan-reports/"
+
+
 class PlanService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
+                 limits: PublicLimits = PublicLimits()) -> None:
         self._uow = uow
         self._clock = clock
+        self._limits = limits
 
     # plans --------------------------------------------------------------------------
 
@@ -249,6 +286,172 @@ class PlanService:
                                          RiskFilter(plan_id=plan_id), page)
         return Page([RiskView(r, allowed_changes(ctx.actor, r)) for r in found.items],
                     found.next_after)
+
+    # progress reports ---------------------------------------------------------------
+
+    async def create_report(self, ctx: RequestContext, plan_id: UUID, period_start: date,
+                            period_end: date, texts: dict[str, str]) -> ReportView:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            plan = await self._writable(uow, ctx, plan_id, None)
+            reports.check_reportable(plan)
+            reports.check_period(period_start, period_end)
+            report = ProgressReport(
+                id=new_id(), plan_id=plan.id, customer_id=plan.customer_id,
+                period_start=period_start, period_end=period_end,
+                completed_work=texts.get("completed_work", ""), issues=texts.get("issues", ""),
+                next_steps=texts.get("next_steps", ""),
+                internal_notes=texts.get("internal_notes", ""), state=ReportState.DRAFT,
+                version=1, created_by=ctx.actor.id, created_at=now, updated_at=now)
+            await uow.plans.add_report(report)
+            self._log_report(uow, "plan.report_created", report, None, now)
+            await uow.commit()
+            return await self._report_view(uow, ctx, plan, report)
+
+    async def get_report(self, ctx: RequestContext, plan_id: UUID,
+                         report_id: UUID) -> ReportView:
+        async with self._uow(ctx, write=False) as uow:
+            plan = await self._readable(uow, ctx, plan_id)
+            report = await uow.plans.report(report_id, plan.id)
+            if report is None:
+                raise NotFound(entity="plan_report")
+            return await self._report_view(uow, ctx, plan, report)
+
+    async def list_reports(self, ctx: RequestContext, plan_id: UUID,
+                           page: PageRequest) -> Page[ReportView]:
+        async with self._uow(ctx, write=False) as uow:
+            plan = await self._readable(uow, ctx, plan_id)
+            found = await uow.plans.reports(plan.id, page)
+            return Page([await self._report_view(uow, ctx, plan, r) for r in found.items],
+                        found.next_after)
+
+    async def update_report(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
+                            version: Version, changes: dict[str, Any]) -> ReportView:
+        return await self._change_report(
+            ctx, plan_id, report_id, version, "plan.report_updated",
+            lambda plan, report, now, today: reports.edit(report, changes))
+
+    async def publish_report(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
+                             version: Version) -> ReportView:
+        """From now on the report, and the milestone status it shows, never change."""
+        return await self._change_report(
+            ctx, plan_id, report_id, version, "plan.report_published",
+            lambda plan, report, now, today: reports.publish(report, plan, ctx.actor.id, now,
+                                                             today))
+
+    async def share_report(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
+                           version: Version, days: int) -> tuple[ReportView, str]:
+        """A new link for the customer; the token is in this answer only."""
+        issued: list[str] = []
+
+        def share(plan: Plan, report: ProgressReport, now: datetime,
+                  today: date) -> ProgressReport:
+            shared, token = reports.share(report, ctx.actor.id, now, days)
+            issued.append(token)
+            return shared
+        view = await self._change_report(ctx, plan_id, report_id, version,
+                                         "plan.report_shared", share)
+        return view, issued[0]
+
+    async def revoke_report_share(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
+                                  version: Version) -> ReportView:
+        return await self._change_report(
+            ctx, plan_id, report_id, version, "plan.report_share_revoked",
+            lambda plan, report, now, today: reports.revoke_share(report, now))
+
+    async def public_report(self, ctx: RequestContext, token: str) -> PublicReport:
+        await throttle(self._uow, ctx, self._clock.now(), self._limits, "plan-report")
+        async with self._uow(ctx, write=False) as uow:
+            report = reports.check_link(
+                await uow.plans.report_by_token(reports.hash_of(token)), self._clock.now())
+            return await self._public(uow, report)
+
+    async def public_acknowledge(self, ctx: RequestContext, token: str,
+                                 name: str) -> PublicReport:
+        """The customer confirms they have read it; the first acknowledgement counts."""
+        await throttle(self._uow, ctx, self._clock.now(), self._limits, "plan-report")
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            report = reports.check_link(await uow.plans.report_by_token(
+                reports.hash_of(token), for_update=True), now)
+            if report.acknowledged_at is None:
+                before = replace(report)
+                report.acknowledged_at, report.acknowledged_by = now, name.strip()[:100]
+                await uow.plans.save_report(report)
+                self._log_report(uow, "plan.report_acknowledged", report, before, now,
+                                 actor_label={"name": report.acknowledged_by})
+                await uow.commit()
+            return await self._public(uow, report)
+
+    async def public_comment(self, ctx: RequestContext, token: str, comment: str,
+                             name: str) -> UUID:
+        """The customer's comment arrives as a feedback item on the plan (channel web),
+        answered by the customer's manager under the feedback SLA."""
+        await throttle(self._uow, ctx, self._clock.now(), self._limits, "plan-report")
+        text = reports.check_comment(comment, name)
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            report = reports.check_link(await uow.plans.report_by_token(
+                reports.hash_of(token), for_update=True), now)
+            customer = await uow.customers.get(report.customer_id, RecordScope(Reach.ALL))
+            assert customer is not None and report.shared_by is not None
+            signed = f"（{name.strip()}）" if name.strip() else ""
+            item = FeedbackItem(
+                id=new_id(), customer_id=customer.id, department_id=customer.department_id,
+                owner_id=customer.owner_id, channel=FeedbackChannel.WEB,
+                type=FeedbackType.SUGGESTION, severity=Severity.LOW,
+                summary=f"进展报告 {report.period_start}–{report.period_end} 客户意见{signed}："
+                        f"{text}"[:5000],
+                state=FeedbackState.RECEIVED, received_at=now, plan_id=report.plan_id)
+            await receive(uow, item, report.shared_by, now)
+            self._log_report(uow, "plan.report_commented", report, None, now,
+                             actor_label={"feedback_id": item.id})
+            await uow.commit()
+            return item.id
+
+    async def _public(self, uow: UnitOfWork, report: ProgressReport) -> PublicReport:
+        plan = await uow.plans.get(report.plan_id, PlanReach(RecordScope(Reach.ALL)))
+        customer = await uow.customers.get(report.customer_id, RecordScope(Reach.ALL))
+        assert plan is not None and customer is not None and report.share_expires_at
+        return PublicReport(customer.name, plan.title, report, report.share_expires_at)
+
+    async def _change_report(
+            self, ctx: RequestContext, plan_id: UUID, report_id: UUID, version: Version,
+            action: str,
+            change: Callable[[Plan, ProgressReport, datetime, date], ProgressReport]
+    ) -> ReportView:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            plan = await self._writable(uow, ctx, plan_id, None)
+            report = await uow.plans.report(report_id, plan.id, for_update=True)
+            if report is None:
+                raise NotFound(entity="plan_report")
+            check_version(report.version, version)
+            changed = change(plan, report, now, await self._today(uow))
+            changed.version, changed.updated_at = report.version + 1, now
+            await uow.plans.save_report(changed)
+            self._log_report(uow, action, changed, report, now)
+            await uow.commit()
+            return await self._report_view(uow, ctx, plan, changed)
+
+    async def _report_view(self, uow: UnitOfWork, ctx: RequestContext, plan: Plan,
+                           report: ProgressReport) -> ReportView:
+        status = report.milestone_status
+        if status is None:
+            status = reports.milestone_status(plan, await self._today(uow))
+        writable = self._view_of(ctx, plan, date.min).writable
+        return ReportView(report, status, reports.allowed_actions(report) if writable else [])
+
+    @staticmethod
+    def _log_report(uow: UnitOfWork, action: str, report: ProgressReport,
+                    before: ProgressReport | None, now: datetime,
+                    actor_label: dict[str, Any] | None = None) -> None:
+        uow.record_change(action, "plan_report", report.id,
+                          before=before.snapshot() if before else None,
+                          after={**report.snapshot(), **(actor_label or {})},
+                          event={"plan_id": report.plan_id, "state": report.state,
+                                 **(actor_label or {})},
+                          at=now, customer_id=report.customer_id)
 
     # helpers ------------------------------------------------------------------------
 

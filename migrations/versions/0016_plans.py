@@ -98,9 +98,50 @@ def upgrade() -> None:
         sa.UniqueConstraint("change_request_id", name="uq_plan_amendments_change_request_id"),
     )
     op.create_index("ix_plan_amendments_plan", "plan_amendments", ["plan_id"])
+    op.create_table(
+        "plan_reports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("completed_work", sa.Text(), nullable=False),
+        sa.Column("issues", sa.Text(), nullable=False),
+        sa.Column("next_steps", sa.Text(), nullable=False),
+        sa.Column("internal_notes", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("milestone_status", JSONType, nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_by", sa.Uuid(), nullable=True),
+        sa.Column("share_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("share_expires_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("share_revoked_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("shared_by", sa.Uuid(), nullable=True),
+        sa.Column("acknowledged_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"],
+                                name=op.f("fk_plan_reports_plan_id_plans")),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_plan_reports_customer_id_customers")),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
+                                name=op.f("fk_plan_reports_created_by_users")),
+        sa.ForeignKeyConstraint(["published_by"], ["users.id"],
+                                name=op.f("fk_plan_reports_published_by_users")),
+        sa.ForeignKeyConstraint(["shared_by"], ["users.id"],
+                                name=op.f("fk_plan_reports_shared_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_reports")),
+        sa.UniqueConstraint("share_token_hash", name=op.f("uq_plan_reports_share_token_hash")),
+    )
+    op.create_index("ix_plan_reports_plan", "plan_reports", ["plan_id", "created_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_plan_reports_plan", table_name="plan_reports")
+    op.drop_table("plan_reports")
     op.drop_index("ix_plan_amendments_plan", table_name="plan_amendments")
     op.drop_table("plan_amendments")
     op.drop_table("plan_revisions")

@@ -3,7 +3,9 @@ engines — the scenario the issue must show: an active plan of a tier-A custome
 milestone directly is refused (409 ``plan_baseline_frozen``); a change request of the same
 customer carries the amendment, is approved through the usual chain, the plan's owner
 applies it, the milestone moves and the revision cites the request; applying it twice,
-applying it before approval, and attaching it to another customer's request are refused."""
+applying it before approval, and attaching it to another customer's request are refused;
+then a progress report is read through its link with no account, the customer's comment
+arrives as feedback, and the revoked link answers 404."""
 
 from __future__ import annotations
 
@@ -24,9 +26,19 @@ from tests.change_request_support import (
     moved,
     panel,
 )
+from tests.conftest import client_for
 from tests.customer_support import make_customer
 from tests.db import row_count
-from tests.plan_support import active_plan, plan_path, read_plan, ready_plan, with_version
+from tests.plan_support import (
+    PUBLIC_REPORTS,
+    active_plan,
+    plan_path,
+    publish_and_share,
+    read_plan,
+    ready_plan,
+    report_path,
+    with_version,
+)
 from tests.support import Actors, assert_problem, field_errors, list_all
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -118,6 +130,27 @@ async def test_a_milestone_moves_only_through_an_approved_change_request(
         "plan.activated", "plan.amendment_proposed", "plan.amended"]
     assert events[0]["data"]["change_request_id"] == cr["id"]
     assert events[0]["data"]["revision"] == 1
+
+    # 6. A progress report is published and read through its link with no account; the
+    # customer's comment arrives as feedback on the plan; revoked, the link answers 404.
+    shared = await publish_and_share(client, am, plan)
+    link = PUBLIC_REPORTS + shared["token"]
+    async with client_for(app, "192.0.2.44") as customer_side:
+        read = await customer_side.get(link)
+        assert read.status_code == 200, read.text
+        assert [m["planned_date"] for m in read.json()["milestone_status"]] == [
+            "2027-02-01", "2027-07-15"]
+        commented = await customer_side.post(link + "/comments",
+                                             json={"comment": "延期可以接受，请提前告知"})
+        assert commented.status_code == 201, commented.text
+    feedback = await client.get(f"/api/v1/feedback/{commented.json()['feedback_id']}",
+                                headers=am.headers)
+    assert feedback.json()["plan_id"] == plan["id"]
+    revoked = await client.post(report_path(shared, "/revoke-share"),
+                                headers=with_version(am, shared))
+    assert revoked.status_code == 200, revoked.text
+    async with client_for(app, "192.0.2.44") as customer_side:
+        assert_problem(await customer_side.get(link), 404, "plan_report_link_unknown")
 
 
 async def test_an_amendment_rides_only_on_an_open_form_of_the_same_customer(

@@ -4,6 +4,7 @@ attached to change requests, applied once approved, each a revision."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.problems import error_responses
-from app.api.security import allow
+from app.api.security import allow, public
 from app.api.v1.risks import risk_out
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.plans import (
@@ -30,8 +31,17 @@ from app.api.v1.schemas.plans import (
     PlanCreate,
     PlanOut,
     PlanPatch,
+    ProgressReportIn,
+    ProgressReportOut,
+    ProgressReportPatch,
+    PublicReportOut,
     ReasonIn,
+    ReportAcknowledgeIn,
+    ReportCommentIn,
+    ReportCommentOut,
+    ReportShareIn,
     RevisionsOut,
+    SharedProgressReportOut,
 )
 from app.api.v1.schemas.risks import RiskOut
 from app.domain.access.roles import Role
@@ -57,7 +67,7 @@ from app.domain.plans.model import (
     TeamMember,
     Training,
 )
-from app.services.plans import NewPlan, PlanView
+from app.services.plans import REPORT_LINK_PATH, NewPlan, PlanView, PublicReport, ReportView
 from app.services.ports import RequestContext
 from app.services.ports.plans import PlanFilter
 
@@ -65,6 +75,7 @@ router = feature_router("plans")
 
 Reader = Annotated[RequestContext, Depends(allow(*Role))]
 Editor = Annotated[RequestContext, Depends(allow(*PLAN_EDITORS))]
+Anyone = Annotated[RequestContext, Depends(public())]
 Version = Annotated[int, Depends(if_match)]
 ERRORS = error_responses(404, 409, 412, 428)
 BASE = "/plans/{plan_id}"
@@ -312,3 +323,141 @@ async def plan_risks(
 ) -> dict[str, object]:
     result = await services(request).plans.risks(ctx, plan_id, page)
     return list_page(request, result, page, lambda r: risk_out(None, r))
+
+
+# progress reports ----------------------------------------------------------------------
+
+REPORTS = BASE + "/reports"
+REPORT = REPORTS + "/{report_id}"
+
+
+def report_out(view: ReportView, response: Response | None = None,
+               now: datetime | None = None) -> ProgressReportOut:
+    r = view.report
+    if response is not None:
+        set_etag(response, r.version)
+    shared = (r.share_token_hash is not None and r.share_revoked_at is None
+              and (now is None or (r.share_expires_at is not None and r.share_expires_at > now)))
+    return ProgressReportOut.model_validate({
+        **r.__dict__, "milestone_status": view.milestone_status,
+        "allowed_actions": view.allowed_actions, "shared": shared})
+
+
+def _now(request: Request) -> datetime:
+    return services(request).clock.now()
+
+
+@router.post(REPORTS, response_model=ProgressReportOut, status_code=201,
+             summary="Draft a progress report (进展报告)", dependencies=[Idempotent],
+             responses=error_responses(404, 409))
+async def create_report(request: Request, response: Response, plan_id: UUID,
+                        body: ProgressReportIn, ctx: Editor) -> ProgressReportOut:
+    """On an active or completed plan; the milestone status is computed, not written."""
+    view = await services(request).plans.create_report(
+        ctx, plan_id, body.period_start, body.period_end,
+        body.model_dump(include={"completed_work", "issues", "next_steps", "internal_notes"}))
+    response.headers["Location"] = f"/api/v1/plans/{plan_id}/reports/{view.report.id}"
+    return report_out(view, response, _now(request))
+
+
+@router.get(REPORTS, response_model=ListPage[ProgressReportOut],
+            summary="A plan's progress reports", responses=error_responses(404))
+async def list_reports(
+    request: Request, plan_id: UUID, ctx: Reader,
+    page: Annotated[PageRequest, Depends(page_params(["created_at"], "-created_at"))],
+) -> dict[str, object]:
+    result = await services(request).plans.list_reports(ctx, plan_id, page)
+    now = _now(request)
+    return list_page(request, result, page, lambda v: report_out(v, None, now))
+
+
+@router.get(REPORT, response_model=ProgressReportOut, summary="Read a progress report",
+            responses=error_responses(404))
+async def get_report(request: Request, response: Response, plan_id: UUID, report_id: UUID,
+                     ctx: Reader) -> ProgressReportOut:
+    view = await services(request).plans.get_report(ctx, plan_id, report_id)
+    return report_out(view, response, _now(request))
+
+
+@router.patch(REPORT, response_model=ProgressReportOut, summary="Change a draft progress report",
+              responses=ERRORS)
+async def update_report(request: Request, response: Response, plan_id: UUID,
+                        report_id: UUID, body: ProgressReportPatch, ctx: Editor,
+                        version: Version) -> ProgressReportOut:
+    """A published report is immutable: 409 `plan_report_published`."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    view = await services(request).plans.update_report(ctx, plan_id, report_id, version,
+                                                       changes)
+    return report_out(view, response, _now(request))
+
+
+@router.post(REPORT + "/publish", response_model=ProgressReportOut, responses=ERRORS,
+             summary="Publish a progress report (freezes it)", dependencies=[Idempotent])
+async def publish_report(request: Request, response: Response, plan_id: UUID,
+                         report_id: UUID, ctx: Editor, version: Version) -> ProgressReportOut:
+    view = await services(request).plans.publish_report(ctx, plan_id, report_id, version)
+    return report_out(view, response, _now(request))
+
+
+@router.post(REPORT + "/share", response_model=SharedProgressReportOut, responses=ERRORS,
+             summary="Share a published report with the customer through a link")
+async def share_report(request: Request, response: Response, plan_id: UUID, report_id: UUID,
+                       body: ReportShareIn, ctx: Editor,
+                       version: Version) -> SharedProgressReportOut:
+    """The token is in this answer only (the service keeps its hash), so no Idempotency-Key;
+    sharing again replaces the link. It expires after `expires_in_days` and can be
+    revoked."""
+    view, token = await services(request).plans.share_report(ctx, plan_id, report_id,
+                                                             version, body.expires_in_days)
+    out = report_out(view, response, _now(request))
+    return SharedProgressReportOut(**out.model_dump(), token=token, link=REPORT_LINK_PATH + token)
+
+
+@router.post(REPORT + "/revoke-share", response_model=ProgressReportOut, responses=ERRORS,
+             summary="Revoke a report's link", dependencies=[Idempotent])
+async def revoke_report_share(request: Request, response: Response, plan_id: UUID,
+                              report_id: UUID, ctx: Editor, version: Version) -> ProgressReportOut:
+    view = await services(request).plans.revoke_report_share(ctx, plan_id, report_id, version)
+    return report_out(view, response, _now(request))
+
+
+# the customer's side: no account, the token is the key -----------------------------------
+
+def _public_out(found: PublicReport) -> PublicReportOut:
+    r = found.report
+    assert r.published_at is not None
+    return PublicReportOut(
+        customer_name=found.customer_name, plan_title=found.plan_title,
+        period_start=r.period_start, period_end=r.period_end,
+        completed_work=r.completed_work, issues=r.issues, next_steps=r.next_steps,
+        milestone_status=r.milestone_status or [],  # type: ignore[arg-type]
+        published_at=r.published_at, acknowledged_at=r.acknowledged_at,
+        link_expires_at=found.expires_at)
+
+
+@router.get("/public/plan-reports/{token}", response_model=PublicReportOut,
+            summary="Read a shared progress report (no account; the token is the key)",
+            responses=error_responses(404, 429))
+async def public_report(request: Request, token: str, ctx: Anyone) -> PublicReportOut:
+    """Customer-facing fields only. A wrong, expired or revoked link is 404; attempts per
+    address are limited (429 with Retry-After)."""
+    return _public_out(await services(request).plans.public_report(ctx, token[:200]))
+
+
+@router.post("/public/plan-reports/{token}/acknowledge", response_model=PublicReportOut,
+             summary="Acknowledge a shared progress report", responses=error_responses(404, 429))
+async def public_acknowledge(request: Request, token: str, body: ReportAcknowledgeIn,
+                             ctx: Anyone) -> PublicReportOut:
+    return _public_out(await services(request).plans.public_acknowledge(ctx, token[:200],
+                                                                        body.name))
+
+
+@router.post("/public/plan-reports/{token}/comments", response_model=ReportCommentOut,
+             status_code=201, summary="Comment on a shared progress report",
+             responses=error_responses(404, 429))
+async def public_comment(request: Request, token: str, body: ReportCommentIn,
+                         ctx: Anyone) -> ReportCommentOut:
+    """The comment arrives as a feedback item on the plan, for the customer's manager."""
+    feedback_id = await services(request).plans.public_comment(ctx, token[:200], body.comment,
+                                                               body.name)
+    return ReportCommentOut(feedback_id=feedback_id)

@@ -309,3 +309,91 @@ class RevisionOut(Output):
 class RevisionsOut(Output):
     revisions: list[RevisionOut]
     current: dict[str, Any]
+
+
+# progress reports ----------------------------------------------------------------------
+
+class ProgressReportIn(Input):
+    period_start: Day
+    period_end: Day
+    completed_work: LongText = ""
+    issues: LongText = ""
+    next_steps: LongText = ""
+    internal_notes: LongText = Field("", description="Never shown to the customer")
+
+
+class ProgressReportPatch(ProgressReportIn):
+    period_start: Day = Field(None)  # type: ignore[assignment]
+    period_end: Day = Field(None)  # type: ignore[assignment]
+
+
+class ReportShareIn(Input):
+    expires_in_days: int = Field(14, ge=1, le=90)
+
+
+class MilestoneStatusOut(Output):
+    title: str
+    planned_date: date
+    actual_date: date | None
+    status: MilestoneStatus
+    on_time: bool | None
+    overdue: bool
+
+
+class ProgressReportOut(Output):
+    id: UUID
+    plan_id: UUID
+    customer_id: UUID
+    period_start: date
+    period_end: date
+    completed_work: str
+    issues: str
+    next_steps: str
+    internal_notes: str
+    state: str = Field(description="draft | published (immutable)")
+    milestone_status: list[MilestoneStatusOut] = Field(
+        description="Computed from the plan's milestones; frozen when published")
+    allowed_actions: list[str]
+    shared: bool = Field(description="A link is out, not revoked and not expired")
+    share_expires_at: datetime | None
+    share_revoked_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    published_at: datetime | None
+    published_by: UUID | None
+    version: int
+    created_by: UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class SharedProgressReportOut(ProgressReportOut):
+    token: str = Field(description="Shown once: the service keeps only its hash")
+    link: str
+
+
+class PublicReportOut(Output):
+    customer_name: str
+    plan_title: str
+    period_start: date
+    period_end: date
+    completed_work: str
+    issues: str
+    next_steps: str
+    milestone_status: list[MilestoneStatusOut]
+    published_at: datetime
+    acknowledged_at: datetime | None
+    link_expires_at: datetime
+
+
+class ReportAcknowledgeIn(Input):
+    name: Annotated[str, Field(max_length=100)] = ""
+
+
+class ReportCommentIn(Input):
+    comment: Annotated[str, Field(min_length=1, max_length=2000)]
+    name: Annotated[str, Field(max_length=100)] = ""
+
+
+class ReportCommentOut(Output):
+    feedback_id: UUID
