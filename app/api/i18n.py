@@ -297,6 +297,11 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                                      "不能多于邀请数"),
     "counts_exceed_n": ("the counts ({parts}) add up to more than n",
                         "各计数（{parts}）之和超过了总数 n"),
+    "objective_unknown": ("is not an objective of this plan", "不是该方案的目标"),
+    "review_needs_commitment": ("is recorded only for what was committed",
+                                "仅对已承诺的预期进行评审"),
+    "too_many_expectations": ("a plan holds at most {max} expectations",
+                              "一个方案最多记录 {max} 条预期"),
     "amendment_empty": ("must change something", "须至少包含一项修改"),
     "milestone_unknown": ("is not a milestone of this plan", "不是该方案的里程碑"),
     "budget_line_unknown": ("is not a budget line of this plan", "不是该方案的预算项"),
@@ -320,7 +325,7 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "checklist_item": "移交资料项", "feedback": "反馈",
                    "plan": "方案", "milestone": "里程碑", "objective": "目标",
                    "budget_line": "预算项", "amendment": "方案修订",
-                   "plan_report": "进展报告"}
+                   "plan_report": "进展报告", "expectation": "预期"}
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -17,16 +17,21 @@ from app.domain.common.paging import Page, PageRequest
 from app.domain.plans.access import PlanReach
 from app.domain.plans.model import (
     OPEN_STATES,
+    Agreement,
     Amendment,
     AmendmentState,
     BudgetLine,
     Constraints,
     Deliverable,
     DeliverableKind,
+    Expectation,
+    ExpectationCategory,
+    ExpectationChannel,
     Horizon,
     Milestone,
     MilestoneStatus,
     Objective,
+    Outcome,
     Plan,
     PlanState,
     Revision,
@@ -117,6 +122,35 @@ def _line(d: dict[str, Any]) -> BudgetLine:
                       currency=d["currency"], actual=Decimal(d["actual"]), note=d["note"])
 
 
+def _expectation_json(e: Expectation) -> dict[str, Any]:
+    return {"id": str(e.id), "statement": e.statement, "category": e.category.value,
+            "contact_id": _str(e.contact_id), "stated_on": e.stated_on.isoformat(),
+            "channel": e.channel.value, "realistic": e.realistic,
+            "unrealistic_reason": e.unrealistic_reason,
+            "agreement": e.agreement.value if e.agreement else None,
+            "commitment": e.commitment, "objective_id": _str(e.objective_id),
+            "milestone_id": _str(e.milestone_id),
+            "outcome": e.outcome.value if e.outcome else None, "evidence": e.evidence,
+            "reviewed_on": _iso(e.reviewed_on)}
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+def _expectation(d: dict[str, Any]) -> Expectation:
+    return Expectation(
+        id=UUID(d["id"]), statement=d["statement"], category=ExpectationCategory(d["category"]),
+        contact_id=_uuid(d["contact_id"]), stated_on=date.fromisoformat(d["stated_on"]),
+        channel=ExpectationChannel(d["channel"]), realistic=d["realistic"],
+        unrealistic_reason=d["unrealistic_reason"],
+        agreement=Agreement(d["agreement"]) if d["agreement"] else None,
+        commitment=d["commitment"], objective_id=_uuid(d["objective_id"]),
+        milestone_id=_uuid(d["milestone_id"]),
+        outcome=Outcome(d["outcome"]) if d["outcome"] else None, evidence=d["evidence"],
+        reviewed_on=_day(d["reviewed_on"]))
+
+
 def _plan(row: Row[Any]) -> Plan:
     m = row._mapping
     c = m["constraints"]
@@ -131,6 +165,7 @@ def _plan(row: Row[Any]) -> Plan:
         objectives=[_objective(o) for o in m["objectives"]],
         milestones=[_milestone(x) for x in m["milestones"]],
         budget_lines=[_line(b) for b in m["budget_lines"]], revision=m["revision"],
+        expectations=[_expectation(e) for e in m["expectations"] or ()],
         activated_at=m["activated_at"], closed_at=m["closed_at"],
         cancel_reason=m["cancel_reason"], customer_owner_id=m["customer_owner_id"])
 
@@ -149,6 +184,7 @@ def _values(plan: Plan) -> dict[str, Any]:
         "objectives": [_objective_json(o) for o in plan.objectives],
         "milestones": [_milestone_json(m) for m in plan.milestones],
         "budget_lines": [_line_json(b) for b in plan.budget_lines],
+        "expectations": [_expectation_json(e) for e in plan.expectations],
         "revision": plan.revision, "activated_at": plan.activated_at,
         "closed_at": plan.closed_at, "cancel_reason": plan.cancel_reason,
         "version": plan.version, "created_by": plan.created_by,

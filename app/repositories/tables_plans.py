@@ -36,6 +36,7 @@ plans = Table(
     Column("objectives", JSONType, nullable=False),
     Column("milestones", JSONType, nullable=False),
     Column("budget_lines", JSONType, nullable=False),
+    Column("expectations", JSONType),  # the expectations register; null: none yet
     Column("revision", Integer),
     Column("activated_at", UTCDateTime),
     Column("closed_at", UTCDateTime),

@@ -13,6 +13,7 @@ from uuid import UUID
 from app.domain.access.scope import Reach, RecordScope
 from app.domain.change_requests.access import read_scope as cr_read_scope
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
+from app.domain.common.events import DomainEvent
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import AnyOf, check_version
@@ -24,15 +25,16 @@ from app.domain.feedback.model import (
     Severity,
 )
 from app.domain.handovers.model import Handover
-from app.domain.plans import baseline, editing, reports, workflow
+from app.domain.plans import baseline, editing, expectations, reports, workflow
 from app.domain.plans.access import PlanReach, creation_scope, read_reach, write_reach
 from app.domain.plans.baseline import AmendmentChanges
-from app.domain.plans.figures import budget_totals
+from app.domain.plans.figures import budget_totals, milestone_overdue
 from app.domain.plans.model import (
     Amendment,
     AmendmentState,
     BudgetLine,
     Constraints,
+    Expectation,
     Milestone,
     Objective,
     Plan,
@@ -287,6 +289,53 @@ class PlanService:
         return Page([RiskView(r, allowed_changes(ctx.actor, r)) for r in found.items],
                     found.next_after)
 
+    # expectations -------------------------------------------------------------------
+
+    async def add_expectation(self, ctx: RequestContext, plan_id: UUID, version: Version,
+                              new: Expectation) -> tuple[PlanView, Expectation]:
+        return await self._change_expectations(
+            ctx, plan_id, version, "plan.expectation_added", None,
+            lambda plan, contacts, today: (
+                expectations.add(plan, plan.expectations, new, contacts), new))
+
+    async def update_expectation(self, ctx: RequestContext, plan_id: UUID, version: Version,
+                                 expectation_id: UUID, changes: dict[str, Any]
+                                 ) -> tuple[PlanView, Expectation]:
+        return await self._change_expectations(
+            ctx, plan_id, version, "plan.expectation_updated", expectation_id,
+            lambda plan, contacts, today: expectations.edit(
+                plan, plan.expectations, expectation_id, changes, contacts, today))
+
+    async def _change_expectations(
+            self, ctx: RequestContext, plan_id: UUID, version: Version, action: str,
+            expectation_id: UUID | None,
+            change: Callable[[Plan, frozenset[UUID], date],
+                             tuple[list[Expectation], Expectation]]
+    ) -> tuple[PlanView, Expectation]:
+        """Gaps this change opens are announced (``expectation.gap_opened``), once each."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            plan = await self._writable(uow, ctx, plan_id, version)
+            customer = await uow.customers.get(plan.customer_id, RecordScope(Reach.ALL))
+            assert customer is not None
+            contacts = frozenset(c.id for c in customer.live_contacts())
+            today = await self._today(uow)
+            before = next((e for e in plan.expectations if e.id == expectation_id), None)
+            items, changed = change(plan, contacts, today)
+            if len(items) > expectations.MAX_PER_PLAN:
+                raise InvalidInput([FieldError("/statement", "too_many_expectations",
+                                               {"max": expectations.MAX_PER_PLAN})])
+            after = replace(plan, expectations=items)
+            for gap in expectations.opened(before, changed, after, today):
+                uow.emit(DomainEvent("expectation.gap_opened", "plan", plan.id, now,
+                                     {"expectation_id": changed.id, "gap": gap,
+                                      "category": changed.category,
+                                      "statement": changed.statement[:200]},
+                                     customer_id=plan.customer_id))
+            view = await self._save(uow, ctx, plan, after, action, now,
+                                    {"expectation_id": changed.id})
+            return view, changed
+
     # progress reports ---------------------------------------------------------------
 
     async def create_report(self, ctx: RequestContext, plan_id: UUID, period_start: date,
@@ -533,11 +582,15 @@ class PlanService:
 
 async def _active_plans(ctx: MaterialContext) -> dict[str, Any]:
     found = await ctx.uow.plans.open_of_customer(ctx.customer.id)
+    calendar = await load_calendar(ctx.uow)
+    today = calendar.local_date(ctx.now) if ctx.now is not None else None
     return {"count": len(found), "plans": [{
         "id": str(p.id), "title": p.title, "state": p.state, "owner_id": str(p.owner_id),
         "open_milestones": [{"id": str(m.id), "title": m.title,
-                             "planned_date": m.planned_date.isoformat()}
+                             "planned_date": m.planned_date.isoformat(),
+                             "overdue": today is not None and milestone_overdue(m, today)}
                             for m in p.milestones if m.status != "done"],
+        "gaps": expectations.gap_summary(p, p.expectations, today) if today else None,
         "budget_variance": {c: {"planned": str(v.planned), "actual": str(v.actual),
                                 "variance": str(v.variance),
                                 "variance_pct": None if v.variance_pct is None

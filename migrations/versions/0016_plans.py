@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("objectives", JSONType, nullable=False),
         sa.Column("milestones", JSONType, nullable=False),
         sa.Column("budget_lines", JSONType, nullable=False),
+        sa.Column("expectations", JSONType, nullable=True),
         sa.Column("revision", sa.Integer(), nullable=True),
         sa.Column("activated_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),

@@ -94,7 +94,10 @@ async def test_open_plans_are_on_the_checklist_and_move_on_transfer(
     assert listed["count"] == 3
     assert {p["id"] for p in listed["plans"]} == {running["id"], drafted["id"], by_pm["id"]}
     [shown] = [p for p in listed["plans"] if p["id"] == running["id"]]
-    assert [m["title"] for m in shown["open_milestones"]] == ["需求确认", "系统上线"]
+    assert [(m["title"], m["overdue"]) for m in shown["open_milestones"]] == [
+        ("需求确认", False), ("系统上线", False)]
+    assert shown["gaps"] == {"expectations": 0, "with_gaps": 0, "met": 0, "not_committed": 0,
+                             "overdue": 0, "not_met": 0}
     # 实施人力 300000 → 360000, 软件许可 200000 → 0: in total 500000 → 360000, −28.00 %.
     assert shown["budget_variance"] == {"CNY": {
         "planned": "500000.00", "actual": "360000.00", "variance": "-140000.00",

@@ -25,6 +25,7 @@ from app.domain.common.errors import (
 )
 from app.domain.plans import baseline, editing, workflow
 from app.domain.plans.baseline import AmendmentChanges, BaselineFrozen
+from app.domain.plans.expectations import Gap, gap_summary, gaps
 from app.domain.plans.figures import (
     ObjectiveStatus,
     budget_totals,
@@ -34,14 +35,19 @@ from app.domain.plans.figures import (
     variance,
 )
 from app.domain.plans.model import (
+    Agreement,
     Amendment,
     AmendmentState,
     BudgetLine,
     Constraints,
+    Expectation,
+    ExpectationCategory,
+    ExpectationChannel,
     Horizon,
     Milestone,
     MilestoneStatus,
     Objective,
+    Outcome,
     Plan,
     PlanState,
 )
@@ -289,3 +295,46 @@ def test_amendment_changes_must_fit_the_plan() -> None:
     with pytest.raises(InvalidInput) as refused:
         baseline.check_changes(p, AmendmentChanges())
     assert refused.value.field_errors[0].reason == "amendment_empty"
+
+
+# expectations ------------------------------------------------------------------------
+
+def expectation(**fields: object) -> Expectation:
+    base = Expectation(uuid.uuid4(), "按期上线", ExpectationCategory.TIME, None,
+                       date(2026, 12, 1), ExpectationChannel.MEETING)
+    return replace(base, **fields)
+
+
+def test_gaps_hand_worked() -> None:
+    p = plan(PlanState.ACTIVE)
+    past = Milestone(uuid.uuid4(), "已逾期", date(2027, 1, 9))
+    p = replace(p, milestones=[*p.milestones, past])
+    cases = [
+        (expectation(), [Gap.NOT_COMMITTED]),
+        (expectation(agreement=Agreement.NOT_COMMITTED, realistic=False,
+                     unrealistic_reason="r"), [Gap.NOT_COMMITTED]),
+        (expectation(agreement=Agreement.AGREED), []),
+        (expectation(agreement=Agreement.AGREED, milestone_id=past.id), [Gap.OVERDUE]),
+        (expectation(agreement=Agreement.AGREED, milestone_id=p.milestones[0].id), []),
+        (expectation(agreement=Agreement.COMMITTED_INSTEAD, commitment="c",
+                     outcome=Outcome.NOT_MET, evidence="e"), [Gap.NOT_MET]),
+        (expectation(agreement=Agreement.AGREED, milestone_id=past.id, outcome=Outcome.MET,
+                     evidence="e"), []),  # reviewed as met: no longer overdue
+    ]
+    for e, expected in cases:
+        assert gaps(e, p, TODAY) == expected, e
+    summary = gap_summary(p, [e for e, _ in cases], TODAY)
+    assert summary == {"not_committed": 2, "overdue": 1, "not_met": 1, "expectations": 7,
+                       "with_gaps": 4, "met": 1}
+
+
+@given(st.sampled_from([None, *Agreement]), st.sampled_from([None, *Outcome]))
+def test_a_gap_is_either_not_committed_or_about_the_commitment(
+        agreement: Agreement | None, outcome: Outcome | None) -> None:
+    found = gaps(expectation(agreement=agreement, outcome=outcome), plan(PlanState.ACTIVE),
+                 TODAY)
+    if agreement in (None, Agreement.NOT_COMMITTED):
+        assert found == [Gap.NOT_COMMITTED]
+    else:
+        assert Gap.NOT_COMMITTED not in found
+        assert (Gap.NOT_MET in found) == (outcome in (Outcome.PARTLY, Outcome.NOT_MET))

@@ -5,7 +5,7 @@ attached to change requests, applied once approved, each a revision."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
@@ -24,6 +24,10 @@ from app.api.v1.schemas.plans import (
     BudgetLineIn,
     BudgetLinePatch,
     DeliverableIO,
+    ExpectationIn,
+    ExpectationOut,
+    ExpectationPatch,
+    ExpectationsOut,
     MilestoneIn,
     MilestonePatch,
     ObjectiveIn,
@@ -47,8 +51,10 @@ from app.api.v1.schemas.risks import RiskOut
 from app.domain.access.roles import Role
 from app.domain.common.ids import new_id
 from app.domain.common.paging import PageRequest
+from app.domain.plans import expectations
 from app.domain.plans.access import PLAN_EDITORS
 from app.domain.plans.baseline import AmendmentChanges, NewBudgetLine, NewMilestone
+from app.domain.plans.expectations import Gap
 from app.domain.plans.figures import (
     Variance,
     line_variance,
@@ -61,6 +67,7 @@ from app.domain.plans.model import (
     BudgetLine,
     Constraints,
     Deliverable,
+    Expectation,
     Milestone,
     Objective,
     PlanState,
@@ -107,6 +114,7 @@ def plan_out(view: PlanView, response: Response | None = None) -> PlanOut:
         "figures": {**{k: v for k, v in figures.__dict__.items() if k != "budget"},
                     "budget": [{"currency": c, **_variance(v)}
                                for c, v in figures.budget.items()]},
+        "gaps": expectations.gap_summary(plan, plan.expectations, today),
         "allowed_actions": view.allowed_actions})
 
 
@@ -461,3 +469,58 @@ async def public_comment(request: Request, token: str, body: ReportCommentIn,
     feedback_id = await services(request).plans.public_comment(ctx, token[:200], body.comment,
                                                                body.name)
     return ReportCommentOut(feedback_id=feedback_id)
+
+
+# expectations ---------------------------------------------------------------------------
+
+def _expectation_out(e: Expectation, view: PlanView) -> ExpectationOut:
+    return ExpectationOut.model_validate({
+        **e.__dict__, "gaps": expectations.gaps(e, view.plan, view.today)})
+
+
+@router.post(BASE + "/expectations", response_model=ExpectationOut, status_code=201,
+             summary="Record what the customer expects (预期管理)", responses=ERRORS,
+             dependencies=[Idempotent])
+async def add_expectation(request: Request, response: Response, plan_id: UUID,
+                          body: ExpectationIn, ctx: Editor, version: Version) -> ExpectationOut:
+    """A reason is required when it is not realistic, the commitment when something else was
+    committed; the ETag is the plan's new version."""
+    new = Expectation(id=new_id(), **body.model_dump())
+    view, added = await services(request).plans.add_expectation(ctx, plan_id, version, new)
+    set_etag(response, view.plan.version)
+    return _expectation_out(added, view)
+
+
+@router.patch(BASE + "/expectations/{expectation_id}", response_model=ExpectationOut,
+              summary="Assess or review an expectation", responses=ERRORS)
+async def update_expectation(request: Request, response: Response, plan_id: UUID,
+                             expectation_id: UUID, body: ExpectationPatch, ctx: Editor,
+                             version: Version) -> ExpectationOut:
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    view, changed = await services(request).plans.update_expectation(
+        ctx, plan_id, version, expectation_id, changes)
+    set_etag(response, view.plan.version)
+    return _expectation_out(changed, view)
+
+
+@router.get(BASE + "/expectations", response_model=ExpectationsOut,
+            summary="The expectations register with its derived gaps",
+            responses=error_responses(404))
+async def list_expectations(
+    request: Request, response: Response, plan_id: UUID, ctx: Reader,
+    gap: Annotated[Gap | Literal["any", "none"] | None,
+                   Query(description="Only expectations with this gap (any: with a gap; "
+                                     "none: without)")] = None,
+) -> ExpectationsOut:
+    """The whole register (at most 200 per plan), oldest first; the ETag is the plan's."""
+    view = await services(request).plans.get(ctx, plan_id)
+    set_etag(response, view.plan.version)
+    items = [_expectation_out(e, view) for e in view.plan.expectations]
+    if gap == "any":
+        items = [i for i in items if i.gaps]
+    elif gap == "none":
+        items = [i for i in items if not i.gaps]
+    elif gap is not None:
+        items = [i for i in items if gap in i.gaps]
+    summary = expectations.gap_summary(view.plan, view.plan.expectations, view.today)
+    return ExpectationsOut(data=items, summary=summary)  # type: ignore[arg-type]

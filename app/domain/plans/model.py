@@ -124,6 +124,60 @@ class BudgetLine:
     note: str = ""
 
 
+# The expectations register (预期管理); its rules and derived gaps are in ``expectations``.
+
+class ExpectationCategory(StrEnum):
+    SCOPE = "scope"
+    TIME = "time"
+    QUALITY = "quality"
+    COST = "cost"
+    SERVICE = "service"
+
+
+class ExpectationChannel(StrEnum):
+    MEETING = "meeting"
+    PHONE = "phone"
+    EMAIL = "email"
+    VISIT = "visit"
+    IM = "im"
+    DOCUMENT = "document"
+
+
+class Agreement(StrEnum):
+    AGREED = "agreed"  # committed as the customer said it
+    COMMITTED_INSTEAD = "committed_instead"  # something else was committed
+    NOT_COMMITTED = "not_committed"
+
+
+COMMITTED = frozenset({Agreement.AGREED, Agreement.COMMITTED_INSTEAD})
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    PARTLY = "partly"
+    NOT_MET = "not_met"
+
+
+@dataclass
+class Expectation:
+    id: UUID
+    statement: str
+    category: ExpectationCategory
+    contact_id: UUID | None  # who said it: a contact of the customer
+    stated_on: date
+    channel: ExpectationChannel
+    realistic: bool | None = None
+    unrealistic_reason: str = ""
+    agreement: Agreement | None = None
+    commitment: str = ""  # what was committed instead
+    objective_id: UUID | None = None  # what carries the commitment
+    milestone_id: UUID | None = None
+    outcome: Outcome | None = None
+    evidence: str = ""
+    reviewed_on: date | None = None
+
+
+
 @dataclass
 class Plan:
     id: UUID
@@ -144,6 +198,7 @@ class Plan:
     objectives: list[Objective] = field(default_factory=list)
     milestones: list[Milestone] = field(default_factory=list)
     budget_lines: list[BudgetLine] = field(default_factory=list)
+    expectations: list[Expectation] = field(default_factory=list)
     revision: int | None = None  # the baseline's revision number, once active
     activated_at: datetime | None = None
     closed_at: datetime | None = None

@@ -11,12 +11,17 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from app.api.v1.schemas.base import Day, Input, Output
+from app.domain.plans.expectations import Gap
 from app.domain.plans.figures import ObjectiveStatus
 from app.domain.plans.model import (
+    Agreement,
     AmendmentState,
     DeliverableKind,
+    ExpectationCategory,
+    ExpectationChannel,
     Horizon,
     MilestoneStatus,
+    Outcome,
     PlanState,
     TeamPart,
 )
@@ -272,6 +277,7 @@ class PlanOut(Output):
     milestones: list[MilestoneOut]
     budget_lines: list[BudgetLineOut]
     figures: PlanFiguresOut
+    gaps: GapSummaryOut = Field(description="The expectations register's derived gaps")
     allowed_actions: list[str]
     activated_at: datetime | None
     closed_at: datetime | None
@@ -397,3 +403,62 @@ class ReportCommentIn(Input):
 
 class ReportCommentOut(Output):
     feedback_id: UUID
+
+
+# expectations --------------------------------------------------------------------------
+
+class ExpectationIn(Input):
+    statement: LongText = Field(min_length=1, examples=["6 月底前上线监管报表"])
+    category: ExpectationCategory
+    contact_id: UUID | None = Field(None, description="Who said it: a contact of the customer")
+    stated_on: Day
+    channel: ExpectationChannel
+    realistic: bool | None = None
+    unrealistic_reason: LongText = Field("", description="Required when not realistic")
+    agreement: Agreement | None = None
+    commitment: LongText = Field("", description="What was committed instead")
+    objective_id: UUID | None = Field(None, description="The objective that carries it")
+    milestone_id: UUID | None = Field(None, description="The milestone that carries it")
+
+
+class ExpectationPatch(ExpectationIn):
+    statement: LongText = Field(None, min_length=1)  # type: ignore[assignment]
+    category: ExpectationCategory = Field(None)  # type: ignore[assignment]
+    stated_on: Day = Field(None)  # type: ignore[assignment]
+    channel: ExpectationChannel = Field(None)  # type: ignore[assignment]
+    outcome: Outcome | None = Field(None, description="At review: met, partly, not_met")
+    evidence: LongText = Field("", description="Required with an outcome")
+    reviewed_on: Day | None = Field(None, description="Default: today, with an outcome")
+
+
+class ExpectationOut(Output):
+    id: UUID
+    statement: str
+    category: ExpectationCategory
+    contact_id: UUID | None
+    stated_on: date
+    channel: ExpectationChannel
+    realistic: bool | None
+    unrealistic_reason: str
+    agreement: Agreement | None
+    commitment: str
+    objective_id: UUID | None
+    milestone_id: UUID | None
+    outcome: Outcome | None
+    evidence: str
+    reviewed_on: date | None
+    gaps: list[Gap] = Field(description="Derived: not_committed, overdue, not_met")
+
+
+class GapSummaryOut(Output):
+    expectations: int
+    with_gaps: int
+    met: int
+    not_committed: int
+    overdue: int
+    not_met: int
+
+
+class ExpectationsOut(Output):
+    data: list[ExpectationOut]
+    summary: GapSummaryOut = Field(description="Over the whole register, whatever the filter")
