@@ -56,6 +56,7 @@ from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.plans import PlanService
@@ -123,6 +124,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             reveal_links=settings.env == "development"), PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
+        interactions=InteractionService(uow, clock),
+        contact_cadence=ContactCadenceSettings(uow, clock),
         plans=PlanService(uow, clock, PublicLimits(
             settings.plan_report_attempts_per_window,
             timedelta(seconds=settings.plan_report_window_s))),

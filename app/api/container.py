@@ -19,6 +19,7 @@ from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.plans import PlanService
@@ -43,6 +44,8 @@ class Services:
     surveys: SurveyService
     feedback: FeedbackService
     plans: PlanService
+    interactions: InteractionService
+    contact_cadence: ContactCadenceSettings
     satisfaction: SatisfactionService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService

@@ -302,6 +302,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                                 "仅对已承诺的预期进行评审"),
     "too_many_expectations": ("a plan holds at most {max} expectations",
                               "一个方案最多记录 {max} 条预期"),
+    "every_tier_needs_days": ("must give working days for each tier A–D",
+                              "须为 A–D 每个等级指定工作日数"),
     "amendment_empty": ("must change something", "须至少包含一项修改"),
     "milestone_unknown": ("is not a milestone of this plan", "不是该方案的里程碑"),
     "budget_line_unknown": ("is not a budget line of this plan", "不是该方案的预算项"),

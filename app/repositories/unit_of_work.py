@@ -33,6 +33,7 @@ from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
+from app.repositories.interactions import SqlInteractionRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.plans import SqlPlanRepository
 from app.repositories.policies import SqlPolicyRepository
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
         self.plans = SqlPlanRepository(conn)
+        self.interactions = SqlInteractionRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -1,5 +1,6 @@
-"""Customer plans (客户方案): plans with their parts, baseline revisions, and the
-amendments attached to change requests.
+"""Customer plans (客户方案): plans with their parts and expectations, baseline revisions,
+the amendments attached to change requests, progress reports; customer interactions and
+the contact schedule (沟通及时 · 回访).
 
 Revision ID: 0016
 Revises: 0012
@@ -138,9 +139,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("share_token_hash", name=op.f("uq_plan_reports_share_token_hash")),
     )
     op.create_index("ix_plan_reports_plan", "plan_reports", ["plan_id", "created_at", "id"])
+    op.create_table(
+        "customer_interactions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by", sa.Uuid(), nullable=False),
+        sa.Column("participants", JSONType, nullable=False),
+        sa.Column("contact_ids", JSONType, nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("next_step", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_customer_interactions_customer_id_customers")),
+        sa.ForeignKeyConstraint(["recorded_by"], ["users.id"],
+                                name=op.f("fk_customer_interactions_recorded_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_interactions")),
+    )
+    op.create_index("ix_customer_interactions_customer", "customer_interactions",
+                    ["customer_id", "occurred_at", "id"])
+    op.create_table(
+        "contact_schedules",
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("last_contact_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("announced_due_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_contact_schedules_customer_id_customers")),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_contact_schedules")),
+    )
+    op.create_index("ix_contact_schedules_due", "contact_schedules", ["due_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contact_schedules_due", table_name="contact_schedules")
+    op.drop_table("contact_schedules")
+    op.drop_index("ix_customer_interactions_customer", table_name="customer_interactions")
+    op.drop_table("customer_interactions")
     op.drop_index("ix_plan_reports_plan", table_name="plan_reports")
     op.drop_table("plan_reports")
     op.drop_index("ix_plan_amendments_plan", table_name="plan_amendments")

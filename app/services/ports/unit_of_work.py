@@ -23,6 +23,7 @@ from app.services.ports.change_requests import ChangeRequestRepository
 from app.services.ports.customers import CustomerRepository
 from app.services.ports.feedback import FeedbackRepository
 from app.services.ports.handovers import HandoverRepository
+from app.services.ports.interactions import InteractionRepository
 from app.services.ports.knowledge import KnowledgeRepository
 from app.services.ports.plans import PlanRepository
 from app.services.ports.policies import PolicyRepository
@@ -48,6 +49,7 @@ class UnitOfWork(Protocol):
     surveys: SurveyRepository
     feedback: FeedbackRepository
     plans: PlanRepository
+    interactions: InteractionRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,
