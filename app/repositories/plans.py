@@ -294,6 +294,24 @@ class SqlPlanRepository:
                                                            plan_amendments.c.id))
         return [_amendment(r) for r in rows]
 
+    async def for_report(self, reach: PlanReach, filters: Any, starts_before: date | None,
+                         ends_from: date | None, limit: int) -> list[Plan]:
+        conditions = [reach_filter(reach), plans.c.state.in_(
+            [PlanState.ACTIVE.value, PlanState.COMPLETED.value])]
+        for column, value in ((plans.c.owner_id, filters.owner_id),
+                              (customers.c.department_id, filters.department_id)):
+            if value is not None:
+                conditions.append(column == value)
+        if starts_before is not None:
+            conditions.append(or_(plans.c.planned_start.is_(None),
+                                  plans.c.planned_start < starts_before))
+        if ends_from is not None:
+            conditions.append(or_(plans.c.planned_end.is_(None),
+                                  plans.c.planned_end >= ends_from))
+        rows = await self._conn.execute(_SELECT.where(and_(*conditions))
+                                        .order_by(plans.c.created_at, plans.c.id).limit(limit))
+        return [_plan(r) for r in rows]
+
     async def open_of_customer(self, customer_id: UUID) -> list[Plan]:
         rows = await self._conn.execute(_SELECT.where(
             plans.c.customer_id == customer_id, plans.c.state.in_(_OPEN))

@@ -25,7 +25,7 @@ from app.domain.feedback.model import (
     Severity,
 )
 from app.domain.handovers.model import Handover
-from app.domain.plans import baseline, editing, expectations, reports, workflow
+from app.domain.plans import baseline, editing, expectations, report, reports, workflow
 from app.domain.plans.access import PlanReach, creation_scope, read_reach, write_reach
 from app.domain.plans.baseline import AmendmentChanges
 from app.domain.plans.figures import budget_totals, milestone_overdue
@@ -109,6 +109,7 @@ class PublicReport:
 
 
 REPORT_LINK_PATH = "/api/v1/public/plan-reports/"
+REPORT_LIMIT = 5000  # plans in one performance report
 
 
 class PlanService:
@@ -501,6 +502,21 @@ class PlanService:
                           event={"plan_id": report.plan_id, "state": report.state,
                                  **(actor_label or {})},
                           at=now, customer_id=report.customer_id)
+
+    # performance --------------------------------------------------------------------
+
+    async def performance_report(self, ctx: RequestContext, since: datetime | None,
+                                 until: datetime | None, filters: PlanFilter
+                                 ) -> tuple[list[report.PlanPerformance], report.Totals]:
+        """Active and completed plans in the caller's reach whose planned window meets
+        [since, until), at most ``REPORT_LIMIT`` of them (oldest first)."""
+        async with self._uow(ctx, write=False) as uow:
+            found = await uow.plans.for_report(
+                read_reach(ctx.actor), filters, until.date() if until else None,
+                since.date() if since else None, REPORT_LIMIT)
+            today = await self._today(uow)
+        rows = [report.of_plan(p, today) for p in found]
+        return rows, report.totals(rows)
 
     # helpers ------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from app.domain.common.errors import (
     PreconditionUnmet,
     TransitionNotAllowed,
 )
-from app.domain.plans import baseline, editing, workflow
+from app.domain.plans import baseline, editing, report, workflow
 from app.domain.plans.baseline import AmendmentChanges, BaselineFrozen
 from app.domain.plans.expectations import Gap, gap_summary, gaps
 from app.domain.plans.figures import (
@@ -338,3 +338,28 @@ def test_a_gap_is_either_not_committed_or_about_the_commitment(
     else:
         assert Gap.NOT_COMMITTED not in found
         assert (Gap.NOT_MET in found) == (outcome in (Outcome.PARTLY, Outcome.NOT_MET))
+
+
+# performance -------------------------------------------------------------------------
+
+def test_performance_totals_hand_computed() -> None:
+    done = MilestoneStatus.DONE
+    first = plan(PlanState.ACTIVE, milestones=[
+        Milestone(uuid.uuid4(), "a", date(2027, 1, 1), status=done,
+                  actual_date=date(2027, 1, 1)),
+        Milestone(uuid.uuid4(), "b", date(2027, 1, 2), status=done,
+                  actual_date=date(2027, 1, 5)),
+        Milestone(uuid.uuid4(), "c", date(2027, 3, 1))],
+        budget_lines=[BudgetLine(uuid.uuid4(), "x", Decimal("100"), "CNY", Decimal("130"))],
+        objectives=[objective("10", "0", "12"), objective("10", "0", None)])
+    second = plan(PlanState.COMPLETED, milestones=[
+        Milestone(uuid.uuid4(), "d", date(2027, 1, 3))],  # not done, past due: late
+        budget_lines=[BudgetLine(uuid.uuid4(), "y", Decimal("200"), "CNY", Decimal("170"))])
+    rows = [report.of_plan(p, TODAY) for p in (first, second)]
+    totals = report.totals(rows)
+    assert (totals.objectives, totals.objectives_achieved, totals.objectives_achieved_pct) \
+        == (2, 1, Decimal("50.00"))
+    assert (totals.milestones_judged, totals.milestones_on_time,
+            totals.milestones_on_time_pct) == (3, 1, Decimal("33.33"))
+    assert totals.budget["CNY"] == variance(Decimal("300"), Decimal("300"))
+    assert report.totals([]).objectives_achieved_pct is None

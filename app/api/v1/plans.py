@@ -11,9 +11,11 @@ from uuid import UUID
 from fastapi import Depends, Query, Request, Response
 
 from app.api.container import services
+from app.api.csv_export import csv_response
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow, public
 from app.api.v1.risks import risk_out
@@ -35,6 +37,9 @@ from app.api.v1.schemas.plans import (
     PlanCreate,
     PlanOut,
     PlanPatch,
+    PlanPerformanceOut,
+    PlanPerformanceReportOut,
+    PlanPerformanceTotalsOut,
     ProgressReportIn,
     ProgressReportOut,
     ProgressReportPatch,
@@ -524,3 +529,65 @@ async def list_expectations(
         items = [i for i in items if gap in i.gaps]
     summary = expectations.gap_summary(view.plan, view.plan.expectations, view.today)
     return ExpectationsOut(data=items, summary=summary)  # type: ignore[arg-type]
+
+
+# performance (绩效评估) -------------------------------------------------------------------
+
+Reporter = Annotated[RequestContext, Depends(allow(
+    Role.ADMIN, Role.EXECUTIVE, Role.ANALYST, Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER,
+    Role.PROJECT_MANAGER))]
+CSV_HEADER = ("plan_id", "title", "customer_id", "department_id", "owner_id", "state",
+              "objectives", "objectives_achieved", "milestones", "milestones_on_time",
+              "milestones_late", "currency", "budget_planned", "budget_actual",
+              "budget_variance", "budget_variance_pct", "expectations", "expectations_met",
+              "gaps_open")
+
+
+def _budget(budget: dict[str, Variance]) -> list[dict[str, Any]]:
+    return [{"currency": c, **_variance(v)} for c, v in budget.items()]
+
+
+@router.get("/reports/plans", response_model=PlanPerformanceReportOut,
+            summary="Plan performance: objectives, milestones on time, budget variance, "
+                    "expectations", responses={200: {"content": {"text/csv": {}}}})
+async def performance_report(
+    request: Request, ctx: Reporter,
+    period: Annotated[Period, Depends(period_params("Planned window ending"))],
+    department_id: Annotated[UUID | None, Query()] = None,
+    owner_id: Annotated[UUID | None, Query()] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet export")]
+    = "json",
+) -> Any:
+    """Active and completed plans you may read whose planned window meets the period; the
+    rates count judged milestones (done, or past their date) and all objectives. CSV: one
+    line per plan and budget currency."""
+    rows, totals = await services(request).plans.performance_report(
+        ctx, period.since, period.until,
+        PlanFilter(department_id=department_id, owner_id=owner_id))
+    if format == "csv":
+        lines = []
+        for r in rows:
+            p, f = r.plan, r.figures
+            head = (p.id, p.title, p.customer_id, p.department_id, p.owner_id, p.state,
+                    f.objectives, f.objectives_achieved, f.milestones, f.milestones_on_time,
+                    f.milestones_late)
+            tail = (r.expectations, r.expectations_met, r.gaps_open)
+            for c, v in (f.budget or {"": None}).items():  # type: ignore[dict-item]
+                money = (c, v.planned, v.actual, v.variance, v.variance_pct) if v else (
+                    None,) * 5
+                lines.append((*head, *money, *tail))
+        return csv_response(CSV_HEADER, lines, "plan-performance.csv")
+    return PlanPerformanceReportOut(
+        since=period.since, until=period.until,
+        plans=[PlanPerformanceOut(
+            plan_id=r.plan.id, title=r.plan.title, customer_id=r.plan.customer_id,
+            department_id=r.plan.department_id, owner_id=r.plan.owner_id, state=r.plan.state,
+            planned_start=r.plan.planned_start, planned_end=r.plan.planned_end,
+            objectives=r.figures.objectives, objectives_achieved=r.figures.objectives_achieved,
+            milestones=r.figures.milestones, milestones_on_time=r.figures.milestones_on_time,
+            milestones_late=r.figures.milestones_late,
+            budget=_budget(r.figures.budget),  # type: ignore[arg-type]
+            expectations=r.expectations, expectations_met=r.expectations_met,
+            gaps_open=r.gaps_open) for r in rows],
+        totals=PlanPerformanceTotalsOut(**{**totals.__dict__,
+                                           "budget": _budget(totals.budget)}))

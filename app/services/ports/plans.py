@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -40,6 +40,10 @@ class PlanRepository(Protocol):
     async def amendment_for(self, change_request_id: UUID) -> Amendment | None: ...
     async def amendments(self, plan_id: UUID) -> list[Amendment]: ...
     async def open_of_customer(self, customer_id: UUID) -> list[Plan]: ...
+    async def for_report(self, reach: PlanReach, filters: PlanFilter, starts_before: date | None,
+                         ends_from: date | None, limit: int) -> list[Plan]:
+        """Active and completed plans whose planned window meets the period."""
+        ...
     async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
                             now: datetime) -> list[dict[str, Any]]:
         """Draft and active plans of a customer that its old manager owned pass to the new

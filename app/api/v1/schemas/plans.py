@@ -462,3 +462,46 @@ class GapSummaryOut(Output):
 class ExpectationsOut(Output):
     data: list[ExpectationOut]
     summary: GapSummaryOut = Field(description="Over the whole register, whatever the filter")
+
+
+# performance (绩效评估) -------------------------------------------------------------------
+
+class PlanPerformanceOut(Output):
+    plan_id: UUID
+    title: str
+    customer_id: UUID
+    department_id: UUID
+    owner_id: UUID
+    state: PlanState
+    planned_start: date | None
+    planned_end: date | None
+    objectives: int
+    objectives_achieved: int
+    milestones: int
+    milestones_on_time: int
+    milestones_late: int
+    budget: list[BudgetTotalOut]
+    expectations: int
+    expectations_met: int
+    gaps_open: int
+
+
+class PlanPerformanceTotalsOut(Output):
+    plans: int
+    objectives: int
+    objectives_achieved: int
+    objectives_achieved_pct: Decimal | None
+    milestones_judged: int = Field(description="Done, or past their planned date")
+    milestones_on_time: int
+    milestones_on_time_pct: Decimal | None
+    expectations: int
+    expectations_met: int
+    gaps_open: int
+    budget: list[BudgetTotalOut]
+
+
+class PlanPerformanceReportOut(Output):
+    since: datetime | None
+    until: datetime | None
+    plans: list[PlanPerformanceOut]
+    totals: PlanPerformanceTotalsOut
