@@ -128,7 +128,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         contact_cadence=ContactCadenceSettings(uow, clock),
         plans=PlanService(uow, clock, PublicLimits(
             settings.plan_report_attempts_per_window,
-            timedelta(seconds=settings.plan_report_window_s))),
+            timedelta(seconds=settings.plan_report_window_s)),
+            link_base=settings.plan_report_link_base),
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,

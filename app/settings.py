@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # the public progress-report links, the same way
     plan_report_attempts_per_window: int = Field(default=30, ge=1)
     plan_report_window_s: int = Field(default=600, ge=1)
+    # Where a shared progress report's link points: this API's own page by default, or a
+    # deployment's frontend (the token is appended), e.g. https://portal.example.cn/r/
+    plan_report_link_base: str = "/api/v1/public/plan-reports/"
 
     # Browser origins (scheme://host[:port]) allowed to call the API, comma-separated.
     # Unset: the DEVELOPMENT_ORIGINS in development, none in production; "" allows none.

@@ -114,10 +114,12 @@ REPORT_LIMIT = 5000  # plans in one performance report
 
 class PlanService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
-                 limits: PublicLimits = PublicLimits()) -> None:
+                 limits: PublicLimits = PublicLimits(),
+                 link_base: str = REPORT_LINK_PATH) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
+        self._link_base = link_base
 
     # plans --------------------------------------------------------------------------
 
@@ -390,8 +392,9 @@ class PlanService:
                                                              today))
 
     async def share_report(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
-                           version: Version, days: int) -> tuple[ReportView, str]:
-        """A new link for the customer; the token is in this answer only."""
+                           version: Version, days: int) -> tuple[ReportView, str, str]:
+        """A new link for the customer (its token, and the link: this API's page or the
+        deployment's frontend); the token is in this answer only."""
         issued: list[str] = []
 
         def share(plan: Plan, report: ProgressReport, now: datetime,
@@ -401,7 +404,7 @@ class PlanService:
             return shared
         view = await self._change_report(ctx, plan_id, report_id, version,
                                          "plan.report_shared", share)
-        return view, issued[0]
+        return view, issued[0], self._link_base + issued[0]
 
     async def revoke_report_share(self, ctx: RequestContext, plan_id: UUID, report_id: UUID,
                                   version: Version) -> ReportView:

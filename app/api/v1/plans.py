@@ -9,10 +9,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
+from app.api import report_page
 from app.api.container import services
 from app.api.csv_export import csv_response
 from app.api.etag import if_match, set_etag
+from app.api.i18n import pick_language
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
@@ -79,7 +82,7 @@ from app.domain.plans.model import (
     TeamMember,
     Training,
 )
-from app.services.plans import REPORT_LINK_PATH, NewPlan, PlanView, PublicReport, ReportView
+from app.services.plans import NewPlan, PlanView, PublicReport, ReportView
 from app.services.ports import RequestContext
 from app.services.ports.plans import PlanFilter
 
@@ -420,10 +423,10 @@ async def share_report(request: Request, response: Response, plan_id: UUID, repo
     """The token is in this answer only (the service keeps its hash), so no Idempotency-Key;
     sharing again replaces the link. It expires after `expires_in_days` and can be
     revoked."""
-    view, token = await services(request).plans.share_report(ctx, plan_id, report_id,
-                                                             version, body.expires_in_days)
+    view, token, link = await services(request).plans.share_report(
+        ctx, plan_id, report_id, version, body.expires_in_days)
     out = report_out(view, response, _now(request))
-    return SharedProgressReportOut(**out.model_dump(), token=token, link=REPORT_LINK_PATH + token)
+    return SharedProgressReportOut(**out.model_dump(), token=token, link=link)
 
 
 @router.post(REPORT + "/revoke-share", response_model=ProgressReportOut, responses=ERRORS,
@@ -450,11 +453,18 @@ def _public_out(found: PublicReport) -> PublicReportOut:
 
 @router.get("/public/plan-reports/{token}", response_model=PublicReportOut,
             summary="Read a shared progress report (no account; the token is the key)",
-            responses=error_responses(404, 429))
-async def public_report(request: Request, token: str, ctx: Anyone) -> PublicReportOut:
+            responses={**error_responses(404, 429),
+                       200: {"content": {"text/html": {}}}})
+async def public_report(request: Request, token: str, ctx: Anyone) -> Any:
     """Customer-facing fields only. A wrong, expired or revoked link is 404; attempts per
-    address are limited (429 with Retry-After)."""
-    return _public_out(await services(request).plans.public_report(ctx, token[:200]))
+    address are limited (429 with Retry-After). A browser (Accept: text/html first) gets a
+    plain HTML page in zh-CN or English by Accept-Language."""
+    found = _public_out(await services(request).plans.public_report(ctx, token[:200]))
+    if report_page.wants_html(request.headers.get("accept")):
+        lang = pick_language(request.headers.get("accept-language"))
+        return HTMLResponse(report_page.render(found.model_dump(), lang),
+                            headers={"Vary": "Accept, Accept-Language"})
+    return found
 
 
 @router.post("/public/plan-reports/{token}/acknowledge", response_model=PublicReportOut,
