@@ -7,7 +7,6 @@ transaction (owner, version, event, audit), and leaves closed plans and plans ot
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -18,10 +17,10 @@ from app.repositories.tables_plans import plans as plans_table
 from tests.customer_support import make_customer
 from tests.db import rows
 from tests.feedback_support import FEEDBACK, body, record
-from tests.handover_support import customer_of_tier, ok, prepare, start
+from tests.handover_support import customer_of_tier, prepare, sign_all, start
 from tests.plan_support import active_plan, plan_act, plan_path, read_plan, ready_plan
 from tests.risk_support import RISKS, make_risk
-from tests.support import Actor, Actors, actor, assert_problem, audit_entries, field_errors
+from tests.support import Actors, actor, assert_problem, audit_entries, field_errors
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -63,14 +62,6 @@ async def test_risks_name_a_plan_of_their_customer_and_list_on_it(
                    404, "not_found")
 
 
-async def _sign_all(client: httpx.AsyncClient, h: dict[str, Any], giver: Actor,
-                    taker: Actor, head: Actor) -> dict[str, Any]:
-    signers = {"handing_over": giver, "receiving": taker, "department_head": head}
-    while h["state"] != "transferred":
-        h = await ok(client, signers[h["missing_signatures"][0]], h, "/sign")
-    return h
-
-
 async def test_open_plans_are_on_the_checklist_and_move_on_transfer(
         app: FastAPI, client: httpx.AsyncClient, actors: Actors) -> None:
     leaving = await actor(client, actors.admin, actors.east, ["account_manager"])
@@ -104,7 +95,7 @@ async def test_open_plans_are_on_the_checklist_and_move_on_transfer(
         "variance_pct": "-28.00"}}
 
     h = await prepare(client, actors, h, customer, leaving, taker)
-    h = await _sign_all(client, h, leaving, taker, head)
+    h = await sign_all(client, h, leaving, taker, head)
     assert h["state"] == "transferred"
     assert sorted(p["id"] for p in h["transfer"]["plans"]) == sorted(
         [running["id"], drafted["id"]])
