@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -17,15 +18,26 @@ from stdnum.cn import uscc
 
 from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate
+from app.domain.common.ids import new_id
 from app.domain.customers.errors import DuplicateCustomer
 from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone, Stage
 from app.domain.customers.needs import DEFAULT_NEEDS
 from app.domain.feedback.model import FeedbackChannel, FeedbackType, Severity
+from app.domain.plans.model import (
+    BudgetLine,
+    Constraints,
+    Horizon,
+    Milestone,
+    MilestoneStatus,
+    Objective,
+    PlanState,
+)
 from app.domain.surveys.model import Automation, Question, QuestionKind
 from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, NewCustomer
 from app.services.feedback import NewFeedback
 from app.services.people import NewUser
+from app.services.plans import NewPlan
 from app.services.ports import RequestContext
 
 DEMO_PASSWORD = "accord-demo-2026"
@@ -103,11 +115,13 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     created = 0
+    made: list[UUID] = []
     for _ in range(customers):
         try:
             customer = (await services.customers.create(
                 admin, _customer(fake, rng, managers))).customer
             created += 1
+            made.append(customer.id)
         except DuplicateCustomer:
             progress(1)
             continue  # the seed produced a number or code already present: skip it
@@ -116,7 +130,50 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
         progress(1)
     if created:
         await _survey_template(services, admin)
+    for customer_id, state in zip(made, PLAN_STATES, strict=False):
+        await _plan(services, admin, customer_id, state, rng)
     return DemoResult(users_created, created)
+
+
+# One plan per customer for the first customers, so every state shows.
+PLAN_STATES = [PlanState.ACTIVE, PlanState.DRAFT, PlanState.COMPLETED, PlanState.CANCELLED,
+               PlanState.ACTIVE, PlanState.DRAFT]
+
+
+async def _plan(services, admin: RequestContext, customer_id: UUID,  # type: ignore[no-untyped-def]
+                state: PlanState, rng: random.Random) -> None:
+    """A plan with two milestones (one a training), an objective and budget, taken to
+    ``state`` through the use cases."""
+    plans = services.plans
+    start = date(2027, 1, 4) if state is not PlanState.COMPLETED else date(2026, 3, 2)
+    view = await plans.create(admin, NewPlan(
+        customer_id=customer_id, title=rng.choice(["数字化升级方案", "二期实施方案",
+                                                   "年度服务保障方案"]),
+        scope_statement="上线监管报表、移动审批，并完成关键用户培训",
+        constraints=Constraints(time="季度末前上线", budget="预算不超过 60 万",
+                                resources="两名实施顾问"),
+        planned_start=start, planned_end=start + timedelta(days=150)))
+    plan = view.plan
+    for title, days in (("需求确认", 30), ("关键用户培训", 90)):
+        view = await plans.add_milestone(admin, plan.id, view.plan.version, Milestone(
+            new_id(), title, start + timedelta(days=days)))
+    view = await plans.add_budget_line(admin, plan.id, view.plan.version, BudgetLine(
+        new_id(), "实施人力", Decimal(rng.randrange(200, 500) * 1000)))
+    view = await plans.add_objective(admin, plan.id, view.plan.version, Objective(
+        new_id(), "客户满意度提升", Horizon.LONG_TERM, "CSAT", Decimal("4.8"), "分",
+        baseline=Decimal("4.3"), due_date=start + timedelta(days=180)))
+    if state is PlanState.DRAFT:
+        return
+    if state is PlanState.CANCELLED:
+        await plans.act(admin, plan.id, view.plan.version, "cancel", "客户预算调整，项目暂停")
+        return
+    view = await plans.act(admin, plan.id, view.plan.version, "activate")
+    if state is PlanState.COMPLETED:
+        for milestone in view.plan.milestones:
+            view = await plans.update_milestone(admin, plan.id, view.plan.version, milestone.id,
+                                                {"status": MilestoneStatus.DONE,
+                                                 "actual_date": milestone.planned_date})
+        await plans.act(admin, plan.id, view.plan.version, "complete")
 
 
 async def _survey_template(services, admin: RequestContext) -> None:  # type: ignore[no-untyped-def]

@@ -51,7 +51,7 @@ from app.repositories.rate_limits import ProcessRateCounter, SqlRateCounter
 from app.repositories.schema import head_revision, readiness
 from app.repositories.search import Fts5Search, TrigramSearch
 from app.repositories.unit_of_work import SqlUnitOfWorkFactory
-from app.services import feedback, surveys
+from app.services import feedback, plans, surveys
 from app.services.api_keys import ApiKeyService
 from app.services.approval_policy import ApprovalPolicyService
 from app.services.audit import AuditService
@@ -65,10 +65,12 @@ from app.services.emails import EmailService, QueuedInvitationSender
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
 from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
+from app.services.plans import PlanService
 from app.services.ports import Clock
 from app.services.ports.access import PasswordHasher
 from app.services.ports.notifications import EmailLinks, EmailTransport
@@ -97,8 +99,9 @@ integration's `X-API-Key`.
 
 # What a handover checks and moves: the handover feature's own, and what later features
 # plug in (open feedback; open survey invitations).
-HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL)
-HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER)
+HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL, plans.HANDOVER_MATERIAL)
+HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER,
+                      plans.HANDOVER_TRANSFER)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -146,6 +149,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         surveys=SurveyService(uow, clock, invitations, PublicLimits(
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
+        interactions=InteractionService(uow, clock),
+        contact_cadence=ContactCadenceSettings(uow, clock),
+        plans=PlanService(uow, clock, PublicLimits(
+            settings.plan_report_attempts_per_window,
+            timedelta(seconds=settings.plan_report_window_s)),
+            link_base=settings.plan_report_link_base),
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,

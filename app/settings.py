@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # the public survey page: attempts per client address per window (wrong tokens count)
     survey_attempts_per_window: int = Field(default=30, ge=1)
     survey_window_s: int = Field(default=600, ge=1)
+    # the public progress-report links, the same way
+    plan_report_attempts_per_window: int = Field(default=30, ge=1)
+    plan_report_window_s: int = Field(default=600, ge=1)
+    # Where a shared progress report's link points: this API's own page by default, or a
+    # deployment's frontend (the token is appended), e.g. https://portal.example.cn/r/
+    plan_report_link_base: str = "/api/v1/public/plan-reports/"
 
     # Signs the audit chain's checkpoints (HMAC-SHA256; `accord audit checkpoint`). Keep it
     # out of the database and away from its administrators: whoever holds it can sign a

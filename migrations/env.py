@@ -12,8 +12,10 @@ import app.repositories.tables_change_requests
 import app.repositories.tables_customers
 import app.repositories.tables_feedback
 import app.repositories.tables_handovers
+import app.repositories.tables_interactions
 import app.repositories.tables_knowledge
 import app.repositories.tables_notifications
+import app.repositories.tables_plans
 import app.repositories.tables_risks
 import app.repositories.tables_worker  # noqa: F401
 from app.repositories.tables import metadata

@@ -120,6 +120,7 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
         departments = await list_all(client, "/api/v1/departments", headers)
         customers = await demo_customers(client)
         feedback = await list_all(client, "/api/v1/feedback", headers)
+        plans = await list_all(client, "/api/v1/plans", headers)
         automation = (await client.get("/api/v1/settings/survey-automation",
                                        headers=headers)).json()
         template = (await client.get(
@@ -141,6 +142,10 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
     assert feedback and {f["customer_id"] for f in feedback} <= {c["id"] for c in customers}
     assert all(CJK.search(f["summary"]) and f["state"] == "received" for f in feedback)
     assert [q["kind"] for q in template["questions"]] == ["nps", "csat", "ces", "text"]
+    # plans in every state, each with milestones, budget and an objective
+    assert {p["state"] for p in plans} == {"draft", "active", "completed", "cancelled"}
+    assert all(p["milestones"] and p["budget_lines"] and p["objectives"] for p in plans)
+    assert {p["revision"] for p in plans if p["state"] != "draft"} - {None} == {0}
 
 
 async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: Path,

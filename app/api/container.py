@@ -20,10 +20,12 @@ from app.services.delegations import DelegationService
 from app.services.emails import EmailService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
 from app.services.notifications import NotificationConsumer, NotificationService
 from app.services.people import PeopleService
+from app.services.plans import PlanService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
 from app.services.rate_limits import RateLimitService
@@ -47,6 +49,9 @@ class Services:
     handovers: HandoverService
     surveys: SurveyService
     feedback: FeedbackService
+    plans: PlanService
+    interactions: InteractionService
+    contact_cadence: ContactCadenceSettings
     satisfaction: SatisfactionService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService

@@ -106,6 +106,37 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                              "只有 {parties} 可以对该记录执行 {action}。"),
     "precondition_unmet": ("Precondition not met", "{action} needs something first: "
                            "{reason}.", "执行 {action} 前需先满足条件：{reason}。"),
+    "plan_baseline_frozen": ("Plan baseline is under change control",
+                             "{field} is part of the active plan's baseline (revision "
+                             "{revision}); change it through an amendment of an approved "
+                             "change request.",
+                             "{field} 属于执行中方案的基线（修订版 {revision}），须通过已批准"
+                             "变更申请所附的方案修订来修改。"),
+    "plan_closed": ("Plan is closed", "A {state} plan no longer changes.",
+                    "方案已{state}，不能再修改。"),
+    "plan_not_active": ("Plan is not active", "Only an active plan is amended; this one is "
+                        "{state}.", "只有执行中的方案可以修订；该方案当前为 {state}。"),
+    "plan_amendment_already_applied": ("Amendment already applied",
+                                       "This amendment was applied as revision {revision}.",
+                                       "该方案修订已应用为修订版 {revision}。"),
+    "plan_amendment_not_approved": ("Change request not approved",
+                                    "The amendment's change request is {state}; it is "
+                                    "applied only once the request is approved.",
+                                    "该修订所属的变更申请当前为 {state}，须批准后才能应用。"),
+    "plan_amendment_form_closed": ("Change request form is closed",
+                                   "An amendment is attached while the change request is in "
+                                   "draft or returned; this one is {state}.",
+                                   "仅能在变更申请为草稿或退回状态时附加方案修订；当前为 "
+                                   "{state}。"),
+    "plan_amendment_exists": ("Change request already carries an amendment",
+                              "Change request {change_request_id} already carries a plan "
+                              "amendment.", "变更申请 {change_request_id} 已附有方案修订。"),
+    "plan_report_published": ("Progress report is published",
+                              "A published progress report no longer changes.",
+                              "进展报告已发布，不能再修改。"),
+    "plan_report_link_unknown": ("Link not found",
+                                 "This link is not valid, or has expired or been revoked.",
+                                 "该链接无效、已过期或已被撤销。"),
     "self_approval_forbidden": ("Self-approval forbidden",
                                 "You requested this change, so you cannot approve it.",
                                 "您是该变更的申请人，不能审批自己的申请。"),
@@ -289,6 +320,23 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                                      "不能多于邀请数"),
     "counts_exceed_n": ("the counts ({parts}) add up to more than n",
                         "各计数（{parts}）之和超过了总数 n"),
+    "objective_unknown": ("is not an objective of this plan", "不是该方案的目标"),
+    "review_needs_commitment": ("is recorded only for what was committed",
+                                "仅对已承诺的预期进行评审"),
+    "too_many_expectations": ("a plan holds at most {max} expectations",
+                              "一个方案最多记录 {max} 条预期"),
+    "every_tier_needs_days": ("must give working days for each tier A–D",
+                              "须为 A–D 每个等级指定工作日数"),
+    "amendment_empty": ("must change something", "须至少包含一项修改"),
+    "milestone_unknown": ("is not a milestone of this plan", "不是该方案的里程碑"),
+    "budget_line_unknown": ("is not a budget line of this plan", "不是该方案的预算项"),
+    "negative": ("must not be negative", "不能为负数"),
+    "before_start": ("must not be before the planned start", "不能早于计划开始日期"),
+    "training_only": ("is only for deliverables of kind training", "仅适用于培训类交付物"),
+    "change_request_other_customer": ("is a change request of another customer",
+                                      "是其他客户的变更申请"),
+    "user_unknown": ("is not an active user", "不是在职用户"),
+    "plan_unknown": ("is not a plan of this customer", "不是该客户的方案"),
     "metrics_differ": ("must all be of the same metric (NPS, CSAT or CES)",
                        "须为同一指标（NPS、CSAT 或 CES）"),
 }
@@ -300,7 +348,10 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "handover": "移交", "survey_template": "调查模板",
                    "survey_invitation": "调查邀请", "finding": "核对问题",
                    "checklist_item": "移交资料项", "feedback": "反馈",
-                   "webhook_endpoint": "Webhook 端点", "webhook_delivery": "Webhook 投递"}
+                   "webhook_endpoint": "Webhook 端点", "webhook_delivery": "Webhook 投递",
+                   "plan": "方案", "milestone": "里程碑", "objective": "目标",
+                   "budget_line": "预算项", "amendment": "方案修订",
+                   "plan_report": "进展报告", "expectation": "预期"}
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -53,6 +53,7 @@ from app.repositories.tables_customers import (
     customer_timeline,
     customers,
 )
+from app.repositories.tables_interactions import contact_schedules
 from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
 
 _CUSTOMER_FIELDS = (
@@ -259,6 +260,9 @@ class SqlCustomerRepository:
                 select(customer_tags.c.customer_id).where(customer_tags.c.tag == filters.tag)))
         if filters.q:
             conditions.append(self._search.matches(customers.c.search_text, filters.q.lower()))
+        if filters.contact_due_before is not None:
+            conditions.append(customers.c.id.in_(select(contact_schedules.c.customer_id).where(
+                contact_schedules.c.due_on < filters.contact_due_before)))
         if conditions:
             stmt = stmt.where(and_(*conditions))
         rows = (await self._conn.execute(keyset(stmt, CUSTOMER_SORTS, customers.c.id, page))
@@ -275,7 +279,7 @@ class SqlCustomerRepository:
         ``_two_step``)."""
         scope_params = _SCOPE.parameters(scope)
         if scope_params is None or filters.tag is not None or \
-                filters.updated_since is not None:
+                filters.updated_since is not None or filters.contact_due_before is not None:
             return None
         search = bool(filters.q)
         if search and not isinstance(self._search, TrigramSearch):

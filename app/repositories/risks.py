@@ -50,6 +50,7 @@ class SqlRiskRepository:
         for column, value in ((risks.c.status, filters.status),
                               (risks.c.owner_id, filters.owner_id),
                               (risks.c.customer_id, filters.customer_id),
+                              (risks.c.plan_id, filters.plan_id),
                               (risks.c.department_id, filters.department_id)):
             if value is not None:
                 conditions.append(column == value)

@@ -33,12 +33,14 @@ from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
+from app.repositories.interactions import SqlInteractionRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.notifications import (
     SqlEmailOutbox,
     SqlNotificationRepository,
     SqlReminderRepository,
 )
+from app.repositories.plans import SqlPlanRepository
 from app.repositories.policies import SqlPolicyRepository
 from app.repositories.records import SqlRecordDirectory
 from app.repositories.risks import SqlRiskRepository
@@ -106,6 +108,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxStore(conn)
         self.webhooks = SqlWebhookRepository(conn)
         self.jobs = SqlJobLeases(conn)
+        self.plans = SqlPlanRepository(conn)
+        self.interactions = SqlInteractionRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

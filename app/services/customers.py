@@ -35,6 +35,7 @@ from app.domain.customers.model import (
 )
 from app.domain.customers.needs import NeedsVocabulary
 from app.services.policies import (
+    BUSINESS_CALENDAR,
     INTEGRITY_POLICY,
     NEEDS_VOCABULARY,
     TIER_POLICY,
@@ -136,6 +137,10 @@ class CustomerService:
                    page: PageRequest) -> Page[Customer]:
         assert ctx.principal is not None
         async with self._uow(ctx, write=False) as uow:
+            if filters.contact_overdue:
+                calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
+                filters = replace(filters,
+                                  contact_due_before=calendar.local_date(self._clock.now()))
             return await uow.customers.list(read_scope(ctx.principal), filters, page)
 
     async def integrity(self, ctx: RequestContext, customer_id: UUID) -> IntegrityReport:

@@ -96,13 +96,8 @@ class FeedbackService:
                 severity=new.severity, summary=new.summary, state=FeedbackState.RECEIVED,
                 received_at=received, change_request_id=new.change_request_id,
                 plan_id=new.plan_id, handover_id=new.handover_id)
-            policy, calendar = await self._clocks(uow)
-            acknowledge_due, resolve_due = due_times(item, policy, calendar)
-            record = FeedbackRecord(item, acknowledge_due, resolve_due, principal.id, now, now,
-                                    1)
-            await uow.feedback.add(record)
-            self._announce(uow, record, "received", None, now, {
-                "type": item.type, "severity": item.severity, "channel": item.channel})
+            record = await receive(uow, item, principal.id, now)
+            _, calendar = await self._clocks(uow)
             await uow.commit()
             return self._view(record, principal, calendar, now)
 
@@ -252,11 +247,14 @@ class FeedbackService:
 
     @staticmethod
     async def _check_links(uow: UnitOfWork, new: NewFeedback) -> None:
-        """A linked change request or handover must be about the same customer."""
+        """A linked change request, plan or handover must be about the same customer."""
         if new.change_request_id is not None:
             cr = await uow.change_requests.get(new.change_request_id, RecordScope(Reach.ALL))
             if cr is None or cr.customer_id != new.customer_id:
                 raise InvalidInput([FieldError("/change_request_id", "change_request_unknown")])
+        if new.plan_id is not None \
+                and await uow.plans.customer_of(new.plan_id) != new.customer_id:
+            raise InvalidInput([FieldError("/plan_id", "plan_unknown")])
         if new.handover_id is not None:
             handover = await uow.handovers.get(new.handover_id, HandoverReach(everything=True))
             if handover is None or handover.customer_id != new.customer_id:
@@ -292,6 +290,20 @@ class FeedbackService:
         """A clock that ran out: announced, but no one changed the item."""
         uow.emit(DomainEvent(f"feedback.{event}", "feedback", record.item.id, now,
                              _event_data(record, data), customer_id=record.item.customer_id))
+
+
+async def receive(uow: UnitOfWork, item: FeedbackItem, recorded_by: UUID,
+                  now: datetime) -> FeedbackRecord:
+    """Stores a new item with its SLA clocks started and announces it: the one way feedback
+    comes in, from a person here or from a customer through another feature (a comment on a
+    shared progress report)."""
+    policy, calendar = await FeedbackService._clocks(uow)
+    acknowledge_due, resolve_due = due_times(item, policy, calendar)
+    record = FeedbackRecord(item, acknowledge_due, resolve_due, recorded_by, now, now, 1)
+    await uow.feedback.add(record)
+    FeedbackService._announce(uow, record, "received", None, now, {
+        "type": item.type, "severity": item.severity, "channel": item.channel})
+    return record
 
 
 def _event_data(record: FeedbackRecord, data: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.domain.customers.integrity import evaluate
@@ -21,6 +22,7 @@ class MaterialContext:
     uow: UnitOfWork
     customer: Customer
     work: CustomerWork
+    now: datetime | None = None  # when the checklist is made (what is overdue by then)
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ class HandoverService:
         level, reasons = standard.choose(customer.tier, matrix.level(risk.likelihood,
                                                                      risk.impact),
                                          open_items, contacts)
-        context = MaterialContext(uow, customer, work)
+        context = MaterialContext(uow, customer, work, now)
         items = [ChecklistItem(m.key, i, await m.collect(context))
                  for i, m in enumerate(self._materials, 1)]
         h = Handover(

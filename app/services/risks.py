@@ -34,6 +34,7 @@ class RiskInput:
     title: str = ""
     description: str = ""
     customer_id: UUID | None = None
+    plan_id: UUID | None = None
     likelihood: int = 1
     impact: int = 1
     owner_id: UUID | None = None
@@ -75,9 +76,10 @@ class RiskService:
             department_id = await self._owner_department(uow, owner_id)
             if new.customer_id is not None:
                 await self._visible_customer(uow, ctx, new.customer_id)
+            await self._plan_of_customer(uow, new.plan_id, new.customer_id)
             risk = Risk(id=new_id(), title=new.title, description=new.description,
                         customer_id=new.customer_id, change_request_id=None, handover_id=None,
-                        plan_id=None, likelihood=new.likelihood, impact=new.impact,
+                        plan_id=new.plan_id, likelihood=new.likelihood, impact=new.impact,
                         level=matrix.level(new.likelihood, new.impact), owner_id=owner_id,
                         department_id=department_id, mitigation=new.mitigation,
                         contingency_plan=new.contingency_plan, early_warning=new.early_warning,
@@ -128,6 +130,8 @@ class RiskService:
             if values.get("customer_id") is not None:
                 await self._visible_customer(uow, ctx, values["customer_id"])
             changed = replace(current, **values)
+            if {"plan_id", "customer_id"} & values.keys():
+                await self._plan_of_customer(uow, changed.plan_id, changed.customer_id)
             matrix, _ = await load_policy(uow, RISK_MATRIX)
             changed.level = matrix.level(changed.likelihood, changed.impact)
             return await self._save(uow, ctx, current, changed, "risk.updated", now)
@@ -175,6 +179,14 @@ class RiskService:
         assert ctx.principal is not None
         if await uow.customers.get(customer_id, customer_read_scope(ctx.principal)) is None:
             raise InvalidInput([FieldError("/customer_id", "customer_unknown")])
+
+    @staticmethod
+    async def _plan_of_customer(uow: UnitOfWork, plan_id: UUID | None,
+                                customer_id: UUID | None) -> None:
+        """A risk about a plan is about that plan's customer."""
+        if plan_id is not None and (customer_id is None
+                                    or await uow.plans.customer_of(plan_id) != customer_id):
+            raise InvalidInput([FieldError("/plan_id", "plan_unknown")])
 
     @staticmethod
     async def _writable(uow: UnitOfWork, ctx: RequestContext, risk_id: UUID,

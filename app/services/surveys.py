@@ -287,17 +287,22 @@ class SurveyService:
             issued.link, invitation.expires_at))
 
     async def _throttle(self, ctx: RequestContext) -> None:
-        """Counts this attempt, in its own transaction so refused ones count too."""
-        key = f"survey:{ctx.client_addr or 'unknown'}"
-        now = self._clock.now()
-        async with self._uow(ctx) as uow:
-            attempts = await uow.login_throttle.failures_since(key, now - self._limits.window)
-            if attempts.count >= self._limits.attempts:
-                oldest = attempts.oldest or now
-                retry = oldest + self._limits.window - now
-                raise TooManyRequests(retry_after_s=max(1, int(retry.total_seconds()) + 1))
-            await uow.login_throttle.record_failure(key, now)
-            await uow.commit()
+        await throttle(self._uow, ctx, self._clock.now(), self._limits, "survey")
+
+
+async def throttle(uow_factory: UnitOfWorkFactory, ctx: RequestContext, now: datetime,
+                   limits: PublicLimits, kind: str) -> None:
+    """Counts an attempt on a public, token-keyed endpoint per client address, in its own
+    transaction so refused ones count too; 429 once the window's attempts are used up."""
+    key = f"{kind}:{ctx.client_addr or 'unknown'}"
+    async with uow_factory(ctx) as uow:
+        attempts = await uow.login_throttle.failures_since(key, now - limits.window)
+        if attempts.count >= limits.attempts:
+            oldest = attempts.oldest or now
+            retry = oldest + limits.window - now
+            raise TooManyRequests(retry_after_s=max(1, int(retry.total_seconds()) + 1))
+        await uow.login_throttle.record_failure(key, now)
+        await uow.commit()
 
 
 async def _move_invitations(uow: UnitOfWork, h: Handover,

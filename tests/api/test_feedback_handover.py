@@ -17,7 +17,7 @@ from app.repositories.tables import outbox
 from app.repositories.tables_feedback import feedback_items
 from tests.db import rows
 from tests.feedback_support import act, at, drive, events, moved, path_of, read, record
-from tests.handover_support import customer_of_tier, ok, prepare, start
+from tests.handover_support import customer_of_tier, prepare, sign_all, start
 from tests.support import Actor, Actors, actor, assert_problem, audit_entries
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -72,7 +72,7 @@ async def test_open_feedback_is_on_the_checklist_and_moves_on_transfer(
     assert at(first["resolve_due_at"]) == at(received["sla"]["resolve_due_at"])
 
     h = await prepare(client, actors, h, customer, leaving, taker)
-    h = await _sign_all(client, h, leaving, taker, head)
+    h = await sign_all(client, h, leaving, taker, head)
     assert h["state"] == "transferred"
     moved_ids = sorted(f["id"] for f in h["transfer"]["feedback"])
     assert moved_ids == sorted([received["id"], working["id"]])
@@ -106,14 +106,6 @@ async def test_open_feedback_is_on_the_checklist_and_moves_on_transfer(
     assert_problem(stale, 412, "precondition_failed")
     timeline = await _timeline(client, taker, customer)
     assert timeline.count("feedback.reassigned") == 2
-
-
-async def _sign_all(client: httpx.AsyncClient, h: dict[str, Any], giver: Actor,
-                    taker: Actor, head: Actor) -> dict[str, Any]:
-    signers = {"handing_over": giver, "receiving": taker, "department_head": head}
-    while h["state"] != "transferred":
-        h = await ok(client, signers[h["missing_signatures"][0]], h, "/sign")
-    return h
 
 
 async def _timeline(client: httpx.AsyncClient, who: Actor,

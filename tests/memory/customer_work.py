@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from app.domain.access.scope import RecordScope
+from app.domain.plans.access import PlanReach
+from app.domain.plans.model import OPEN_STATES, Plan
 from app.domain.risk.register import Risk, RiskStatus
 from app.domain.surveys.model import Invitation
 from app.services.ports.feedback import FeedbackRecord
@@ -33,6 +35,43 @@ class MemoryRiskRepository(Rows[Risk]):
                     and risk.status is not RiskStatus.CLOSED:
                 risk.owner_id, risk.updated_at, risk.version = to_id, now, risk.version + 1
                 moved.append({"id": str(risk.id), "title": risk.title})
+        return moved
+
+
+class MemoryPlanRepository(Rows[Plan]):
+    """Enough of ``PlanRepository`` for a handover: read a plan in its customer's scope,
+    list and move a customer's open plans."""
+
+    def _with_customer(self, plan: Plan) -> Plan:
+        customer = self._tables.customers[plan.customer_id]
+        found = copied(plan)
+        found.customer_owner_id, found.department_id = customer.owner_id, customer.department_id
+        return found
+
+    async def get(self, plan_id: UUID, reach: PlanReach, *,
+                  for_update: bool = False) -> Plan | None:
+        plan = self._rows.get(plan_id)
+        if plan is None:
+            return None
+        customer = self._tables.customers[plan.customer_id]
+        if not reach.covers(plan_owner_id=plan.owner_id, customer_owner_id=customer.owner_id,
+                            department_id=customer.department_id,
+                            shared_with_department=customer.shared_with_department):
+            return None
+        return self._with_customer(plan)
+
+    async def open_of_customer(self, customer_id: UUID) -> list[Plan]:
+        return [self._with_customer(p) for p in self._rows.values()
+                if p.customer_id == customer_id and p.state in OPEN_STATES]
+
+    async def reassign_open(self, customer_id: UUID, from_id: UUID, to_id: UUID,
+                            now: datetime) -> list[dict[str, Any]]:
+        moved = []
+        for plan in self._rows.values():
+            if plan.customer_id == customer_id and plan.owner_id == from_id \
+                    and plan.state in OPEN_STATES:
+                plan.owner_id, plan.updated_at, plan.version = to_id, now, plan.version + 1
+                moved.append({"id": str(plan.id), "title": plan.title})
         return moved
 
 

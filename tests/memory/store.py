@@ -22,6 +22,7 @@ from app.domain.common.events import DomainEvent
 from app.domain.common.paging import Page, PageRequest
 from app.domain.customers.model import Contact, Customer
 from app.domain.handovers.model import Handover
+from app.domain.plans.model import Plan
 from app.domain.risk.register import Risk
 from app.domain.surveys.model import Invitation
 from app.services.ports.feedback import FeedbackRecord
@@ -53,6 +54,7 @@ class Tables:
     risks: dict[UUID, Risk] = field(default_factory=dict)
     feedback: dict[UUID, FeedbackRecord] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    plans: dict[UUID, Plan] = field(default_factory=dict)
 
 
 class Working:

@@ -23,6 +23,7 @@ from app.services.ports import Clock, RequestContext
 from tests.memory.change_requests import MemoryChangeRequestRepository
 from tests.memory.customer_work import (
     MemoryFeedbackRepository,
+    MemoryPlanRepository,
     MemoryRiskRepository,
     MemorySurveyRepository,
 )
@@ -89,6 +90,7 @@ class MemoryUnitOfWork:
         self.handovers = MemoryHandoverRepository(t)
         self.surveys = MemorySurveyRepository(t)
         self.feedback = MemoryFeedbackRepository(t)
+        self.plans = MemoryPlanRepository(t, "plans")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

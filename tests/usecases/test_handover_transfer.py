@@ -1,7 +1,7 @@
 """Handover transfer (客户移交): the last required signature moves the customer and its open
-work (change requests, tasks, risks, feedback, survey invitations) to the receiving manager
-in one transaction, each move audited; until then, and if the transfer fails, nothing
-moves."""
+work (change requests, tasks, risks, feedback, survey invitations, open plans) to the
+receiving manager in one transaction, each move audited; until then, and if the transfer
+fails, nothing moves."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.domain.customers.model import Tier
 from app.domain.feedback.model import FeedbackState
 from app.domain.handovers.model import HandoverLevel, HandoverReason, HandoverState, Stakeholder
 from app.domain.handovers.workflow import OwnerChanged
+from app.domain.plans.model import PlanState
 from app.domain.risk.register import RiskStatus
 from app.services.handovers import NewHandover
 from app.services.handovers import View as HandoverView
@@ -46,9 +47,11 @@ async def _book(world: World) -> Book:
     feedback = {state: world.feedback(customer, "am_east", state) for state in FeedbackState}
     answered = world.invitation(customer, "am_east", responded_at=world.clock.now())
     waiting = world.invitation(customer, "am_east")
+    plans = {state: world.plan(customer, "am_east", state) for state in PlanState}
+    pm_plan = world.plan(customer, "pm", PlanState.ACTIVE)  # run by another: stays
     await world.seed(customer, *crs.values(), *risks.values(), *feedback.values(), answered,
-                     waiting, tasks=tuple((implementing, t) for t in (*tasks.values(),
-                                                                      pm_task)))
+                     waiting, *plans.values(), pm_plan,
+                     tasks=tuple((implementing, t) for t in (*tasks.values(), pm_task)))
     open_cr = {CRState.DRAFT, CRState.IMPLEMENTING}
     open_feedback = {FeedbackState.RECEIVED, FeedbackState.ACKNOWLEDGED,
                      FeedbackState.IN_PROGRESS}
@@ -58,12 +61,14 @@ async def _book(world: World) -> Book:
         "risk": {risks[RiskStatus.OPEN].id, risks[RiskStatus.MITIGATING].id},
         "feedback": {feedback[s].item.id for s in open_feedback},
         "survey_invitation": {waiting.id},
+        "plan": {plans[PlanState.DRAFT].id, plans[PlanState.ACTIVE].id},
     }, stays={
         "change_request": {crs[s].id for s in crs if s not in open_cr},
         "task": {tasks[TaskStatus.DONE].id, tasks[TaskStatus.WAIVED].id, pm_task.id},
         "risk": {risks[RiskStatus.CLOSED].id},
         "feedback": {feedback[s].item.id for s in FeedbackState if s not in open_feedback},
         "survey_invitation": {answered.id},
+        "plan": {plans[PlanState.COMPLETED].id, plans[PlanState.CANCELLED].id, pm_plan.id},
     })
 
 
@@ -98,6 +103,7 @@ async def _owners(world: World, book: Book) -> dict[str, dict[UUID, UUID]]:
         "risk": {i: r.owner_id for i, r in t.risks.items()},
         "feedback": {i: f.item.owner_id for i, f in t.feedback.items()},
         "survey_invitation": {i: inv.owner_id for i, inv in t.invitations.items()},
+        "plan": {i: p.owner_id for i, p in t.plans.items()},
     }
 
 

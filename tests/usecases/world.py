@@ -31,6 +31,7 @@ from app.domain.feedback.model import (
     FeedbackType,
     Severity,
 )
+from app.domain.plans.model import Constraints, Plan, PlanState
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import Risk, RiskStatus
 from app.domain.surveys.model import Invitation, Trigger
@@ -103,7 +104,7 @@ class World:
         async with self.uow(RequestContext(None)) as uow:
             adders = {Customer: uow.customers.add, ChangeRequest: uow.change_requests.add,
                       Risk: uow.risks.add, FeedbackRecord: uow.feedback.add,
-                      Invitation: uow.surveys.add_invitation}
+                      Invitation: uow.surveys.add_invitation, Plan: uow.plans.add}
             for row in rows:
                 await adders[type(row)](row)
             for cr, task in tasks:
@@ -158,6 +159,12 @@ class World:
                             state, now)
         return FeedbackRecord(item, now + timedelta(days=1), now + timedelta(days=5),
                               self.id(owner), now, now, 1)
+
+    def plan(self, customer: Customer, owner: str, state: PlanState) -> Plan:
+        now = self.clock.now()
+        return Plan(new_id(), customer.id, customer.department_id, f"方案-{state}", "范围",
+                    self.id(owner), [], Constraints(), None, None, state, 1,
+                    self.id(owner), now, now)
 
     def invitation(self, customer: Customer, owner: str, **fields: Any) -> Invitation:
         now = self.clock.now()

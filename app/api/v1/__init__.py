@@ -8,9 +8,11 @@ from app.api.v1 import (
     customers,
     feedback,
     handovers,
+    interactions,
     knowledge,
     notifications,
     people,
+    plans,
     risks,
     surveys,
     webhooks,
@@ -21,8 +23,8 @@ from app.api.v1 import (
 # may take another's requests (tests/api/test_route_order.py). The documentation keeps its
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
-                                        feedback, risks, knowledge, surveys, notifications,
-                                        api_keys, webhooks, audit)]
+                                        feedback, plans, interactions, risks, knowledge, surveys,
+                                        notifications, api_keys, webhooks, audit)]
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -35,6 +37,10 @@ TAGS = [
     {"name": "handovers", "description": "客户移交: handovers between account managers."},
     {"name": "feedback", "description": "反馈 · 满意度: feedback loop, SLA, satisfaction "
                                         "reports."},
+    {"name": "plans", "description": "客户方案 · 预期管理: plans, objectives, milestones, "
+                                     "budget, change-controlled baseline and revisions."},
+    {"name": "interactions", "description": "沟通及时 · 回访: interactions with customers and "
+                                            "the contact cadence per tier."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},

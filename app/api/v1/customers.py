@@ -154,11 +154,15 @@ async def list_customers(
     integrity_below: Annotated[int | None, Query(ge=1, le=101, description=(
         "Only customers whose completeness % is below this"))] = None,
     include_archived: Annotated[bool, Query()] = False,
+    contact_overdue: Annotated[bool, Query(description=(
+        "Only customers whose next contact (回访, by the tier's cadence in working days) "
+        "is overdue"))] = False,
 ) -> Response:
     filters = CustomerFilter(owner_id=owner_id, department_id=department_id, tier=tier,
                              stage=stage, tag=tag, updated_since=updated_since,
                              integrity_below=integrity_below, q=q,
-                             include_archived=include_archived)
+                             include_archived=include_archived,
+                             contact_overdue=contact_overdue)
     result = await services(request).customers.list(ctx, filters, page)
     next_cursor = None if result.next_after is None else encode_cursor(
         services(request).cursor_key, request.url.path, page.sort, result.next_after)

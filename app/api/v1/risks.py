@@ -52,6 +52,9 @@ def _out(response: Response | None, view: RiskView) -> RiskOut:
                                    "allowed_statuses": view.allowed_statuses})
 
 
+risk_out = _out  # plans list their risks in the same shape
+
+
 def _input(body: RiskCreate | RiskPatch) -> RiskInput:
     sent = frozenset(body.model_fields_set)
     return RiskInput(**{name: getattr(body, name) for name in sent}, fields_set=sent)

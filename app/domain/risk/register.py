@@ -81,6 +81,7 @@ class Risk:
         return {
             "title": self.title, "description": self.description,
             "customer_id": str(self.customer_id) if self.customer_id else None,
+            "plan_id": str(self.plan_id) if self.plan_id else None,
             "likelihood": self.likelihood, "impact": self.impact, "level": self.level.label,
             "owner_id": str(self.owner_id), "mitigation": self.mitigation,
             "contingency_plan": self.contingency_plan, "early_warning": self.early_warning,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -24,6 +24,8 @@ class CustomerFilter:
     integrity_below: int | None = None
     q: str | None = None
     include_archived: bool = False
+    contact_overdue: bool = False  # next contact due before the business calendar's today
+    contact_due_before: date | None = None  # set by the use case from contact_overdue
 
 
 @dataclass(frozen=True)

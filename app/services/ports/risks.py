@@ -19,6 +19,7 @@ class RiskFilter:
     level: RiskLevel | None = None
     owner_id: UUID | None = None
     customer_id: UUID | None = None
+    plan_id: UUID | None = None
     department_id: UUID | None = None
     open_only: bool = False
     review_due_by: date | None = None

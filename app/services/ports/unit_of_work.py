@@ -23,12 +23,14 @@ from app.services.ports.change_requests import ChangeRequestRepository
 from app.services.ports.customers import CustomerRepository
 from app.services.ports.feedback import FeedbackRepository
 from app.services.ports.handovers import HandoverRepository
+from app.services.ports.interactions import InteractionRepository
 from app.services.ports.knowledge import KnowledgeRepository
 from app.services.ports.notifications import (
     EmailOutbox,
     NotificationRepository,
     ReminderRepository,
 )
+from app.services.ports.plans import PlanRepository
 from app.services.ports.policies import PolicyRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
@@ -60,6 +62,8 @@ class UnitOfWork(Protocol):
     outbox: OutboxStore
     webhooks: WebhookRepository
     jobs: JobLeases
+    plans: PlanRepository
+    interactions: InteractionRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

@@ -20,6 +20,7 @@ class RiskFields(Input):
     title: str = Field(min_length=1, max_length=200, examples=["关键客户项目延期风险"])
     description: LongText = ""
     customer_id: UUID | None = None
+    plan_id: UUID | None = Field(None, description="A plan of the same customer")
     likelihood: Scale
     impact: Scale
     owner_id: UUID | None = Field(None, description="Defaults to you")

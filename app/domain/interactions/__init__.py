@@ -1,0 +1,1 @@
+"""Customer interactions and the contact cadence (沟通及时 · 回访)."""
