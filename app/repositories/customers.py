@@ -257,6 +257,12 @@ class SqlCustomerRepository:
         if filters.tag is not None:
             conditions.append(customers.c.id.in_(
                 select(customer_tags.c.customer_id).where(customer_tags.c.tag == filters.tag)))
+        if filters.external_ref is not None:
+            system, external_id = filters.external_ref
+            conditions.append(customers.c.id.in_(
+                select(customer_external_refs.c.customer_id).where(
+                    customer_external_refs.c.system == system,
+                    customer_external_refs.c.external_id == external_id)))
         if filters.q:
             conditions.append(self._search.matches(customers.c.search_text, filters.q.lower()))
         if conditions:
@@ -275,7 +281,7 @@ class SqlCustomerRepository:
         ``_two_step``)."""
         scope_params = _SCOPE.parameters(scope)
         if scope_params is None or filters.tag is not None or \
-                filters.updated_since is not None:
+                filters.updated_since is not None or filters.external_ref is not None:
             return None
         search = bool(filters.q)
         if search and not isinstance(self._search, TrigramSearch):

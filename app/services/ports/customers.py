@@ -24,6 +24,7 @@ class CustomerFilter:
     integrity_below: int | None = None
     q: str | None = None
     include_archived: bool = False
+    external_ref: tuple[str, str] | None = None  # (system, id): the customer a CRM id names
 
 
 @dataclass(frozen=True)
