@@ -20,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.adapters.clock import SystemClock
+from app.adapters.job_files import LocalJobFiles
 from app.adapters.passwords import Argon2PasswordHasher
 from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
@@ -36,7 +37,7 @@ from app.api.middleware import (
 )
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
-from app.api.v1 import TAGS, routers
+from app.api.v1 import TAGS, UPLOAD_PATHS, routers
 from app.logs import configure_logging
 from app.repositories.database import create_engines
 from app.repositories.idempotency import SqlIdempotencyStore
@@ -56,6 +57,7 @@ from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.imports import ImportService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     expected_head = head_revision()
     knowledge = KnowledgeService(uow, clock)
     customers = CustomerService(uow, clock)
+    job_files = LocalJobFiles(settings.job_files_dir)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
+        imports=ImportService(uow, clock, job_files, customers),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),
@@ -155,7 +159,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # The last added runs first: request id, CORS (its headers on every answer, 413/415
     # included), gzip (only for a client that accepts it), 304, body limits.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       form_paths=frozenset({TOKEN_URL}))
+                       form_paths=frozenset({TOKEN_URL}), upload_paths=UPLOAD_PATHS,
+                       max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
     if settings.allowed_origins:

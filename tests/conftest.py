@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -122,9 +123,13 @@ def make_database(engine: str, tmp: Path, *, migrate: bool = True) -> Iterator[D
         db.drop()
 
 
+JOB_FILES = Path(tempfile.gettempdir()) / "accord-test-job-files"
+
+
 def test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "env": "development",
-                                 "log_level": "WARNING", **overrides}
+                                 "log_level": "WARNING", "job_files_dir": str(JOB_FILES),
+                                 **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -19,6 +19,7 @@ from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.imports import ImportService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
@@ -46,6 +47,7 @@ class Services:
     knowledge: KnowledgeService
     api_keys: ApiKeyService
     audit: AuditService
+    imports: ImportService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

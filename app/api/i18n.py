@@ -88,6 +88,15 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                      "A customer cannot move from {current} to {target}; "
                                      "allowed: {allowed}.",
                                      "客户不能从 {current} 变为 {target}；允许的阶段：{allowed}。"),
+    "customer_exists": ("Customer exists",
+                        "This customer is already in Accord ({customer_id}); import it in "
+                        "upsert or update mode to change it.",
+                        "该客户已存在（{customer_id}）；"
+                        "如需修改，请以 upsert 或 update 模式导入。"),
+    "export_not_ready": ("Export not ready", "The export is {state}; fetch it once completed.",
+                         "导出任务状态为 {state}，完成后才能下载。"),
+    "export_expired": ("Export expired", "The export's file is no longer kept; export again.",
+                       "导出文件已过期，请重新导出。"),
     "external_ref_taken": ("External reference taken",
                            "The {system} id {external_id} already belongs to another customer.",
                            "{system} 编号 {external_id} 已关联到其他客户。"),
@@ -151,6 +160,23 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
 # Field-level reasons: pydantic error types and our own domain reasons.
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "missing": ("is required", "为必填项"),
+    "duplicate_in_file": ("repeats the customer of line {line} of this file",
+                          "与本文件第 {line} 行的客户重复"),
+    "account_not_found": ("names no customer you may write", "找不到您可修改的对应客户"),
+    "owner_login_unknown": ("names no active user (username or e-mail): {login}",
+                            "找不到该在职用户（用户名或邮箱）：{login}"),
+    "number_invalid": ("is not a number", "不是有效的数字"),
+    "scale_invalid": ("must be a whole number from 1 to 5", "必须是 1 到 5 的整数"),
+    "boolean_invalid": ("must be true or false", "必须是 是/否（true/false）"),
+    "contact_name_missing": ("a contact needs a name", "联系人必须有姓名"),
+    "id_invalid": ("is not an Accord id", "不是有效的 Accord 编号"),
+    "preset_or_mapping": ("send a preset or an explicit column mapping",
+                          "请提供预设（preset）或明确的列映射（mapping）"),
+    "preset_unknown": ("must be one of: {values}", "必须是以下之一：{values}"),
+    "mapping_target_unknown": ("maps to fields Accord does not have: {values}",
+                               "映射到了不存在的字段：{values}"),
+    "one_file_per_role": ("send one customer file and at most one contacts file",
+                          "请上传一个客户文件，至多一个联系人文件"),
     "extra_forbidden": ("is not a field you can set", "不是可设置的字段"),
     "string_too_short": ("must have at least {min_length} characters",
                          "至少需要 {min_length} 个字符"),
@@ -274,7 +300,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                        "须为同一指标（NPS、CSAT 或 CES）"),
 }
 
-ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
+ENTITY_NAMES_ZH = {"import_job": "导入任务", "export_job": "导出任务",
+                   "user": "用户", "department": "部门", "api_key": "API 密钥",
                    "resource": "资源", "customer": "客户", "contact": "联系人", "risk": "风险",
                    "change_request": "变更申请", "approval_step": "审批环节", "task": "任务",
                    "delegation": "代理授权", "knowledge_article": "知识库文章",

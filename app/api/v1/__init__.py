@@ -8,6 +8,7 @@ from app.api.v1 import (
     customers,
     feedback,
     handovers,
+    imports,
     knowledge,
     people,
     risks,
@@ -19,7 +20,10 @@ from app.api.v1 import (
 # may take another's requests (tests/api/test_route_order.py). The documentation keeps its
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
-                                        feedback, risks, knowledge, surveys, api_keys, audit)]
+                                        feedback, risks, knowledge, surveys, api_keys, audit,
+                                        imports)]
+# multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
+UPLOAD_PATHS = frozenset({"/api/v1/imports"})
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -35,6 +39,10 @@ TAGS = [
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},
+    {"name": "imports", "description": "Bulk import of customers from CRM exports (Zoho, "
+                                       "Fxiaoke, Salesforce)."},
+    {"name": "exports", "description": "Bulk export of customers, change requests and "
+                                       "feedback (CSV or JSON Lines)."},
     {"name": "api keys", "description": "Scoped keys for integrations."},
     {"name": "audit", "description": "The hash-chained audit log and its verification."},
     {"name": "operations", "description": "Health, readiness and metrics."},
