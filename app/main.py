@@ -54,6 +54,7 @@ from app.services.change_requests import ChangeRequestService
 from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
+from app.services.exports import ExportService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         imports=ImportService(uow, clock, job_files, customers),
+        exports=ExportService(uow, clock, job_files,
+                              ttl=timedelta(hours=settings.export_ttl_hours)),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),

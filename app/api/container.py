@@ -17,6 +17,7 @@ from app.services.change_requests import ChangeRequestService
 from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
+from app.services.exports import ExportService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
 from app.services.imports import ImportService
@@ -48,6 +49,7 @@ class Services:
     api_keys: ApiKeyService
     audit: AuditService
     imports: ImportService
+    exports: ExportService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

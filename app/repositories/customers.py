@@ -232,6 +232,19 @@ class SqlCustomerRepository:
         return [_contact(r) for r in await _CONTACTS_OF.rows(self._conn,
                                                              {"customer_id": customer_id})]
 
+    async def contacts_of_many(self, customer_ids: list[UUID]) -> dict[UUID, list[Contact]]:
+        found: dict[UUID, list[Contact]] = {i: [] for i in customer_ids}
+        if not customer_ids:
+            return found
+        rows = await self._conn.execute(
+            select(*[contacts.c[f] for f in _CONTACT_FIELDS])
+            .where(contacts.c.customer_id.in_(customer_ids))
+            .order_by(contacts.c.customer_id, contacts.c.is_primary.desc(),
+                      contacts.c.created_at, contacts.c.id))
+        for row in rows:
+            found[row.customer_id].append(_contact(row._asdict()))
+        return found
+
     async def list(self, scope: RecordScope, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
         prebuilt = self._prebuilt_list(scope, filters, page)

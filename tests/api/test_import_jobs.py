@@ -8,6 +8,7 @@ chunk's transaction is never committed — exactly the state a SIGKILL leaves.""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -56,10 +57,8 @@ async def test_a_killed_worker_resumes_from_its_last_chunk_without_duplicates(
     tag = unique("断点续传")
     job = await submit(client, actors.am_east, ("big.csv", crm_file(refs, tag)),
                        mapping=MAPPING, system="crm", mode="upsert")
-    try:
-        await worker(app, dies_after=4).run_queued()  # chunk 1 (3 rows) commits, 2 dies
-    except WorkerStopped:
-        pass
+    with contextlib.suppress(WorkerStopped):  # chunk 1 (3 rows) commits, chunk 2 dies
+        await worker(app, dies_after=4).run_queued()
     state = await read_job(client, actors.am_east, job["id"])
     assert (state["state"], state["position"], state["counts"]["created"]) == (
         "running", 3, 3)
@@ -86,10 +85,8 @@ async def test_a_resumed_job_still_finds_duplicates_across_the_crash(
     refs.append(refs[0])  # the last row repeats the first customer
     job = await submit(client, actors.am_east, ("dup.csv", crm_file(refs, unique("重"))),
                        mapping=MAPPING, system="crm", mode="upsert")
-    try:
+    with contextlib.suppress(WorkerStopped):
         await worker(app, dies_after=3).run_queued()
-    except WorkerStopped:
-        pass
     clock.advance(minutes=6)
     await worker(app).run_queued()
     rows = await rejected_rows(client, actors.am_east, job["id"])
@@ -101,10 +98,8 @@ async def test_cancel_stops_the_job_at_its_next_chunk_and_keeps_what_committed(
     refs = [uuid.uuid4().hex for _ in range(6)]
     job = await submit(client, actors.am_east, ("c.csv", crm_file(refs, unique("取消"))),
                        mapping=MAPPING, system="crm")
-    try:
+    with contextlib.suppress(WorkerStopped):
         await worker(app, dies_after=4).run_queued()
-    except WorkerStopped:
-        pass
     cancelled = await client.post(f"/api/v1/imports/{job['id']}/cancel",
                                   headers=actors.am_east.headers)
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"

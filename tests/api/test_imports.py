@@ -18,8 +18,6 @@ from tests.import_support import (
     imported,
     read_job,
     rejected_rows,
-    run_imports,
-    submit,
     xlsx_bytes,
 )
 from tests.support import Actors, assert_problem, audit_entries, unique

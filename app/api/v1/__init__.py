@@ -6,6 +6,7 @@ from app.api.v1 import (
     auth,
     change_requests,
     customers,
+    exports,
     feedback,
     handovers,
     imports,
@@ -21,7 +22,7 @@ from app.api.v1 import (
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, risks, knowledge, surveys, api_keys, audit,
-                                        imports)]
+                                        imports, exports)]
 # multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
 UPLOAD_PATHS = frozenset({"/api/v1/imports"})
 

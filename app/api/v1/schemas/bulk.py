@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Input, Instant, Output
 from app.domain.bulk.model import ExportEntity, ExportFormat, JobState
 from app.domain.customers.model import Stage, Tier
 
@@ -44,25 +43,26 @@ class ImportJobOut(Output):
     finished_at: datetime | None
 
 
-class CustomerExportFilters(Input):
-    """The customer list's filters (``GET /customers``)."""
+class ExportFilters(Input):
+    """The list endpoints' filters: customers (`GET /customers`) use the first seven,
+    change requests and feedback `customer_id` and `state`."""
 
     owner_id: UUID | None = None
     department_id: UUID | None = None
     tier: Tier | None = None
     stage: Stage | None = None
     tag: str | None = Field(None, min_length=1, max_length=50)
-    updated_since: datetime | None = None
+    updated_since: Instant | None = None
     include_archived: bool = False
+    customer_id: UUID | None = None
+    state: str | None = Field(None, min_length=1, max_length=32)
 
 
 class ExportCreate(Input):
     entity: ExportEntity
     format: ExportFormat = ExportFormat.CSV
     include_contacts: bool = Field(True, description="customers: with their contacts")
-    filters: CustomerExportFilters | dict[str, Any] = Field(
-        default_factory=dict, description="customers: the list's filters; change requests "
-        "and feedback: `customer_id`, `state`")
+    filters: ExportFilters = Field(default_factory=ExportFilters)
 
 
 class ExportJobOut(Output):
