@@ -53,7 +53,8 @@ class SqlBulkJobRepository:
         row = (await self._conn.execute(stmt)).one_or_none()
         return None if row is None else _job(row)
 
-    async def next_claimable(self, kind: JobKind, now: datetime) -> BulkJob | None:
+    async def next_claimable(self, kind: JobKind, now: datetime,
+                             only: UUID | None = None) -> BulkJob | None:
         stmt = (select(bulk_jobs)
                 .where(bulk_jobs.c.kind == kind,
                        or_(bulk_jobs.c.state == JobState.QUEUED,
@@ -61,6 +62,8 @@ class SqlBulkJobRepository:
                                 bulk_jobs.c.lease_until < now)))
                 .order_by(bulk_jobs.c.created_at, bulk_jobs.c.id).limit(1)
                 .with_for_update(skip_locked=True))
+        if only is not None:
+            stmt = stmt.where(bulk_jobs.c.id == only)
         row = (await self._conn.execute(stmt)).one_or_none()
         return None if row is None else _job(row)
 

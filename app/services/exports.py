@@ -140,13 +140,13 @@ class ExportService(BulkJobs):
         return ExportFile(path, f"{job.options['entity']}-{job.id}.{fmt.value}",
                           MEDIA_TYPES[fmt])
 
-    async def run_queued(self, *, limit: int | None = None) -> int:
+    async def run_queued(self, *, limit: int | None = None, only: UUID | None = None) -> int:
         """Run queued exports (and ones whose worker died: they start over) until none is
         left or ``limit`` ran, after removing expired files; the number run."""
         await self.purge_expired()
         done = 0
         while limit is None or done < limit:
-            claimed = await self._claim(RequestContext(None, "worker"))
+            claimed = await self._claim(RequestContext(None, "worker"), only)
             if claimed is None:
                 return done
             job, owner = claimed

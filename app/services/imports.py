@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
@@ -37,6 +37,7 @@ from app.domain.common.ids import new_id
 from app.domain.customers import validation
 from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, OwnerNotAllowed
 from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone
+from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, CustomerService, NewCustomer, Source
 from app.services.ports import Clock, RequestContext
 from app.services.ports.bulk import JobFiles
@@ -140,11 +141,22 @@ class BulkJobs:
             await uow.commit()
             return cancelled
 
-    async def _claim(self, worker_ctx: RequestContext) -> tuple[BulkJob, str] | None:
+    async def acting_as(self, login: str) -> RequestContext:
+        """The context of an active user (username or e-mail), for a job submitted from
+        the command line on their behalf."""
+        async with self._uow(RequestContext(None, "cli"), write=False) as uow:
+            user_id = await uow.bulk_jobs.user_by_login(login)
+            user = None if user_id is None else await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(entity="user")
+        return RequestContext(user_principal(user), "cli")
+
+    async def _claim(self, worker_ctx: RequestContext,
+                     only: UUID | None = None) -> tuple[BulkJob, str] | None:
         now = self._clock.now()
         owner = uuid.uuid4().hex
         async with self._uow(worker_ctx) as uow:
-            job = await uow.bulk_jobs.next_claimable(self.kind, now)
+            job = await uow.bulk_jobs.next_claimable(self.kind, now, only)
             if job is None:
                 return None
             claimed = apply(job, "claim", frozenset({Party.WORKER}), now,
@@ -244,23 +256,26 @@ class ImportService(BulkJobs):
 
     # running ---------------------------------------------------------------------------
 
-    async def run_queued(self, *, limit: int | None = None) -> int:
+    async def run_queued(self, *, limit: int | None = None, only: UUID | None = None,
+                         progress: Callable[[BulkJob], None] | None = None) -> int:
         """Run queued imports (and ones whose worker died) until none is left or ``limit``
-        ran; the number run. The worker's task."""
+        ran; the number run. The worker's task; ``only`` runs one job (the command
+        line's), ``progress`` hears of each committed chunk."""
         done = 0
         while limit is None or done < limit:
-            claimed = await self._claim(RequestContext(None, "worker"))
+            claimed = await self._claim(RequestContext(None, "worker"), only)
             if claimed is None:
                 return done
             job, owner = claimed
             try:
-                await self._run(job, owner)
+                await self._run(job, owner, progress)
             except Exception as exc:  # a bug or a broken file: the job fails, visibly
                 await self._fail(job.id, owner, f"{type(exc).__name__}: {exc}")
             done += 1
         return done
 
-    async def _run(self, job: BulkJob, owner: str) -> None:
+    async def _run(self, job: BulkJob, owner: str,
+                   progress: Callable[[BulkJob], None] | None = None) -> None:
         options = job.options
         run = _Run(job, RequestContext(principal_of(job.principal), f"import:{job.id}"),
                    owner, PRESETS.get(options["preset"] or ""))
@@ -275,6 +290,8 @@ class ImportService(BulkJobs):
             chunk = [r for _, r in zip(range(self.chunk_size), rows, strict=False)]
             if not await self._chunk(run, chunk):
                 return
+            if progress is not None:
+                progress(run.job)
             if not chunk:
                 return
 

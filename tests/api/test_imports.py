@@ -202,7 +202,7 @@ async def test_every_kind_of_bad_row_is_explained_and_the_rest_imported(
         10: ("手机", "duplicate_customer"),
         11: ("信用代码", "customer_exists"),
         12: ("年营业额", "number_invalid"),
-        13: ("", "missing"),
+        13: ("公司名称", "missing"),
     }
     assert "line 8" in found[9]["reason_en"] and "第 8 行" in found[9]["reason_zh"]
     assert existing["name"] in found[10]["reason_en"]

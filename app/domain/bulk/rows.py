@@ -32,9 +32,10 @@ class RowData:
     columns: dict[str, list[str]] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
+    mapped: dict[str, str] = field(default_factory=dict)  # target → a column, even if empty
 
     def column(self, target: str, index: int = 0) -> str:
-        sources = self.columns.get(target) or [""]
+        sources = self.columns.get(target) or [self.mapped.get(target, "")]
         return sources[min(index, len(sources) - 1)]
 
     def reject(self, target: str, code: str, index: int = 0, **params: Any) -> None:
@@ -61,6 +62,7 @@ def read_row(file: str, line: int, cells: dict[str, str], mapping: dict[str, str
             if text:
                 row.unknown[column] = text
             continue
+        row.mapped.setdefault(target, column)
         if not text:
             continue
         if target in ("external_id", "account_external_id") and id_prefix and \
