@@ -122,9 +122,10 @@ class BodyLimitMiddleware:
         content_type = _header(scope, b"content-type")
         has_body = (length is not None and length != "0") or _header(
             scope, b"transfer-encoding") is not None
-        takes_form = uploads or scope["path"] in self.form_paths
+        takes_form = scope["path"] in self.form_paths
         allowed = _FORM_TYPES if takes_form else _JSON_TYPES
-        if has_body and not (content_type and allowed.match(content_type)):
+        # an upload route checks its caller first, then that the body is a form (422)
+        if has_body and not uploads and not (content_type and allowed.match(content_type)):
             await _send_problem(scope, send, 415,
                                 "form_required" if takes_form else "unsupported_media_type", {})
             return

@@ -97,6 +97,12 @@ def _plain(value: Any) -> Any:
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
+def _next(page: PageRequest, after: tuple[Any, ...]) -> PageRequest:
+    """The next page, its position written as a cursor carries it (text)."""
+    return PageRequest(page.sort, page.limit, tuple(
+        v.isoformat() if hasattr(v, "isoformat") else str(v) for v in after))
+
+
 def _uuid(value: Any) -> UUID | None:
     return None if value in (None, "") else UUID(str(value))
 
@@ -109,6 +115,7 @@ class ExportService(BulkJobs):
                  lease: timedelta = timedelta(minutes=5)) -> None:
         super().__init__(uow, clock, files, lease=lease)
         self._ttl = ttl
+        self.page_size = PAGE
 
     async def submit(self, ctx: RequestContext, request: ExportRequest) -> BulkJob:
         principal = ctx.actor
@@ -222,7 +229,7 @@ class ExportService(BulkJobs):
         with_contacts = bool(job.options["include_contacts"])
         scope = read_scope(ctx.actor)
         owners: dict[UUID, str] = {}
-        page = PageRequest(Sort("created_at"), PAGE)
+        page = PageRequest(Sort("created_at"), self.page_size)
         rows = 0
         while True:
             async with self._uow(ctx, write=False) as uow:
@@ -241,7 +248,7 @@ class ExportService(BulkJobs):
             rows += len(found.items)
             if found.next_after is None:
                 return rows
-            page = PageRequest(page.sort, PAGE, found.next_after)
+            page = _next(page, found.next_after)
 
     async def _change_requests(self, ctx: RequestContext, job: BulkJob,
                                writer: RecordWriter) -> int | None:
@@ -265,7 +272,7 @@ class ExportService(BulkJobs):
 
     async def _pages(self, ctx: RequestContext, job: BulkJob, writer: RecordWriter,
                      sort: str, read: Any, record: Any) -> int | None:
-        page = PageRequest(Sort(sort), PAGE)
+        page = PageRequest(Sort(sort), self.page_size)
         rows = 0
         while True:
             async with self._uow(ctx, write=False) as uow:
@@ -277,4 +284,4 @@ class ExportService(BulkJobs):
             rows += len(found.items)
             if found.next_after is None:
                 return rows
-            page = PageRequest(page.sort, PAGE, found.next_after)
+            page = _next(page, found.next_after)

@@ -73,8 +73,12 @@ async def test_json_lines_keep_record_scope(
         client: httpx.AsyncClient, app: FastAPI, actors: Actors) -> None:
     tag = unique("范围")
     made = await tagged_customers(client, actors.am_east, tag)
-    _job, response = await exported(client, app, actors.am_east, entity="customers",
-                                   format="jsonl", filters={"tag": tag})
+    app.state.services.exports.page_size = 1  # every page boundary is crossed
+    try:
+        _, response = await exported(client, app, actors.am_east, entity="customers",
+                                     format="jsonl", filters={"tag": tag})
+    finally:
+        app.state.services.exports.page_size = 1000
     lines = [json.loads(x) for x in response.text.splitlines()]
     assert response.headers["content-type"].startswith("application/x-ndjson")
     assert sorted(x["id"] for x in lines) == sorted(c["id"] for c in made)
