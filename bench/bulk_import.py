@@ -190,6 +190,11 @@ def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any
     def rate(seconds: float, n: int = rows) -> str:
         return f"{n / seconds:,.0f}" if seconds else "–"
 
+    def secs(seconds: float) -> str:
+        return f"{seconds:.1f}" if seconds >= 10 else f"{seconds:.3f}"
+
+    per_million = 1_000_000 / rows
+
     lines = [
         BEGIN, "## Bulk import and export", "",
         f"Written by `bench/bulk_import.py` on {info['date']} "
@@ -200,13 +205,13 @@ def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any
         f"File: {rows:,} customers with {args.contacts} contact(s) each, "
         f"{stages['file_mb']:.1f} MB, {stages['bad']:,} bad rows (1 %).", "",
         "| stage | seconds | rows/s | peak RSS after (MB) |", "|---|---:|---:|---:|",
-        f"| generating the file (not part of the import) | {stages['generate']:.1f} | "
+        f"| generating the file (not part of the import) | {secs(stages['generate'])} | "
         f"{rate(stages['generate'])} | |",
-        f"| floor: bare COPY of the same file into an unlogged table | {stages['copy']:.1f} | "
+        f"| floor: bare COPY of the same file into an unlogged table | {secs(stages['copy'])} | "
         f"{rate(stages['copy'])} | |",
-        f"| parsing and mapping only (no database) | {stages['parse']:.1f} | "
+        f"| parsing and mapping only (no database) | {secs(stages['parse'])} | "
         f"{rate(stages['parse'])} | |",
-        f"| upload (stored, sha256) | {stages['upload']:.1f} | {rate(stages['upload'])} | "
+        f"| upload (stored, sha256) | {secs(stages['upload'])} | {rate(stages['upload'])} | "
         f"{stages['rss_before']:.0f} |",
         f"| **import job** (upsert; state {stages['state']}) | **{stages['import']:.1f}** | "
         f"**{rate(stages['import'])}** | {stages['rss_import']:.0f} |",
@@ -214,6 +219,32 @@ def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any
         f"**{stages['export']:.1f}** | **{rate(stages['export'], stages['exported'])}** | "
         f"{stages['rss_export']:.0f} |", "",
         "Import counts: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ".", "",
+        "Targets (issue 17): a 1,000,000-row import in under 60 s — **not met**, and not "
+        f"measured at that size: at the rate above it would take about "
+        f"{stages['import'] * per_million / 3600:.1f} h. Export ≥ 200,000 rows/s — **not "
+        "met**. Server memory stays flat: the peak RSS does not move with the file (rows "
+        "are streamed and committed per chunk, exports written page by page).", "",
+        "What the figures say:", "",
+        "- The import runs every row through the customer use cases one at a time (the "
+        "same code as `POST /customers`): about a dozen statements per row (owner, "
+        "duplicate look-ups for the external reference, credit code and each phone and "
+        "e-mail, then the customer, its reference, contact, contact points and history "
+        "rows). Each is a round trip to PostgreSQL, so the rate is set by round-trip "
+        "latency, which on this machine at the load average below is several "
+        "milliseconds, not by Python or by the database's work.",
+        f"- The physical floor is far away: a bare COPY of the same file takes "
+        f"{secs(stages['copy'])} s ({rate(stages['copy'])} rows/s, about "
+        f"{stages['copy'] * per_million:.0f} s for a million rows), and reading and mapping "
+        f"the file in Python {secs(stages['parse'])} s (about "
+        f"{stages['parse'] * per_million:.0f} s per million on one core).",
+        "- Not built yet, and what the target needs: on PostgreSQL, COPY each chunk into a "
+        "staging table, validate in Python only what SQL cannot (credit-code check "
+        "character, phone and e-mail normalisation; in worker processes), then find "
+        "duplicates and existing customers with set-based joins, and insert customers, "
+        "references, contacts, contact points and one history row per customer with "
+        "`INSERT … SELECT`; the export the same way with `COPY (SELECT …) TO STDOUT`. The "
+        "per-row path stays as the SQLite path and the rule oracle.",
+        "- A file with three contacts per customer was not measured.", "",
         f"Machine: {info['cpu']}; {info['postgres']}; load average at the start "
         f"{info['load']}.", "",
         END, ""]
@@ -228,7 +259,15 @@ def main() -> None:
                                                "postgres")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--output", default="")
+    parser.add_argument("--report", default="", help="re-render from a saved run (JSON)")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        args.rows, args.contacts = saved["rows"], saved["contacts"]
+        print(write(render(saved["stages"], args, saved["info"]), args.output,
+                    markers=(BEGIN, END), own=Path("docs/performance-bulk.md"),
+                    title="Performance: bulk import"))
+        return
     load = machine.load_average()
     name = databases.new_name("bulk")
     folder = Path(tempfile.mkdtemp(prefix="accord-bulk-"))
@@ -243,6 +282,10 @@ def main() -> None:
     info = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": load,
             "cpu": f"{machine._cpu_model()}, {os.cpu_count()} cores",
             "postgres": asyncio.run(machine._postgres(args.admin_url))["version"].split(" on ")[0]}
+    saved = Path("bench/results") / f"bulk-{args.rows}.json"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps({"rows": args.rows, "contacts": args.contacts,
+                                 "stages": stages, "info": info}, default=str), encoding="utf-8")
     print(write(render(stages, args, info), args.output, markers=(BEGIN, END),
                 own=Path("docs/performance-bulk.md"), title="Performance: bulk import"))
 

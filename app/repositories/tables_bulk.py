@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, Uuid
 
 from app.repositories.tables import metadata
+from app.repositories.tables_customers import AutoId
 from app.repositories.types import JSONType, UTCDateTime
-
-AutoId = BigInteger().with_variant(Integer, "sqlite")
 
 bulk_jobs = Table(
     "bulk_jobs", metadata,

@@ -301,12 +301,8 @@ class CustomerService:
         """The fields in ``patch.fields_set`` and the contacts given (matched to the live
         contacts by name; others stay) change, by the rules of an update; None when
         nothing differs (no version, history or event)."""
-        vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-        merged = replace(patch, **{
-            name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
-            if name not in patch.fields_set and name != "fields_set"})
         errors = FieldErrors()
-        fields = self._clean_fields(merged, errors, vocabulary.check)
+        fields = await self._patched(uow, current, patch, errors)
         cleaned = [self._clean_contact(c, f"/contacts/{i}", errors)
                    for i, c in enumerate(contacts)]
         errors.raise_if_any()
@@ -333,6 +329,15 @@ class CustomerService:
                 actor_id=actor_id, request_id=request_id, now=now, contact_id=contact.id)
         return await self._save(uow, ctx, current, changed, action, now, commit=False,
                                 source=source)
+
+    async def _patched(self, uow: UnitOfWork, current: Customer, patch: CustomerInput,
+                       errors: FieldErrors) -> CustomerInput:
+        """The customer's fields with the patch's sent ones, cleaned as on entry."""
+        vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
+        merged = replace(patch, **{
+            name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
+            if name not in patch.fields_set and name != "fields_set"})
+        return self._clean_fields(merged, errors, vocabulary.check)
 
     def _merge_contacts(self, current: Customer, given: list[ContactInput],
                         now: datetime) -> tuple[list[Contact], list[Contact]]:
@@ -395,12 +400,8 @@ class CustomerService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, customer_id, expected_version)
-            vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-            merged = replace(patch, **{
-                name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
-                if name not in patch.fields_set and name != "fields_set"})
             errors = FieldErrors()
-            fields = self._clean_fields(merged, errors, vocabulary.check)
+            fields = await self._patched(uow, current, patch, errors)
             errors.raise_if_any()
             changed = replace(current, **{name: getattr(fields, name) for name in
                                           CustomerInput.__dataclass_fields__

@@ -151,18 +151,7 @@ class ExportService(BulkJobs):
         """Run queued exports (and ones whose worker died: they start over) until none is
         left or ``limit`` ran, after removing expired files; the number run."""
         await self.purge_expired()
-        done = 0
-        while limit is None or done < limit:
-            claimed = await self._claim(RequestContext(None, "worker"), only)
-            if claimed is None:
-                return done
-            job, owner = claimed
-            try:
-                await self._run(job, owner)
-            except Exception as exc:
-                await self._fail(job.id, owner, f"{type(exc).__name__}: {exc}")
-            done += 1
-        return done
+        return await self._run_all(limit, only, self._run)
 
     async def purge_expired(self) -> int:
         now = self._clock.now()
@@ -252,23 +241,24 @@ class ExportService(BulkJobs):
 
     async def _change_requests(self, ctx: RequestContext, job: BulkJob,
                                writer: RecordWriter) -> int | None:
-        raw = job.options["filters"]
-        filters = ChangeRequestFilter(state=raw.get("state"),
-                                      customer_id=_uuid(raw.get("customer_id")))
-        return await self._pages(ctx, job, writer, "created_at",
-                                 lambda uow, page: uow.change_requests.list(
-                                     read_scope(ctx.actor), filters, page),
-                                 lambda cr: _plain(asdict(cr)))
+        return await self._records(ctx, job, writer, "created_at", ChangeRequestFilter,
+                                   lambda uow: uow.change_requests, lambda cr: cr)
 
     async def _feedback(self, ctx: RequestContext, job: BulkJob,
                         writer: RecordWriter) -> int | None:
+        return await self._records(ctx, job, writer, "received_at", FeedbackFilter,
+                                   lambda uow: uow.feedback, lambda view: view.item)
+
+    async def _records(self, ctx: RequestContext, job: BulkJob, writer: RecordWriter,
+                       sort: str, filter_type: Any, repository: Any, item: Any) -> int | None:
+        """A feature's list (its ``customer_id`` and ``state`` filters, the caller's read
+        scope), every field of each record as a column."""
         raw = job.options["filters"]
-        filters = FeedbackFilter(state=raw.get("state"),
-                                 customer_id=_uuid(raw.get("customer_id")))
-        return await self._pages(ctx, job, writer, "received_at",
-                                 lambda uow, page: uow.feedback.list(
+        filters = filter_type(state=raw.get("state"), customer_id=_uuid(raw.get("customer_id")))
+        return await self._pages(ctx, job, writer, sort,
+                                 lambda uow, page: repository(uow).list(
                                      read_scope(ctx.actor), filters, page),
-                                 lambda r: _plain(asdict(r.item)))
+                                 lambda found: _plain(asdict(item(found))))
 
     async def _pages(self, ctx: RequestContext, job: BulkJob, writer: RecordWriter,
                      sort: str, read: Any, record: Any) -> int | None:

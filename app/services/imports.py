@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
@@ -165,6 +165,24 @@ class BulkJobs:
             await uow.commit()
             return claimed, owner
 
+    async def _run_all(self, limit: int | None, only: UUID | None,
+                       run: Callable[[BulkJob, str], Awaitable[None]]) -> int:
+        """Claim and run jobs until none is left or ``limit`` ran; the number run. A job
+        whose run raises fails, visibly; a worker stopped mid-job (``WorkerStopped``)
+        leaves it to be resumed."""
+        done = 0
+        while limit is None or done < limit:
+            claimed = await self._claim(RequestContext(None, "worker"), only)
+            if claimed is None:
+                return done
+            job, owner = claimed
+            try:
+                await run(job, owner)
+            except Exception as exc:  # a bug or a broken file
+                await self._fail(job.id, owner, f"{type(exc).__name__}: {exc}")
+            done += 1
+        return done
+
     async def _held(self, uow: UnitOfWork, job_id: UUID, owner: str) -> BulkJob | None:
         """The job, locked, while this run still holds it (not cancelled, lease ours)."""
         job = await uow.bulk_jobs.get(job_id, for_update=True)
@@ -261,18 +279,8 @@ class ImportService(BulkJobs):
         """Run queued imports (and ones whose worker died) until none is left or ``limit``
         ran; the number run. The worker's task; ``only`` runs one job (the command
         line's), ``progress`` hears of each committed chunk."""
-        done = 0
-        while limit is None or done < limit:
-            claimed = await self._claim(RequestContext(None, "worker"), only)
-            if claimed is None:
-                return done
-            job, owner = claimed
-            try:
-                await self._run(job, owner, progress)
-            except Exception as exc:  # a bug or a broken file: the job fails, visibly
-                await self._fail(job.id, owner, f"{type(exc).__name__}: {exc}")
-            done += 1
-        return done
+        return await self._run_all(limit, only, lambda job, owner: self._run(job, owner,
+                                                                             progress))
 
     async def _run(self, job: BulkJob, owner: str,
                    progress: Callable[[BulkJob], None] | None = None) -> None:
