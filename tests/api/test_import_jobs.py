@@ -119,3 +119,13 @@ async def test_cancel_stops_the_job_at_its_next_chunk_and_keeps_what_committed(
     await client.post(f"/api/v1/imports/{queued['id']}/cancel", headers=actors.admin.headers)
     assert await worker(app).run_queued() == 0
     assert (await read_job(client, actors.am_east, queued["id"]))["counts"]["read"] == 0
+
+
+async def test_a_file_that_cannot_be_read_fails_the_job_visibly(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors) -> None:
+    job = await submit(client, actors.am_east, ("broken.xlsx", b"PK\x03\x04 not a workbook"),
+                       preset="fxiaoke")
+    await worker(app).run_queued()
+    failed = await read_job(client, actors.am_east, job["id"])
+    assert failed["state"] == "failed" and failed["error"], failed
+    assert failed["finished_at"] is not None and failed["counts"]["read"] == 0
