@@ -2,15 +2,20 @@
 chunks or nothing, and the next worker resumes from the last committed chunk once the
 lease runs out, without duplicating a customer; cancel stops a job at its next chunk.
 
-The crash is simulated in-process: the worker's file reader raises ``WorkerStopped`` (a
-``BaseException``, as a shutdown or kill would be) in the middle of a chunk, so that
-chunk's transaction is never committed — exactly the state a SIGKILL leaves."""
+Crashes two ways: in-process, the worker's file reader raises ``WorkerStopped`` (a
+``BaseException``, as a shutdown would be) in the middle of a chunk, so that chunk's
+transaction is never committed; and a real worker process killed with SIGKILL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import signal
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -129,3 +134,59 @@ async def test_a_file_that_cannot_be_read_fails_the_job_visibly(
     failed = await read_job(client, actors.am_east, job["id"])
     assert failed["state"] == "failed" and failed["error"], failed
     assert failed["finished_at"] is not None and failed["counts"]["read"] == 0
+
+
+WORKER = """
+import asyncio, sys, uuid
+from app.main import create_app
+from tests.conftest import test_settings
+app = create_app(test_settings(sys.argv[1]))
+service = app.state.services.imports
+service.chunk_size = 5
+print("ready", flush=True)
+asyncio.run(service.run_queued(only=uuid.UUID(sys.argv[2])))
+"""
+
+
+async def test_a_worker_process_killed_with_sigkill_resumes_without_duplicates(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors, clock: TestClock,
+        database: Any) -> None:
+    """A real ``kill -9`` of a worker process in the middle of a job."""
+    refs = [uuid.uuid4().hex for _ in range(300)]
+    tag = unique("进程被杀")
+    job = await submit(client, actors.am_east, ("kill.csv", crm_file(refs, tag)),
+                       mapping=MAPPING, system="crm", mode="upsert")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WORKER, database.url, job["id"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(1200):
+            await asyncio.sleep(0.1)
+            position = (await read_job(client, actors.am_east, job["id"]))["position"]
+            if position >= 10 or process.returncode is not None:
+                break
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    killed = await read_job(client, actors.am_east, job["id"])
+    assert killed["state"] == "running" and 0 < killed["position"] < len(refs), killed
+    assert killed["counts"]["created"] == killed["position"]
+    clock.advance(minutes=6)
+    assert await worker(app).run_queued() == 1
+    done = await read_job(client, actors.am_east, job["id"])
+    assert done["state"] == "completed" and done["counts"]["created"] == len(refs), done
+    total = 0
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"q": tag, "limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/api/v1/customers", headers=actors.admin.headers,
+                                 params=params)).json()
+        total += len(page["data"])
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert total == len(refs)
