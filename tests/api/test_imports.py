@@ -293,3 +293,15 @@ async def test_a_request_that_cannot_start_is_refused_before_queueing(
                                      files={"file": ("a.csv", data)}, data=form)
         problem = assert_problem(response, 422, "validation_failed")
         assert [e["pointer"] for e in problem["errors"]] == [pointer], form
+
+
+async def test_rows_without_an_owner_go_to_the_default_owner(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors) -> None:
+    ref = zoho_id()
+    data = csv_bytes([["编号", "公司名称"], [ref, unique("默认负责人")]])
+    job = await imported(client, app, actors.head_east, ("o.csv", data),
+                         mapping='{"编号": "external_id", "公司名称": "name"}', system="crm",
+                         default_owner=f"{actors.am_east2.username}@example.cn")
+    assert job["counts"]["created"] == 1, job["error"]
+    customer = await by_ref(client, actors.head_east, "crm", ref)
+    assert customer is not None and customer["owner_id"] == actors.am_east2.id
