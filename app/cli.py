@@ -1,5 +1,5 @@
 """The ``accord`` command: serve, worker, migrate, create-admin, demo, escalate, audit,
-openapi."""
+import, export, openapi."""
 
 from __future__ import annotations
 
@@ -186,6 +186,153 @@ def escalate() -> None:
                     console.print(f"[red]{spec.name} failed:[/red] {result.error}")
         finally:
             await app.state.engines.dispose()
+
+    asyncio.run(run())
+
+
+def _acting(services, login: str):  # type: ignore[no-untyped-def]
+    from app.domain.common.errors import NotFound
+
+    async def find():  # type: ignore[no-untyped-def]
+        try:
+            return await services.imports.acting_as(login)
+        except NotFound:
+            raise _refuse(f"no active user {login!r} (username or e-mail)") from None
+    return find()
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="Customers (accounts) file: CSV or XLSX")],
+    preset: Annotated[str | None, typer.Option(
+        help="zoho | fxiaoke | salesforce | accord (columns: docs/imports.md)")] = None,
+    contacts: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="The CRM's contacts file")] = None,
+    mapping: Annotated[str | None, typer.Option(
+        help='Explicit column mapping as JSON, e.g. {"公司名称": "name"}')] = None,
+    system: Annotated[str | None, typer.Option(
+        help="With --mapping: the CRM whose ids the external_id column holds")] = None,
+    mode: Annotated[str, typer.Option(help="create | upsert | update")] = "create",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write none")]
+    = False,
+    owner: Annotated[str | None, typer.Option(
+        help="Owner (username or e-mail) of rows that name none")] = None,
+    as_user: Annotated[str | None, typer.Option(
+        "--as", help="Who imports (their record scope applies); default: --owner")] = None,
+    keep_unknown: Annotated[bool, typer.Option(
+        "--keep-unknown", help="Keep unmapped columns in custom_attributes")] = False,
+    errors: Annotated[Path | None, typer.Option(
+        help="Write the rejected rows (CSV) here")] = None,
+) -> None:
+    """Import customers (and contacts) through the product's own job: the same checks,
+    chunks and history as POST /imports. Exit code 1 when rows were rejected."""
+    from app.domain.bulk.model import ImportMode
+    from app.services.imports import CONTACTS, ImportOptions, Upload
+
+    login = as_user or owner
+    if login is None:
+        raise _refuse("say who imports: --as USER (or --owner USER)")
+    try:
+        chosen = ImportMode(mode)
+        explicit = json.loads(mapping) if mapping else None
+    except ValueError as exc:
+        raise _refuse(f"bad --mode or --mapping: {exc}") from None
+
+    async def run() -> int:
+        services = _services()
+        ctx = await _acting(services, login)
+        streams = [file.open("rb")] + ([contacts.open("rb")] if contacts else [])
+        try:
+            uploads = [Upload(file.name, streams[0])]
+            if contacts is not None:
+                uploads.append(Upload(contacts.name, streams[1], CONTACTS))
+            try:
+                job = await services.imports.submit(ctx, uploads, ImportOptions(
+                    mode=chosen, dry_run=dry_run, preset=preset, mapping=explicit,
+                    system=system, keep_unknown=keep_unknown, default_owner=owner))
+            except InvalidInput as exc:
+                raise _refuse("; ".join(
+                    f"{e.pointer.lstrip('/')} {field_detail(e.reason, e.params, EN)}"
+                    for e in exc.field_errors)) from None
+        finally:
+            for stream in streams:
+                stream.close()
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(),
+                      console=console) as bar:
+            task = bar.add_task(f"Importing {file.name}", total=None)
+            await services.imports.run_queued(
+                only=job.id, progress=lambda j: bar.update(task, completed=j.position))
+        done = await services.imports.get(ctx, job.id)
+        counts = done.counts
+        console.print(f"Import {done.id} {done.state}{' (dry run)' if dry_run else ''}: "
+                      + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if done.error:
+            console.print(f"[red]{done.error}[/red]")
+            return 3
+        if counts["rejected"]:
+            await _write_errors(services, ctx, done.id, errors)
+            return 1
+        return 0
+
+    code = asyncio.run(run())
+    if code:
+        raise typer.Exit(code=code)
+
+
+async def _write_errors(services, ctx, job_id, path: Path | None) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from app.api.i18n import ZH
+    from app.api.v1.imports import ERRORS_HEADER, reason
+
+    target = path or Path(f"import-{job_id}-errors.csv")
+    with target.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(ERRORS_HEADER)
+        shown = 0
+        async for p in services.imports.problems(ctx, job_id):
+            writer.writerow([p.file, p.line, p.column, p.code, reason(p, EN), reason(p, ZH)])
+            if shown < 10:
+                console.print(f"  {p.file}:{p.line} [{p.column}] {reason(p, EN)}",
+                              soft_wrap=True, markup=False)
+                shown += 1
+    console.print(f"[yellow]Rows were rejected[/yellow]; every one with its reason: {target}")
+
+
+@cli.command("export")
+def export(
+    entity: Annotated[str, typer.Argument(help="customers | change_requests | feedback")],
+    out: Annotated[Path, typer.Option(help="Where to write the file")],
+    format: Annotated[str, typer.Option(help="csv | jsonl")] = "csv",
+    as_user: Annotated[str, typer.Option(
+        "--as", help="Whose record scope applies (username or e-mail)")] = "admin",
+    contacts: Annotated[bool, typer.Option(help="customers: with contacts")] = True,
+) -> None:
+    """Export through the product's own job (record scope, CSV with BOM or JSON Lines)."""
+    import shutil
+
+    from app.domain.bulk.model import ExportEntity, ExportFormat
+    from app.services.exports import ExportRequest
+
+    try:
+        request = ExportRequest(ExportEntity(entity), ExportFormat(format), contacts)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
+
+    async def run() -> None:
+        services = _services()
+        ctx = await _acting(services, as_user)
+        job = await services.exports.submit(ctx, request)
+        with Progress(*Progress.get_default_columns(), console=console) as bar:
+            bar.add_task(f"Exporting {entity}", total=None)
+            await services.exports.run_queued(only=job.id)
+        done = await services.exports.get(ctx, job.id)
+        if done.error:
+            raise _refuse(f"export failed: {done.error}")
+        found = await services.exports.download(ctx, job.id)
+        shutil.copyfile(found.path, out)
+        console.print(f"[green]{done.counts['rows']} {entity} written to {out}[/green]")
 
     asyncio.run(run())
 

@@ -23,6 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import __version__
 from app.adapters.clock import SystemClock
 from app.adapters.email_templates import JinjaEmailRenderer
+from app.adapters.job_files import LocalJobFiles
 from app.adapters.passwords import Argon2PasswordHasher
 from app.adapters.secret_box import AesGcmSecretBox
 from app.adapters.smtp import LoggingTransport, SmtpConfig, SmtpTransport
@@ -42,7 +43,7 @@ from app.api.middleware import (
 )
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
-from app.api.v1 import TAGS, routers
+from app.api.v1 import TAGS, UPLOAD_PATHS, routers
 from app.domain.access.rate_limit import Quota
 from app.logs import configure_logging
 from app.repositories.database import create_engines
@@ -62,9 +63,11 @@ from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.emails import EmailService, QueuedInvitationSender
+from app.services.exports import ExportService
 from app.services.feedback import FeedbackService
 from app.services.handover_materials import DEFAULT_MATERIALS
 from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
+from app.services.imports import ImportService
 from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     customers = CustomerService(uow, clock)
     webhook_transport = HttpWebhookTransport(production=settings.env == "production")
     secret_box = AesGcmSecretBox(settings.jwt_key_id, signing_key, settings.previous_keys)
+    job_files = LocalJobFiles(settings.job_files_dir)
     services = Services(
         auth=AuthService(uow, hasher, tokens, clock, LoginPolicy(
             window=timedelta(seconds=settings.login_window_s),
@@ -173,6 +177,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         audit=AuditService(uow, clock, checkpoint_key=(
             settings.audit_checkpoint_key.get_secret_value().encode()
             if settings.audit_checkpoint_key else None)),
+        imports=ImportService(uow, clock, job_files, customers),
+        exports=ExportService(uow, clock, job_files,
+                              ttl=timedelta(hours=settings.export_ttl_hours)),
         idempotency=SqlIdempotencyStore(
             engines, ttl=timedelta(hours=settings.idempotency_ttl_hours),
             lock=timedelta(seconds=settings.idempotency_lock_s)),
@@ -217,7 +224,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     # The last added runs first: request id, CORS (its headers on every answer, 413/415
     # included), gzip (only for a client that accepts it), 304, body limits.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       form_paths=frozenset({TOKEN_URL}))
+                       form_paths=frozenset({TOKEN_URL}), upload_paths=UPLOAD_PATHS,
+                       max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
     if settings.allowed_origins:

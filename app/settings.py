@@ -82,6 +82,11 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Responses at least this large are gzipped for clients that accept it.
+    # bulk jobs (imports, exports): uploads may be this large; files live in this
+    # directory (shared by the API and the worker); an export may be fetched this long
+    max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    job_files_dir: str = "./accord-files"
+    export_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     gzip_min_bytes: int = Field(default=1024, ge=0)
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     idempotency_lock_s: int = Field(default=60, ge=1)

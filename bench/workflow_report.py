@@ -139,16 +139,18 @@ def render(info: dict[str, Any], args: argparse.Namespace, command: str, server:
     return "\n".join(lines)
 
 
-def write(section: str, output: str = "") -> Path:
-    """Into ``output`` if given, else docs/performance.md (replacing only this section) if
-    it exists, else docs/performance-workflows.md."""
-    path = Path(output) if output else (MAIN if MAIN.exists() else OWN)
+def write(section: str, output: str = "", *, markers: tuple[str, str] = (BEGIN, END),
+          own: Path = OWN, title: str = "Performance: change-request workflows") -> Path:
+    """Into ``output`` if given, else docs/performance.md (replacing only this section,
+    found by its ``markers``) if it exists, else ``own``."""
+    begin, end = markers
+    path = Path(output) if output else (MAIN if MAIN.exists() else own)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        title = "" if path == MAIN else "# Performance: change-request workflows\n\n"
-        path.write_text(title + section, encoding="utf-8")
+        heading = "" if path == MAIN else f"# {title}\n\n"
+        path.write_text(heading + section, encoding="utf-8")
         return path
-    replace_section(path, section, BEGIN, END)
+    replace_section(path, section, begin, end)
     return path
 
 

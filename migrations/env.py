@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import app.repositories.tables_bulk
 import app.repositories.tables_change_requests
 import app.repositories.tables_customers
 import app.repositories.tables_feedback

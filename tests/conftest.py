@@ -201,10 +201,13 @@ def test_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The real app, with cheap password hashing."""
     return create_app(settings, clock=clock, hasher=FAST_HASHER)
 
+JOB_FILES = Path(tempfile.gettempdir()) / "accord-test-job-files"
+
 
 def test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "env": "development",
                                  "log_level": "WARNING", "worker_in_process": False,
+                                 "job_files_dir": str(JOB_FILES),
                                  **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -18,8 +18,10 @@ from app.services.customer_health import CustomerHealthService
 from app.services.customers import CustomerService
 from app.services.delegations import DelegationService
 from app.services.emails import EmailService
+from app.services.exports import ExportService
 from app.services.feedback import FeedbackService
 from app.services.handovers import HandoverService
+from app.services.imports import ImportService
 from app.services.interactions import ContactCadenceSettings, InteractionService
 from app.services.jobs import WorkerStatusService
 from app.services.knowledge import KnowledgeService
@@ -64,6 +66,8 @@ class Services:
     webhooks: WebhookService
     worker_status: WorkerStatusService
     rate_limits: RateLimitService
+    imports: ImportService
+    exports: ExportService
     idempotency: IdempotencyStore
     clock: Clock
     cursor_key: bytes

@@ -103,25 +103,32 @@ class BodyLimitMiddleware:
     """413 above the limit (checked on Content-Length and while streaming), 415 for a body
     that is neither JSON nor, on the routes that take it, a form."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, form_paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, form_paths: frozenset[str],
+                 upload_paths: frozenset[str] = frozenset(), max_upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.form_paths = form_paths
+        # file uploads (multipart) with their own, larger limit
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        uploads = scope["path"] in self.upload_paths
+        limit = self.max_upload_bytes if uploads else self.max_bytes
         length = _header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _send_problem(scope, send, 413, "payload_too_large", {"limit": self.max_bytes})
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_problem(scope, send, 413, "payload_too_large", {"limit": limit})
             return
         content_type = _header(scope, b"content-type")
         has_body = (length is not None and length != "0") or _header(
             scope, b"transfer-encoding") is not None
         takes_form = scope["path"] in self.form_paths
         allowed = _FORM_TYPES if takes_form else _JSON_TYPES
-        if has_body and not (content_type and allowed.match(content_type)):
+        # an upload route checks its caller first, then that the body is a form (422)
+        if has_body and not uploads and not (content_type and allowed.match(content_type)):
             await _send_problem(scope, send, 415,
                                 "form_required" if takes_form else "unsupported_media_type", {})
             return
@@ -133,7 +140,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     return {"type": "http.disconnect"}
             return message
@@ -154,7 +161,7 @@ class BodyLimitMiddleware:
             if not too_large or started:
                 raise
         if too_large and not started:
-            await _send_problem(scope, send, 413, "payload_too_large", {"limit": self.max_bytes})
+            await _send_problem(scope, send, 413, "payload_too_large", {"limit": limit})
 
 
 class NotModifiedMiddleware:

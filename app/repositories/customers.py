@@ -233,6 +233,19 @@ class SqlCustomerRepository:
         return [_contact(r) for r in await _CONTACTS_OF.rows(self._conn,
                                                              {"customer_id": customer_id})]
 
+    async def contacts_of_many(self, customer_ids: list[UUID]) -> dict[UUID, list[Contact]]:
+        found: dict[UUID, list[Contact]] = {i: [] for i in customer_ids}
+        if not customer_ids:
+            return found
+        rows = await self._conn.execute(
+            select(*[contacts.c[f] for f in _CONTACT_FIELDS])
+            .where(contacts.c.customer_id.in_(customer_ids))
+            .order_by(contacts.c.customer_id, contacts.c.is_primary.desc(),
+                      contacts.c.created_at, contacts.c.id))
+        for row in rows:
+            found[row.customer_id].append(_contact(row._asdict()))
+        return found
+
     async def list(self, scope: RecordScope, filters: CustomerFilter,
                    page: PageRequest) -> Page[Customer]:
         prebuilt = self._prebuilt_list(scope, filters, page)
@@ -258,6 +271,12 @@ class SqlCustomerRepository:
         if filters.tag is not None:
             conditions.append(customers.c.id.in_(
                 select(customer_tags.c.customer_id).where(customer_tags.c.tag == filters.tag)))
+        if filters.external_ref is not None:
+            system, external_id = filters.external_ref
+            conditions.append(customers.c.id.in_(
+                select(customer_external_refs.c.customer_id).where(
+                    customer_external_refs.c.system == system,
+                    customer_external_refs.c.external_id == external_id)))
         if filters.q:
             conditions.append(self._search.matches(customers.c.search_text, filters.q.lower()))
         if filters.contact_due_before is not None:
@@ -279,7 +298,8 @@ class SqlCustomerRepository:
         ``_two_step``)."""
         scope_params = _SCOPE.parameters(scope)
         if scope_params is None or filters.tag is not None or \
-                filters.updated_since is not None or filters.contact_due_before is not None:
+                filters.updated_since is not None or filters.contact_due_before is not None \
+                or filters.external_ref is not None:
             return None
         search = bool(filters.q)
         if search and not isinstance(self._search, TrigramSearch):

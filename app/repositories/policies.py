@@ -14,17 +14,25 @@ from app.repositories.tables import policies
 
 
 class SqlPolicyRepository:
+    """Read once per transaction: a use case that classifies many customers (an import
+    chunk, a reclassification) reads each policy once, and sees one version throughout."""
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._read: dict[str, tuple[dict[str, Any], int] | None] = {}
 
     async def get(self, name: str) -> tuple[dict[str, Any], int] | None:
+        if name in self._read:
+            return self._read[name]
         row = (await self._conn.execute(select(policies.c.value, policies.c.version)
                                         .where(policies.c.name == name))).one_or_none()
-        return (row.value, row.version) if row else None
+        found = self._read[name] = (row.value, row.version) if row else None
+        return found
 
     async def put(self, name: str, value: dict[str, Any], version: int, now: datetime,
                   actor_id: str | None) -> None:
         values = {"value": value, "version": version, "updated_at": now, "updated_by": actor_id}
+        self._read.pop(name, None)
         if version == 1:
             await self._conn.execute(insert(policies).values(name=name, **values))
             return

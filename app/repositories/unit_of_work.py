@@ -21,6 +21,7 @@ from app.domain.access.principal import Principal
 from app.domain.common.events import DomainEvent
 from app.domain.common.recorded import json_object, json_value
 from app.repositories.audit import SqlAuditLog
+from app.repositories.bulk import SqlBulkJobRepository
 from app.repositories.change_requests import SqlChangeRequestRepository
 from app.repositories.credentials import (
     SqlApiKeyRepository,
@@ -110,6 +111,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobLeases(conn)
         self.plans = SqlPlanRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
+        self.bulk_jobs = SqlBulkJobRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -12,10 +12,17 @@ from uuid import UUID
 from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
 from app.domain.access.scope import Reach, RecordScope, read_scope, write_scope
-from app.domain.common.errors import FieldError, FieldErrors, InvalidInput, InvalidState, NotFound
+from app.domain.common.errors import (
+    FieldError,
+    FieldErrors,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    VersionRequired,
+)
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
-from app.domain.common.versions import check_version
+from app.domain.common.versions import AnyOf, check_version
 from app.domain.customers import validation
 from app.domain.customers.classification import TierPolicy, tier_for, value_score
 from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, OwnerNotAllowed
@@ -114,6 +121,28 @@ def _actor(ctx: RequestContext) -> str | None:
     return str(ctx.principal.id) if ctx.principal else None
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a change came from when it is not a request of its own: an import job."""
+
+    kind: str  # "import"
+    id: UUID
+
+    @property
+    def reference(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def _origin(ctx: RequestContext, action: str,
+            source: Source | None) -> tuple[str, str | None, str | None]:
+    """History's action, actor and request for a change: an imported customer's history
+    says ``customer.imported`` and names the job where a request id would stand."""
+    if source is None:
+        return action, _actor(ctx), ctx.request_id
+    return action.replace("created", "imported").replace("updated", "imported"), \
+        _actor(ctx), source.reference
+
+
 def _contact_view(contact: Contact) -> dict[str, Any]:
     """What the audit log keeps of a contact: no personal data, so erasure never has to
     touch the append-only log."""
@@ -164,66 +193,193 @@ class CustomerService:
     # creating ------------------------------------------------------------------------
 
     async def create(self, ctx: RequestContext, new: NewCustomer) -> CustomerView:
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            customer = await self.create_in(uow, ctx, new, now)
+            await uow.commit()
+            return _view(ctx, customer)
+
+    async def create_in(self, uow: UnitOfWork, ctx: RequestContext, new: NewCustomer,
+                        now: datetime, *, source: Source | None = None) -> Customer:
+        """A single create's rules inside the caller's transaction. With a ``source`` (an
+        import job) the history names the job and no per-customer audit entry or event is
+        written: the job records one for all its rows."""
         assert ctx.principal is not None
         if new.stage is Stage.CHURNED:
             raise InvalidInput([FieldError("/stage", "stage_not_initial")])
-        now = self._clock.now()
-        async with self._uow(ctx) as uow:
-            owner_id, department_id = await self._owner(uow, ctx.principal, new.owner_id)
-            vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-            errors = FieldErrors()
-            fields = self._clean_fields(new.fields, errors, vocabulary.check)
-            contacts = [self._clean_contact(c, f"/contacts/{i}", errors)
-                        for i, c in enumerate(new.contacts)]
-            if sum(c.is_primary for c in contacts) > 1:
-                errors.add("/contacts", "one_primary_contact")
-            errors.raise_if_any()
-            customer_id = new_id()
-            customer = Customer(
-                id=customer_id, name=fields.name, kind=fields.kind,
-                credit_code=fields.credit_code, industry=fields.industry, region=fields.region,
-                address=fields.address, owner_id=owner_id, department_id=department_id,
-                shared_with_department=fields.shared_with_department, tags=fields.tags,
-                needs=fields.needs, preferred_channel=fields.preferred_channel,
-                preferred_time=fields.preferred_time, custom_attributes=fields.custom_attributes,
-                external_refs=fields.external_refs, annual_revenue=fields.annual_revenue,
-                currency=fields.currency, strategic_importance=fields.strategic_importance,
-                growth_potential=fields.growth_potential, value_score=Decimal(0),
-                tier_computed=Tier.D, tier_manual=None, tier_manual_reason=None,
-                stage=new.stage, churn_reason=None, churn_note=None, integrity_score=0,
-                version=1, created_at=now, updated_at=now,
-                contacts=[self._new_contact(customer_id, c, now) for c in contacts])
-            if customer.contacts and not any(c.is_primary for c in customer.contacts):
-                customer.contacts[0].is_primary = True  # the first contact is primary
-            # the order every later read gives (primary first, then as the store sorts them)
-            customer.contacts.sort(key=lambda c: (not c.is_primary, c.created_at, c.id))
-            await self._check_duplicates(uow, customer, customer.contacts, new.force_reason,
-                                         other_than=None)
-            await self._classify(uow, customer)
-            await uow.customers.add(customer)
-            after = customer.snapshot()
+        owner_id, department_id = await self._owner(uow, ctx.principal, new.owner_id)
+        vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
+        errors = FieldErrors()
+        fields = self._clean_fields(new.fields, errors, vocabulary.check)
+        contacts = [self._clean_contact(c, f"/contacts/{i}", errors)
+                    for i, c in enumerate(new.contacts)]
+        if sum(c.is_primary for c in contacts) > 1:
+            errors.add("/contacts", "one_primary_contact")
+        errors.raise_if_any()
+        customer_id = new_id()
+        customer = Customer(
+            id=customer_id, name=fields.name, kind=fields.kind,
+            credit_code=fields.credit_code, industry=fields.industry, region=fields.region,
+            address=fields.address, owner_id=owner_id, department_id=department_id,
+            shared_with_department=fields.shared_with_department, tags=fields.tags,
+            needs=fields.needs, preferred_channel=fields.preferred_channel,
+            preferred_time=fields.preferred_time, custom_attributes=fields.custom_attributes,
+            external_refs=fields.external_refs, annual_revenue=fields.annual_revenue,
+            currency=fields.currency, strategic_importance=fields.strategic_importance,
+            growth_potential=fields.growth_potential, value_score=Decimal(0),
+            tier_computed=Tier.D, tier_manual=None, tier_manual_reason=None,
+            stage=new.stage, churn_reason=None, churn_note=None, integrity_score=0,
+            version=1, created_at=now, updated_at=now,
+            contacts=[self._new_contact(customer_id, c, now) for c in contacts])
+        if customer.contacts and not any(c.is_primary for c in customer.contacts):
+            customer.contacts[0].is_primary = True  # the first contact is primary
+        # the order every later read gives (primary first, then as the store sorts them)
+        customer.contacts.sort(key=lambda c: (not c.is_primary, c.created_at, c.id))
+        await self._check_duplicates(uow, customer, customer.contacts, new.force_reason,
+                                     other_than=None, ctx=ctx)
+        await self._classify(uow, customer)
+        await uow.customers.add(customer)
+        after = customer.snapshot()
+        action, actor_id, request_id = _origin(ctx, "customer.created", source)
+        await uow.customers.add_history(
+            customer.id, changes(None, after), action=action,
+            actor_id=actor_id, request_id=request_id, now=now)
+        for contact in customer.contacts:
             await uow.customers.add_history(
-                customer.id, changes(None, after), action="customer.created",
-                actor_id=_actor(ctx), request_id=ctx.request_id, now=now)
-            for contact in customer.contacts:
-                await uow.customers.add_history(
-                    customer.id, changes(None, contact.snapshot()), action="contact.added",
-                    actor_id=_actor(ctx), request_id=ctx.request_id, now=now,
-                    contact_id=contact.id)
-            if new.force_reason:
-                await uow.customers.add_history(
-                    customer.id, [FieldChange("forced_duplicate_reason", None,
-                                              new.force_reason)],
-                    action="customer.created", actor_id=_actor(ctx),
-                    request_id=ctx.request_id, now=now)
+                customer.id, changes(None, contact.snapshot()), action="contact.added",
+                actor_id=actor_id, request_id=request_id, now=now,
+                contact_id=contact.id)
+        if new.force_reason:
+            await uow.customers.add_history(
+                customer.id, [FieldChange("forced_duplicate_reason", None,
+                                          new.force_reason)],
+                action=action, actor_id=actor_id,
+                request_id=request_id, now=now)
+        if source is None:
             uow.record_change(
                 "customer.created", "customer", customer.id,
                 after={**after, "contacts": [_contact_view(c) for c in customer.contacts],
                        "forced_duplicate_reason": new.force_reason},
                 event={"name": customer.name, "tier": customer.tier}, at=now,
                 customer_id=customer.id)
+        return customer
+
+    async def put_by_external_ref(self, ctx: RequestContext, system: str, external_id: str,
+                                  expected_version: int | AnyOf | None,
+                                  new: NewCustomer) -> tuple[CustomerView, bool]:
+        """Live sync from a CRM: the customer this CRM id points to is created, or updated
+        by the fields sent (If-Match required), or left alone when nothing differs. True
+        when it was created."""
+        refs = new.fields.external_refs
+        if refs.get(system, external_id) != external_id:
+            raise InvalidInput([FieldError(f"/external_refs/{system}", "external_ref_mismatch")])
+        fields = replace(new.fields, external_refs={**refs, system: external_id},
+                         fields_set=new.fields.fields_set | {"external_refs"})
+        new = replace(new, fields=fields)
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            holder = await uow.customers.external_ref_holder(system, external_id)
+            if holder is None:
+                customer = await self.create_in(uow, ctx, new, now)
+                await uow.commit()
+                return _view(ctx, customer), True
+            assert ctx.principal is not None
+            current = await uow.customers.get(holder, write_scope(ctx.principal),
+                                               for_update=True)
+            if current is None:
+                raise ExternalRefTaken(system=system, external_id=external_id,
+                                       holder=await self._holder(uow, ctx, holder))
+            if expected_version is None:
+                raise VersionRequired()
+            check_version(current.version, expected_version)
+            if new.owner_id is not None and new.owner_id != current.owner_id:
+                raise InvalidInput([FieldError("/owner_id", "owner_moves_by_handover")])
+            changed = await self.update_in(uow, ctx, current, fields, new.contacts, now,
+                                           force_reason=new.force_reason)
             await uow.commit()
-            return _view(ctx, customer)
+            return _view(ctx, changed or current), False
+
+    async def update_in(self, uow: UnitOfWork, ctx: RequestContext, current: Customer,
+                        patch: CustomerInput, contacts: list[ContactInput], now: datetime, *,
+                        force_reason: str | None = None,
+                        source: Source | None = None) -> Customer | None:
+        """The fields in ``patch.fields_set`` and the contacts given (matched to the live
+        contacts by name; others stay) change, by the rules of an update; None when
+        nothing differs (no version, history or event)."""
+        errors = FieldErrors()
+        fields = await self._patched(uow, current, patch, errors)
+        cleaned = [self._clean_contact(c, f"/contacts/{i}", errors)
+                   for i, c in enumerate(contacts)]
+        errors.raise_if_any()
+        changed = replace(current, **{name: getattr(fields, name) for name in
+                                      CustomerInput.__dataclass_fields__
+                                      if name != "fields_set"})
+        updated, added = self._merge_contacts(current, cleaned, now)
+        changed.contacts = updated + added
+        touched = [c for c in updated if c not in current.contacts] + added
+        if changed.snapshot() == current.snapshot() and not touched:
+            return None
+        if changed.credit_code != current.credit_code or touched or \
+                changed.external_refs != current.external_refs:
+            await self._check_duplicates(uow, changed, touched, force_reason,
+                                         other_than=current.id, ctx=ctx)
+        action, actor_id, request_id = _origin(ctx, "customer.updated", source)
+        for contact in updated:
+            await self._save_contact_if_changed(uow, ctx, current, contact, now,
+                                                request_id=request_id)
+        for contact in added:
+            await uow.customers.add_contact(contact)
+            await uow.customers.add_history(
+                current.id, changes(None, contact.snapshot()), action="contact.added",
+                actor_id=actor_id, request_id=request_id, now=now, contact_id=contact.id)
+        return await self._save(uow, ctx, current, changed, action, now, commit=False,
+                                source=source)
+
+    async def _patched(self, uow: UnitOfWork, current: Customer, patch: CustomerInput,
+                       errors: FieldErrors) -> CustomerInput:
+        """The customer's fields with the patch's sent ones, cleaned as on entry."""
+        vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
+        merged = replace(patch, **{
+            name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
+            if name not in patch.fields_set and name != "fields_set"})
+        return self._clean_fields(merged, errors, vocabulary.check)
+
+    def _merge_contacts(self, current: Customer, given: list[ContactInput],
+                        now: datetime) -> tuple[list[Contact], list[Contact]]:
+        """Given contacts update the live contact of the same name (a phone or e-mail it
+        already had keeps its verified flag) or are added; a new primary takes the flag."""
+        contacts = list(current.contacts)
+        added: list[Contact] = []
+        for data in given:
+            index = next((i for i, c in enumerate(contacts)
+                          if c.erased_at is None and c.name == data.name), None)
+            if index is None:
+                added.append(self._new_contact(current.id, data, now))
+                continue
+            old = contacts[index]
+            phones = {p.number: p for p in old.phones}
+            emails = {e.address.lower(): e for e in old.emails}
+            contacts[index] = replace(
+                old, title=data.title, im_handle=data.im_handle,
+                preferred_channel=data.preferred_channel,
+                is_primary=old.is_primary or data.is_primary,
+                phones=[phones.get(p.number, p) for p in data.phones],
+                emails=[emails.get(e.address.lower(), e) for e in data.emails])
+        everyone = contacts + added
+        primary = next((c for c in everyone if c.is_primary and
+                        (c in added or c not in current.contacts)), None)
+        everyone = self._with_primary(everyone, primary)
+        if everyone and not any(c.is_primary for c in everyone):
+            everyone[0].is_primary = True
+        return everyone[:len(contacts)], everyone[len(contacts):]
+
+    async def _holder(self, uow: UnitOfWork, ctx: RequestContext,
+                      holder: UUID) -> dict[str, Any] | None:
+        """The customer holding a reference, as the caller may see it (nothing outside
+        their read scope)."""
+        assert ctx.principal is not None
+        found = await uow.customers.get(holder, read_scope(ctx.principal))
+        return None if found is None else {"id": str(found.id), "name": found.name}
 
     async def _owner(self, uow: UnitOfWork, principal: Principal,
                      requested: UUID | None) -> tuple[UUID, UUID]:
@@ -249,12 +405,8 @@ class CustomerService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, customer_id, expected_version)
-            vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-            merged = replace(patch, **{
-                name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
-                if name not in patch.fields_set and name != "fields_set"})
             errors = FieldErrors()
-            fields = self._clean_fields(merged, errors, vocabulary.check)
+            fields = await self._patched(uow, current, patch, errors)
             errors.raise_if_any()
             changed = replace(current, **{name: getattr(fields, name) for name in
                                           CustomerInput.__dataclass_fields__
@@ -547,7 +699,7 @@ class CustomerService:
 
     async def _save_contact_if_changed(self, uow: UnitOfWork, ctx: RequestContext,
                                        customer: Customer, contact: Contact,
-                                       now: datetime) -> None:
+                                       now: datetime, request_id: str | None = None) -> None:
         before = next((c for c in customer.contacts if c.id == contact.id), None)
         if before is None or before == contact:
             return
@@ -557,8 +709,8 @@ class CustomerService:
         await uow.customers.save_contact(contact)
         await uow.customers.add_history(
             customer.id, changes(before.snapshot(), contact.snapshot()),
-            action="contact.updated", actor_id=_actor(ctx), request_id=ctx.request_id, now=now,
-            contact_id=contact.id)
+            action="contact.updated", actor_id=_actor(ctx),
+            request_id=request_id or ctx.request_id, now=now, contact_id=contact.id)
 
     async def _classify(self, uow: UnitOfWork, customer: Customer) -> None:
         tiers, _ = await load_policy(uow, TIER_POLICY)
@@ -572,7 +724,7 @@ class CustomerService:
     async def _save(self, uow: UnitOfWork, ctx: RequestContext, before: Customer,
                     after: Customer, action: str, now: datetime,
                     event_data: dict[str, Any] | None = None, *, history: bool = True,
-                    commit: bool = True) -> Customer:
+                    commit: bool = True, source: Source | None = None) -> Customer:
         """Reclassify, bump the version, write the row, its history, audit and event."""
         await self._classify(uow, after)
         after.version = before.version + 1
@@ -581,8 +733,12 @@ class CustomerService:
         diff = changes(before.snapshot(), after.snapshot())
         if history:
             await uow.customers.add_history(after.id, diff, action=action,
-                                            actor_id=_actor(ctx), request_id=ctx.request_id,
+                                            actor_id=_actor(ctx),
+                                            request_id=ctx.request_id if source is None
+                                            else source.reference,
                                             now=now)
+        if source is not None:  # the job records one audit entry and event for all rows
+            return after
         uow.record_change(action, "customer", after.id,
                           before={c.field: c.old for c in diff} | (event_data or {}),
                           after={c.field: c.new for c in diff},
@@ -594,11 +750,14 @@ class CustomerService:
 
     async def _check_duplicates(self, uow: UnitOfWork, customer: Customer,
                                 contacts: list[Contact], force_reason: str | None, *,
-                                other_than: UUID | None) -> None:
+                                other_than: UUID | None,
+                                ctx: RequestContext | None = None) -> None:
         for system, external in customer.external_refs.items():
             holder = await uow.customers.external_ref_holder(system, external)
             if holder is not None and holder != customer.id:
-                raise ExternalRefTaken(system=system, external_id=external)
+                raise ExternalRefTaken(
+                    system=system, external_id=external,
+                    holder=None if ctx is None else await self._holder(uow, ctx, holder))
         hits: list[DuplicateHit] = []
         if customer.credit_code:
             hit = await uow.customers.credit_code_holder(customer.credit_code, other_than)

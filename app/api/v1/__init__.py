@@ -6,8 +6,10 @@ from app.api.v1 import (
     auth,
     change_requests,
     customers,
+    exports,
     feedback,
     handovers,
+    imports,
     interactions,
     knowledge,
     notifications,
@@ -24,7 +26,9 @@ from app.api.v1 import (
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, plans, interactions, risks, knowledge, surveys,
-                                        notifications, api_keys, webhooks, audit)]
+                                        notifications, api_keys, webhooks, audit, imports, exports)]
+# multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
+UPLOAD_PATHS = frozenset({"/api/v1/imports"})
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -47,6 +51,10 @@ TAGS = [
     {"name": "notifications", "description": "My notifications (what needs me, what was "
                                              "decided for me) and whether they also come by "
                                              "e-mail."},
+    {"name": "imports", "description": "Bulk import of customers from CRM exports (Zoho, "
+                                       "Fxiaoke, Salesforce)."},
+    {"name": "exports", "description": "Bulk export of customers, change requests and "
+                                       "feedback (CSV or JSON Lines)."},
     {"name": "api keys", "description": "Scoped keys for integrations."},
     {"name": "webhooks", "description": "Standard Webhooks: endpoints subscribed to events, "
                                         "secrets, the delivery log."},

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import StringConstraints
 
 from app.api.container import services
@@ -157,16 +157,47 @@ async def list_customers(
     contact_overdue: Annotated[bool, Query(description=(
         "Only customers whose next contact (回访, by the tier's cadence in working days) "
         "is overdue"))] = False,
+    external_ref: Annotated[str | None, Query(
+        max_length=161, pattern=r"^[a-z][a-z0-9_]{0,31}:.{1,128}$",
+        description="`system:id`, e.g. `zoho:4876876000000390001`: the customer a CRM id "
+                    "points to")] = None,
 ) -> Response:
     filters = CustomerFilter(owner_id=owner_id, department_id=department_id, tier=tier,
                              stage=stage, tag=tag, updated_since=updated_since,
                              integrity_below=integrity_below, q=q,
                              include_archived=include_archived,
-                             contact_overdue=contact_overdue)
+                             contact_overdue=contact_overdue,
+                             external_ref=None if external_ref is None
+                             else tuple(external_ref.split(":", 1)))  # type: ignore[arg-type]
     result = await services(request).customers.list(ctx, filters, page)
     next_cursor = None if result.next_after is None else encode_cursor(
         services(request).cursor_key, request.url.path, page.sort, result.next_after)
     return _json(SummaryPage(data=[_summary(c) for c in result.items], next_cursor=next_cursor))
+
+
+@router.put("/customers/by-external-ref/{system}/{external_id}", response_model=CustomerOut,
+            summary="Create or update the customer a CRM id points to (live sync)",
+            responses={**error_responses(404, 409, 412, 428),
+                       201: {"model": CustomerOut, "description": "Created"}},
+            dependencies=[Idempotent])
+async def put_by_external_ref(
+        request: Request, response: Response, body: CustomerCreate, ctx: Writer,
+        system: Annotated[str, Path(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")],
+        external_id: Annotated[str, Path(min_length=1, max_length=128)],
+        version: Annotated[int | None, Depends(optional_if_match)]) -> CustomerOut:
+    """Creates the customer (201) when no customer holds `system`/`external_id`;
+    otherwise updates the fields sent, and contacts by name (200, If-Match required; the
+    same version when nothing differs). Same rules as `POST /customers`; 409
+    `external_ref_taken` names the holder (`holder`) of a reference held by a customer you
+    may not write, or of another reference in `external_refs`."""
+    view, created = await services(request).customers.put_by_external_ref(
+        ctx, system, external_id, version, NewCustomer(
+            fields=_fields(body), contacts=[_contact_input(c) for c in body.contacts],
+            owner_id=body.owner_id, stage=body.stage, force_reason=body.force_reason))
+    if created:
+        response.status_code = 201
+        response.headers["Location"] = f"/api/v1/customers/{view.customer.id}"
+    return _customer(response, view)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut, summary="Read a customer",

@@ -22,8 +22,17 @@ class DuplicateCustomer(DomainError):
 
 
 class ExternalRefTaken(DomainError):
+    """Another customer holds this CRM id; the problem names it (``holder``) when the
+    caller may read it, so an integration can link to it instead of guessing."""
+
     code = "external_ref_taken"
     kind = ErrorKind.CONFLICT
+
+    def __init__(self, *, system: str, external_id: str,
+                 holder: dict[str, Any] | None = None) -> None:
+        super().__init__(system=system, external_id=external_id)
+        if holder is not None:
+            self.extensions = {"holder": holder}
 
 
 class OwnerNotAllowed(DomainError):

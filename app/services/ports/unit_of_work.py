@@ -19,6 +19,7 @@ from app.services.ports.access import (
     UserRepository,
 )
 from app.services.ports.audit import AuditLogReader, RecordDirectory
+from app.services.ports.bulk import BulkJobRepository
 from app.services.ports.change_requests import ChangeRequestRepository
 from app.services.ports.customers import CustomerRepository
 from app.services.ports.feedback import FeedbackRepository
@@ -64,6 +65,7 @@ class UnitOfWork(Protocol):
     jobs: JobLeases
     plans: PlanRepository
     interactions: InteractionRepository
+    bulk_jobs: BulkJobRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

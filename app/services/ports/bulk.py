@@ -1,0 +1,61 @@
+"""Ports of bulk jobs: the job table and the files a job reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO, Protocol
+from uuid import UUID
+
+from app.domain.access.scope import RecordScope
+from app.domain.bulk.model import BulkJob, JobKind, RowProblem
+
+
+class BulkJobRepository(Protocol):
+    async def add(self, job: BulkJob) -> None: ...
+    async def get(self, job_id: UUID, *, for_update: bool = False) -> BulkJob | None: ...
+    async def save(self, job: BulkJob) -> None: ...
+    async def next_claimable(self, kind: JobKind, now: datetime,
+                             only: UUID | None = None) -> BulkJob | None:
+        """The oldest queued job (or job ``only``), or a running one whose lease ran out,
+        locked; jobs another worker holds locked are skipped (``FOR UPDATE SKIP
+        LOCKED``)."""
+        ...
+    async def add_problems(self, job_id: UUID, problems: list[RowProblem]) -> None: ...
+    async def problems(self, job_id: UUID, after: int,
+                       limit: int) -> list[tuple[int, RowProblem]]:
+        """A page of the job's rejected rows in the order found, after the ``after``th."""
+        ...
+    async def user_by_login(self, login: str) -> UUID | None:
+        """An active user by username or e-mail (case-insensitive e-mail)."""
+        ...
+    async def customer_by_name(self, name: str, scope: RecordScope) -> UUID | None: ...
+    async def expired(self, now: datetime, limit: int) -> list[BulkJob]: ...
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    sha256: str
+    size: int
+
+
+class RecordWriter(Protocol):
+    def write(self, record: Mapping[str, Any]) -> None: ...
+
+
+class JobFiles(Protocol):
+    """Where uploads and export results live while their job needs them."""
+
+    def store(self, name: str, stream: BinaryIO) -> StoredFile: ...
+    def rows(self, key: str, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+        """The data rows of a CSV (UTF-8 with or without BOM, or GB18030) or XLSX file,
+        with their line numbers (the header is line 1), read as a stream."""
+        ...
+    def writer(self, key: str, fmt: str,
+               columns: tuple[str, ...]) -> AbstractContextManager[RecordWriter]: ...
+    def new_key(self, suffix: str) -> str: ...
+    def path(self, key: str) -> str | None: ...
+    def remove(self, key: str) -> None: ...
