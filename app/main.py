@@ -23,7 +23,7 @@ from app.adapters.clock import SystemClock
 from app.adapters.passwords import Argon2PasswordHasher
 from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
-from app.api import docs, health, problems
+from app.api import contract, docs, health, problems
 from app.api.container import Services
 from app.api.metrics import HttpMetrics
 from app.api.middleware import (
@@ -168,7 +168,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated document plus the problem+json schemas every error response names."""
+    """The generated document plus the problem+json schemas every error response names,
+    and what ``app.api.contract`` adds: headers, problem codes, who may act."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description, routes=app.routes,
@@ -178,5 +179,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             ref_template="#/components/schemas/{model}")
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
-        app.openapi_schema = schema
+        app.openapi_schema = contract.complete(schema, app.routes)
     return app.openapi_schema

@@ -107,7 +107,11 @@ class CustomerCreate(CustomerFields):
                       "phones": [{"number": "138 0013 8000", "verified": True}],
                       "emails": [{"address": "li.na@example.cn"}], "is_primary": True}]}]})
 
-    owner_id: UUID | None = Field(None, description="Defaults to you (account managers)")
+    owner_id: UUID | None = Field(None, description=(
+        "The account manager who will own the customer (an active one, within your "
+        "scope). Left out, it is you, if you are an account manager; **required** for an "
+        "admin, a department head who is not an account manager, or an API key (422 "
+        "`validation_failed`, `/owner_id` missing)."))
     stage: Stage = Stage.PROSPECT
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
     force_reason: str | None = Field(None, max_length=500, description=(
