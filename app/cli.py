@@ -20,7 +20,7 @@ from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate, InvalidInput
 from app.services.people import NewUser
 from app.services.ports import RequestContext
-from app.settings import get_settings
+from app.settings import bind_refusal, get_settings
 
 cli = typer.Typer(help="Accord customer-governance API.", no_args_is_help=True,
                   add_completion=False)
@@ -81,6 +81,9 @@ def serve(
     """Run the API. On the SQLite default, pending migrations are applied first; in
     production, run "accord migrate" as its own step."""
     settings = get_settings()
+    refusal = bind_refusal(settings, host or settings.host)
+    if refusal:
+        raise _refuse(refusal)
     if settings.is_sqlite and settings.env == "development":
         migrate()
     uvicorn.run("app.main:create_app", factory=True, host=host or settings.host,

@@ -24,6 +24,7 @@ from app import __version__
 from app.cli import cli
 from app.domain.access.roles import Role
 from app.main import create_app
+from app.settings import Settings, bind_refusal
 from tests import conftest
 from tests.support import list_all, sign_in
 
@@ -238,3 +239,29 @@ def test_serve_refuses_the_development_key_in_production(tmp_path: Path) -> None
     assert run.code != 0
     assert "ACCORD_SIGNING_KEY" in run.output
     assert "Traceback" not in run.output, run.output
+
+
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the refusal is about
+
+
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "192.168.1.20", "::", "accord.example.com"])
+def test_serve_in_development_refuses_any_address_but_loopback(
+        tmp_path: Path, host: str) -> None:
+    """The development signing key is in the source: a development server anyone can
+    reach would accept their self-signed admin token (issue 13 item 6)."""
+    run = accord(tmp_path / "serve.db", "serve", "--host", host, "--port", "0")
+
+    assert run.code == 2, run.output
+    assert "loopback" in run.output and "ACCORD_ENV=production" in run.output, run.output
+    assert "Traceback" not in run.output, run.output
+
+
+@pytest.mark.parametrize(("env", "host", "refused"), [
+    ("development", "127.0.0.1", False), ("development", "localhost", False),
+    ("development", "::1", False), ("development", "[::1]", False),
+    ("development", "127.0.1.1", False), ("development", ALL_INTERFACES, True),
+    ("development", "10.0.0.5", True), ("production", ALL_INTERFACES, False),
+])
+def test_which_addresses_a_server_may_listen_on(env: str, host: str, refused: bool) -> None:
+    settings = Settings(env=env, signing_key=REAL_KEY)  # type: ignore[arg-type]
+    assert (bind_refusal(settings, host) is not None) == refused
