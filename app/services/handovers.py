@@ -105,6 +105,7 @@ class View:
     allowed_actions: list[str]
     steps: list[Step]
     follow_up_overdue: bool
+    transfer_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -484,5 +485,6 @@ class HandoverService:
     @staticmethod
     def _view_of(h: Handover, principal: Principal, from_active: bool, today: date) -> View:
         return View(h, workflow.allowed_actions(workflow.Facts(h, from_active), principal),
-                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today))
+                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today),
+                    reports.transfer_overdue(h.state, h.planned_date, today))
 

@@ -75,7 +75,8 @@ BASE = "/handovers/{handover_id}"
 def _summary_values(view: View) -> dict[str, Any]:
     h = view.handover
     return {**h.__dict__, "risk_level": h.risk.level, "allowed_actions": view.allowed_actions,
-            "follow_up_overdue": view.follow_up_overdue}
+            "follow_up_overdue": view.follow_up_overdue,
+            "transfer_overdue": view.transfer_overdue}
 
 
 def _detail(view: View) -> HandoverOut:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Day, Input, Instant, Output
+from app.api.v1.schemas.base import Amount, Day, Input, Instant, Output
 from app.domain.access.roles import Role
 from app.domain.change_requests.model import (
     SUBMIT_REQUIRES,
@@ -166,7 +166,7 @@ class AssessmentOut(Output):
     feasibility: int
     scope_impact: str
     schedule_days: int
-    cost: Decimal
+    cost: Amount
     resources: str
     likelihood: int
     impact: int
@@ -210,7 +210,7 @@ class ChangeRequestOut(ChangeRequestSummary):
     reason: str
     expected_effect: str
     attachments: list[dict[str, str]]
-    estimated_cost: Decimal | None
+    estimated_cost: Amount | None
     currency: str
     estimated_schedule_days: int | None
     likelihood: int | None
@@ -221,7 +221,7 @@ class ChangeRequestOut(ChangeRequestSummary):
     concluded_by: UUID | None
     concluded_at: datetime | None
     goals_met: GoalsMet | None
-    actual_cost: Decimal | None
+    actual_cost: Amount | None
     actual_schedule_days: int | None
     customer_satisfaction: int | None
     lessons_learned: str | None

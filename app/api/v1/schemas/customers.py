@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Amount, Input, Output
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import Requirement
 from app.domain.customers.model import ChurnReason, ContactChannel, CustomerKind, Stage, Tier
@@ -202,7 +202,7 @@ class CustomerOut(CustomerSummary):
     preferred_time: str
     custom_attributes: dict[str, Any]
     external_refs: dict[str, str]
-    annual_revenue: Decimal | None
+    annual_revenue: Amount | None
     currency: str
     strategic_importance: int | None
     growth_potential: int | None
