@@ -56,10 +56,10 @@ def _settings_are_valid(
         raise _refuse(f"cannot start: {reasons}") from None
 
 
-def _services():  # type: ignore[no-untyped-def]
+def _services(**overrides):  # type: ignore[no-untyped-def]
     from app.main import create_app
 
-    return create_app().state.services
+    return create_app(**overrides).state.services
 
 
 @cli.command()
@@ -142,6 +142,7 @@ def demo(
 ) -> None:
     """Load demo departments, one user of every role (password: accord-demo-2026) and
     CUSTOMERS customers. Users already present are kept. Refused in production."""
+    from app.adapters.passwords import Argon2PasswordHasher, HashedOnce
     from app.demo import DEMO_PASSWORD, PEOPLE, load
 
     if get_settings().env == "production":
@@ -152,7 +153,9 @@ def demo(
         with Progress(*Progress.get_default_columns(), MofNCompleteColumn(),
                       console=console) as progress:
             task = progress.add_task("Demo data", total=len(PEOPLE) + customers)
-            result = await load(_services(), customers, seed,
+            # every demo user has the same password: Argon2id runs once, not per user
+            result = await load(_services(hasher=HashedOnce(Argon2PasswordHasher())),
+                                customers, seed,
                                 lambda n: progress.advance(task, n))
         console.print(f"[green]{result.users_created} users and {result.customers_created} "
                       f"customers created[/green]; every demo user's password is "

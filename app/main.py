@@ -59,6 +59,7 @@ from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
+from app.services.ports.access import PasswordHasher
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
@@ -81,7 +82,8 @@ HANDOVER_MATERIALS = (*DEFAULT_MATERIALS, feedback.HANDOVER_MATERIAL)
 HANDOVER_TRANSFERS = (*DEFAULT_TRANSFERS, feedback.HANDOVER_TRANSFER, surveys.HANDOVER_TRANSFER)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               hasher: PasswordHasher | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     clock = clock or SystemClock()
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                              sqlite_busy_timeout_s=settings.sqlite_busy_timeout_s)
     search = TrigramSearch() if engines.dialect == "postgresql" else Fts5Search()
     uow = SqlUnitOfWorkFactory(engines, clock, search)
-    hasher = Argon2PasswordHasher()
+    hasher = hasher or Argon2PasswordHasher()
     signing_key = settings.signing_key.get_secret_value()
     tokens = JoseTokenCodec(key=signing_key, issuer=settings.jwt_issuer,
                             audience=settings.jwt_audience, key_id=settings.jwt_key_id,
