@@ -7,18 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
+from tests.api.test_docs_browser import ROOT, needs_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "check_cors_browser.py"
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's Chromium is not installed (apt-get install chromium): "
-           "the cross-origin browser check did not run")
+pytestmark = needs_chromium
 
 
 def test_a_page_on_an_allowed_origin_calls_the_api_and_another_origin_is_blocked() -> None:
