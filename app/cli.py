@@ -22,7 +22,7 @@ from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate, InvalidInput
 from app.services.people import NewUser
 from app.services.ports import RequestContext
-from app.settings import get_settings
+from app.settings import bind_refusal, get_settings
 
 cli = typer.Typer(help="Accord customer-governance API.", no_args_is_help=True,
                   add_completion=False)
@@ -58,14 +58,14 @@ def _settings_are_valid(
         raise _refuse(f"cannot start: {reasons}") from None
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _app(**overrides):  # type: ignore[no-untyped-def]
     from app.main import create_app
 
-    return create_app()
+    return create_app(**overrides)
 
 
-def _services():  # type: ignore[no-untyped-def]
-    return _app().state.services
+def _services(**overrides):  # type: ignore[no-untyped-def]
+    return _app(**overrides).state.services
 
 
 @cli.command()
@@ -87,6 +87,9 @@ def serve(
     """Run the API. On the SQLite default, pending migrations are applied first; in
     production, run "accord migrate" as its own step."""
     settings = get_settings()
+    refusal = bind_refusal(settings, host or settings.host)
+    if refusal:
+        raise _refuse(refusal)
     if settings.is_sqlite and settings.env == "development":
         migrate()
     uvicorn.run("app.main:create_app", factory=True, host=host or settings.host,
@@ -145,6 +148,7 @@ def demo(
 ) -> None:
     """Load demo departments, one user of every role (password: accord-demo-2026) and
     CUSTOMERS customers. Users already present are kept. Refused in production."""
+    from app.adapters.passwords import Argon2PasswordHasher, HashedOnce
     from app.demo import DEMO_PASSWORD, PEOPLE, load
 
     if get_settings().env == "production":
@@ -155,7 +159,9 @@ def demo(
         with Progress(*Progress.get_default_columns(), MofNCompleteColumn(),
                       console=console) as progress:
             task = progress.add_task("Demo data", total=len(PEOPLE) + customers)
-            result = await load(_services(), customers, seed,
+            # every demo user has the same password: Argon2id runs once, not per user
+            result = await load(_services(hasher=HashedOnce(Argon2PasswordHasher())),
+                                customers, seed,
                                 lambda n: progress.advance(task, n))
         console.print(f"[green]{result.users_created} users and {result.customers_created} "
                       f"customers created[/green]; every demo user's password is "

@@ -30,7 +30,7 @@ from app.adapters.smtp import LoggingTransport, SmtpConfig, SmtpTransport
 from app.adapters.survey_sender import LoggingInvitationSender
 from app.adapters.tokens import JoseTokenCodec
 from app.adapters.webhook_http import HttpWebhookTransport
-from app.api import docs, health, problems
+from app.api import contract, docs, health, problems
 from app.api.container import Services
 from app.api.metrics import HttpMetrics
 from app.api.middleware import (
@@ -264,7 +264,8 @@ def _announce_email(settings: Settings) -> None:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated document plus the problem+json schemas every error response names."""
+    """The generated document plus the problem+json schemas every error response names,
+    and what ``app.api.contract`` adds: headers, problem codes, who may act."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description, routes=app.routes,
@@ -274,5 +275,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             ref_template="#/components/schemas/{model}")
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
-        app.openapi_schema = schema
+        app.openapi_schema = contract.complete(schema, app.routes)
     return app.openapi_schema

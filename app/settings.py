@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -202,6 +203,24 @@ def _key_pairs(value: SecretStr) -> dict[str, str]:
                              "\"kid:key\" pair with a kid of its own")
         pairs[kid.strip()] = key
     return pairs
+
+
+def bind_refusal(settings: Settings, host: str) -> str | None:
+    """Why a server may not listen on ``host``, or None. Development mode trusts the
+    signing key that is in the source, so anyone who can reach the server could sign
+    their own admin token: it listens on loopback only (``localhost``, ``127.0.0.0/8``,
+    ``::1``). Anything else needs production mode and a real key."""
+    if settings.env != "development":
+        return None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return (f"development mode listens on loopback only, not {host!r}: its signing key is "
+            "public, so anyone reaching the server could sign an admin token. Set "
+            "ACCORD_ENV=production and ACCORD_SIGNING_KEY, or bind 127.0.0.1")
 
 
 @lru_cache

@@ -65,11 +65,12 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout_s: float =
 
 
 @contextmanager
-def service(workdir: Path) -> Iterator[str]:
-    """``accord serve`` on its own SQLite file (migrated on start) and a free port."""
+def service(workdir: Path, **settings: str) -> Iterator[str]:
+    """``accord serve`` on its own SQLite file (migrated on start) and a free port, with
+    ``settings`` (``ACCORD_*`` variables) on top of the development defaults."""
     port = _free_port()
     env = {**os.environ, "ACCORD_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'docs.db'}",
-           "ACCORD_ENV": "development", "ACCORD_LOG_LEVEL": "WARNING"}
+           "ACCORD_ENV": "development", "ACCORD_LOG_LEVEL": "WARNING", **settings}
     log = (workdir / "serve.log").open("wb")
     server = subprocess.Popen(  # noqa: S603
         [_accord(), "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -21,8 +21,12 @@ import typer
 from typer.testing import CliRunner
 
 from app import __version__, demo
+from app.adapters.passwords import Argon2PasswordHasher, HashedOnce
 from app.cli import cli
+from app.demo import load
 from app.domain.access.roles import Role
+from app.main import create_app
+from app.settings import Settings, bind_refusal
 from tests import conftest
 from tests.support import list_all, sign_in
 
@@ -256,3 +260,55 @@ def test_serve_refuses_the_development_key_in_production(tmp_path: Path) -> None
     assert run.code != 0
     assert "ACCORD_SIGNING_KEY" in run.output
     assert "Traceback" not in run.output, run.output
+
+
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the refusal is about
+
+
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "192.168.1.20", "::", "accord.example.com"])
+def test_serve_in_development_refuses_any_address_but_loopback(
+        tmp_path: Path, host: str) -> None:
+    """The development signing key is in the source: a development server anyone can
+    reach would accept their self-signed admin token (issue 13 item 6)."""
+    run = accord(tmp_path / "serve.db", "serve", "--host", host, "--port", "0")
+
+    assert run.code == 2, run.output
+    assert "loopback" in run.output and "ACCORD_ENV=production" in run.output, run.output
+    assert "Traceback" not in run.output, run.output
+
+
+@pytest.mark.parametrize(("env", "host", "refused"), [
+    ("development", "127.0.0.1", False), ("development", "localhost", False),
+    ("development", "::1", False), ("development", "[::1]", False),
+    ("development", "127.0.1.1", False), ("development", ALL_INTERFACES, True),
+    ("development", "10.0.0.5", True), ("production", ALL_INTERFACES, False),
+])
+def test_which_addresses_a_server_may_listen_on(env: str, host: str, refused: bool) -> None:
+    settings = Settings(env=env, signing_key=REAL_KEY)  # type: ignore[arg-type]
+    assert (bind_refusal(settings, host) is not None) == refused
+
+
+class CountingHasher(Argon2PasswordHasher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hashed = 0
+
+    async def hash(self, password: str) -> str:
+        self.hashed += 1
+        return await super().hash(password)
+
+
+async def test_demo_hashes_the_shared_password_once(tmp_path: Path) -> None:
+    """Argon2id costs about 0.2 s of CPU a hash: once per demo user made ``accord demo``
+    spend seconds on 14 identical passwords (issue 13 item 8)."""
+    db = migrated(tmp_path / "demo.db")
+    counting = CountingHasher()
+    app = create_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"),
+                     hasher=HashedOnce(counting))
+    try:
+        result = await load(app.state.services, 3, 7)
+        admin = await app.state.services.people.user_by_username("admin")
+    finally:
+        await app.state.engines.dispose()
+    assert (result.users_created, counting.hashed) == (14, 1)
+    assert await counting.verify(DEMO_PASSWORD, admin.password_hash)

@@ -2,9 +2,10 @@
 
 The dependency claims (caller, key) before the handler runs; ``finishing_claims``, around
 every handler of the app's route class, stores the response once it exists, or replays the
-stored one for a repeat. Same key with another request → 422; same key still running →
-409. Failures that are not the request's fault (5xx, 429, a request that failed
-validation) are not stored, so the client may retry them with the key.
+stored one for a repeat. Same key with another request (another body as parsed, or another
+If-Match) → 422; same key still running → 409. Failures that are not the request's fault
+(5xx, 429, a request that failed validation) are not stored, so the client may retry them
+with the key.
 
 The answer of a request whose use case committed is stored in the same transaction as
 its effect: the unit of work parks that transaction on the request's ``PendingAnswer``
@@ -16,6 +17,7 @@ success only once it is committed.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -23,6 +25,7 @@ from fastapi import Depends, Header, Request, Response
 
 from app.api.container import services
 from app.api.denials import keep_denial
+from app.api.etag import IF_MATCH
 from app.api.problems import ApiProblem, domain_error_response, problem_response
 from app.api.retries import run_retrying
 from app.api.security import current_principal
@@ -55,10 +58,7 @@ async def idempotency_key(
     pending = pending_answer.get()
     if key is None or pending is None or pending.claim is not None:
         return  # no key, or claimed by an earlier attempt of this request
-    body = await request.body()
-    fingerprint = hashlib.sha256(b"\n".join([
-        request.method.encode(), request.url.path.encode(), request.url.query.encode(), body,
-    ])).hexdigest()
+    fingerprint = _fingerprint(request, await request.body())
     svc = services(request)
     reservation = await svc.idempotency.reserve(f"{principal.kind}:{principal.id}", key,
                                                 fingerprint, svc.clock.now())
@@ -68,6 +68,23 @@ async def idempotency_key(
 
 
 Idempotent = Depends(idempotency_key)
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    """What makes two requests the same one: method, path, query, the If-Match they were
+    sent on (a retry on another version is another request) and the body as parsed, so
+    a client that writes its JSON members in another order retries the same request, as
+    Stripe compares parameters rather than bytes. A body that is not JSON counts as its
+    bytes."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, ensure_ascii=False,
+                               separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(b"\n".join([
+        request.method.encode(), request.url.path.encode(), request.url.query.encode(),
+        request.headers.get(IF_MATCH, "").strip().encode(), canonical,
+    ])).hexdigest()
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -8,7 +8,8 @@ house, each a named piece below.
   up to its first parameter) is not the beginning of the request's path cannot match, and
   says so at once.
 - **Who may call** (``with_who_may_call``): the route's declared access is stated in its
-  documentation.
+  documentation, and for a workflow action who may take it on a given record
+  (``app.api.contract.acted_by``).
 - **Idempotency** (``app.api.idempotency.finishing_claims``): the answer to a request that
   claimed an ``Idempotency-Key`` is stored (with its effect, in one transaction), or a
   repeat's stored answer replayed; a deadlock or serialization failure runs the handler
@@ -29,6 +30,7 @@ from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
 
+from app.api.contract import who_may_act
 from app.api.dependants import declared_access
 from app.api.idempotency import finishing_claims
 from app.domain.access.principal import Access
@@ -45,10 +47,13 @@ def could_match(scope: Scope, start: str) -> bool:
     return scope["type"] != "http" or get_route_path(scope).startswith(start)
 
 
-def with_who_may_call(description: str, access: Access | None) -> str:
-    if access is None:
-        return description
-    return f"{description}\n\n**Who may call:** {access.describe()}.".strip()
+def with_who_may_call(description: str, access: Access | None,
+                      acting: str | None = None) -> str:
+    if access is not None:
+        description = f"{description}\n\n**Who may call:** {access.describe()}."
+    if acting is not None:
+        description = f"{description}\n\n{acting}"
+    return description.strip()
 
 
 class AccordRoute(APIRoute):
@@ -58,7 +63,8 @@ class AccordRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
         self._literal_start = literal_start(path)
-        self.description = with_who_may_call(self.description, declared_access(self))
+        self.description = with_who_may_call(self.description, declared_access(self),
+                                             who_may_act(self.openapi_extra))
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if not could_match(scope, self._literal_start):

@@ -20,7 +20,7 @@ from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest, Sort
-from app.domain.common.versions import check_version
+from app.domain.common.versions import AnyOf, check_version
 from app.domain.customers.model import Customer
 from app.domain.handovers import effects, workflow
 from app.domain.handovers import report as reports
@@ -55,6 +55,9 @@ from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200
+
+# The version an action was taken on (If-Match); None where the client may leave it out.
+Expected = int | AnyOf | None
 
 
 # What moves with a transferred customer, besides the owner: each step returns the moved
@@ -102,6 +105,7 @@ class View:
     allowed_actions: list[str]
     steps: list[Step]
     follow_up_overdue: bool
+    transfer_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,11 +283,12 @@ class HandoverService:
 
     async def record_notification(self, ctx: RequestContext, handover_id: UUID,
                                   stakeholder: Stakeholder, channel: str,
-                                  contact_id: UUID | None, note: str) -> View:
+                                  contact_id: UUID | None, note: str,
+                                  expected_version: Expected = None) -> View:
         """通知: who was told, when and how (the customer through one of its contacts)."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            facts = await self._acting(uow, ctx, handover_id, None)
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
             customer = await uow.customers.get(facts.handover.customer_id,
                                                RecordScope(Reach.ALL))
             live = frozenset(c.id for c in customer.live_contacts()) if customer else frozenset()
@@ -307,21 +312,22 @@ class HandoverService:
                 meeting=meeting, follow_up=follow_up, reason=reason))
             return await self._save(uow, ctx, facts.handover, outcome, now)
 
-    async def verify(self, ctx: RequestContext, handover_id: UUID, item_key: str) -> View:
+    async def verify(self, ctx: RequestContext, handover_id: UUID, item_key: str,
+                     expected_version: Expected = None) -> View:
         """核对: the caller verifies the item for their side."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            facts = await self._acting(uow, ctx, handover_id, None)
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
             outcome = effects.apply(facts, "verify", ctx.actor, now, Inputs(item_key=item_key))
             await uow.handovers.save_item(facts.handover.id, self._item(outcome, item_key))
             return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def raise_finding(self, ctx: RequestContext, handover_id: UUID, item_key: str,
-                            text: str) -> View:
+                            text: str, expected_version: Expected = None) -> View:
         """A discrepancy on an item; it blocks sign-off until resolved."""
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            facts = await self._acting(uow, ctx, handover_id, None)
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
             outcome = effects.apply(facts, "raise_finding", ctx.actor, now,
                                     Inputs(item_key=item_key, text=text))
             h = outcome.handover
@@ -330,10 +336,10 @@ class HandoverService:
             return await self._save(uow, ctx, facts.handover, outcome, now)
 
     async def resolve_finding(self, ctx: RequestContext, handover_id: UUID, finding_id: UUID,
-                              resolution: str) -> View:
+                              resolution: str, expected_version: Expected = None) -> View:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
-            facts = await self._acting(uow, ctx, handover_id, None)
+            facts = await self._acting(uow, ctx, handover_id, expected_version)
             outcome = effects.apply(facts, "resolve_finding", ctx.actor, now,
                                     Inputs(finding_id=finding_id, resolution=resolution))
             resolved = outcome.handover.finding(finding_id)
@@ -423,7 +429,7 @@ class HandoverService:
         return h
 
     async def _acting(self, uow: UnitOfWork, ctx: RequestContext, handover_id: UUID,
-                      expected_version: int | None) -> workflow.Facts:
+                      expected_version: Expected) -> workflow.Facts:
         """The handover locked (concurrent actions take turns), its version checked, and
         what the workflow decides on: whether its handing-over manager is still active."""
         h = await self._visible(uow, ctx, handover_id, for_update=True)
@@ -483,5 +489,6 @@ class HandoverService:
     @staticmethod
     def _view_of(h: Handover, principal: Principal, from_active: bool, today: date) -> View:
         return View(h, workflow.allowed_actions(workflow.Facts(h, from_active), principal),
-                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today))
+                    steps(h), reports.follow_up_overdue(h.state, h.follow_up_due, today),
+                    reports.transfer_overdue(h.state, h.planned_date, today))
 

@@ -14,10 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "check_docs_offline.py"
 CHROMIUM = Path("/usr/bin/chromium")
 
-pytestmark = pytest.mark.skipif(
+# Also the cross-origin check's (test_cors_browser.py).
+needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Debian's Chromium is not installed (apt-get install chromium): "
-           "the offline /docs and /redoc browser check did not run")
+           "the browser checks did not run")
+pytestmark = needs_chromium
 
 
 def _png_size(path: Path) -> tuple[int, int]:

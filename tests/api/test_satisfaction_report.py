@@ -247,7 +247,8 @@ async def test_per_manager_figures_are_shrunk_toward_the_overall_mean(world: Wor
     assert {g["key"] for g in body["by_segment"]} == set(owners)
     assert set(body["shrinkage"]) == {"nps", "csat", "ces"}
     for metric, block in body["shrinkage"].items():
-        assert block["overall"] == pytest.approx(hand(metric, range(40))[0])
+        # figures are rounded to two places (issue 13 item 12)
+        assert block["overall"] == pytest.approx(hand(metric, range(40))[0], abs=0.006)
         assert block["k"] > 0 and block["k_source"] in ("estimated", "prior")
         assert block["explanation"] == "shrunk_toward_overall_mean"
     for group in body["by_segment"]:
@@ -256,7 +257,7 @@ async def test_per_manager_figures_are_shrunk_toward_the_overall_mean(world: Wor
             assert_score(group[metric], hand(metric, indices), len(indices))
             shrunk, overall = group["shrunk"][metric], body["shrinkage"][metric]["overall"]
             raw = hand(metric, indices)[0]
-            assert shrunk["raw"] == pytest.approx(raw)
+            assert shrunk["raw"] == pytest.approx(raw, abs=0.006)
             assert min(raw, overall) <= shrunk["shrunk"] <= max(raw, overall), (metric, group)
             k = body["shrinkage"][metric]["k"]
             assert shrunk["weight"] == pytest.approx(len(indices) / (len(indices) + k),

@@ -13,6 +13,7 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import Field
 
 from app.api.container import services
+from app.api.contract import acted_by
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
@@ -197,7 +198,7 @@ def _action(name: str, summary: str) -> None:
     taken_by(endpoint, name)
     router.post(f"{BASE}/{name.replace('_', '-')}", response_model=ChangeRequestOut,
                 summary=summary, responses=CHANGE_ERRORS, dependencies=[Idempotent],
-                name=name)(endpoint)
+                name=name, openapi_extra=acted_by(ACTIONS[name].parties))(endpoint)
 
 
 for _name, _summary_text in (
@@ -227,7 +228,7 @@ def _decision(name: str, summary: str) -> None:
     taken_by(endpoint, name)
     router.post(f"{BASE}/approvals/{{step_id}}/{name}", response_model=ChangeRequestOut,
                 summary=summary, responses=CHANGE_ERRORS, dependencies=[Idempotent],
-                name=f"{name}_step")(endpoint)
+                name=f"{name}_step", openapi_extra=acted_by(ACTIONS[name].parties))(endpoint)
 
 
 for _name, _summary_text in (
@@ -240,7 +241,8 @@ for _name, _summary_text in (
 
 @router.post(BASE + "/conclude-assessment", response_model=ChangeRequestOut,
              summary="Conclude the assessment with the final estimates (project manager)",
-             responses=CHANGE_ERRORS, dependencies=[Idempotent])
+             responses=CHANGE_ERRORS, dependencies=[Idempotent],
+             openapi_extra=acted_by(ACTIONS["conclude_assessment"].parties))
 async def conclude(request: Request, response: Response, cr_id: UUID, body: ConclusionIn,
                    ctx: ProjectManager, version: Version) -> ChangeRequestOut:
     """The approval chain follows from the estimates by the approval policy."""

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import Depends, Query, Request, Response
 
 from app.api.container import services
+from app.api.contract import acted_by
 from app.api.csv_export import csv_response
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
@@ -35,6 +36,7 @@ from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
 from app.domain.feedback.model import FeedbackState, FeedbackType, Severity
 from app.domain.feedback.sla import SlaPolicy
+from app.domain.feedback.workflow import ACTIONS
 from app.domain.surveys.scores import Score
 from app.services.feedback import ActionInput, NewFeedback, View
 from app.services.ports import RequestContext
@@ -121,7 +123,8 @@ async def get(request: Request, response: Response, feedback_id: UUID,
 def _route(name: str, summary: str, endpoint: Any) -> None:
     endpoint.__name__ = name
     router.post(f"{BASE}/{name}", response_model=FeedbackOut, summary=summary,
-                responses=ERRORS, dependencies=[Idempotent], name=name)(endpoint)
+                responses=ERRORS, dependencies=[Idempotent], name=name,
+                openapi_extra=acted_by(ACTIONS[name].parties))(endpoint)
 
 
 def _plain(name: str, summary: str) -> None:

@@ -10,7 +10,8 @@ from uuid import UUID
 from fastapi import Depends, Query, Request, Response
 
 from app.api.container import services
-from app.api.etag import if_match, set_etag
+from app.api.contract import acted_by
+from app.api.etag import if_match, optional_if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
@@ -40,6 +41,7 @@ from app.domain.access.roles import Role, Scope
 from app.domain.common.paging import PageRequest
 from app.domain.handovers.model import HandoverState
 from app.domain.handovers.standard import HandoverStandard
+from app.domain.handovers.workflow import ACTIONS
 from app.services.handovers import FollowUpInput, MeetingInput, NewHandover, View
 from app.services.ports import RequestContext
 from app.services.ports.handovers import HandoverFilter
@@ -55,15 +57,27 @@ Reporter = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.EXECUTIVE, R
 # Anyone may ask; who is not a party to a handover finds nothing (404, or an empty list).
 Reader = Annotated[RequestContext, Depends(allow(*Role))]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
+# Every action on a handover takes If-Match. It is required where the action moves the
+# handover's state or signs; adding a record to it (a notification, a verification, a
+# finding, a resolution) takes it optionally, so the two managers verifying side by side
+# do not refuse each other, while a client that sends it is refused a stale view (412).
 Version = Annotated[int, Depends(if_match)]
+OptionalVersion = Annotated[int | None, Depends(optional_if_match)]
 ERRORS = error_responses(404, 409, 412, 428)
+
+
+def _acts(action: str) -> dict[str, Any]:
+    """The action's parties (the workflow table's), said in its documentation."""
+    return acted_by(ACTIONS[action].parties)
+
 BASE = "/handovers/{handover_id}"
 
 
 def _summary_values(view: View) -> dict[str, Any]:
     h = view.handover
     return {**h.__dict__, "risk_level": h.risk.level, "allowed_actions": view.allowed_actions,
-            "follow_up_overdue": view.follow_up_overdue}
+            "follow_up_overdue": view.follow_up_overdue,
+            "transfer_overdue": view.transfer_overdue}
 
 
 def _detail(view: View) -> HandoverOut:
@@ -151,11 +165,12 @@ async def get_report(request: Request, handover_id: UUID, ctx: Reader) -> Report
 
 @router.post(BASE + "/notifications", response_model=HandoverOut, status_code=201,
              summary="Record that a stakeholder was told (通知)", responses=ERRORS,
-             dependencies=[Idempotent])
+             dependencies=[Idempotent], openapi_extra=_acts("record_notification"))
 async def notification(request: Request, response: Response, handover_id: UUID,
-                       body: NotificationIn, ctx: Actor) -> HandoverOut:
+                       body: NotificationIn, ctx: Actor,
+                       version: OptionalVersion) -> HandoverOut:
     view = await services(request).handovers.record_notification(
-        ctx, handover_id, body.stakeholder, body.channel, body.contact_id, body.note)
+        ctx, handover_id, body.stakeholder, body.channel, body.contact_id, body.note, version)
     return _out(response, view)
 
 
@@ -168,7 +183,7 @@ def _transition(name: str, summary: str) -> None:
     endpoint.__name__ = name
     router.post(f"{BASE}/{name.replace('_', '-')}", response_model=HandoverOut,
                 summary=summary, responses=ERRORS, dependencies=[Idempotent],
-                name=name)(endpoint)
+                name=name, openapi_extra=_acts(name))(endpoint)
 
 
 _transition("notify", "Stakeholders are notified (checks the level's list)")
@@ -176,7 +191,7 @@ _transition("start_preparation", "Start preparing the materials")
 
 
 @router.post(BASE + "/meeting", response_model=HandoverOut, summary="Record the handover meeting",
-             responses=ERRORS, dependencies=[Idempotent])
+             responses=ERRORS, dependencies=[Idempotent], openapi_extra=_acts("hold_meeting"))
 async def meeting(request: Request, response: Response, handover_id: UUID, body: MeetingIn,
                   ctx: Actor, version: Version) -> HandoverOut:
     view = await services(request).handovers.transition(
@@ -187,33 +202,36 @@ async def meeting(request: Request, response: Response, handover_id: UUID, body:
 
 @router.post(BASE + "/checklist/{item}/verify", response_model=HandoverOut,
              summary="Verify a material for your side (核对)", responses=ERRORS,
-             dependencies=[Idempotent])
+             dependencies=[Idempotent], openapi_extra=_acts("verify"))
 async def verify(request: Request, response: Response, handover_id: UUID, item: str,
-                 ctx: Actor) -> HandoverOut:
-    return _out(response, await services(request).handovers.verify(ctx, handover_id, item))
+                 ctx: Actor, version: OptionalVersion) -> HandoverOut:
+    return _out(response, await services(request).handovers.verify(ctx, handover_id, item,
+                                                                   version))
 
 
 @router.post(BASE + "/findings", response_model=HandoverOut, status_code=201,
              summary="Raise a finding on a material (blocks sign-off)", responses=ERRORS,
-             dependencies=[Idempotent])
+             dependencies=[Idempotent], openapi_extra=_acts("raise_finding"))
 async def raise_finding(request: Request, response: Response, handover_id: UUID,
-                        body: FindingIn, ctx: Actor) -> HandoverOut:
+                        body: FindingIn, ctx: Actor, version: OptionalVersion) -> HandoverOut:
     view = await services(request).handovers.raise_finding(ctx, handover_id, body.item,
-                                                           body.text)
+                                                           body.text, version)
     return _out(response, view)
 
 
 @router.post(BASE + "/findings/{finding_id}/resolve", response_model=HandoverOut,
-             summary="Resolve a finding", responses=ERRORS, dependencies=[Idempotent])
+             summary="Resolve a finding", responses=ERRORS, dependencies=[Idempotent],
+             openapi_extra=_acts("resolve_finding"))
 async def resolve_finding(request: Request, response: Response, handover_id: UUID,
-                          finding_id: UUID, body: ResolutionIn, ctx: Actor) -> HandoverOut:
+                          finding_id: UUID, body: ResolutionIn, ctx: Actor,
+                          version: OptionalVersion) -> HandoverOut:
     view = await services(request).handovers.resolve_finding(ctx, handover_id, finding_id,
-                                                             body.resolution)
+                                                             body.resolution, version)
     return _out(response, view)
 
 
 @router.post(BASE + "/sign", response_model=HandoverOut, summary="Sign the handover",
-             responses=ERRORS, dependencies=[Idempotent])
+             responses=ERRORS, dependencies=[Idempotent], openapi_extra=_acts("sign"))
 async def sign(request: Request, response: Response, handover_id: UUID, ctx: Actor,
                version: Version) -> HandoverOut:
     """Your signature for your role in this handover; the last signature the level
@@ -224,7 +242,7 @@ async def sign(request: Request, response: Response, handover_id: UUID, ctx: Act
 
 @router.post(BASE + "/follow-up", response_model=HandoverOut,
              summary="Record the follow-up contact (receiving manager)", responses=ERRORS,
-             dependencies=[Idempotent])
+             dependencies=[Idempotent], openapi_extra=_acts("follow_up"))
 async def follow_up(request: Request, response: Response, handover_id: UUID, body: FollowUpIn,
                     ctx: Actor, version: Version) -> HandoverOut:
     view = await services(request).handovers.transition(
@@ -234,7 +252,7 @@ async def follow_up(request: Request, response: Response, handover_id: UUID, bod
 
 
 @router.post(BASE + "/cancel", response_model=HandoverOut, summary="Cancel before transfer",
-             responses=ERRORS, dependencies=[Idempotent])
+             responses=ERRORS, dependencies=[Idempotent], openapi_extra=_acts("cancel"))
 async def cancel(request: Request, response: Response, handover_id: UUID, body: CancelIn,
                  ctx: Actor, version: Version) -> HandoverOut:
     view = await services(request).handovers.transition(ctx, handover_id, version, "cancel",

@@ -58,6 +58,7 @@ async def create_template(request: Request, response: Response, body: TemplateCr
     questions = [Question(q.id, q.kind, q.text, tuple(q.options), q.required)
                  for q in body.questions]
     template = await services(request).surveys.create_template(ctx, body.name, questions)
+    response.headers["Location"] = f"/api/v1/survey-templates/{template.id}"
     set_etag(response, template.version)
     return _template(template)
 

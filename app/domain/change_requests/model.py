@@ -173,6 +173,11 @@ class Task:
     updated_at: datetime
 
 
+# The form's fields ``submit`` needs filled in (变更申请); a draft may lack them.
+SUBMIT_REQUIRES = ("title", "description", "reason", "expected_effect",
+                   "requested_completion_date")
+
+
 @dataclass
 class ChangeRequest:
     id: UUID
@@ -221,9 +226,8 @@ class ChangeRequest:
     @property
     def form_complete(self) -> bool:
         """变更申请: what submit checks before anyone else spends time on it."""
-        return all(x.strip() for x in (self.title, self.description, self.reason,
-                                       self.expected_effect)) \
-            and self.requested_completion_date is not None
+        values = [getattr(self, name) for name in SUBMIT_REQUIRES]
+        return all(v.strip() if isinstance(v, str) else v is not None for v in values)
 
     def current_round_assessments(self) -> list[AssessmentEntry]:
         return [a for a in self.assessments if a.round == self.round]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from app.domain.handovers.model import Handover, HandoverState
+from app.domain.handovers.model import OPEN_STATES, Handover, HandoverState
 
 
 class ReportFact(Protocol):
@@ -35,6 +35,12 @@ def follow_up_overdue(state: str, follow_up_due: date | None, today: date) -> bo
     """Transferred, and its follow-up's (local) day has passed without one."""
     return state == HandoverState.TRANSFERRED and follow_up_due is not None \
         and follow_up_due < today
+
+
+def transfer_overdue(state: str, planned_date: date | None, today: date) -> bool:
+    """Still open after the (local) day its transfer was planned for. The plan is only
+    that: the follow-up falls due counting from the real transfer."""
+    return state in OPEN_STATES and planned_date is not None and planned_date < today
 
 
 def durations(h: Handover) -> dict[str, float]:

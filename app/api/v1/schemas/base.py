@@ -3,6 +3,7 @@ types every request field and query parameter uses."""
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -46,6 +48,18 @@ Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_within_years),
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_within_years),
                     Field(description="ISO 8601 date and time with a time zone (e.g. "
                                       f"2026-03-01T09:00:00+08:00), {_YEARS}")]
+
+
+# Answers: one format per kind of number, whether the answer is to a write (built from the
+# values sent) or to a read (from the database).
+CENT = Decimal("0.01")
+Amount = Annotated[Decimal, PlainSerializer(lambda v: str(v.quantize(CENT)), return_type=str),
+                   Field(description="An amount of money, always with two decimals "
+                                     "(\"120000.00\")")]
+Figure = Annotated[float, PlainSerializer(lambda v: round(v, 2), return_type=float),
+                   Field(description="Rounded to two decimals")]
+Share = Annotated[float, PlainSerializer(lambda v: round(v, 3), return_type=float),
+                  Field(description="A share from 0 to 1, rounded to three decimals")]
 
 
 class Input(BaseModel):

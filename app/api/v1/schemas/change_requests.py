@@ -9,9 +9,10 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Day, Input, Instant, Output
+from app.api.v1.schemas.base import Amount, Day, Input, Instant, Output
 from app.domain.access.roles import Role
 from app.domain.change_requests.model import (
+    SUBMIT_REQUIRES,
     CRCategory,
     CRState,
     CRType,
@@ -34,20 +35,31 @@ class Attachment(Input):
     ref: str = Field(min_length=1, max_length=1000, description="Where the file lives")
 
 
+# A draft may be saved half written; ``submit`` refuses it (409 precondition_unmet,
+# reason form_incomplete) until each of SUBMIT_REQUIRES is filled in.
+FOR_SUBMIT = "Needed before `submit` (a draft may leave it empty)"
+
+
 class ChangeRequestForm(Input):
+    """A change request's form. ``submit`` needs every field of
+    ``x-required-for-submit`` filled in; a draft may be saved without them."""
+
+    model_config = ConfigDict(json_schema_extra={"x-required-for-submit": list(SUBMIT_REQUIRES)})
+
     title: str = Field(min_length=1, max_length=200, examples=["二期项目上线时间调整"])
-    description: Text = ""
-    reason: Text = ""
-    expected_effect: Text = Field("", description="预期效果")
+    description: Text = Field("", description=FOR_SUBMIT)
+    reason: Text = Field("", description=f"{FOR_SUBMIT}. 变更原因")
+    expected_effect: Text = Field("", description=f"{FOR_SUBMIT}. 预期效果")
     category: CRCategory = CRCategory.SCOPE
     type: CRType = CRType.NORMAL
     priority: Priority = Priority.MEDIUM
-    requested_completion_date: Day | None = None
+    requested_completion_date: Day | None = Field(None, description=FOR_SUBMIT)
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 
 
 class ChangeRequestCreate(ChangeRequestForm):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra={
+        "x-required-for-submit": list(SUBMIT_REQUIRES), "examples": [{
         "customer_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
         "title": "二期项目上线时间调整", "description": "客户要求增加报表模块",
         "reason": "业务部门新增监管报送需求", "expected_effect": "按期满足监管报送",
@@ -154,7 +166,7 @@ class AssessmentOut(Output):
     feasibility: int
     scope_impact: str
     schedule_days: int
-    cost: Decimal
+    cost: Amount
     resources: str
     likelihood: int
     impact: int
@@ -198,7 +210,7 @@ class ChangeRequestOut(ChangeRequestSummary):
     reason: str
     expected_effect: str
     attachments: list[dict[str, str]]
-    estimated_cost: Decimal | None
+    estimated_cost: Amount | None
     currency: str
     estimated_schedule_days: int | None
     likelihood: int | None
@@ -209,7 +221,7 @@ class ChangeRequestOut(ChangeRequestSummary):
     concluded_by: UUID | None
     concluded_at: datetime | None
     goals_met: GoalsMet | None
-    actual_cost: Decimal | None
+    actual_cost: Amount | None
     actual_schedule_days: int | None
     customer_satisfaction: int | None
     lessons_learned: str | None

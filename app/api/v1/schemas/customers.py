@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Amount, Input, Output
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import Requirement
 from app.domain.customers.model import ChurnReason, ContactChannel, CustomerKind, Stage, Tier
@@ -107,7 +107,11 @@ class CustomerCreate(CustomerFields):
                       "phones": [{"number": "138 0013 8000", "verified": True}],
                       "emails": [{"address": "li.na@example.cn"}], "is_primary": True}]}]})
 
-    owner_id: UUID | None = Field(None, description="Defaults to you (account managers)")
+    owner_id: UUID | None = Field(None, description=(
+        "The account manager who will own the customer (an active one, within your "
+        "scope). Left out, it is you, if you are an account manager; **required** for an "
+        "admin, a department head who is not an account manager, or an API key (422 "
+        "`validation_failed`, `/owner_id` missing)."))
     stage: Stage = Stage.PROSPECT
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
     force_reason: str | None = Field(None, max_length=500, description=(
@@ -198,7 +202,7 @@ class CustomerOut(CustomerSummary):
     preferred_time: str
     custom_attributes: dict[str, Any]
     external_refs: dict[str, str]
-    annual_revenue: Decimal | None
+    annual_revenue: Amount | None
     currency: str
     strategic_importance: int | None
     growth_potential: int | None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Input, Instant, Output
+from app.api.v1.schemas.base import Figure, Input, Instant, Output, Share
 from app.domain.feedback.model import FeedbackChannel, FeedbackState, FeedbackType, Severity
 
 Text = Field(min_length=1, max_length=5000)
@@ -49,7 +49,7 @@ class BreachOut(Output):
     clock: str
     due_at: datetime
     met_at: datetime | None
-    overdue_working_hours: float
+    overdue_working_hours: Figure
 
 
 class SlaOut(Output):
@@ -121,13 +121,13 @@ class FeedbackReportOut(Output):
 
 
 class IntervalOut(Output):
-    low: float
-    high: float
+    low: Figure
+    high: Figure
 
 
 class ScoreOut(Output):
     metric: str
-    estimate: float | None
+    estimate: Figure | None
     interval: IntervalOut | None = Field(description="95% confidence interval")
     n: int
     low_confidence: bool = Field(description="Fewer than 30 answers")
@@ -140,7 +140,7 @@ class ScoresOut(Output):
 
 
 class ResponseRateOut(Output):
-    rate: float | None
+    rate: Share | None
     responses: int
     n: int
     low_confidence: bool
@@ -151,9 +151,9 @@ class PeriodOut(ScoresOut):
 
 
 class ShrunkOut(Output):
-    raw: float | None
-    shrunk: float | None
-    weight: float = Field(description="n / (n + k): how much of its own result a group keeps")
+    raw: Figure | None
+    shrunk: Figure | None
+    weight: Share = Field(description="n / (n + k): how much of its own result a group keeps")
 
 
 class SegmentOut(ScoresOut):
@@ -163,8 +163,8 @@ class SegmentOut(ScoresOut):
 
 
 class ShrinkageOut(Output):
-    overall: float | None
-    k: float
+    overall: Figure | None
+    k: Figure
     k_source: str
     explanation: str
 

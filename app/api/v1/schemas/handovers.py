@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Day, Input, Output
+from app.api.v1.schemas.base import Day, Figure, Input, Output
 from app.domain.customers.model import ContactChannel, Tier
 from app.domain.handovers.model import (
     HandoverLevel,
@@ -21,6 +21,11 @@ from app.domain.handovers.model import (
 Note = Field("", max_length=2000)
 
 
+PLANNED_DATE = Field(None, description=(
+    "The day the transfer is planned for. It is a plan: an open "
+    "handover past it shows `transfer_overdue`; the follow-up falls due counting from the "
+    "real transfer, not from this day."))
+
 class HandoverCreate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "customer_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -31,7 +36,7 @@ class HandoverCreate(Input):
     customer_id: UUID
     to_manager_id: UUID = Field(description="The receiving account manager (接收客户经理)")
     reason: HandoverReason
-    planned_date: Day | None = None
+    planned_date: Day | None = PLANNED_DATE
     note: str = Note
 
 
@@ -41,7 +46,7 @@ class BatchCreate(Input):
     from_manager_id: UUID
     to_manager_id: UUID
     reason: HandoverReason
-    planned_date: Day | None = None
+    planned_date: Day | None = PLANNED_DATE
     note: str = Note
 
 
@@ -148,8 +153,11 @@ class HandoverSummary(Output):
     state: HandoverState
     risk_level: str
     planned_date: date | None
-    follow_up_due: date | None
+    follow_up_due: date | None = Field(description=(
+        "Set at the transfer: working days after the real transfer, per the level"))
     follow_up_overdue: bool
+    transfer_overdue: bool = Field(description=(
+        "Still open after its planned_date (the business calendar's day)"))
     allowed_actions: list[str]
     created_at: datetime
     updated_at: datetime
@@ -191,15 +199,15 @@ class BatchOut(Output):
 
 class ReportOut(Output):
     handover: HandoverOut
-    durations: dict[str, float]
+    durations: dict[str, Figure]
 
 
 class Figures(Output):
     count: int
     by_state: dict[str, int]
     transferred: int
-    median_days_to_transfer: float | None
-    findings_per_handover: float | None
+    median_days_to_transfer: Figure | None
+    findings_per_handover: Figure | None
     overdue_follow_ups: int
 
 
