@@ -59,6 +59,7 @@ from app.services.handovers import DEFAULT_TRANSFERS, HandoverService
 from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
+from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
         feedback=FeedbackService(uow, clock),
         satisfaction=SatisfactionService(uow),
+        reports=ReportService(uow, clock),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         api_keys=ApiKeyService(uow, clock),

@@ -23,6 +23,7 @@ from app.services.knowledge import KnowledgeService
 from app.services.people import PeopleService
 from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
+from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
@@ -42,6 +43,7 @@ class Services:
     surveys: SurveyService
     feedback: FeedbackService
     satisfaction: SatisfactionService
+    reports: ReportService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService
     api_keys: ApiKeyService

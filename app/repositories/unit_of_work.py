@@ -35,6 +35,7 @@ from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.policies import SqlPolicyRepository
+from app.repositories.reports import SqlReportRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.storage_errors import translate_storage_errors
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.reports = SqlReportRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

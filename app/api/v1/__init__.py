@@ -10,6 +10,7 @@ from app.api.v1 import (
     handovers,
     knowledge,
     people,
+    reports,
     risks,
     surveys,
 )
@@ -19,7 +20,8 @@ from app.api.v1 import (
 # may take another's requests (tests/api/test_route_order.py). The documentation keeps its
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
-                                        feedback, risks, knowledge, surveys, api_keys, audit)]
+                                        feedback, risks, knowledge, surveys, reports, api_keys,
+                                        audit)]
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -32,6 +34,8 @@ TAGS = [
     {"name": "handovers", "description": "客户移交: handovers between account managers."},
     {"name": "feedback", "description": "反馈 · 满意度: feedback loop, SLA, satisfaction "
                                         "reports."},
+    {"name": "reports", "description": "报表 · 数据分析: management reports — changes, "
+                                       "customers, account managers, risks."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},

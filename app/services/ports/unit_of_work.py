@@ -25,6 +25,7 @@ from app.services.ports.feedback import FeedbackRepository
 from app.services.ports.handovers import HandoverRepository
 from app.services.ports.knowledge import KnowledgeRepository
 from app.services.ports.policies import PolicyRepository
+from app.services.ports.reports import ReportRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
 
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
     handovers: HandoverRepository
     surveys: SurveyRepository
     feedback: FeedbackRepository
+    reports: ReportRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

@@ -1,0 +1,78 @@
+"""``/reports/…``: 报表 · 数据分析 — management reports (domain §10) in one shape: figures
+with their ``n``, unit, interval where estimated from a sample, and wording in English and
+Chinese; JSON, or the same figures as CSV with ``format=csv``. Every report takes the
+reporting period and a department, and counts only what the caller may read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import Depends, Query, Request
+
+from app.api.container import services
+from app.api.csv_export import csv_response
+from app.api.period import Period, period_params
+from app.api.security import allow
+from app.api.v1.routing import feature_router
+from app.api.v1.schemas.reports import ManagementReportOut
+from app.domain.access.roles import Role
+from app.domain.reports.figures import Report
+from app.domain.reports.labels import label
+from app.services.ports import RequestContext
+
+router = feature_router("reports")
+
+Reporter = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.EXECUTIVE, Role.ANALYST,
+                                                   Role.DEPARTMENT_HEAD, Role.ACCOUNT_MANAGER))]
+Department = Annotated[UUID | None, Query(description="One department's records")]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: the same figures as a "
+                                                             "spreadsheet (UTF-8 with BOM)")]
+CSV = {200: {"content": {"text/csv": {}}}}
+CSV_HEADER = ("section", "key", "metric", "value", "unit", "n", "ci95_low", "ci95_high", "flag",
+              "label_en", "label_zh_cn")
+
+
+def _body(report: Report) -> dict[str, Any]:
+    figures = []
+    for f in report.figures:
+        en, zh = label(f.section, f.metric)
+        figures.append({
+            "section": f.section, "key": f.key, "metric": f.metric, "value": f.value,
+            "unit": f.unit.value, "n": f.n, "flag": f.flag,
+            "interval": None if f.interval is None else {"low": f.interval.low,
+                                                         "high": f.interval.high},
+            "label": {"en": en, "zh-CN": zh}})
+    return {"report": report.name, "as_of": report.as_of, "since": report.since,
+            "until": report.until, "department_id": report.department_id,
+            "reach": report.reach.value, "figures": figures}
+
+
+def answer(report: Report, format: str) -> Any:
+    """JSON, or the same figures row by row as CSV."""
+    body = _body(report)
+    if format == "csv":
+        rows = [(f["section"], f["key"], f["metric"], f["value"], f["unit"], f["n"],
+                 (f["interval"] or {}).get("low"), (f["interval"] or {}).get("high"),
+                 f["flag"], f["label"]["en"], f["label"]["zh-CN"]) for f in body["figures"]]
+        name = report.name.replace("_", "-")
+        return csv_response(CSV_HEADER, rows, f"{name}-report-{report.as_of:%Y%m%d}.csv")
+    return ManagementReportOut.model_validate(body)
+
+
+@router.get("/reports/change-requests", response_model=ManagementReportOut,
+            summary="Changes: counts, approval lead times, rejection and on-time rates",
+            responses=CSV)
+async def change_requests(
+    request: Request, ctx: Reporter,
+    period: Annotated[Period, Depends(period_params("Created"))],
+    department_id: Department = None, format: Format = "json",
+) -> Any:
+    """Changes created in the period: counts by state, type, category and risk level;
+    approval lead time per step role and end to end (median and p90 in working hours of
+    the business calendar); rejection and return rates of decided approval rounds;
+    implementation by the requested date; actual ÷ estimated cost and schedule (median);
+    emergency share; approval steps overdue now (whenever their change was created)."""
+    report = await services(request).reports.change_requests(
+        ctx, period.since, period.until, department_id)
+    return answer(report, format)

@@ -1,0 +1,83 @@
+"""Management reports (domain §10) share one shape: a list of figures, each a value with
+its unit, the ``n`` it was computed from and, where it estimates something from a sample
+(survey answers), its 95% interval. JSON and CSV are two renderings of the same list, so
+an export never says something the screen does not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from app.domain.access.scope import Reach
+from app.domain.surveys.scores import ConfidenceInterval, wilson
+
+
+class Unit(StrEnum):
+    COUNT = "count"
+    PERCENT = "percent"
+    WORKING_HOURS = "working_hours"
+    RATIO = "ratio"  # actual ÷ estimated
+    POINTS = "points"  # NPS
+    SCORE = "score"  # health, integrity (0–100), CES (1–7)
+    DAYS = "days"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of a report. ``key`` names the group within ``section`` (a state, a
+    role, a manager's id); ``n`` is what a rate, median or mean was taken over."""
+
+    section: str
+    key: str
+    metric: str
+    value: float | int | None
+    unit: Unit
+    n: int | None = None
+    interval: ConfidenceInterval | None = None
+    flag: str | None = None  # e.g. "shrunk_toward_overall_mean", "low_confidence"
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    as_of: datetime
+    since: date | None
+    until: date | None
+    department_id: UUID | None
+    reach: Reach
+    figures: list[Figure] = field(default_factory=list)
+
+
+def count(section: str, key: str, value: int, metric: str = "count") -> Figure:
+    return Figure(section, key, metric, value, Unit.COUNT)
+
+
+def share(section: str, key: str, metric: str, part: int, n: int, *,
+          sample: bool = False) -> Figure:
+    """``part`` of ``n`` in percent (None when n is 0). ``sample``: the share estimates a
+    wider population (e.g. answers to a survey), so it carries the Wilson 95% interval."""
+    if n == 0:
+        return Figure(section, key, metric, None, Unit.PERCENT, 0)
+    interval = None
+    if sample:
+        w = wilson(part, n)
+        interval = ConfidenceInterval(round(100 * w.low, 1), round(100 * w.high, 1))
+    return Figure(section, key, metric, round(100 * part / n, 1), Unit.PERCENT, n, interval)
+
+
+def spread(section: str, key: str, n: int, median: float | None, p90: float | None,
+           unit: Unit) -> list[Figure]:
+    """A median and a 90th percentile of ``n`` values (None for none)."""
+    def r(v: float | None) -> float | None:
+        return None if v is None or n == 0 else round(v, 2)
+    return [Figure(section, key, "median", r(median), unit, n),
+            Figure(section, key, "p90", r(p90), unit, n)]
+
+
+def counts(section: str, pairs: Iterable[tuple[str | None, int]],
+           missing: str = "none") -> list[Figure]:
+    return [count(section, missing if k is None else str(k), v)
+            for k, v in sorted(pairs, key=lambda p: (p[0] is None, str(p[0])))]

@@ -1,0 +1,243 @@
+"""The management reports in SQL: every figure is an aggregate the database computes
+(GROUP BY, window functions, ``percentile_cont`` on PostgreSQL and its window-function
+equivalent on SQLite); durations in working hours join the working-day table
+(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    values,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import CTE
+
+from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.reports.working_time import WorkingDay
+from app.repositories.scope import ScopedColumns
+from app.repositories.tables_change_requests import change_requests, cr_approval_steps
+from app.services.ports.reports import ChangeRequestFigures, Quantiles, ReportFilter
+
+_CR = change_requests
+_STEP = cr_approval_steps
+_CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
+_WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
+END_TO_END = "end_to_end"
+
+
+class Dialect:
+    """The few expressions SQLite and PostgreSQL spell differently."""
+
+    def __init__(self, name: str) -> None:
+        self.postgres = name == "postgresql"
+
+    def epoch(self, t: Any) -> ColumnElement[Any]:
+        """Seconds since 1970-01-01 UTC of a timestamp (or a date's midnight)."""
+        if self.postgres:
+            return cast(func.extract("epoch", t), Float)
+        return (func.julianday(t) - 2440587.5) * 86400.0
+
+    def day(self, t: Any) -> ColumnElement[Any]:
+        """The UTC day number (days since 1970-01-01) of a timestamp or a date."""
+        if self.postgres:
+            return cast(func.floor(func.extract("epoch", t) / 86400), Integer)
+        return cast(func.julianday(t) - 2440587.5, Integer)
+
+    def clamp(self, x: Any, high: Any) -> ColumnElement[Any]:
+        """x limited to 0 … high."""
+        if self.postgres:
+            return func.least(func.greatest(x, 0), high)
+        return func.min(func.max(x, 0), high)
+
+    def worked(self, t: Any, wd: Any) -> ColumnElement[Any]:
+        """Working seconds from the table's start up to ``t`` (``wd``: t's UTC day row)."""
+        s = self.epoch(t) - wd.c.day * 86400
+        return (wd.c.cum + self.clamp(s - wd.c.a1, wd.c.b1 - wd.c.a1)
+                + self.clamp(s - wd.c.a2, wd.c.b2 - wd.c.a2))
+
+    def local_day(self, t: Any, wd: Any) -> ColumnElement[Any]:
+        """The calendar's local date of ``t`` as a day number."""
+        s = self.epoch(t) - wd.c.day * 86400
+        return wd.c.ld + case((s >= wd.c.split, 1), else_=0)
+
+    def quantiles(self, src: Subquery) -> Select[Any]:
+        """Per ``src.g``: the count, median and 90th percentile (continuous, as
+        ``percentile_cont``) of ``src.v``."""
+        v = src.c.v
+        if self.postgres:
+            return (select(src.c.g, func.count(v), func.percentile_cont(0.5).within_group(v),
+                           func.percentile_cont(0.9).within_group(v))
+                    .where(v.is_not(None)).group_by(src.c.g))
+        ranked = select(src.c.g, v,
+                        (func.row_number().over(partition_by=src.c.g, order_by=v) - 1)
+                        .label("i"),
+                        func.count().over(partition_by=src.c.g).label("n")
+                        ).where(v.is_not(None)).subquery()
+
+        def at(p: float) -> ColumnElement[Any]:
+            h = (ranked.c.n - 1) * p
+            low = cast(h, Integer)
+            frac = h - low
+            return func.sum(ranked.c.v * (case((ranked.c.i == low, 1 - frac), else_=0)
+                                          + case((ranked.c.i == low + 1, frac), else_=0)))
+        return select(ranked.c.g, func.max(ranked.c.n), at(0.5), at(0.9)).group_by(ranked.c.g)
+
+
+def working_day_cte(days: list[WorkingDay]) -> CTE:
+    cols = [column(n, BigInteger if n == "cum" else Integer) for n in _WORKING_DAY_COLUMNS]
+    rows = [tuple(getattr(d, n) for n in _WORKING_DAY_COLUMNS) for d in days] or \
+        [(0,) * len(_WORKING_DAY_COLUMNS)]
+    return values(*cols, name="working_days", literal_binds=True).data(rows).cte(
+        "working_days")
+
+
+def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
+            department: Any) -> list[ColumnElement[bool]]:
+    conditions = [scope.filter(f.scope)]
+    if f.department_id is not None:
+        conditions.append(department == f.department_id)
+    if f.since is not None:
+        conditions.append(at >= f.since)
+    if f.until is not None:
+        conditions.append(at < f.until)
+    return conditions
+
+
+def _quantiles(rows: Any) -> dict[str, Quantiles]:
+    return {r[0]: Quantiles(r[0], int(r[1]), None if r[2] is None else float(r[2]),
+                            None if r[3] is None else float(r[3])) for r in rows}
+
+
+class SqlReportRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._sql = Dialect(conn.dialect.name)
+
+    def _crs(self, f: ReportFilter) -> list[ColumnElement[bool]]:
+        return _period(f, _CR.c.created_at, _CR_SCOPE, _CR.c.department_id)
+
+    async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
+                                                                   datetime | None]:
+        steps = (await self._conn.execute(
+            select(func.min(_STEP.c.started_at), func.max(_STEP.c.decided_at))
+            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
+            .where(*self._crs(f)))).one()
+        done = (await self._conn.execute(
+            select(func.min(_CR.c.implemented_at), func.max(_CR.c.implemented_at))
+            .where(*self._crs(f)))).one()
+        known = [t for t in (*steps, *done) if t is not None]
+        return (min(known), max(known)) if known else (None, None)
+
+    async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
+                              now: datetime) -> ChangeRequestFigures:
+        sql, crs = self._sql, self._crs(f)
+        conn = self._conn
+
+        dims = {"state": _CR.c.state, "type": _CR.c.type, "category": _CR.c.category,
+                "risk_level": _CR.c.risk_level}
+        counted = await conn.execute(union_all(*(
+            select(literal(name).label("dim"), col.label("value"), func.count())
+            .where(*crs).group_by(col) for name, col in dims.items())))
+        counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in dims}
+        for dim, value, n in counted:
+            counts[dim].append((value, int(n)))
+
+        wd = working_day_cte(days)
+        start, end = wd.alias("start_day"), wd.alias("end_day")
+        of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
+        decided = _STEP.c.status != StepStatus.PENDING.value
+        per_step = (
+            select(_STEP.c.role.label("g"),
+                   cast((sql.worked(_STEP.c.decided_at, end)
+                         - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
+            .select_from(of_crs.join(start, start.c.day == sql.day(_STEP.c.started_at))
+                         .join(end, end.c.day == sql.day(_STEP.c.decided_at)))
+            .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
+        rounds = (
+            select(_STEP.c.change_request_id, _STEP.c.round,
+                   func.min(case((_STEP.c.position == 1, _STEP.c.started_at))).label("began"),
+                   func.max(_STEP.c.decided_at).label("ended"),
+                   func.sum(case((_STEP.c.status == StepStatus.PENDING.value, 1), else_=0))
+                   .label("pending"),
+                   func.sum(case((_STEP.c.status == StepStatus.REJECTED.value, 1), else_=0))
+                   .label("rejected"),
+                   func.sum(case((_STEP.c.status == StepStatus.RETURNED.value, 1), else_=0))
+                   .label("returned"))
+            .select_from(of_crs).where(*crs)
+            .group_by(_STEP.c.change_request_id, _STEP.c.round).subquery("rounds"))
+        finished = or_(rounds.c.pending == 0, rounds.c.rejected > 0, rounds.c.returned > 0)
+        round_start, round_end = wd.alias("round_start"), wd.alias("round_end")
+        whole = (
+            select(literal(END_TO_END).label("g"),
+                   cast((sql.worked(rounds.c.ended, round_end)
+                         - sql.worked(rounds.c.began, round_start)) / 3600.0, Float)
+                   .label("v"))
+            .select_from(rounds.join(round_start, round_start.c.day == sql.day(rounds.c.began))
+                         .join(round_end, round_end.c.day == sql.day(rounds.c.ended)))
+            .where(finished))
+        hours = _quantiles(await conn.execute(
+            sql.quantiles(union_all(per_step, whole).subquery("durations"))))
+
+        tally = (await conn.execute(select(
+            func.count(), func.coalesce(func.sum(case((rounds.c.rejected > 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((rounds.c.returned > 0, 1), else_=0)), 0))
+            .where(finished))).one()
+
+        done = wd.alias("done_day")
+        on_time = (await conn.execute(
+            select(func.count(), func.coalesce(func.sum(case(
+                (sql.local_day(_CR.c.implemented_at, done)
+                 <= sql.day(_CR.c.requested_completion_date), 1), else_=0)), 0))
+            .select_from(_CR.join(done, done.c.day == sql.day(_CR.c.implemented_at)))
+            .where(*crs, _CR.c.implemented_at.is_not(None),
+                   _CR.c.requested_completion_date.is_not(None)))).one()
+
+        ratios = union_all(
+            select(literal("cost").label("g"),
+                   (cast(_CR.c.actual_cost, Float) / cast(_CR.c.estimated_cost, Float))
+                   .label("v"))
+            .where(*crs, _CR.c.actual_cost.is_not(None), _CR.c.estimated_cost > 0),
+            select(literal("schedule").label("g"),
+                   (cast(_CR.c.actual_schedule_days, Float)
+                    / cast(_CR.c.estimated_schedule_days, Float)).label("v"))
+            .where(*crs, _CR.c.actual_schedule_days.is_not(None),
+                   _CR.c.estimated_schedule_days > 0)).subquery("ratios")
+        accuracy = _quantiles(await conn.execute(sql.quantiles(ratios)))
+
+        # what is overdue now, whenever the change was created: scope and department only
+        current = _period(ReportFilter(f.scope, None, None, f.department_id), _CR.c.created_at,
+                          _CR_SCOPE, _CR.c.department_id)
+        overdue = await conn.execute(
+            select(_STEP.c.role, func.count()).select_from(of_crs)
+            .where(*current, _CR.c.state == CRState.AWAITING_APPROVAL.value,
+                   _STEP.c.round == _CR.c.round,
+                   _STEP.c.status == StepStatus.PENDING.value, _STEP.c.due_at < now)
+            .group_by(_STEP.c.role))
+
+        def q(key: str, found: dict[str, Quantiles]) -> Quantiles:
+            return found.get(key, Quantiles(key, 0, None, None))
+
+        return ChangeRequestFigures(
+            counts=counts, step_hours=sorted(hours.values(), key=lambda x: x.key),
+            rounds={"decided": int(tally[0]), "rejected": int(tally[1]),
+                    "returned": int(tally[2])},
+            implemented=int(on_time[0]), on_time=int(on_time[1]),
+            cost_ratio=q("cost", accuracy), schedule_ratio=q("schedule", accuracy),
+            overdue_steps=sorted((r[0], int(r[1])) for r in overdue))
+

@@ -1,0 +1,54 @@
+"""Ports of the management reports: aggregates computed by the database (counts,
+percentiles, rates), never rows to count in Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from app.domain.access.scope import RecordScope
+from app.domain.reports.working_time import WorkingDay
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Whose records (``scope``: never more than the caller may read), which department,
+    and the period the report's defining moment falls in (``since`` ≤ t < ``until``)."""
+
+    scope: RecordScope
+    since: datetime | None
+    until: datetime | None
+    department_id: UUID | None
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    key: str
+    n: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class ChangeRequestFigures:
+    counts: dict[str, list[tuple[str | None, int]]]  # dimension → (value, count)
+    step_hours: list[Quantiles]  # per step role, and "end_to_end"
+    rounds: dict[str, int]  # decided, rejected, returned
+    implemented: int  # with a requested date
+    on_time: int
+    cost_ratio: Quantiles
+    schedule_ratio: Quantiles
+    overdue_steps: list[tuple[str, int]]  # per role, now
+
+
+class ReportRepository(Protocol):
+    async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
+                                                                   datetime | None]:
+        """The earliest and latest instant the change-request figures measure from or to
+        (step starts and decisions, completions): the working-day table must cover them."""
+        ...
+
+    async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
+                              now: datetime) -> ChangeRequestFigures: ...
