@@ -66,6 +66,33 @@ def step(cr: dict[str, Any], round_: int, position: int, role: str, status: str,
             "on_behalf_of": None, "comment": "", "escalated_at": None, "started_at": started}
 
 
+def feedback(customer: dict[str, Any], received: datetime, ack_due: datetime,
+             resolve_due: datetime, acknowledged: datetime | None = None,
+             resolved: datetime | None = None) -> dict[str, Any]:
+    owner = uuid.UUID(customer["owner_id"])
+    return {"id": uuid.uuid4(), "customer_id": uuid.UUID(customer["id"]),
+            "department_id": uuid.UUID(customer["department_id"]), "owner_id": owner,
+            "channel": "phone", "type": "complaint", "severity": "medium", "summary": "s",
+            "state": "received", "received_at": received, "acknowledge_due_at": ack_due,
+            "resolve_due_at": resolve_due, "acknowledged_at": acknowledged,
+            "resolved_at": resolved, "resolution": "", "reopen_count": 0,
+            "created_by": owner, "created_at": received, "updated_at": received, "version": 1}
+
+
+def handover(customer: dict[str, Any], to_manager: str, created: datetime,
+             transferred: datetime | None, **fields: Any) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "customer_id": uuid.UUID(customer["id"]),
+            "customer_name": customer["name"],
+            "department_id": uuid.UUID(customer["department_id"]),
+            "from_manager_id": uuid.UUID(customer["owner_id"]),
+            "to_manager_id": uuid.UUID(to_manager), "reason": "resignation", "note": "",
+            "level": "standard", "level_reasons": [], "likelihood": 1, "impact": 1,
+            "risk_level": "low", "risk_factors": [],
+            "state": "transferred" if transferred else "preparing",
+            "transferred_at": transferred, "created_by": uuid.UUID(customer["owner_id"]),
+            "created_at": created, "updated_at": created, "version": 1, **fields}
+
+
 async def seed_change_requests(app: FastAPI, crs: list[dict[str, Any]],
                                steps: list[dict[str, Any]]) -> None:
     await insert_rows(app, change_requests, crs)

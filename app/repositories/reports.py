@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    and_,
     case,
     cast,
     column,
@@ -28,15 +29,30 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import CTE
 
+from app.domain.access.scope import Reach
 from app.domain.change_requests.model import CRState, StepStatus
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
-from app.services.ports.reports import ChangeRequestFigures, Quantiles, ReportFilter
+from app.repositories.tables_customers import customer_timeline, customers
+from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
+from app.repositories.tables_handovers import handovers
+from app.services.ports.reports import (
+    ChangeRequestFigures,
+    CustomerFigures,
+    ManagerFigures,
+    Quantiles,
+    ReportFilter,
+)
 
 _CR = change_requests
 _STEP = cr_approval_steps
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
+_CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
+                                customers.c.shared_with_department)
+_FEEDBACK_SCOPE = ScopedColumns(feedback_items.c.department_id, feedback_items.c.owner_id)
+_SCORE_SCOPE = ScopedColumns(survey_scores.c.department_id, survey_scores.c.owner_id)
+BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
 _WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
 END_TO_END = "end_to_end"
 
@@ -75,6 +91,12 @@ class Dialect:
         """The calendar's local date of ``t`` as a day number."""
         s = self.epoch(t) - wd.c.day * 86400
         return wd.c.ld + case((s >= wd.c.split, 1), else_=0)
+
+    def month(self, t: Any) -> ColumnElement[Any]:
+        """The UTC month of a timestamp, as YYYY-MM."""
+        if self.postgres:
+            return func.to_char(func.timezone("UTC", t), "YYYY-MM")
+        return func.strftime("%Y-%m", t)
 
     def quantiles(self, src: Subquery) -> Select[Any]:
         """Per ``src.g``: the count, median and 90th percentile (continuous, as
@@ -117,6 +139,28 @@ def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
     if f.until is not None:
         conditions.append(at < f.until)
     return conditions
+
+
+def _band(value: Any) -> ColumnElement[Any]:
+    """0-19, 20-39, 40-59, 60-79, 80-100."""
+    return case(*((value < limit, name) for limit, name in BANDS), else_="80-100")
+
+
+def _live(f: ReportFilter) -> list[ColumnElement[bool]]:
+    """Customers that count now: not archived, not merged away, in scope and department."""
+    conditions = [_CUSTOMER_SCOPE.filter(f.scope), customers.c.archived_at.is_(None),
+                  customers.c.merged_into.is_(None)]
+    if f.department_id is not None:
+        conditions.append(customers.c.department_id == f.department_id)
+    return conditions
+
+
+def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
+    """A manager reads the handovers from or to them; otherwise as every record."""
+    if f.scope.reach is Reach.OWN:
+        return or_(handovers.c.from_manager_id == f.scope.user_id,
+                   handovers.c.to_manager_id == f.scope.user_id)
+    return ScopedColumns(handovers.c.department_id).filter(f.scope)
 
 
 def _quantiles(rows: Any) -> dict[str, Quantiles]:
@@ -241,3 +285,122 @@ class SqlReportRepository:
             cost_ratio=q("cost", accuracy), schedule_ratio=q("schedule", accuracy),
             overdue_steps=sorted((r[0], int(r[1])) for r in overdue))
 
+
+    async def customers(self, f: ReportFilter) -> CustomerFigures:
+        sql, conn, live = self._sql, self._conn, _live(f)
+        c = customers
+        dims = {"tier": c.c.tier, "stage": c.c.stage}
+        counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in dims}
+        for dim, value, n in await conn.execute(union_all(*(
+                select(literal(name).label("dim"), col.label("value"), func.count())
+                .where(*live).group_by(col) for name, col in dims.items()))):
+            counts[dim].append((value, int(n)))
+        # ids apart: a union would give them the text type of the columns above
+        counts["department"] = [(str(d), int(n)) for d, n in await conn.execute(
+            select(c.c.department_id, func.count()).where(*live).group_by(c.c.department_id))]
+        integrity_bands = [(b, int(n)) for b, n in await conn.execute(
+            select(_band(c.c.integrity_score).label("band"), func.count()).where(*live)
+            .group_by("band"))]
+        integrity = _quantiles(await conn.execute(sql.quantiles(
+            select(literal("integrity").label("g"),
+                   cast(c.c.integrity_score, Float).label("v")).where(*live)
+            .subquery("integrity"))))
+        scored = c.join(customer_health, customer_health.c.customer_id == c.c.id)
+        points = customer_health.c.score / 10.0
+        health_bands = [(b, int(n)) for b, n in await conn.execute(
+            select(_band(points).label("band"), func.count()).select_from(scored)
+            .where(*live).group_by("band"))]
+        health = _quantiles(await conn.execute(sql.quantiles(
+            select(literal("health").label("g"), cast(points, Float).label("v"))
+            .select_from(scored).where(*live).subquery("health"))))
+        below = (await conn.execute(select(func.count()).select_from(scored).where(
+            *live, customer_health.c.below_threshold.is_(True)))).scalar_one()
+
+        in_scope = _period(f, c.c.created_at, _CUSTOMER_SCOPE, c.c.department_id)
+        month = sql.month(c.c.created_at)
+        new = [(m, int(n)) for m, n in await conn.execute(
+            select(month.label("month"), func.count()).where(*in_scope, c.c.merged_into.is_(None))
+            .group_by("month").order_by("month"))]
+        t = customer_timeline
+        churn_month = sql.month(t.c.occurred_at)
+        reason = t.c.data["churn_reason"].as_string()
+        churned = [(m, r, int(n)) for m, r, n in await conn.execute(
+            select(churn_month.label("month"), reason.label("reason"), func.count())
+            .select_from(t.join(c, c.c.id == t.c.customer_id))
+            .where(*_period(f, t.c.occurred_at, _CUSTOMER_SCOPE, c.c.department_id),
+                   t.c.type == "customer.stage_changed", t.c.data["to"].as_string() == "churned")
+            .group_by("month", "reason").order_by("month", "reason"))]
+        return CustomerFigures(counts, integrity_bands,
+                               integrity.get("integrity", Quantiles("integrity", 0, None, None)),
+                               health_bands,
+                               health.get("health", Quantiles("health", 0, None, None)),
+                               int(below), new, churned)
+
+    async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures:
+        conn, live, c = self._conn, _live(f), customers
+        owner = c.c.owner_id
+        by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
+            select(owner.label("m"), c.c.tier, func.count()).where(*live)
+            .group_by("m", c.c.tier).order_by("m", c.c.tier))]
+        health = [(str(m), int(n), None if avg is None else float(avg), int(below or 0))
+                  for m, n, avg, below in await conn.execute(
+                      select(owner.label("m"), func.count(),
+                             func.avg(customer_health.c.score / 10.0),
+                             func.sum(case((customer_health.c.below_threshold.is_(True), 1),
+                                           else_=0)))
+                      .select_from(c.join(customer_health,
+                                          customer_health.c.customer_id == c.c.id))
+                      .where(*live).group_by("m").order_by("m"))]
+
+        fb = feedback_items
+
+        def clock(done: Any, due: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+            ran = or_(done.is_not(None), due < now)
+            return (func.sum(case((ran, 1), else_=0)),
+                    func.sum(case((and_(done.is_not(None), done <= due), 1), else_=0)))
+        feedback = [(str(m), *(int(x or 0) for x in rest)) for m, *rest in await conn.execute(
+            select(fb.c.owner_id.label("m"),
+                   *clock(fb.c.acknowledged_at, fb.c.acknowledge_due_at),
+                   *clock(fb.c.resolved_at, fb.c.resolve_due_at))
+            .where(*_period(f, fb.c.received_at, _FEEDBACK_SCOPE, fb.c.department_id))
+            .group_by("m").order_by("m"))]
+
+        def state_is(*states: str) -> ColumnElement[Any]:
+            return func.sum(case((_CR.c.state.in_(states), 1), else_=0))
+        changes = [(str(m), *(int(x or 0) for x in rest)) for m, *rest in await conn.execute(
+            select(_CR.c.owner_id.label("m"), func.count(),
+                   func.sum(case((_CR.c.implemented_at.is_not(None), 1), else_=0)),
+                   state_is(CRState.REJECTED.value), state_is(CRState.CANCELLED.value))
+            .where(*self._crs(f)).group_by("m").order_by("m"))]
+
+        s = survey_scores
+        answered = _period(f, s.c.submitted_at, _SCORE_SCOPE, s.c.department_id)
+        csat = [(str(m), int(n), int(ok)) for m, n, ok in await conn.execute(
+            select(s.c.owner_id.label("m"), func.count(),
+                   func.sum(case((s.c.value >= 4, 1), else_=0)))
+            .where(*answered, s.c.kind == "csat").group_by("m").order_by("m"))]
+        nps = [(str(m), int(n), int(p), int(d)) for m, n, p, d in await conn.execute(
+            select(s.c.owner_id.label("m"), func.count(),
+                   func.sum(case((s.c.value >= 9, 1), else_=0)),
+                   func.sum(case((s.c.value <= 6, 1), else_=0)))
+            .where(*answered, s.c.kind == "nps").group_by("m").order_by("m"))]
+
+        h = handovers
+        moved = [_handover_reach(f), h.c.transferred_at.is_not(None)]
+        if f.department_id is not None:
+            moved.append(h.c.department_id == f.department_id)
+        if f.since is not None:
+            moved.append(h.c.transferred_at >= f.since)
+        if f.until is not None:
+            moved.append(h.c.transferred_at < f.until)
+        ins = select(h.c.to_manager_id.label("m"), literal(1).label("i"),
+                     literal(0).label("o")).where(*moved)
+        outs = select(h.c.from_manager_id.label("m"), literal(0).label("i"),
+                      literal(1).label("o")).where(*moved)
+        both = union_all(ins, outs).subquery("moves")
+        rows = select(both.c.m, func.sum(both.c.i), func.sum(both.c.o))
+        if f.scope.reach is Reach.OWN:  # the other party's side of it is their row, not mine
+            rows = rows.where(both.c.m == f.scope.user_id)
+        handed = [(str(m), int(i), int(o)) for m, i, o in await conn.execute(
+            rows.group_by(both.c.m).order_by(both.c.m))]
+        return ManagerFigures(by_tier, health, feedback, changes, csat, nps, handed)

@@ -18,9 +18,22 @@ from app.domain.reports.figures import (
     spread,
 )
 from app.domain.reports.working_time import span, working_days
+from app.domain.surveys.scores import (
+    GroupTally,
+    Metric,
+    Score,
+    csat_of_counts,
+    nps_of_counts,
+    shrink,
+)
 from app.services.business_calendar import load_calendar
 from app.services.ports import Clock, RequestContext
-from app.services.ports.reports import ChangeRequestFigures, ReportFilter
+from app.services.ports.reports import (
+    ChangeRequestFigures,
+    CustomerFigures,
+    ManagerFigures,
+    ReportFilter,
+)
 from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -53,6 +66,26 @@ class ReportService:
             found = await uow.reports.change_requests(f, table, now)
         return self._report("change_requests", f, now, change_request_figures(found))
 
+    async def customers(self, ctx: RequestContext, since: datetime | None,
+                        until: datetime | None, department_id: UUID | None) -> Report:
+        """Live customers now by tier, stage and department, their integrity and health;
+        customers new and churned (with reasons) per month of the period."""
+        now = self._clock.now()
+        f = ReportFilter(read_scope(ctx.actor), since, until, department_id)
+        async with self._uow(ctx, write=False) as uow:
+            found = await uow.reports.customers(f)
+        return self._report("customers", f, now, customer_figures(found))
+
+    async def account_managers(self, ctx: RequestContext, since: datetime | None,
+                               until: datetime | None, department_id: UUID | None) -> Report:
+        """One row per account manager whose records the caller may read: a manager sees
+        their own, a head their department's, executives, analysts and admins all."""
+        now = self._clock.now()
+        f = ReportFilter(read_scope(ctx.actor), since, until, department_id)
+        async with self._uow(ctx, write=False) as uow:
+            found = await uow.reports.account_managers(f, now)
+        return self._report("account_managers", f, now, manager_figures(found))
+
 
 def change_request_figures(found: ChangeRequestFigures) -> list[Figure]:
     total = sum(n for _, n in found.counts["state"])
@@ -79,4 +112,72 @@ def change_request_figures(found: ChangeRequestFigures) -> list[Figure]:
     figures.append(count("overdue_steps_now", "all",
                          sum(n for _, n in found.overdue_steps)))
     figures += counts("overdue_steps_now", found.overdue_steps)
+    return figures
+
+
+def customer_figures(found: CustomerFigures) -> list[Figure]:
+    figures = [count("total", "all", sum(n for _, n in found.counts["tier"]))]
+    for dim in ("tier", "stage", "department"):
+        figures += counts(f"by_{dim}", found.counts[dim])
+    figures += counts("integrity_bands", found.integrity_bands)
+    figures.append(Figure("integrity", "all", "median", found.integrity.median, Unit.SCORE,
+                          found.integrity.n))
+    figures += counts("health_bands", found.health_bands)
+    figures.append(Figure("health", "all", "median", None if found.health.median is None
+                          else round(found.health.median, 1), Unit.SCORE, found.health.n))
+    figures.append(share("health", "all", "below_threshold", found.below_threshold,
+                         found.health.n))
+    figures += [count("new", month, n) for month, n in found.new]
+    figures.append(count("new", "all", sum(n for _, n in found.new)))
+    figures += [count("churned", f"{month}/{reason or 'none'}", n)
+                for month, reason, n in found.churned]
+    figures.append(count("churned", "all", sum(n for _, _, n in found.churned)))
+    return figures
+
+
+def _survey(section: str, key: str, score: Score) -> Figure:
+    return Figure(section, key, score.metric.value,
+                  None if score.estimate is None else round(score.estimate, 1),
+                  Unit.POINTS if score.metric is Metric.NPS else Unit.PERCENT, score.n,
+                  None if score.interval is None else type(score.interval)(
+                      round(score.interval.low, 1), round(score.interval.high, 1)),
+                  "low_confidence" if score.low_confidence else None)
+
+
+def manager_figures(found: ManagerFigures) -> list[Figure]:
+    figures: list[Figure] = []
+    for manager, tier, n in found.customers:
+        figures.append(count("customers_by_tier", f"{manager}/{tier}", n))
+    totals: dict[str, int] = {}
+    for manager, _, n in found.customers:
+        totals[manager] = totals.get(manager, 0) + n
+    figures += [count("customers", m, n) for m, n in sorted(totals.items())]
+    for manager, n, mean, below in found.health:
+        figures += [Figure("health", manager, "mean", None if mean is None else round(mean, 1),
+                           Unit.SCORE, n),
+                    share("health", manager, "below_threshold", below, n)]
+    for manager, ack_n, ack_met, res_n, res_met in found.feedback:
+        figures += [share("feedback_sla", manager, "acknowledge_compliance", ack_met, ack_n),
+                    share("feedback_sla", manager, "resolve_compliance", res_met, res_n)]
+    for manager, total, implemented, rejected, cancelled in found.changes:
+        figures += [count("changes", manager, total),
+                    count("changes", manager, implemented, "implemented"),
+                    share("changes", manager, "rejection_rate", rejected, total),
+                    count("changes", manager, cancelled, "cancelled")]
+    shrunk = {
+        Metric.CSAT: shrink(Metric.CSAT, [GroupTally.csat(m, ok, n) for m, n, ok in found.csat]),
+        Metric.NPS: shrink(Metric.NPS, [GroupTally.nps(m, p, d, n)
+                                        for m, n, p, d in found.nps])}
+    raw = {Metric.CSAT: {m: csat_of_counts(ok, n) for m, n, ok in found.csat},
+           Metric.NPS: {m: nps_of_counts(p, d, n) for m, n, p, d in found.nps}}
+    for metric, result in shrunk.items():
+        for g in result.groups:
+            figures.append(_survey("satisfaction", g.key, raw[metric][g.key]))
+            figures.append(Figure("satisfaction", g.key, f"{metric.value}_shrunk",
+                                  None if g.shrunk is None else round(g.shrunk, 1),
+                                  Unit.POINTS if metric is Metric.NPS else Unit.PERCENT, g.n,
+                                  flag=result.explanation))
+    for manager, moved_in, moved_out in found.handovers:
+        figures += [count("handovers", manager, moved_in, "in"),
+                    count("handovers", manager, moved_out, "out")]
     return figures

@@ -76,3 +76,38 @@ async def change_requests(
     report = await services(request).reports.change_requests(
         ctx, period.since, period.until, department_id)
     return answer(report, format)
+
+
+@router.get("/reports/customers", response_model=ManagementReportOut,
+            summary="Customers: tiers, stages, departments, integrity, health, new and churned",
+            responses=CSV)
+async def customers(
+    request: Request, ctx: Reporter,
+    period: Annotated[Period, Depends(period_params("New or churned"))],
+    department_id: Department = None, format: Format = "json",
+) -> Any:
+    """Live customers now (not archived or merged) by tier, stage and department, by
+    integrity and health band (health as last computed by the health check) with medians;
+    per month of the period, customers created and customers churned with their reason."""
+    report = await services(request).reports.customers(ctx, period.since, period.until,
+                                                       department_id)
+    return answer(report, format)
+
+
+@router.get("/reports/account-managers", response_model=ManagementReportOut,
+            summary="Per account manager: customers, health, feedback SLA, changes, "
+                    "satisfaction, handovers", responses=CSV)
+async def account_managers(
+    request: Request, ctx: Reporter,
+    period: Annotated[Period, Depends(period_params("Received, created, answered or "
+                                                    "transferred"))],
+    department_id: Department = None, format: Format = "json",
+) -> Any:
+    """Keyed by the manager's id. Customers owned now by tier, health (mean, below the
+    threshold); in the period: feedback SLA compliance, change outcomes, CSAT and NPS with
+    95% intervals and shrunk toward the overall mean (flagged: compare managers by the
+    shrunk figure), handovers in and out. A manager sees their own row, a head their
+    department's managers, executives, analysts and admins every manager."""
+    report = await services(request).reports.account_managers(ctx, period.since,
+                                                              period.until, department_id)
+    return answer(report, format)

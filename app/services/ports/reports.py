@@ -43,6 +43,32 @@ class ChangeRequestFigures:
     overdue_steps: list[tuple[str, int]]  # per role, now
 
 
+@dataclass(frozen=True)
+class CustomerFigures:
+    counts: dict[str, list[tuple[str | None, int]]]  # tier, stage, department (live, now)
+    integrity_bands: list[tuple[str, int]]
+    integrity: Quantiles
+    health_bands: list[tuple[str, int]]
+    health: Quantiles  # in points (0–100)
+    below_threshold: int
+    new: list[tuple[str, int]]  # month → customers created
+    churned: list[tuple[str, str | None, int]]  # month, reason → customers churned
+
+
+@dataclass(frozen=True)
+class ManagerFigures:
+    """Per manager (account manager id as text)."""
+
+    customers: list[tuple[str, str, int]]  # manager, tier, live customers
+    health: list[tuple[str, int, float | None, int]]  # manager, n, mean points, below
+    feedback: list[tuple[str, int, int, int, int]]  # manager, ack measured, met, resolve …
+    changes: list[tuple[str, int, int, int, int]]  # manager, count, implemented, rejected,
+    #                                                 cancelled
+    csat: list[tuple[str, int, int]]  # manager, answers, satisfied (4–5)
+    nps: list[tuple[str, int, int, int]]  # manager, answers, promoters, detractors
+    handovers: list[tuple[str, int, int]]  # manager, in, out
+
+
 class ReportRepository(Protocol):
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
@@ -52,3 +78,9 @@ class ReportRepository(Protocol):
 
     async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
                               now: datetime) -> ChangeRequestFigures: ...
+
+    async def customers(self, f: ReportFilter) -> CustomerFigures:
+        """Live customers now (counts, integrity, health); new and churned in the period."""
+        ...
+
+    async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures: ...
