@@ -5,7 +5,7 @@ equivalent on SQLite); durations in working hours join the working-day table
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -36,13 +36,16 @@ from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
 from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
-from app.repositories.tables_handovers import handovers
+from app.repositories.tables_handovers import handover_findings, handovers
+from app.repositories.tables_risks import risks
 from app.services.ports.reports import (
     ChangeRequestFigures,
     CustomerFigures,
+    HandoverOutcomes,
     ManagerFigures,
     Quantiles,
     ReportFilter,
+    RiskFigures,
 )
 
 _CR = change_requests
@@ -53,6 +56,8 @@ _CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
 _FEEDBACK_SCOPE = ScopedColumns(feedback_items.c.department_id, feedback_items.c.owner_id)
 _SCORE_SCOPE = ScopedColumns(survey_scores.c.department_id, survey_scores.c.owner_id)
 BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
+_RISK_SCOPE = ScopedColumns(risks.c.department_id, risks.c.owner_id)
+_HANDOVER_SCOPE = ScopedColumns(handovers.c.department_id)
 _WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
 END_TO_END = "end_to_end"
 
@@ -91,6 +96,13 @@ class Dialect:
         """The calendar's local date of ``t`` as a day number."""
         s = self.epoch(t) - wd.c.day * 86400
         return wd.c.ld + case((s >= wd.c.split, 1), else_=0)
+
+    def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
+        """``later`` − ``earlier`` in seconds (to the millisecond on SQLite, whose
+        julianday arithmetic is floating point)."""
+        if self.postgres:
+            return func.extract("epoch", later) - func.extract("epoch", earlier)
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
 
     def month(self, t: Any) -> ColumnElement[Any]:
         """The UTC month of a timestamp, as YYYY-MM."""
@@ -404,3 +416,91 @@ class SqlReportRepository:
         handed = [(str(m), int(i), int(o)) for m, i, o in await conn.execute(
             rows.group_by(both.c.m).order_by(both.c.m))]
         return ManagerFigures(by_tier, health, feedback, changes, csat, nps, handed)
+
+    async def risks(self, f: ReportFilter, today: date) -> RiskFigures:
+        conn, sql, r = self._conn, self._sql, risks
+        now_open = _period(ReportFilter(f.scope, None, None, f.department_id), r.c.created_at,
+                           _RISK_SCOPE, r.c.department_id)
+        now_open.append(r.c.status != "closed")
+        by_level = [(int(v), int(n)) for v, n in await conn.execute(
+            select(r.c.level, func.count()).where(*now_open).group_by(r.c.level)
+            .order_by(r.c.level))]
+        by_owner = [(str(o), int(n)) for o, n in await conn.execute(
+            select(r.c.owner_id, func.count()).where(*now_open).group_by(r.c.owner_id))]
+        heat = [(int(li), int(im), int(n)) for li, im, n in await conn.execute(
+            select(r.c.likelihood, r.c.impact, func.count()).where(*now_open)
+            .group_by(r.c.likelihood, r.c.impact).order_by(r.c.likelihood, r.c.impact))]
+        tally = (await conn.execute(select(
+            func.coalesce(func.sum(case((r.c.next_review_date < today, 1), else_=0)), 0),
+            func.count(r.c.change_request_id), func.count(r.c.handover_id),
+            func.count(r.c.plan_id)).where(*now_open))).one()
+        opened = [(m, int(n)) for m, n in await conn.execute(
+            select(sql.month(r.c.created_at).label("month"), func.count())
+            .where(*_period(f, r.c.created_at, _RISK_SCOPE, r.c.department_id))
+            .group_by("month").order_by("month"))]
+        closed = [(m, int(n)) for m, n in await conn.execute(
+            select(sql.month(r.c.closed_at).label("month"), func.count())
+            .where(*_period(f, r.c.closed_at, _RISK_SCOPE, r.c.department_id),
+                   r.c.status == "closed", r.c.closed_at.is_not(None))
+            .group_by("month").order_by("month"))]
+        return RiskFigures(by_level, by_owner, heat, int(tally[0]),
+                           {"change_request": int(tally[1]), "handover": int(tally[2]),
+                            "plan": int(tally[3])}, opened, closed)
+
+    async def handover_span(self, f: ReportFilter) -> datetime | None:
+        h = handovers
+        return (await self._conn.execute(select(func.min(h.c.transferred_at)).where(
+            *_period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)))).scalar_one()
+
+    async def handover_outcomes(self, f: ReportFilter, days: list[WorkingDay], today: int,
+                                window_days: int) -> HandoverOutcomes:
+        conn, sql, h, t = self._conn, self._sql, handovers, customer_timeline
+        created = _period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)
+        moved = [*created, h.c.transferred_at.is_not(None)]
+        wd = working_day_cte(days)
+        moved_day, churn_day = wd.alias("moved_day"), wd.alias("churn_day")
+        transfer_day = sql.local_day(h.c.transferred_at, moved_day)
+        churned = (select(literal(1)).select_from(
+            t.join(churn_day, churn_day.c.day == sql.day(t.c.occurred_at))).where(
+            t.c.customer_id == h.c.customer_id, t.c.type == "customer.stage_changed",
+            t.c.data["to"].as_string() == "churned", t.c.occurred_at >= h.c.transferred_at,
+            sql.local_day(t.c.occurred_at, churn_day) - transfer_day <= window_days)
+            .correlate(h, moved_day).exists())
+        closed_window = today - transfer_day > window_days
+        churn = (await conn.execute(select(
+            func.coalesce(func.sum(case((closed_window, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(closed_window, churned), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((churned, 1), else_=0)), 0))
+            .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
+            .where(*moved))).one()
+        seconds = window_days * 86400
+
+        s = survey_scores
+        gap = sql.seconds_between(s.c.submitted_at, h.c.transferred_at)
+        side = case((s.c.submitted_at < h.c.transferred_at, "before"), else_="after")
+        answers = (select(h.c.id.label("handover"), side.label("side"), s.c.kind, s.c.value)
+                   .select_from(h.join(s, s.c.customer_id == h.c.customer_id))
+                   .where(*moved, _SCORE_SCOPE.filter(f.scope), gap > -seconds,
+                          gap <= seconds).subquery("answers"))
+        # the same customers on both sides: handovers with answers before and after
+        both = (select(answers.c.handover).group_by(answers.c.handover)
+                .having(func.count(func.distinct(answers.c.side)) == 2).subquery("both"))
+        a = answers.c
+        rows = await conn.execute(
+            select(a.side, func.sum(case((a.kind == "csat", 1), else_=0)),
+                   func.sum(case((and_(a.kind == "csat", a.value >= 4), 1), else_=0)),
+                   func.sum(case((a.kind == "nps", 1), else_=0)),
+                   func.sum(case((and_(a.kind == "nps", a.value >= 9), 1), else_=0)),
+                   func.sum(case((and_(a.kind == "nps", a.value <= 6), 1), else_=0)))
+            .where(a.handover.in_(select(both.c.handover))).group_by(a.side))
+        satisfaction = {side_: (int(c or 0), int(ok or 0), int(n or 0), int(p or 0),
+                                int(d or 0)) for side_, c, ok, n, p, d in rows}
+        compared = (await conn.execute(select(func.count()).select_from(both))).scalar_one()
+
+        handover_count = (await conn.execute(select(func.count()).where(*created))).scalar_one()
+        fd = handover_findings
+        findings = [(k, int(n)) for k, n in await conn.execute(
+            select(fd.c.item_key, func.count()).select_from(fd.join(h, h.c.id == fd.c.handover_id))
+            .where(*created).group_by(fd.c.item_key).order_by(fd.c.item_key))]
+        return HandoverOutcomes(int(churn[0]), int(churn[1]), int(churn[2]), satisfaction,
+                                int(compared), int(handover_count), findings)

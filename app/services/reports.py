@@ -16,12 +16,14 @@ from app.domain.reports.figures import (
     counts,
     share,
     spread,
+    survey_figure,
 )
 from app.domain.reports.working_time import span, working_days
+from app.domain.risk.matrix import RiskLevel
+from app.domain.risk.register import read_scope as risk_read_scope
 from app.domain.surveys.scores import (
     GroupTally,
     Metric,
-    Score,
     csat_of_counts,
     nps_of_counts,
     shrink,
@@ -33,6 +35,7 @@ from app.services.ports.reports import (
     CustomerFigures,
     ManagerFigures,
     ReportFilter,
+    RiskFigures,
 )
 from app.services.ports.unit_of_work import UnitOfWorkFactory
 
@@ -86,6 +89,17 @@ class ReportService:
             found = await uow.reports.account_managers(f, now)
         return self._report("account_managers", f, now, manager_figures(found))
 
+    async def risks(self, ctx: RequestContext, since: datetime | None, until: datetime | None,
+                    department_id: UUID | None) -> Report:
+        """Open risks now by level, owner and heat-map cell, reviews overdue, links to
+        changes, handovers and plans; risks opened and closed per month of the period."""
+        now = self._clock.now()
+        f = ReportFilter(risk_read_scope(ctx.actor), since, until, department_id)
+        async with self._uow(ctx, write=False) as uow:
+            today = (await load_calendar(uow)).local_date(now)
+            found = await uow.reports.risks(f, today)
+        return self._report("risks", f, now, risk_figures(found))
+
 
 def change_request_figures(found: ChangeRequestFigures) -> list[Figure]:
     total = sum(n for _, n in found.counts["state"])
@@ -135,15 +149,6 @@ def customer_figures(found: CustomerFigures) -> list[Figure]:
     return figures
 
 
-def _survey(section: str, key: str, score: Score) -> Figure:
-    return Figure(section, key, score.metric.value,
-                  None if score.estimate is None else round(score.estimate, 1),
-                  Unit.POINTS if score.metric is Metric.NPS else Unit.PERCENT, score.n,
-                  None if score.interval is None else type(score.interval)(
-                      round(score.interval.low, 1), round(score.interval.high, 1)),
-                  "low_confidence" if score.low_confidence else None)
-
-
 def manager_figures(found: ManagerFigures) -> list[Figure]:
     figures: list[Figure] = []
     for manager, tier, n in found.customers:
@@ -172,7 +177,7 @@ def manager_figures(found: ManagerFigures) -> list[Figure]:
            Metric.NPS: {m: nps_of_counts(p, d, n) for m, n, p, d in found.nps}}
     for metric, result in shrunk.items():
         for g in result.groups:
-            figures.append(_survey("satisfaction", g.key, raw[metric][g.key]))
+            figures.append(survey_figure("satisfaction", g.key, raw[metric][g.key]))
             figures.append(Figure("satisfaction", g.key, f"{metric.value}_shrunk",
                                   None if g.shrunk is None else round(g.shrunk, 1),
                                   Unit.POINTS if metric is Metric.NPS else Unit.PERCENT, g.n,
@@ -180,4 +185,17 @@ def manager_figures(found: ManagerFigures) -> list[Figure]:
     for manager, moved_in, moved_out in found.handovers:
         figures += [count("handovers", manager, moved_in, "in"),
                     count("handovers", manager, moved_out, "out")]
+    return figures
+
+
+def risk_figures(found: RiskFigures) -> list[Figure]:
+    figures = [count("open", "all", sum(n for _, n in found.open_by_level))]
+    figures += [count("open_by_level", RiskLevel(v).label, n) for v, n in found.open_by_level]
+    figures += counts("open_by_owner", found.open_by_owner)
+    figures += [count("heat_map", f"{li}x{im}", n) for li, im, n in found.heat]
+    figures.append(count("reviews_overdue", "all", found.reviews_overdue))
+    figures += [count("linked", k, n) for k, n in found.linked.items()]
+    for section, months in (("opened", found.opened), ("closed", found.closed)):
+        figures += [count(section, m, n) for m, n in months]
+        figures.append(count(section, "all", sum(n for _, n in months)))
     return figures

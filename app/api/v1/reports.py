@@ -13,12 +13,12 @@ from fastapi import Depends, Query, Request
 from app.api.container import services
 from app.api.csv_export import csv_response
 from app.api.period import Period, period_params
+from app.api.report_figures import figure_bodies
 from app.api.security import allow
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.reports import ManagementReportOut
 from app.domain.access.roles import Role
 from app.domain.reports.figures import Report
-from app.domain.reports.labels import label
 from app.services.ports import RequestContext
 
 router = feature_router("reports")
@@ -34,18 +34,9 @@ CSV_HEADER = ("section", "key", "metric", "value", "unit", "n", "ci95_low", "ci9
 
 
 def _body(report: Report) -> dict[str, Any]:
-    figures = []
-    for f in report.figures:
-        en, zh = label(f.section, f.metric)
-        figures.append({
-            "section": f.section, "key": f.key, "metric": f.metric, "value": f.value,
-            "unit": f.unit.value, "n": f.n, "flag": f.flag,
-            "interval": None if f.interval is None else {"low": f.interval.low,
-                                                         "high": f.interval.high},
-            "label": {"en": en, "zh-CN": zh}})
     return {"report": report.name, "as_of": report.as_of, "since": report.since,
             "until": report.until, "department_id": report.department_id,
-            "reach": report.reach.value, "figures": figures}
+            "reach": report.reach.value, "figures": figure_bodies(report.figures)}
 
 
 def answer(report: Report, format: str) -> Any:
@@ -110,4 +101,21 @@ async def account_managers(
     department's managers, executives, analysts and admins every manager."""
     report = await services(request).reports.account_managers(ctx, period.since,
                                                               period.until, department_id)
+    return answer(report, format)
+
+
+@router.get("/reports/risks", response_model=ManagementReportOut,
+            summary="Risks: open by level, owner and heat-map cell; reviews overdue; "
+                    "opened and closed per month; links", responses=CSV)
+async def risks(
+    request: Request, ctx: Reporter,
+    period: Annotated[Period, Depends(period_params("Opened or closed"))],
+    department_id: Department = None, format: Format = "json",
+) -> Any:
+    """Open (not closed) risks now by level, owner and likelihood×impact cell (the heat
+    map), reviews past their date, and how many are linked to a change, a handover or a
+    plan; per month of the period, risks opened and risks closed (the heat map over time).
+    Every member of a department reads its risks; executives, analysts and admins all."""
+    report = await services(request).reports.risks(ctx, period.since, period.until,
+                                                   department_id)
     return answer(report, format)

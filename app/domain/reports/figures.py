@@ -12,7 +12,14 @@ from enum import StrEnum
 from uuid import UUID
 
 from app.domain.access.scope import Reach
-from app.domain.surveys.scores import ConfidenceInterval, wilson
+from app.domain.surveys.scores import (
+    ConfidenceInterval,
+    Metric,
+    Score,
+    csat_of_counts,
+    nps_of_counts,
+    wilson,
+)
 
 
 class Unit(StrEnum):
@@ -81,3 +88,36 @@ def counts(section: str, pairs: Iterable[tuple[str | None, int]],
            missing: str = "none") -> list[Figure]:
     return [count(section, missing if k is None else str(k), v)
             for k, v in sorted(pairs, key=lambda p: (p[0] is None, str(p[0])))]
+
+
+def survey_figure(section: str, key: str, score: Score) -> Figure:
+    """A CSAT or NPS score: its estimate, 95% interval, n, and low-confidence flag."""
+    interval = None if score.interval is None else ConfidenceInterval(
+        round(score.interval.low, 1), round(score.interval.high, 1))
+    return Figure(section, key, score.metric.value,
+                  None if score.estimate is None else round(score.estimate, 1),
+                  Unit.POINTS if score.metric is Metric.NPS else Unit.PERCENT, score.n,
+                  interval, "low_confidence" if score.low_confidence else None)
+
+
+def handover_outcomes(*, transferred: int, churned: int, churned_so_far: int,
+                      satisfaction: dict[str, tuple[int, int, int, int, int]],
+                      customers_compared: int, handovers: int,
+                      findings: Iterable[tuple[str, int]]) -> list[Figure]:
+    """Churn within 90 days of the transfer (over handovers whose 90 days have passed, so
+    that a recent transfer does not flatter the rate; ``churned_so_far`` counts every
+    transfer), satisfaction before against after over the same customers, and findings per
+    handover by checklist item."""
+    figures = [share("churn_within_90_days", "all", "rate", churned, transferred),
+               count("churn_within_90_days", "all", churned_so_far, "so_far"),
+               count("satisfaction_compared", "all", customers_compared, "customers")]
+    for side in ("before", "after"):
+        c, ok, n, p, d = satisfaction.get(side, (0, 0, 0, 0, 0))
+        figures += [survey_figure("satisfaction_" + side, "all", csat_of_counts(ok, c)),
+                    survey_figure("satisfaction_" + side, "all", nps_of_counts(p, d, n))]
+    for item, found in findings:
+        figures += [count("findings", item, found),
+                    Figure("findings", item, "per_handover",
+                           round(found / handovers, 3) if handovers else None, Unit.RATIO,
+                           handovers)]
+    return figures

@@ -4,7 +4,7 @@ percentiles, rates), never rows to count in Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -69,6 +69,30 @@ class ManagerFigures:
     handovers: list[tuple[str, int, int]]  # manager, in, out
 
 
+@dataclass(frozen=True)
+class RiskFigures:
+    open_by_level: list[tuple[int, int]]  # level value, open risks (now)
+    open_by_owner: list[tuple[str, int]]
+    heat: list[tuple[int, int, int]]  # likelihood, impact, open risks
+    reviews_overdue: int
+    linked: dict[str, int]  # change_request, handover, plan → open risks linked
+    opened: list[tuple[str, int]]  # month → risks opened in the period
+    closed: list[tuple[str, int]]  # month → risks closed in the period
+
+
+@dataclass(frozen=True)
+class HandoverOutcomes:
+    transferred: int  # in the period, their 90-day window closed
+    churned: int  # of those, churned within 90 days of the transfer
+    churned_so_far: int  # of every transferred one, churned within 90 days so far
+    # side ("before" / "after") → (csat answers, satisfied, nps answers, promoters,
+    # detractors), over the customers with answers on both sides
+    satisfaction: dict[str, tuple[int, int, int, int, int]]
+    customers_compared: int
+    handovers: int  # created in the period
+    findings: list[tuple[str, int]]  # checklist item → findings
+
+
 class ReportRepository(Protocol):
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
@@ -84,3 +108,17 @@ class ReportRepository(Protocol):
         ...
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures: ...
+
+    async def risks(self, f: ReportFilter, today: date) -> RiskFigures: ...
+
+    async def handover_span(self, f: ReportFilter) -> datetime | None:
+        """The earliest transfer of the handovers created in the period."""
+        ...
+
+    async def handover_outcomes(self, f: ReportFilter, days: list[WorkingDay], today: int,
+                                window_days: int) -> HandoverOutcomes:
+        """Handovers created in the period: churn within ``window_days`` (local calendar
+        days, the transfer's day being day 0) of the transfer, satisfaction as many days
+        before against after, findings by checklist item. ``today``: the local day number
+        now; ``days`` covers every transfer up to today."""
+        ...
