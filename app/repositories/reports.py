@@ -5,6 +5,7 @@ equivalent on SQLite); durations in working hours join the working-day table
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -23,8 +25,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
-    values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import CTE
@@ -133,12 +135,29 @@ class Dialect:
         return select(ranked.c.g, func.max(ranked.c.n), at(0.5), at(0.9)).group_by(ranked.c.g)
 
 
-def working_day_cte(days: list[WorkingDay]) -> CTE:
+# Built once from the fixed column names above (no value ever enters the text).
+_NAMES = ", ".join(_WORKING_DAY_COLUMNS)
+_UNNEST = "SELECT " + _NAMES + " FROM unnest(" + ", ".join(  # noqa: S608
+    f"CAST(:wd_{n} AS {'bigint' if n == 'cum' else 'integer'}[])"
+    for n in _WORKING_DAY_COLUMNS) + ") AS wd(" + _NAMES + ")"
+_JSON_EACH = "SELECT " + ", ".join(  # noqa: S608
+    f"json_extract(value, '$[{i}]') AS {n}"
+    for i, n in enumerate(_WORKING_DAY_COLUMNS)) + " FROM json_each(:wd_rows)"
+
+
+def working_day_cte(days: list[WorkingDay], postgres: bool) -> CTE:
+    """The working-day table as one parameter per column (PostgreSQL arrays, ``unnest``)
+    or one JSON parameter (SQLite, ``json_each``): a statement of constant text, so
+    neither side re-renders or re-parses a thousand literal rows per report."""
+    rows = [[getattr(d, n) for n in _WORKING_DAY_COLUMNS] for d in days] or \
+        [[0] * len(_WORKING_DAY_COLUMNS)]
     cols = [column(n, BigInteger if n == "cum" else Integer) for n in _WORKING_DAY_COLUMNS]
-    rows = [tuple(getattr(d, n) for n in _WORKING_DAY_COLUMNS) for d in days] or \
-        [(0,) * len(_WORKING_DAY_COLUMNS)]
-    return values(*cols, name="working_days", literal_binds=True).data(rows).cte(
-        "working_days")
+    if postgres:
+        stmt = text(_UNNEST).bindparams(*(bindparam(f"wd_{n}", [r[i] for r in rows])
+                                          for i, n in enumerate(_WORKING_DAY_COLUMNS)))
+    else:
+        stmt = text(_JSON_EACH).bindparams(bindparam("wd_rows", json.dumps(rows)))
+    return stmt.columns(*cols).cte("working_days")
 
 
 def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
@@ -214,7 +233,7 @@ class SqlReportRepository:
         for dim, value, n in counted:
             counts[dim].append((value, int(n)))
 
-        wd = working_day_cte(days)
+        wd = working_day_cte(days, sql.postgres)
         start, end = wd.alias("start_day"), wd.alias("end_day")
         of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
         decided = _STEP.c.status != StepStatus.PENDING.value
@@ -457,7 +476,7 @@ class SqlReportRepository:
         conn, sql, h, t = self._conn, self._sql, handovers, customer_timeline
         created = _period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)
         moved = [*created, h.c.transferred_at.is_not(None)]
-        wd = working_day_cte(days)
+        wd = working_day_cte(days, sql.postgres)
         moved_day, churn_day = wd.alias("moved_day"), wd.alias("churn_day")
         transfer_day = sql.local_day(h.c.transferred_at, moved_day)
         churned = (select(literal(1)).select_from(

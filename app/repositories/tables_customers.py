@@ -150,3 +150,6 @@ customer_timeline = Table(
 )
 Index("ix_customer_timeline_customer", customer_timeline.c.customer_id,
       customer_timeline.c.occurred_at, customer_timeline.c.id)
+# the reports' churn (stage changes) per period
+Index("ix_customer_timeline_type_time", customer_timeline.c.type,
+      customer_timeline.c.occurred_at)

@@ -48,9 +48,12 @@ def upgrade() -> None:
                     ['department_id', 'created_at'], unique=False)
     op.create_index('ix_change_requests_created', 'change_requests', ['created_at'],
                     unique=False)
+    op.create_index('ix_customer_timeline_type_time', 'customer_timeline',
+                    ['type', 'occurred_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_customer_timeline_type_time', table_name='customer_timeline')
     op.drop_index('ix_change_requests_created', table_name='change_requests')
     op.drop_index('ix_change_requests_dept_created', table_name='change_requests')
     with op.batch_alter_table('change_requests', schema=None) as batch_op:

@@ -15,8 +15,10 @@ is exact for any time zone, DST included, because the table is built from the sa
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.domain.common.calendar import BusinessCalendar
@@ -46,7 +48,14 @@ def _epoch(instant: datetime) -> int:
 
 
 def working_days(calendar: BusinessCalendar, first: date, last: date) -> list[WorkingDay]:
-    """The table for UTC days ``first`` … ``last`` (inclusive)."""
+    """The table for UTC days ``first`` … ``last`` (inclusive); reports ask for the same
+    few spans all day, so they are remembered (a calendar is an immutable value)."""
+    return list(_working_days(calendar, first, last))
+
+
+@lru_cache(maxsize=64)
+def _working_days(calendar: BusinessCalendar, first: date,
+                  last: date) -> tuple[WorkingDay, ...]:
     zone = ZoneInfo(calendar.timezone)
     intervals: list[tuple[int, int]] = []
     midnights: list[int] = []  # local midnights as epoch seconds
@@ -58,19 +67,24 @@ def working_days(calendar: BusinessCalendar, first: date, last: date) -> list[Wo
                               _epoch(datetime.combine(local, calendar.day_end, zone))))
         local += timedelta(days=1)
     rows, cum = [], 0
+    ends = [b for _, b in intervals]  # sorted, as the intervals are: bisect, not scan
     for n in range(day_number(first), day_number(last) + 1):
         start, end = n * DAY, (n + 1) * DAY
-        inside = [(max(a, start) - start, min(b, end) - start) for a, b in intervals
-                  if a < end and b > start]
+        inside = []
+        for a, b in intervals[bisect_right(ends, start):]:
+            if a >= end:
+                break
+            inside.append((max(a, start) - start, min(b, end) - start))
         if len(inside) > 2:
             raise ValueError("more than two working intervals in one UTC day")
         (a1, b1), (a2, b2) = [*inside, (0, 0), (0, 0)][:2]
-        after = [m for m in midnights if start < m < end]
+        m = bisect_right(midnights, start)
+        after = midnights[m:m + 1] if m < len(midnights) and midnights[m] < end else []
         local_day = datetime.fromtimestamp(start, UTC).astimezone(zone).date()
         rows.append(WorkingDay(n, cum, a1, b1, a2, b2, day_number(local_day),
                                after[0] - start if after else DAY))
         cum += (b1 - a1) + (b2 - a2)
-    return rows
+    return tuple(rows)
 
 
 def span(*instants: datetime | None) -> tuple[date, date] | None:
