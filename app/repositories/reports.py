@@ -33,6 +33,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from app.domain.access.scope import Reach
 from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
@@ -170,11 +171,6 @@ def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
     if f.until is not None:
         conditions.append(at < f.until)
     return conditions
-
-
-def _band(value: Any) -> ColumnElement[Any]:
-    """0-19, 20-39, 40-59, 60-79, 80-100."""
-    return case(*((value < limit, name) for limit, name in BANDS), else_="80-100")
 
 
 def _live(f: ReportFilter) -> list[ColumnElement[bool]]:
@@ -318,34 +314,47 @@ class SqlReportRepository:
 
 
     async def customers(self, f: ReportFilter) -> CustomerFigures:
+        """Two passes over the live customers, each one GROUP BY: (tier, stage,
+        department, integrity score), and health score (tenths); the counts by each
+        dimension, the bands and the medians follow from those few thousand rows."""
         sql, conn, live = self._sql, self._conn, _live(f)
         c = customers
-        dims = {"tier": c.c.tier, "stage": c.c.stage}
-        counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in dims}
-        for dim, value, n in await conn.execute(union_all(*(
-                select(literal(name).label("dim"), col.label("value"), func.count())
-                .where(*live).group_by(col) for name, col in dims.items()))):
-            counts[dim].append((value, int(n)))
-        # ids apart: a union would give them the text type of the columns above
-        counts["department"] = [(str(d), int(n)) for d, n in await conn.execute(
-            select(c.c.department_id, func.count()).where(*live).group_by(c.c.department_id))]
-        integrity_bands = [(b, int(n)) for b, n in await conn.execute(
-            select(_band(c.c.integrity_score).label("band"), func.count()).where(*live)
-            .group_by("band"))]
-        integrity = _quantiles(await conn.execute(sql.quantiles(
-            select(literal("integrity").label("g"),
-                   cast(c.c.integrity_score, Float).label("v")).where(*live)
-            .subquery("integrity"))))
-        scored = c.join(customer_health, customer_health.c.customer_id == c.c.id)
-        points = customer_health.c.score / 10.0
-        health_bands = [(b, int(n)) for b, n in await conn.execute(
-            select(_band(points).label("band"), func.count()).select_from(scored)
-            .where(*live).group_by("band"))]
-        health = _quantiles(await conn.execute(sql.quantiles(
-            select(literal("health").label("g"), cast(points, Float).label("v"))
-            .select_from(scored).where(*live).subquery("health"))))
-        below = (await conn.execute(select(func.count()).select_from(scored).where(
-            *live, customer_health.c.below_threshold.is_(True)))).scalar_one()
+        groups = (await conn.execute(
+            select(c.c.tier, c.c.stage, c.c.department_id, c.c.integrity_score, func.count())
+            .where(*live).group_by(c.c.tier, c.c.stage, c.c.department_id,
+                                   c.c.integrity_score))).all()
+        counts: dict[str, list[tuple[str | None, int]]] = {}
+        for name, index in (("tier", 0), ("stage", 1), ("department", 2)):
+            tally: dict[str, int] = {}
+            for row in groups:
+                tally[str(row[index])] = tally.get(str(row[index]), 0) + int(row[4])
+            counts[name] = sorted(tally.items())
+        integrity_counts: dict[int, int] = {}
+        for row in groups:
+            integrity_counts[row[3]] = integrity_counts.get(row[3], 0) + int(row[4])
+        scored = (await conn.execute(
+            select(customer_health.c.score, func.count(),
+                   func.sum(case((customer_health.c.below_threshold.is_(True), 1), else_=0)))
+            .select_from(c.join(customer_health, customer_health.c.customer_id == c.c.id))
+            .where(*live).group_by(customer_health.c.score))).all()
+        health_counts = [(score / 10, int(n)) for score, n, _ in scored]
+
+        def banded(pairs: Any) -> list[tuple[str, int]]:
+            tally: dict[str, int] = {}
+            for value, n in pairs:
+                band = next((b for limit, b in BANDS if value < limit), "80-100")
+                tally[band] = tally.get(band, 0) + n
+            return sorted(tally.items())
+
+        def quantiles(key: str, pairs: list[tuple[float, int]]) -> Quantiles:
+            n = sum(k for _, k in pairs)
+            return Quantiles(key, n, percentile_of_counts(pairs, 0.5),
+                             percentile_of_counts(pairs, 0.9))
+        integrity_pairs = [(float(v), n) for v, n in integrity_counts.items()]
+        integrity_bands, integrity = banded(integrity_pairs), quantiles("integrity",
+                                                                         integrity_pairs)
+        health_bands, health = banded(health_counts), quantiles("health", health_counts)
+        below = sum(int(b or 0) for _, _, b in scored)
 
         in_scope = _period(f, c.c.created_at, _CUSTOMER_SCOPE, c.c.department_id)
         month = sql.month(c.c.created_at)
@@ -361,27 +370,28 @@ class SqlReportRepository:
             .where(*_period(f, t.c.occurred_at, _CUSTOMER_SCOPE, c.c.department_id),
                    t.c.type == "customer.stage_changed", t.c.data["to"].as_string() == "churned")
             .group_by("month", "reason").order_by("month", "reason"))]
-        return CustomerFigures(counts, integrity_bands,
-                               integrity.get("integrity", Quantiles("integrity", 0, None, None)),
-                               health_bands,
-                               health.get("health", Quantiles("health", 0, None, None)),
-                               int(below), new, churned)
+        return CustomerFigures(counts, integrity_bands, integrity, health_bands, health, below,
+                               new, churned)
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures:
         conn, live, c = self._conn, _live(f), customers
         owner = c.c.owner_id
-        by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
-            select(owner.label("m"), c.c.tier, func.count()).where(*live)
-            .group_by("m", c.c.tier).order_by("m", c.c.tier))]
-        health = [(str(m), int(n), None if avg is None else float(avg), int(below or 0))
-                  for m, n, avg, below in await conn.execute(
-                      select(owner.label("m"), func.count(),
-                             func.avg(customer_health.c.score / 10.0),
-                             func.sum(case((customer_health.c.below_threshold.is_(True), 1),
-                                           else_=0)))
-                      .select_from(c.join(customer_health,
-                                          customer_health.c.customer_id == c.c.id))
-                      .where(*live).group_by("m").order_by("m"))]
+        # one pass: customers per (manager, tier) with their health sums beside them
+        h = customer_health
+        rows = (await conn.execute(
+            select(owner, c.c.tier, func.count(), func.count(h.c.score), func.sum(h.c.score),
+                   func.sum(case((h.c.below_threshold.is_(True), 1), else_=0)))
+            .select_from(c.outerjoin(h, h.c.customer_id == c.c.id)).where(*live)
+            .group_by(owner, c.c.tier).order_by(owner, c.c.tier))).all()
+        by_tier = [(str(m), t, int(n)) for m, t, n, *_ in rows]
+        sums: dict[str, list[int]] = {}
+        for m, _, _, scored, total, below in rows:
+            acc = sums.setdefault(str(m), [0, 0, 0])
+            acc[0] += int(scored)
+            acc[1] += int(total or 0)
+            acc[2] += int(below or 0)
+        health = [(m, n, total / 10 / n if n else None, below)
+                  for m, (n, total, below) in sorted(sums.items()) if n]
 
         fb = feedback_items
 

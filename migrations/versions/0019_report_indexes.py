@@ -50,9 +50,15 @@ def upgrade() -> None:
                     unique=False)
     op.create_index('ix_customer_timeline_type_time', 'customer_timeline',
                     ['type', 'occurred_at'], unique=False)
+    live = sa.text("archived_at IS NULL AND merged_into IS NULL")
+    op.create_index('ix_customers_report', 'customers',
+                    ['department_id', 'owner_id', 'tier', 'stage', 'integrity_score',
+                     'shared_with_department', 'id'], unique=False,
+                    sqlite_where=live, postgresql_where=live)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_customers_report', table_name='customers')
     op.drop_index('ix_customer_timeline_type_time', table_name='customer_timeline')
     op.drop_index('ix_change_requests_created', table_name='change_requests')
     op.drop_index('ix_change_requests_dept_created', table_name='change_requests')
