@@ -112,7 +112,7 @@ SEED: dict[str, str] = {
             CASE WHEN state IN ('implemented', 'closed')
                  THEN created + make_interval(days => 5 + j % 40) END,
             1, created, created
-        FROM (SELECT j, (j * 7919) % $N AS k,
+        FROM (SELECT j, (j::bigint * 7919) % $N AS k,
                      (ARRAY['draft','submitted','assessing','awaiting_approval','approved',
                             'implementing','implemented','closed','closed','rejected',
                             'cancelled'])[1 + j % 11] AS state,
@@ -157,7 +157,7 @@ SEED: dict[str, str] = {
             CASE WHEN f % 10 <> 0 THEN received + make_interval(hours => 1 + f % 8) END,
             CASE WHEN f % 4 <> 0 AND f % 10 <> 0 THEN received + make_interval(days => 1 + f % 5)
             END, '', 0, $O[1 + k % 12], received, received, 1
-        FROM (SELECT f, (f * 104729) % $N AS k,
+        FROM (SELECT f, (f::bigint * 104729) % $N AS k,
                      $T - make_interval(days => f % 1095, secs => (f * 11) % 86400)
                          AS received
               FROM generate_series(0, $N * 3 / 10 - 1) AS f) AS x""",
@@ -364,10 +364,13 @@ async def explain(url: str, variants: dict[str, dict[str, str]]) -> list[Stateme
 
 
 def _index_names(lines: list[str]) -> list[str]:
+    """Index Scan / Index Only Scan "using X", Bitmap Index Scan "on X"."""
     names = set()
     for line in lines:
-        if " using " in line:
+        if " using " in line and "Index" in line:
             names.add(line.split(" using ", 1)[1].split()[0])
+        elif "Bitmap Index Scan on " in line:
+            names.add(line.split("Bitmap Index Scan on ", 1)[1].split()[0])
     return sorted(names)
 
 
