@@ -6,6 +6,7 @@ People, departments and customers still come through the API, so scope is the re
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import Table, insert
 
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
-from tests.support import Actor
+from tests.feedback_support import department
+from tests.support import Actor, actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -23,6 +25,23 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def local(*args: int) -> datetime:
     """A Shanghai wall-clock instant (year, month, day, hour[, minute]) in UTC."""
     return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
+
+
+@dataclass
+class Team:
+    """A department of the test's own with its head and two account managers."""
+
+    department_id: str
+    head: Actor
+    am1: Actor
+    am2: Actor
+
+
+async def team(client: httpx.AsyncClient, admin: Actor) -> Team:
+    dept = await department(client, admin)
+    return Team(dept, await actor(client, admin, dept, ["department_head"]),
+                await actor(client, admin, dept, ["account_manager"]),
+                await actor(client, admin, dept, ["account_manager"]))
 
 
 async def insert_rows(app: FastAPI, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -44,16 +43,18 @@ from app.repositories.tables_change_requests import change_requests, cr_approval
 from tests.change_request_support import customer_of, drive
 from tests.conftest import client_for
 from tests.db import rows
-from tests.feedback_support import department, pinned
+from tests.feedback_support import pinned
 from tests.report_support import (
+    Team,
     change_request,
     figures,
     local,
     report,
     seed_change_requests,
     step,
+    team,
 )
-from tests.support import Actor, Actors, TestClock, actor, assert_problem
+from tests.support import Actor, Actors, TestClock, assert_problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -137,22 +138,15 @@ NOTHING: dict[tuple[str, str, str], tuple[Any, Any]] = {
 }
 
 
-@dataclass
-class Scenario:
-    department_id: str
-    head: Actor
-    am1: Actor
-    am2: Actor
+Scenario = Team
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def scenario(app: FastAPI, actors: Actors) -> Scenario:
     async with client_for(app) as client:
-        dept = await department(client, actors.admin)
-        head = await actor(client, actors.admin, dept, ["department_head"])
-        am1 = await actor(client, actors.admin, dept, ["account_manager"])
-        am2 = await actor(client, actors.admin, dept, ["account_manager"])
-        mine, theirs = await customer_of(client, am1), await customer_of(client, am2)
+        people = await team(client, actors.admin)
+        mine = await customer_of(client, people.am1)
+        theirs = await customer_of(client, people.am2)
     sept = local(2026, 9, 21, 10)
     a = change_request(mine, sept, state="closed", risk_level="low",
                        requested_completion_date=local(2026, 10, 9, 12).date(),
@@ -188,7 +182,7 @@ async def scenario(app: FastAPI, actors: Actors) -> Scenario:
         step(d, 1, 1, "executive", "approved", local(2026, 10, 15, 9), local(2026, 10, 15, 9, 30)),
     ]
     await seed_change_requests(app, [a, b, c, d, e, f], steps)
-    return Scenario(dept, head, am1, am2)
+    return people
 
 
 async def _figures(client: httpx.AsyncClient, clock: TestClock, who: Actor,

@@ -29,8 +29,9 @@ from app.repositories.tables_handovers import handovers
 from tests.change_request_support import HIGH_VALUE, customer_of
 from tests.conftest import client_for
 from tests.customer_support import if_match
-from tests.feedback_support import department, pinned
+from tests.feedback_support import pinned
 from tests.report_support import (
+    Team,
     change_request,
     feedback,
     figures,
@@ -39,8 +40,9 @@ from tests.report_support import (
     local,
     report,
     seed_change_requests,
+    team,
 )
-from tests.support import Actor, Actors, TestClock, actor, assert_problem, versioned
+from tests.support import Actor, Actors, TestClock, assert_problem, versioned
 from tests.survey_support import ANSWERS, answer, invited, make_template
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -52,11 +54,7 @@ PERIOD = {"since": "2026-10-01", "until": "2026-12-01"}
 
 
 @dataclass
-class Scenario:
-    department_id: str
-    head: Actor
-    am1: Actor
-    am2: Actor
+class Scenario(Team):
     customers: dict[str, dict[str, Any]]
 
 
@@ -80,10 +78,8 @@ async def _churn(client: httpx.AsyncClient, clock: TestClock, am: Actor,
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def scenario(app: FastAPI, actors: Actors, clock: TestClock) -> Scenario:
     async with client_for(app) as client:
-        dept = await department(client, actors.admin)
-        head = await actor(client, actors.admin, dept, ["department_head"])
-        am1 = await actor(client, actors.admin, dept, ["account_manager"])
-        am2 = await actor(client, actors.admin, dept, ["account_manager"])
+        people = await team(client, actors.admin)
+        dept, head, am1, am2 = people.department_id, people.head, people.am1, people.am2
         c1 = await _customer(client, clock, am1, local(2026, 10, 5, 10), stage="active",
                              **HIGH_VALUE)
         c2 = await _customer(client, clock, am1, local(2026, 10, 20, 10), stage="at_risk")

@@ -21,7 +21,6 @@ contacts ×1; over 5 handovers: contacts 3 (0.6 each), contracts 1 (0.2)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -35,9 +34,9 @@ from app.repositories.tables_risks import risks
 from tests.change_request_support import customer_of
 from tests.conftest import client_for
 from tests.customer_support import if_match
-from tests.feedback_support import department, pinned
-from tests.report_support import figures, handover, insert_rows, local, report
-from tests.support import Actor, Actors, TestClock, actor, assert_problem, versioned
+from tests.feedback_support import pinned
+from tests.report_support import Team, figures, handover, insert_rows, local, report, team
+from tests.support import Actor, Actors, TestClock, assert_problem, versioned
 from tests.survey_support import ANSWERS, answer, invited, make_template
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -48,12 +47,7 @@ REPORT_AT = local(2026, 11, 20, 12)
 PERIOD = {"since": "2026-10-01", "until": "2026-12-01"}
 
 
-@dataclass
-class Scenario:
-    department_id: str
-    head: Actor
-    am1: Actor
-    am2: Actor
+Scenario = Team
 
 
 def _risk(dept: str, owner: Actor, likelihood: int, impact: int, level: int, status: str,
@@ -80,10 +74,8 @@ async def _churn(client: httpx.AsyncClient, clock: TestClock, am: Actor,
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def scenario(app: FastAPI, actors: Actors, clock: TestClock) -> Scenario:
     async with client_for(app) as client:
-        dept = await department(client, actors.admin)
-        head = await actor(client, actors.admin, dept, ["department_head"])
-        am1 = await actor(client, actors.admin, dept, ["account_manager"])
-        am2 = await actor(client, actors.admin, dept, ["account_manager"])
+        people = await team(client, actors.admin)
+        dept, am1, am2 = people.department_id, people.am1, people.am2
         with pinned(clock, local(2026, 5, 1, 10)):
             k = [await customer_of(client, am1, stage="at_risk") for _ in range(5)]
         template = await make_template(client, actors.admin)
@@ -118,7 +110,7 @@ async def scenario(app: FastAPI, actors: Actors, clock: TestClock) -> Scenario:
         _risk(dept, am2, 1, 1, 1, "open", local(2026, 9, 10, 10), None,
               plan_id=uuid.uuid4()),
     ])
-    return Scenario(dept, head, am1, am2)
+    return people
 
 
 async def _get(client: httpx.AsyncClient, clock: TestClock, who: Actor, path: str,
