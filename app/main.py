@@ -80,6 +80,7 @@ from app.services.ports.notifications import EmailLinks, EmailTransport
 from app.services.ports.surveys import InvitationSender
 from app.services.rate_limits import RateLimitService
 from app.services.reminders import ReminderService
+from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             timedelta(seconds=settings.plan_report_window_s)),
             link_base=settings.plan_report_link_base),
         satisfaction=SatisfactionService(uow),
+        reports=ReportService(uow, clock),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
         notifications=NotificationService(uow, clock),

@@ -39,7 +39,11 @@ def _os() -> str:
 
 
 def _wrk_version() -> str:
-    result = subprocess.run(["wrk", "--version"], capture_output=True, text=True)  # noqa: S607
+    try:
+        result = subprocess.run(["wrk", "--version"], capture_output=True,  # noqa: S607
+                                text=True)
+    except FileNotFoundError:  # bench.reports does without it
+        return "not installed"
     return (result.stdout or result.stderr).splitlines()[0].strip()
 
 

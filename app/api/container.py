@@ -32,6 +32,7 @@ from app.services.ports import Clock
 from app.services.ports.idempotency import IdempotencyStore
 from app.services.rate_limits import RateLimitService
 from app.services.reminders import ReminderService
+from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
@@ -55,6 +56,7 @@ class Services:
     interactions: InteractionService
     contact_cadence: ContactCadenceSettings
     satisfaction: SatisfactionService
+    reports: ReportService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService
     notifications: NotificationService

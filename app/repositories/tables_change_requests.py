@@ -61,6 +61,7 @@ change_requests = Table(
     Column("emergency_reviewed_by", Uuid),
     Column("emergency_reviewed_at", UTCDateTime),
     Column("knowledge_article_id", Uuid),
+    Column("implemented_at", UTCDateTime),
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -72,6 +73,10 @@ Index("ix_change_requests_owner_updated", change_requests.c.owner_id,
       change_requests.c.updated_at, change_requests.c.id)
 Index("ix_change_requests_customer", change_requests.c.customer_id)
 Index("ix_change_requests_state", change_requests.c.state, change_requests.c.updated_at)
+# the reports' period (created) and department filters
+Index("ix_change_requests_dept_created", change_requests.c.department_id,
+      change_requests.c.created_at)
+Index("ix_change_requests_created", change_requests.c.created_at)
 
 cr_assessments = Table(
     "cr_assessments", metadata,
@@ -122,6 +127,7 @@ cr_approval_steps = Table(
     Column("on_behalf_of", Uuid),
     Column("comment", Text, nullable=False),
     Column("escalated_at", UTCDateTime),  # when its overdue escalation event was raised
+    Column("started_at", UTCDateTime),  # when it became current (its lead time's start)
     UniqueConstraint("change_request_id", "round", "position",
                      name="uq_cr_approval_steps_position"),
 )

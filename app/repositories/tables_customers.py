@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 
 from app.repositories.tables import metadata
@@ -71,6 +72,13 @@ Index("ix_customers_dept_updated", customers.c.department_id, customers.c.update
 Index("ix_customers_tier_updated", customers.c.tier, customers.c.updated_at, customers.c.id)
 Index("ix_customers_stage_updated", customers.c.stage, customers.c.updated_at, customers.c.id)
 Index("ix_customers_integrity", customers.c.integrity_score, customers.c.id)
+# The customer and account-manager reports read every live customer: this covers what they
+# read (scope, dimensions, the id they join health on), so the pass is an index-only scan.
+LIVE_SQL = "archived_at IS NULL AND merged_into IS NULL"
+Index("ix_customers_report", customers.c.department_id, customers.c.owner_id,
+      customers.c.tier, customers.c.stage, customers.c.integrity_score,
+      customers.c.shared_with_department, customers.c.id,
+      sqlite_where=text(LIVE_SQL), postgresql_where=text(LIVE_SQL))
 
 customer_tags = Table(
     "customer_tags", metadata,
@@ -150,3 +158,6 @@ customer_timeline = Table(
 )
 Index("ix_customer_timeline_customer", customer_timeline.c.customer_id,
       customer_timeline.c.occurred_at, customer_timeline.c.id)
+# the reports' churn (stage changes) per period
+Index("ix_customer_timeline_type_time", customer_timeline.c.type,
+      customer_timeline.c.occurred_at)

@@ -44,6 +44,7 @@ from app.repositories.notifications import (
 from app.repositories.plans import SqlPlanRepository
 from app.repositories.policies import SqlPolicyRepository
 from app.repositories.records import SqlRecordDirectory
+from app.repositories.reports import SqlReportRepository
 from app.repositories.risks import SqlRiskRepository
 from app.repositories.search import SubstringSearch
 from app.repositories.storage_errors import translate_storage_errors
@@ -112,6 +113,7 @@ class SqlUnitOfWork:
         self.plans = SqlPlanRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
         self.bulk_jobs = SqlBulkJobRepository(conn)
+        self.reports = SqlReportRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

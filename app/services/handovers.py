@@ -38,6 +38,8 @@ from app.domain.handovers.model import (
 from app.domain.handovers.risk import RiskInputs, assess
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.handovers.starting import check_receiver, may_start
+from app.domain.reports.figures import handover_outcomes
+from app.domain.reports.working_time import day_number, span, working_days
 from app.domain.risk.matrix import RiskMatrix
 from app.services.customers import CustomerService
 from app.services.handover_materials import DEFAULT_MATERIALS, Material, MaterialContext
@@ -51,10 +53,14 @@ from app.services.policies import (
 from app.services.ports import Clock, RequestContext
 from app.services.ports.customers import CustomerFilter
 from app.services.ports.handovers import HandoverFilter
+from app.services.ports.reports import ReportFilter
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200
+# How long after a transfer a churn counts against it, and how far before and after it
+# satisfaction answers are compared (domain §10).
+OUTCOME_DAYS = 90
 
 # The version an action was taken on (If-Match); None where the client may leave it out.
 Expected = int | AnyOf | None
@@ -164,10 +170,26 @@ class HandoverService:
         # those who read across departments see every handover; a head, their department's
         scope = HandoverReach(everything=bool(principal.roles & READ_ACROSS_DEPARTMENTS),
                               head_of=principal.department_id)
+        records = RecordScope(Reach.ALL) if scope.everything else \
+            RecordScope(Reach.DEPARTMENT, department_id=principal.department_id)
+        wanted = ReportFilter(records, since, until, department_id)
+        now = self._clock.now()
         async with self._uow(ctx, write=False) as uow:
             facts = await uow.handovers.report_facts(scope, since, until, department_id)
             today = await self._today(uow)
-        return reports.summary(facts, today)
+            calendar: BusinessCalendar
+            calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
+            covered = span(await uow.reports.handover_span(wanted), now)
+            assert covered is not None
+            days = working_days(calendar, *covered)
+            found = await uow.reports.handover_outcomes(
+                wanted, days, day_number(calendar.local_date(now)), OUTCOME_DAYS)
+        return {**reports.summary(facts, today),
+                "outcomes": handover_outcomes(
+                    transferred=found.transferred, churned=found.churned,
+                    churned_so_far=found.churned_so_far, satisfaction=found.satisfaction,
+                    customers_compared=found.customers_compared, handovers=found.handovers,
+                    findings=found.findings)}
 
     # starting ------------------------------------------------------------------------
 

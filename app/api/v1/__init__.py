@@ -15,6 +15,7 @@ from app.api.v1 import (
     notifications,
     people,
     plans,
+    reports,
     risks,
     surveys,
     webhooks,
@@ -26,7 +27,8 @@ from app.api.v1 import (
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, plans, interactions, risks, knowledge, surveys,
-                                        notifications, api_keys, webhooks, audit, imports, exports)]
+                                        notifications, reports, api_keys, webhooks, audit, imports,
+                                        exports)]
 # multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
 UPLOAD_PATHS = frozenset({"/api/v1/imports"})
 
@@ -45,6 +47,8 @@ TAGS = [
                                      "budget, change-controlled baseline and revisions."},
     {"name": "interactions", "description": "沟通及时 · 回访: interactions with customers and "
                                             "the contact cadence per tier."},
+    {"name": "reports", "description": "报表 · 数据分析: management reports — changes, "
+                                       "customers, account managers, risks."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},

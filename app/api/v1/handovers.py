@@ -17,6 +17,7 @@ from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
 from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
+from app.api.report_figures import figure_bodies
 from app.api.security import allow
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.handovers import (
@@ -277,11 +278,15 @@ async def report(
     period: Annotated[Period, Depends(period_params("Created"))],
     department_id: Annotated[UUID | None, Query()] = None,
 ) -> HandoverReportOut:
-    """Count, median days to transfer, findings per handover and overdue follow-ups.
-    Department heads see their own department."""
+    """Count, median days to transfer, findings per handover and overdue follow-ups;
+    outcomes: churn within 90 days of the transfer (over transfers whose 90 days have
+    passed; `so_far` counts every transfer), CSAT and NPS in the 90 days before against the
+    90 days after the transfer over the customers answered on both sides, findings per
+    checklist item. Department heads see their own department."""
     found = await services(request).handovers.summary(ctx, period.since, period.until,
                                                       department_id)
-    return HandoverReportOut.model_validate(found)
+    return HandoverReportOut.model_validate({**found,
+                                             "outcomes": figure_bodies(found["outcomes"])})
 
 
 policy_setting(

@@ -65,6 +65,7 @@ class ApprovalStep:
     on_behalf_of: UUID | None = None  # the absent approver a deputy decided for
     comment: str = ""
     escalated_at: datetime | None = None  # when its overdue escalation was raised
+    started_at: datetime | None = None  # when it became current: its lead time runs from here
 
 
 @dataclass
@@ -219,6 +220,7 @@ class ChangeRequest:
     emergency_reviewed_by: UUID | None = None
     emergency_reviewed_at: datetime | None = None
     knowledge_article_id: UUID | None = None
+    implemented_at: datetime | None = None  # on-time implementation is judged by it
     assessments: list[AssessmentEntry] = field(default_factory=list)
     steps: list[ApprovalStep] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)

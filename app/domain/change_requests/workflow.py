@@ -316,7 +316,8 @@ def _chain(cr: ChangeRequest, planning: Planning, now: datetime) -> list[Approva
     plan = approval_chain(cr.type, cr.category, cr.estimated_cost, cr.risk_level,
                           cr.department_id, planning.policy)
     return [ApprovalStep(new_id(), i, p.role, p.department_id,
-                         planning.due(now) if i == 1 else None)
+                         planning.due(now) if i == 1 else None,
+                         started_at=now if i == 1 else None)
             for i, p in enumerate(plan, 1)]
 
 
@@ -366,13 +367,18 @@ def _start_next(cr: ChangeRequest, act: _Act) -> ApprovalStep | None:
     current = cr.facts().current_step()
     if current is None:
         return None
-    timed = replace(current, due_at=act.planning().due(act.now))
+    timed = replace(current, due_at=act.planning().due(act.now), started_at=act.now)
     cr.steps = [timed if s.id == timed.id else s for s in cr.steps]
     return timed
 
 
 def _review_emergency(cr: ChangeRequest, act: _Act) -> Outcome:
     cr.emergency_reviewed_by, cr.emergency_reviewed_at = act.principal.id, act.now
+    return act.outcome(cr)
+
+
+def _complete(cr: ChangeRequest, act: _Act) -> Outcome:
+    cr.implemented_at = act.now
     return act.outcome(cr)
 
 
@@ -405,7 +411,7 @@ EFFECTS: dict[str, Callable[[ChangeRequest, _Act], Outcome]] = {
     "submit": _submit, "conclude_assessment": _conclude,
     "approve": _decide(StepStatus.APPROVED), "reject": _decide(StepStatus.REJECTED),
     "return": _decide(StepStatus.RETURNED), "review_emergency": _review_emergency,
-    "close": _close,
+    "complete_implementation": _complete, "close": _close,
 }
 
 

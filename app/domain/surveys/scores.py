@@ -115,11 +115,14 @@ def nps(answers: Iterable[int]) -> Score:
     promoters less the most detractors and the reverse. Unlike p ± z·se it never collapses
     onto the estimate: one promoter gives about [−67, 100], not [100, 100]."""
     values = _checked(Metric.NPS, answers)
-    n = len(values)
+    return nps_of_counts(sum(v >= 9 for v in values), sum(v <= 6 for v in values), len(values))
+
+
+def nps_of_counts(promoters: int, detractors: int, n: int) -> Score:
+    """``nps`` from its counts, for answers the database has already counted."""
+    _check_counts(n, promoters=promoters, detractors=detractors)
     if n == 0:
         return _empty(Metric.NPS)
-    promoters = sum(v >= 9 for v in values)
-    detractors = sum(v <= 6 for v in values)
     estimate = 100 * (promoters - detractors) / n
     prom, det = wilson(promoters, n, Z_EACH_SHARE), wilson(detractors, n, Z_EACH_SHARE)
     return Score(Metric.NPS, estimate,
@@ -141,10 +144,14 @@ def wilson(successes: int, n: int, z: float = Z95) -> ConfidenceInterval:
 def csat(answers: Iterable[int]) -> Score:
     """% of answers that are 4 or 5, with the Wilson 95% interval."""
     values = _checked(Metric.CSAT, answers)
-    n = len(values)
+    return csat_of_counts(sum(v >= 4 for v in values), len(values))
+
+
+def csat_of_counts(satisfied: int, n: int) -> Score:
+    """``csat`` from its counts, for answers the database has already counted."""
+    _check_counts(n, satisfied=satisfied)
     if n == 0:
         return _empty(Metric.CSAT)
-    satisfied = sum(v >= 4 for v in values)
     interval = wilson(satisfied, n)
     estimate = 100 * satisfied / n
     return Score(Metric.CSAT, estimate,

@@ -33,6 +33,7 @@ from app.services.ports.notifications import (
 )
 from app.services.ports.plans import PlanRepository
 from app.services.ports.policies import PolicyRepository
+from app.services.ports.reports import ReportRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
 from app.services.ports.webhooks import WebhookRepository
@@ -66,6 +67,7 @@ class UnitOfWork(Protocol):
     plans: PlanRepository
     interactions: InteractionRepository
     bulk_jobs: BulkJobRepository
+    reports: ReportRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

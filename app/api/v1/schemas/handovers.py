@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from app.api.v1.schemas.base import Day, Figure, Input, Output
+from app.api.v1.schemas.reports import ReportFigureOut
 from app.domain.customers.model import ContactChannel, Tier
 from app.domain.handovers.model import (
     HandoverLevel,
@@ -223,6 +224,9 @@ class HandoverReportOut(Output):
     overall: Figures
     by_department: list[DepartmentFigures]
     by_month: list[MonthFigures]
+    outcomes: list[ReportFigureOut] = Field(
+        description="Churn within 90 days of the transfer, satisfaction before against "
+                    "after (same customers, 95% intervals), findings by checklist item")
 
 
 class StandardIO(Input):

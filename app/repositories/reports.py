@@ -1,0 +1,535 @@
+"""The management reports in SQL: every figure is an aggregate the database computes
+(GROUP BY, window functions, ``percentile_cont`` on PostgreSQL and its window-function
+equivalent on SQLite); durations in working hours join the working-day table
+(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import CTE
+
+from app.domain.access.scope import Reach
+from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.reports.figures import percentile_of_counts
+from app.domain.reports.working_time import WorkingDay
+from app.repositories.scope import ScopedColumns
+from app.repositories.tables_change_requests import change_requests, cr_approval_steps
+from app.repositories.tables_customers import customer_timeline, customers
+from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
+from app.repositories.tables_handovers import handover_findings, handovers
+from app.repositories.tables_risks import risks
+from app.services.ports.reports import (
+    ChangeRequestFigures,
+    CustomerFigures,
+    HandoverOutcomes,
+    ManagerFigures,
+    Quantiles,
+    ReportFilter,
+    RiskFigures,
+)
+
+_CR = change_requests
+_STEP = cr_approval_steps
+_CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
+_CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
+                                customers.c.shared_with_department)
+_FEEDBACK_SCOPE = ScopedColumns(feedback_items.c.department_id, feedback_items.c.owner_id)
+_SCORE_SCOPE = ScopedColumns(survey_scores.c.department_id, survey_scores.c.owner_id)
+BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
+_RISK_SCOPE = ScopedColumns(risks.c.department_id, risks.c.owner_id)
+_HANDOVER_SCOPE = ScopedColumns(handovers.c.department_id)
+_WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
+END_TO_END = "end_to_end"
+
+
+class Dialect:
+    """The few expressions SQLite and PostgreSQL spell differently."""
+
+    def __init__(self, name: str) -> None:
+        self.postgres = name == "postgresql"
+
+    def epoch(self, t: Any) -> ColumnElement[Any]:
+        """Seconds since 1970-01-01 UTC of a timestamp (or a date's midnight)."""
+        if self.postgres:
+            return cast(func.extract("epoch", t), Float)
+        return (func.julianday(t) - 2440587.5) * 86400.0
+
+    def day(self, t: Any) -> ColumnElement[Any]:
+        """The UTC day number (days since 1970-01-01) of a timestamp or a date."""
+        if self.postgres:
+            return cast(func.floor(func.extract("epoch", t) / 86400), Integer)
+        return cast(func.julianday(t) - 2440587.5, Integer)
+
+    def clamp(self, x: Any, high: Any) -> ColumnElement[Any]:
+        """x limited to 0 … high."""
+        if self.postgres:
+            return func.least(func.greatest(x, 0), high)
+        return func.min(func.max(x, 0), high)
+
+    def worked(self, t: Any, wd: Any) -> ColumnElement[Any]:
+        """Working seconds from the table's start up to ``t`` (``wd``: t's UTC day row)."""
+        s = self.epoch(t) - wd.c.day * 86400
+        return (wd.c.cum + self.clamp(s - wd.c.a1, wd.c.b1 - wd.c.a1)
+                + self.clamp(s - wd.c.a2, wd.c.b2 - wd.c.a2))
+
+    def local_day(self, t: Any, wd: Any) -> ColumnElement[Any]:
+        """The calendar's local date of ``t`` as a day number."""
+        s = self.epoch(t) - wd.c.day * 86400
+        return wd.c.ld + case((s >= wd.c.split, 1), else_=0)
+
+    def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
+        """``later`` − ``earlier`` in seconds (to the millisecond on SQLite, whose
+        julianday arithmetic is floating point)."""
+        if self.postgres:
+            return func.extract("epoch", later) - func.extract("epoch", earlier)
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+
+    def month(self, t: Any) -> ColumnElement[Any]:
+        """The UTC month of a timestamp, as YYYY-MM."""
+        if self.postgres:
+            return func.to_char(func.timezone("UTC", t), "YYYY-MM")
+        return func.strftime("%Y-%m", t)
+
+    def quantiles(self, src: Subquery) -> Select[Any]:
+        """Per ``src.g``: the count, median and 90th percentile (continuous, as
+        ``percentile_cont``) of ``src.v``."""
+        v = src.c.v
+        if self.postgres:
+            return (select(src.c.g, func.count(v), func.percentile_cont(0.5).within_group(v),
+                           func.percentile_cont(0.9).within_group(v))
+                    .where(v.is_not(None)).group_by(src.c.g))
+        ranked = select(src.c.g, v,
+                        (func.row_number().over(partition_by=src.c.g, order_by=v) - 1)
+                        .label("i"),
+                        func.count().over(partition_by=src.c.g).label("n")
+                        ).where(v.is_not(None)).subquery()
+
+        def at(p: float) -> ColumnElement[Any]:
+            h = (ranked.c.n - 1) * p
+            low = cast(h, Integer)
+            frac = h - low
+            return func.sum(ranked.c.v * (case((ranked.c.i == low, 1 - frac), else_=0)
+                                          + case((ranked.c.i == low + 1, frac), else_=0)))
+        return select(ranked.c.g, func.max(ranked.c.n), at(0.5), at(0.9)).group_by(ranked.c.g)
+
+
+# Built once from the fixed column names above (no value ever enters the text).
+_NAMES = ", ".join(_WORKING_DAY_COLUMNS)
+_UNNEST = "SELECT " + _NAMES + " FROM unnest(" + ", ".join(  # noqa: S608
+    f"CAST(:wd_{n} AS {'bigint' if n == 'cum' else 'integer'}[])"
+    for n in _WORKING_DAY_COLUMNS) + ") AS wd(" + _NAMES + ")"
+_JSON_EACH = "SELECT " + ", ".join(  # noqa: S608
+    f"json_extract(value, '$[{i}]') AS {n}"
+    for i, n in enumerate(_WORKING_DAY_COLUMNS)) + " FROM json_each(:wd_rows)"
+
+
+def working_day_cte(days: list[WorkingDay], postgres: bool) -> CTE:
+    """The working-day table as one parameter per column (PostgreSQL arrays, ``unnest``)
+    or one JSON parameter (SQLite, ``json_each``): a statement of constant text, so
+    neither side re-renders or re-parses a thousand literal rows per report."""
+    rows = [[getattr(d, n) for n in _WORKING_DAY_COLUMNS] for d in days] or \
+        [[0] * len(_WORKING_DAY_COLUMNS)]
+    cols = [column(n, BigInteger if n == "cum" else Integer) for n in _WORKING_DAY_COLUMNS]
+    if postgres:
+        stmt = text(_UNNEST).bindparams(*(bindparam(f"wd_{n}", [r[i] for r in rows])
+                                          for i, n in enumerate(_WORKING_DAY_COLUMNS)))
+    else:
+        stmt = text(_JSON_EACH).bindparams(bindparam("wd_rows", json.dumps(rows)))
+    return stmt.columns(*cols).cte("working_days")
+
+
+def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
+            department: Any) -> list[ColumnElement[bool]]:
+    conditions = [scope.filter(f.scope)]
+    if f.department_id is not None:
+        conditions.append(department == f.department_id)
+    if f.since is not None:
+        conditions.append(at >= f.since)
+    if f.until is not None:
+        conditions.append(at < f.until)
+    return conditions
+
+
+def _live(f: ReportFilter) -> list[ColumnElement[bool]]:
+    """Customers that count now: not archived, not merged away, in scope and department."""
+    conditions = [_CUSTOMER_SCOPE.filter(f.scope), customers.c.archived_at.is_(None),
+                  customers.c.merged_into.is_(None)]
+    if f.department_id is not None:
+        conditions.append(customers.c.department_id == f.department_id)
+    return conditions
+
+
+def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
+    """A manager reads the handovers from or to them; otherwise as every record."""
+    if f.scope.reach is Reach.OWN:
+        return or_(handovers.c.from_manager_id == f.scope.user_id,
+                   handovers.c.to_manager_id == f.scope.user_id)
+    return ScopedColumns(handovers.c.department_id).filter(f.scope)
+
+
+def _quantiles(rows: Any) -> dict[str, Quantiles]:
+    return {r[0]: Quantiles(r[0], int(r[1]), None if r[2] is None else float(r[2]),
+                            None if r[3] is None else float(r[3])) for r in rows}
+
+
+class SqlReportRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._sql = Dialect(conn.dialect.name)
+
+    def _crs(self, f: ReportFilter) -> list[ColumnElement[bool]]:
+        return _period(f, _CR.c.created_at, _CR_SCOPE, _CR.c.department_id)
+
+    async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
+                                                                   datetime | None]:
+        steps = (await self._conn.execute(
+            select(func.min(_STEP.c.started_at), func.max(_STEP.c.decided_at))
+            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
+            .where(*self._crs(f)))).one()
+        done = (await self._conn.execute(
+            select(func.min(_CR.c.implemented_at), func.max(_CR.c.implemented_at))
+            .where(*self._crs(f)))).one()
+        known = [t for t in (*steps, *done) if t is not None]
+        return (min(known), max(known)) if known else (None, None)
+
+    async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
+                              now: datetime) -> ChangeRequestFigures:
+        sql, crs = self._sql, self._crs(f)
+        conn = self._conn
+
+        dims = {"state": _CR.c.state, "type": _CR.c.type, "category": _CR.c.category,
+                "risk_level": _CR.c.risk_level}
+        counted = await conn.execute(union_all(*(
+            select(literal(name).label("dim"), col.label("value"), func.count())
+            .where(*crs).group_by(col) for name, col in dims.items())))
+        counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in dims}
+        for dim, value, n in counted:
+            counts[dim].append((value, int(n)))
+
+        wd = working_day_cte(days, sql.postgres)
+        start, end = wd.alias("start_day"), wd.alias("end_day")
+        of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
+        decided = _STEP.c.status != StepStatus.PENDING.value
+        per_step = (
+            select(_STEP.c.role.label("g"),
+                   cast((sql.worked(_STEP.c.decided_at, end)
+                         - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
+            .select_from(of_crs.join(start, start.c.day == sql.day(_STEP.c.started_at))
+                         .join(end, end.c.day == sql.day(_STEP.c.decided_at)))
+            .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
+        rounds = (
+            select(_STEP.c.change_request_id, _STEP.c.round,
+                   func.min(case((_STEP.c.position == 1, _STEP.c.started_at))).label("began"),
+                   func.max(_STEP.c.decided_at).label("ended"),
+                   func.sum(case((_STEP.c.status == StepStatus.PENDING.value, 1), else_=0))
+                   .label("pending"),
+                   func.sum(case((_STEP.c.status == StepStatus.REJECTED.value, 1), else_=0))
+                   .label("rejected"),
+                   func.sum(case((_STEP.c.status == StepStatus.RETURNED.value, 1), else_=0))
+                   .label("returned"))
+            .select_from(of_crs).where(*crs)
+            .group_by(_STEP.c.change_request_id, _STEP.c.round).subquery("rounds"))
+        finished = or_(rounds.c.pending == 0, rounds.c.rejected > 0, rounds.c.returned > 0)
+        round_start, round_end = wd.alias("round_start"), wd.alias("round_end")
+        whole = (
+            select(literal(END_TO_END).label("g"),
+                   cast((sql.worked(rounds.c.ended, round_end)
+                         - sql.worked(rounds.c.began, round_start)) / 3600.0, Float)
+                   .label("v"))
+            .select_from(rounds.join(round_start, round_start.c.day == sql.day(rounds.c.began))
+                         .join(round_end, round_end.c.day == sql.day(rounds.c.ended)))
+            .where(finished))
+        hours = _quantiles(await conn.execute(
+            sql.quantiles(union_all(per_step, whole).subquery("durations"))))
+
+        tally = (await conn.execute(select(
+            func.count(), func.coalesce(func.sum(case((rounds.c.rejected > 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((rounds.c.returned > 0, 1), else_=0)), 0))
+            .where(finished))).one()
+
+        done = wd.alias("done_day")
+        on_time = (await conn.execute(
+            select(func.count(), func.coalesce(func.sum(case(
+                (sql.local_day(_CR.c.implemented_at, done)
+                 <= sql.day(_CR.c.requested_completion_date), 1), else_=0)), 0))
+            .select_from(_CR.join(done, done.c.day == sql.day(_CR.c.implemented_at)))
+            .where(*crs, _CR.c.implemented_at.is_not(None),
+                   _CR.c.requested_completion_date.is_not(None)))).one()
+
+        ratios = union_all(
+            select(literal("cost").label("g"),
+                   (cast(_CR.c.actual_cost, Float) / cast(_CR.c.estimated_cost, Float))
+                   .label("v"))
+            .where(*crs, _CR.c.actual_cost.is_not(None), _CR.c.estimated_cost > 0),
+            select(literal("schedule").label("g"),
+                   (cast(_CR.c.actual_schedule_days, Float)
+                    / cast(_CR.c.estimated_schedule_days, Float)).label("v"))
+            .where(*crs, _CR.c.actual_schedule_days.is_not(None),
+                   _CR.c.estimated_schedule_days > 0)).subquery("ratios")
+        accuracy = _quantiles(await conn.execute(sql.quantiles(ratios)))
+
+        # what is overdue now, whenever the change was created: scope and department only
+        current = _period(ReportFilter(f.scope, None, None, f.department_id), _CR.c.created_at,
+                          _CR_SCOPE, _CR.c.department_id)
+        overdue = await conn.execute(
+            select(_STEP.c.role, func.count()).select_from(of_crs)
+            .where(*current, _CR.c.state == CRState.AWAITING_APPROVAL.value,
+                   _STEP.c.round == _CR.c.round,
+                   _STEP.c.status == StepStatus.PENDING.value, _STEP.c.due_at < now)
+            .group_by(_STEP.c.role))
+
+        def q(key: str, found: dict[str, Quantiles]) -> Quantiles:
+            return found.get(key, Quantiles(key, 0, None, None))
+
+        return ChangeRequestFigures(
+            counts=counts, step_hours=sorted(hours.values(), key=lambda x: x.key),
+            rounds={"decided": int(tally[0]), "rejected": int(tally[1]),
+                    "returned": int(tally[2])},
+            implemented=int(on_time[0]), on_time=int(on_time[1]),
+            cost_ratio=q("cost", accuracy), schedule_ratio=q("schedule", accuracy),
+            overdue_steps=sorted((r[0], int(r[1])) for r in overdue))
+
+
+    async def customers(self, f: ReportFilter) -> CustomerFigures:
+        """Two passes over the live customers, each one GROUP BY: (tier, stage,
+        department, integrity score), and health score (tenths); the counts by each
+        dimension, the bands and the medians follow from those few thousand rows."""
+        sql, conn, live = self._sql, self._conn, _live(f)
+        c = customers
+        groups = (await conn.execute(
+            select(c.c.tier, c.c.stage, c.c.department_id, c.c.integrity_score, func.count())
+            .where(*live).group_by(c.c.tier, c.c.stage, c.c.department_id,
+                                   c.c.integrity_score))).all()
+        counts: dict[str, list[tuple[str | None, int]]] = {}
+        for name, index in (("tier", 0), ("stage", 1), ("department", 2)):
+            tally: dict[str, int] = {}
+            for row in groups:
+                tally[str(row[index])] = tally.get(str(row[index]), 0) + int(row[4])
+            counts[name] = sorted(tally.items())
+        integrity_counts: dict[int, int] = {}
+        for row in groups:
+            integrity_counts[row[3]] = integrity_counts.get(row[3], 0) + int(row[4])
+        scored = (await conn.execute(
+            select(customer_health.c.score, func.count(),
+                   func.sum(case((customer_health.c.below_threshold.is_(True), 1), else_=0)))
+            .select_from(c.join(customer_health, customer_health.c.customer_id == c.c.id))
+            .where(*live).group_by(customer_health.c.score))).all()
+        health_counts = [(score / 10, int(n)) for score, n, _ in scored]
+
+        def banded(pairs: Any) -> list[tuple[str, int]]:
+            tally: dict[str, int] = {}
+            for value, n in pairs:
+                band = next((b for limit, b in BANDS if value < limit), "80-100")
+                tally[band] = tally.get(band, 0) + n
+            return sorted(tally.items())
+
+        def quantiles(key: str, pairs: list[tuple[float, int]]) -> Quantiles:
+            n = sum(k for _, k in pairs)
+            return Quantiles(key, n, percentile_of_counts(pairs, 0.5),
+                             percentile_of_counts(pairs, 0.9))
+        integrity_pairs = [(float(v), n) for v, n in integrity_counts.items()]
+        integrity_bands, integrity = banded(integrity_pairs), quantiles("integrity",
+                                                                         integrity_pairs)
+        health_bands, health = banded(health_counts), quantiles("health", health_counts)
+        below = sum(int(b or 0) for _, _, b in scored)
+
+        in_scope = _period(f, c.c.created_at, _CUSTOMER_SCOPE, c.c.department_id)
+        month = sql.month(c.c.created_at)
+        new = [(m, int(n)) for m, n in await conn.execute(
+            select(month.label("month"), func.count()).where(*in_scope, c.c.merged_into.is_(None))
+            .group_by("month").order_by("month"))]
+        t = customer_timeline
+        churn_month = sql.month(t.c.occurred_at)
+        reason = t.c.data["churn_reason"].as_string()
+        churned = [(m, r, int(n)) for m, r, n in await conn.execute(
+            select(churn_month.label("month"), reason.label("reason"), func.count())
+            .select_from(t.join(c, c.c.id == t.c.customer_id))
+            .where(*_period(f, t.c.occurred_at, _CUSTOMER_SCOPE, c.c.department_id),
+                   t.c.type == "customer.stage_changed", t.c.data["to"].as_string() == "churned")
+            .group_by("month", "reason").order_by("month", "reason"))]
+        return CustomerFigures(counts, integrity_bands, integrity, health_bands, health, below,
+                               new, churned)
+
+    async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures:
+        conn, live, c = self._conn, _live(f), customers
+        owner = c.c.owner_id
+        # one pass: customers per (manager, tier) with their health sums beside them
+        h = customer_health
+        rows = (await conn.execute(
+            select(owner, c.c.tier, func.count(), func.count(h.c.score), func.sum(h.c.score),
+                   func.sum(case((h.c.below_threshold.is_(True), 1), else_=0)))
+            .select_from(c.outerjoin(h, h.c.customer_id == c.c.id)).where(*live)
+            .group_by(owner, c.c.tier).order_by(owner, c.c.tier))).all()
+        by_tier = [(str(m), t, int(n)) for m, t, n, *_ in rows]
+        sums: dict[str, list[int]] = {}
+        for m, _, _, scored, total, below in rows:
+            acc = sums.setdefault(str(m), [0, 0, 0])
+            acc[0] += int(scored)
+            acc[1] += int(total or 0)
+            acc[2] += int(below or 0)
+        health = [(m, n, total / 10 / n if n else None, below)
+                  for m, (n, total, below) in sorted(sums.items()) if n]
+
+        fb = feedback_items
+
+        def clock(done: Any, due: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+            ran = or_(done.is_not(None), due < now)
+            return (func.sum(case((ran, 1), else_=0)),
+                    func.sum(case((and_(done.is_not(None), done <= due), 1), else_=0)))
+        feedback = [(str(m), *(int(x or 0) for x in rest)) for m, *rest in await conn.execute(
+            select(fb.c.owner_id.label("m"),
+                   *clock(fb.c.acknowledged_at, fb.c.acknowledge_due_at),
+                   *clock(fb.c.resolved_at, fb.c.resolve_due_at))
+            .where(*_period(f, fb.c.received_at, _FEEDBACK_SCOPE, fb.c.department_id))
+            .group_by("m").order_by("m"))]
+
+        def state_is(*states: str) -> ColumnElement[Any]:
+            return func.sum(case((_CR.c.state.in_(states), 1), else_=0))
+        changes = [(str(m), *(int(x or 0) for x in rest)) for m, *rest in await conn.execute(
+            select(_CR.c.owner_id.label("m"), func.count(),
+                   func.sum(case((_CR.c.implemented_at.is_not(None), 1), else_=0)),
+                   state_is(CRState.REJECTED.value), state_is(CRState.CANCELLED.value))
+            .where(*self._crs(f)).group_by("m").order_by("m"))]
+
+        s = survey_scores
+        answered = _period(f, s.c.submitted_at, _SCORE_SCOPE, s.c.department_id)
+        csat = [(str(m), int(n), int(ok)) for m, n, ok in await conn.execute(
+            select(s.c.owner_id.label("m"), func.count(),
+                   func.sum(case((s.c.value >= 4, 1), else_=0)))
+            .where(*answered, s.c.kind == "csat").group_by("m").order_by("m"))]
+        nps = [(str(m), int(n), int(p), int(d)) for m, n, p, d in await conn.execute(
+            select(s.c.owner_id.label("m"), func.count(),
+                   func.sum(case((s.c.value >= 9, 1), else_=0)),
+                   func.sum(case((s.c.value <= 6, 1), else_=0)))
+            .where(*answered, s.c.kind == "nps").group_by("m").order_by("m"))]
+
+        h = handovers
+        moved = [_handover_reach(f), h.c.transferred_at.is_not(None)]
+        if f.department_id is not None:
+            moved.append(h.c.department_id == f.department_id)
+        if f.since is not None:
+            moved.append(h.c.transferred_at >= f.since)
+        if f.until is not None:
+            moved.append(h.c.transferred_at < f.until)
+        ins = select(h.c.to_manager_id.label("m"), literal(1).label("i"),
+                     literal(0).label("o")).where(*moved)
+        outs = select(h.c.from_manager_id.label("m"), literal(0).label("i"),
+                      literal(1).label("o")).where(*moved)
+        both = union_all(ins, outs).subquery("moves")
+        rows = select(both.c.m, func.sum(both.c.i), func.sum(both.c.o))
+        if f.scope.reach is Reach.OWN:  # the other party's side of it is their row, not mine
+            rows = rows.where(both.c.m == f.scope.user_id)
+        handed = [(str(m), int(i), int(o)) for m, i, o in await conn.execute(
+            rows.group_by(both.c.m).order_by(both.c.m))]
+        return ManagerFigures(by_tier, health, feedback, changes, csat, nps, handed)
+
+    async def risks(self, f: ReportFilter, today: date) -> RiskFigures:
+        conn, sql, r = self._conn, self._sql, risks
+        now_open = _period(ReportFilter(f.scope, None, None, f.department_id), r.c.created_at,
+                           _RISK_SCOPE, r.c.department_id)
+        now_open.append(r.c.status != "closed")
+        by_level = [(int(v), int(n)) for v, n in await conn.execute(
+            select(r.c.level, func.count()).where(*now_open).group_by(r.c.level)
+            .order_by(r.c.level))]
+        by_owner = [(str(o), int(n)) for o, n in await conn.execute(
+            select(r.c.owner_id, func.count()).where(*now_open).group_by(r.c.owner_id))]
+        heat = [(int(li), int(im), int(n)) for li, im, n in await conn.execute(
+            select(r.c.likelihood, r.c.impact, func.count()).where(*now_open)
+            .group_by(r.c.likelihood, r.c.impact).order_by(r.c.likelihood, r.c.impact))]
+        tally = (await conn.execute(select(
+            func.coalesce(func.sum(case((r.c.next_review_date < today, 1), else_=0)), 0),
+            func.count(r.c.change_request_id), func.count(r.c.handover_id),
+            func.count(r.c.plan_id)).where(*now_open))).one()
+        opened = [(m, int(n)) for m, n in await conn.execute(
+            select(sql.month(r.c.created_at).label("month"), func.count())
+            .where(*_period(f, r.c.created_at, _RISK_SCOPE, r.c.department_id))
+            .group_by("month").order_by("month"))]
+        closed = [(m, int(n)) for m, n in await conn.execute(
+            select(sql.month(r.c.closed_at).label("month"), func.count())
+            .where(*_period(f, r.c.closed_at, _RISK_SCOPE, r.c.department_id),
+                   r.c.status == "closed", r.c.closed_at.is_not(None))
+            .group_by("month").order_by("month"))]
+        return RiskFigures(by_level, by_owner, heat, int(tally[0]),
+                           {"change_request": int(tally[1]), "handover": int(tally[2]),
+                            "plan": int(tally[3])}, opened, closed)
+
+    async def handover_span(self, f: ReportFilter) -> datetime | None:
+        h = handovers
+        return (await self._conn.execute(select(func.min(h.c.transferred_at)).where(
+            *_period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)))).scalar_one()
+
+    async def handover_outcomes(self, f: ReportFilter, days: list[WorkingDay], today: int,
+                                window_days: int) -> HandoverOutcomes:
+        conn, sql, h, t = self._conn, self._sql, handovers, customer_timeline
+        created = _period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)
+        moved = [*created, h.c.transferred_at.is_not(None)]
+        wd = working_day_cte(days, sql.postgres)
+        moved_day, churn_day = wd.alias("moved_day"), wd.alias("churn_day")
+        transfer_day = sql.local_day(h.c.transferred_at, moved_day)
+        churned = (select(literal(1)).select_from(
+            t.join(churn_day, churn_day.c.day == sql.day(t.c.occurred_at))).where(
+            t.c.customer_id == h.c.customer_id, t.c.type == "customer.stage_changed",
+            t.c.data["to"].as_string() == "churned", t.c.occurred_at >= h.c.transferred_at,
+            sql.local_day(t.c.occurred_at, churn_day) - transfer_day <= window_days)
+            .correlate(h, moved_day).exists())
+        closed_window = today - transfer_day > window_days
+        churn = (await conn.execute(select(
+            func.coalesce(func.sum(case((closed_window, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(closed_window, churned), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((churned, 1), else_=0)), 0))
+            .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
+            .where(*moved))).one()
+        seconds = window_days * 86400
+
+        s = survey_scores
+        gap = sql.seconds_between(s.c.submitted_at, h.c.transferred_at)
+        side = case((s.c.submitted_at < h.c.transferred_at, "before"), else_="after")
+        answers = (select(h.c.id.label("handover"), side.label("side"), s.c.kind, s.c.value)
+                   .select_from(h.join(s, s.c.customer_id == h.c.customer_id))
+                   .where(*moved, _SCORE_SCOPE.filter(f.scope), gap > -seconds,
+                          gap <= seconds).subquery("answers"))
+        # the same customers on both sides: handovers with answers before and after
+        both = (select(answers.c.handover).group_by(answers.c.handover)
+                .having(func.count(func.distinct(answers.c.side)) == 2).subquery("both"))
+        a = answers.c
+        rows = await conn.execute(
+            select(a.side, func.sum(case((a.kind == "csat", 1), else_=0)),
+                   func.sum(case((and_(a.kind == "csat", a.value >= 4), 1), else_=0)),
+                   func.sum(case((a.kind == "nps", 1), else_=0)),
+                   func.sum(case((and_(a.kind == "nps", a.value >= 9), 1), else_=0)),
+                   func.sum(case((and_(a.kind == "nps", a.value <= 6), 1), else_=0)))
+            .where(a.handover.in_(select(both.c.handover))).group_by(a.side))
+        satisfaction = {side_: (int(c or 0), int(ok or 0), int(n or 0), int(p or 0),
+                                int(d or 0)) for side_, c, ok, n, p, d in rows}
+        compared = (await conn.execute(select(func.count()).select_from(both))).scalar_one()
+
+        handover_count = (await conn.execute(select(func.count()).where(*created))).scalar_one()
+        fd = handover_findings
+        findings = [(k, int(n)) for k, n in await conn.execute(
+            select(fd.c.item_key, func.count()).select_from(fd.join(h, h.c.id == fd.c.handover_id))
+            .where(*created).group_by(fd.c.item_key).order_by(fd.c.item_key))]
+        return HandoverOutcomes(int(churn[0]), int(churn[1]), int(churn[2]), satisfaction,
+                                int(compared), int(handover_count), findings)
