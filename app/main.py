@@ -62,6 +62,7 @@ from app.services.ports import Clock
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
+from app.services.training import CompetenceRulesService, TrainingService
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """\
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         satisfaction=SatisfactionService(uow),
         customer_health=CustomerHealthService(uow, clock),
         knowledge=knowledge,
+        training=TrainingService(uow, clock),
+        competence_rules=CompetenceRulesService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         audit=AuditService(uow),
         idempotency=SqlIdempotencyStore(

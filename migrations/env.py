@@ -13,7 +13,8 @@ import app.repositories.tables_customers
 import app.repositories.tables_feedback
 import app.repositories.tables_handovers
 import app.repositories.tables_knowledge
-import app.repositories.tables_risks  # noqa: F401
+import app.repositories.tables_risks
+import app.repositories.tables_training  # noqa: F401
 from app.repositories.tables import metadata
 from app.settings import get_settings
 

@@ -26,6 +26,7 @@ from app.services.ports.idempotency import IdempotencyStore
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
+from app.services.training import CompetenceRulesService, TrainingService
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Services:
     satisfaction: SatisfactionService
     customer_health: CustomerHealthService
     knowledge: KnowledgeService
+    training: TrainingService
+    competence_rules: CompetenceRulesService
     api_keys: ApiKeyService
     audit: AuditService
     idempotency: IdempotencyStore

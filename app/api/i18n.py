@@ -113,6 +113,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                  "You already decided another step of this change; one person "
                                  "decides at most one step.",
                                  "您已审批过该变更的另一个环节，同一人最多审批一个环节。"),
+    "training_required": ("Training required",
+                          "{duty} needs the course “{course}”, completed and not lapsed.",
+                          "执行 {duty} 需要完成课程“{course}”且仍在有效期内。"),
     "approver_role_mismatch": ("Approver role does not match",
                                "This step needs the {role} role.", "该环节需要 {role} 角色审批。"),
     "approver_department_mismatch": ("Approver department does not match",
@@ -268,6 +271,11 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
                         "各计数（{parts}）之和超过了总数 n"),
     "metrics_differ": ("must all be of the same metric (NPS, CSAT or CES)",
                        "须为同一指标（NPS、CSAT 或 CES）"),
+    "article_unknown": ("is not a knowledge article", "不是知识库文章"),
+    "user_unknown": ("is not an active user", "不是在职用户"),
+    "course_unknown": ("is not a training course", "不是培训课程"),
+    "score_without_attendance": ("is only given to someone who attended",
+                                 "仅可为出席者填写成绩"),
 }
 
 ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密钥",
@@ -276,7 +284,8 @@ ENTITY_NAMES_ZH = {"user": "用户", "department": "部门", "api_key": "API 密
                    "delegation": "代理授权", "knowledge_article": "知识库文章",
                    "handover": "移交", "survey_template": "调查模板",
                    "survey_invitation": "调查邀请", "finding": "核对问题",
-                   "checklist_item": "移交资料项", "feedback": "反馈"}
+                   "checklist_item": "移交资料项", "feedback": "反馈",
+                   "training_course": "培训课程"}
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -41,6 +41,7 @@ from app.repositories.storage_errors import translate_storage_errors
 from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
+from app.repositories.training import SqlTrainingRepository
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
 from app.services.ports import Clock, RequestContext
 from app.services.ports.idempotency import Claim, StoredResponse, pending_answer
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.training = SqlTrainingRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -12,6 +12,7 @@ from app.api.v1 import (
     people,
     risks,
     surveys,
+    training,
 )
 
 # FastAPI tries routes one by one in this order, so the busiest features come first (a
@@ -19,7 +20,8 @@ from app.api.v1 import (
 # may take another's requests (tests/api/test_route_order.py). The documentation keeps its
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
-                                        feedback, risks, knowledge, surveys, api_keys, audit)]
+                                        feedback, risks, knowledge, surveys, training, api_keys,
+                                        audit)]
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},
@@ -34,6 +36,8 @@ TAGS = [
                                         "reports."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
+    {"name": "training", "description": "员工培训: courses, sessions, completions, "
+                                        "competence rules and coverage."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},
     {"name": "api keys", "description": "Scoped keys for integrations."},
     {"name": "audit", "description": "The hash-chained audit log and its verification."},

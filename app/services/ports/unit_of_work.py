@@ -27,6 +27,7 @@ from app.services.ports.knowledge import KnowledgeRepository
 from app.services.ports.policies import PolicyRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
+from app.services.ports.training import TrainingRepository
 
 
 class UnitOfWork(Protocol):
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
     handovers: HandoverRepository
     surveys: SurveyRepository
     feedback: FeedbackRepository
+    training: TrainingRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,
