@@ -39,6 +39,7 @@ from app.domain.handovers.risk import RiskInputs, assess
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.handovers.starting import check_receiver, may_start
 from app.domain.risk.matrix import RiskMatrix
+from app.domain.training.competence import Duty, TrainingRequired
 from app.services.customers import CustomerService
 from app.services.handover_materials import DEFAULT_MATERIALS, Material, MaterialContext
 from app.services.policies import (
@@ -52,6 +53,7 @@ from app.services.ports import Clock, RequestContext
 from app.services.ports.customers import CustomerFilter
 from app.services.ports.handovers import HandoverFilter
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from app.services.training import competence_for, record_refusal
 
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200
@@ -348,7 +350,14 @@ class HandoverService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             facts = await self._acting(uow, ctx, handover_id, expected_version)
-            outcome = effects.apply(facts, "sign", ctx.actor, now)
+            competence = await competence_for(uow, ctx.actor, Duty.SIGN_HANDOVER, now) \
+                if Role.DEPARTMENT_HEAD in ctx.actor.roles else None
+            try:
+                outcome = effects.apply(facts, "sign", ctx.actor, now,
+                                        Inputs(competence=competence))
+            except TrainingRequired as refusal:
+                await record_refusal(uow, refusal, "handover", handover_id, now)
+                raise
             h = outcome.handover
             await uow.handovers.add_signature(h.id, h.signatures[-1])
             if outcome.transfer_due:

@@ -23,6 +23,7 @@ from app.domain.customers.model import Contact, Customer
 from app.domain.handovers.model import Handover
 from app.domain.risk.register import Risk
 from app.domain.surveys.model import Invitation
+from app.domain.training.model import Completion, Course
 from app.services.ports.feedback import FeedbackRecord
 
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class Tables:
     risks: dict[UUID, Risk] = field(default_factory=dict)
     feedback: dict[UUID, FeedbackRecord] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    training_courses: dict[UUID, Course] = field(default_factory=dict)
+    training_completions: list[Completion] = field(default_factory=list)
 
 
 class Working:

@@ -29,6 +29,7 @@ from tests.memory.customers import MemoryCustomerRepository, MemoryPolicyReposit
 from tests.memory.handovers import MemoryHandoverRepository
 from tests.memory.people import MemoryDepartmentRepository, MemoryUserRepository
 from tests.memory.store import MemoryStore, page_of
+from tests.memory.training import MemoryTrainingRepository
 
 
 class MemoryAuditLog:
@@ -74,6 +75,7 @@ class MemoryUnitOfWork:
         self.handovers = MemoryHandoverRepository(t)
         self.surveys = MemorySurveyRepository(t)
         self.feedback = MemoryFeedbackRepository(t)
+        self.training = MemoryTrainingRepository(t)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
