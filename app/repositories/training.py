@@ -12,11 +12,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from app.domain.access.roles import Role
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
+from app.domain.training.coverage import Person
 from app.domain.training.model import Completion, Course, Result, TrainingSession
 from app.repositories.paging import keyset, to_page
-from app.repositories.tables import users
+from app.repositories.tables import user_roles, users
 from app.repositories.tables_training import (
     training_courses,
     training_results,
@@ -142,6 +144,20 @@ class SqlTrainingRepository:
             training_results.c.lapse_announced_at.is_(None)).order_by(
             training_results.c.valid_through, training_results.c.id).limit(limit)
         return [_completion(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def people(self, department_id: UUID | None) -> list[Person]:
+        stmt = (select(users.c.id, users.c.department_id, user_roles.c.role)
+                .join(user_roles, user_roles.c.user_id == users.c.id)
+                .where(users.c.active.is_(True)))
+        if department_id is not None:
+            stmt = stmt.where(users.c.department_id == department_id)
+        found: dict[UUID, tuple[UUID, set[Role]]] = {}
+        for row in (await self._conn.execute(stmt)).all():
+            found.setdefault(row.id, (row.department_id, set()))[1].add(Role(row.role))
+        return [Person(i, d, frozenset(r)) for i, (d, r) in found.items()]
+
+    async def all_courses(self) -> list[Course]:
+        return [_course(r) for r in (await self._conn.execute(select(training_courses))).all()]
 
     async def mark(self, completion: Completion, column: str, at: datetime) -> None:
         assert column in ("reminded_at", "lapse_announced_at")

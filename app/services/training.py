@@ -23,6 +23,7 @@ from app.domain.training.competence import (
     TrainingRequired,
     check_rules,
 )
+from app.domain.training.coverage import CoverageRow, coverage
 from app.domain.training.model import (
     Completion,
     Course,
@@ -248,3 +249,29 @@ class TrainingService:
                                                 department, page)
         return found, today
 
+
+    async def coverage(self, ctx: RequestContext, course_id: UUID | None,
+                       department_id: UUID | None, since: date | None,
+                       on: date | None) -> tuple[list[CoverageRow], date]:
+        """Standing on ``on`` (default today) of active people: everyone's for an
+        administrator or executive, a head's own department for a head; completions made
+        before ``since`` do not count."""
+        assert ctx.principal is not None
+        scope = read_scope(ctx.principal)
+        if scope.reach is not Reach.ALL:
+            if department_id not in (None, scope.department_id):
+                raise NotFound(entity="department")
+            department_id = scope.department_id
+        async with self._uow(ctx, write=False) as uow:
+            day = on or (await load_calendar(uow)).local_date(self._clock.now())
+            if course_id is None:
+                courses = await uow.training.all_courses()
+            else:
+                course = await uow.training.get_course(course_id)
+                if course is None:
+                    raise NotFound(entity=COURSE)
+                courses = [course]
+            people = await uow.training.people(department_id)
+            completions = await uow.training.completions(
+                [p.id for p in people], [c.id for c in courses])
+        return coverage(people, courses, completions, day, since), day

@@ -14,7 +14,15 @@ from fastapi import FastAPI
 from app.repositories.tables import outbox
 from app.repositories.tables_training import training_courses
 from tests.db import row_count, rows
-from tests.support import Actors, TestClock, actor, assert_problem, audit_entries, field_errors
+from tests.support import (
+    Actors,
+    TestClock,
+    actor,
+    assert_problem,
+    audit_entries,
+    field_errors,
+    unique,
+)
 from tests.training_support import COURSES, attended, make_course, record, today
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -95,3 +103,39 @@ async def test_results_derive_passed_and_the_record_shows_the_validity_boundary(
     assert ((trainee.id, course["id"]) in ids) == (day.day <= 28)
     assert_problem(await client.get("/api/v1/training/expiring",
                                     headers=actors.am_east.headers), 403, "forbidden")
+
+
+async def test_coverage_per_department_and_role_with_csv(
+        client: httpx.AsyncClient, actors: Actors, clock: TestClock) -> None:
+    department = (await client.post("/api/v1/departments", headers=actors.admin.headers,
+                                    json={"name": unique("培训部")})).json()["id"]
+    head = await actor(client, actors.admin, department, ["department_head"])
+    trained, lapsed, _never = [await actor(client, actors.admin, department,
+                                          ["account_manager"]) for _ in range(3)]
+    course = await make_course(client, actors.admin, validity_months=1)
+    day = today(clock)
+    for who, on in ((trained, day), (lapsed, day - timedelta(days=70))):
+        assert (await record(client, head, course, on, actors.tech,
+                             attended(who))).status_code == 201
+    params = {"course_id": course["id"], "department_id": department}
+    report = await client.get("/api/v1/reports/training-coverage", headers=head.headers,
+                              params=params)
+    assert report.status_code == 200, report.text
+    assert report.json()["on"] == day.isoformat()
+    assert [(r["role"], r["trained"], r["lapsed"], r["never"])
+            for r in report.json()["rows"]] == [("account_manager", 1, 1, 1),
+                                                ("department_head", 0, 0, 1)]
+    exported = await client.get("/api/v1/reports/training-coverage",
+                                headers=actors.executive.headers,
+                                params={**params, "format": "csv"})
+    lines = exported.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "on,course_id,course_title,department_id,role,trained,lapsed,never"
+    assert lines[1].endswith("account_manager,1,1,1") and len(lines) == 3
+    # A week ago the lapsed completion was lapsed too; `until` is exclusive.
+    earlier = await client.get("/api/v1/reports/training-coverage", headers=head.headers,
+                               params={**params, "until": day.isoformat()})
+    assert earlier.json()["on"] == (day - timedelta(days=1)).isoformat()
+    assert earlier.json()["rows"][0]["trained"] == 0
+    assert_problem(await client.get("/api/v1/reports/training-coverage",
+                                    headers=actors.head_east.headers, params=params),
+                   404, "not_found")

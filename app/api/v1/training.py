@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
 
 from app.api.container import services
+from app.api.csv_export import csv_response
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow, signed_in
 from app.api.v1.routing import feature_router
@@ -24,6 +26,8 @@ from app.api.v1.schemas.training import (
     CourseCreate,
     CourseOut,
     CourseStandingOut,
+    CoverageOut,
+    CoverageRowOut,
     SessionCreate,
     SessionOut,
     TrainingRecordOut,
@@ -43,6 +47,7 @@ Keeper = Annotated[RequestContext, Depends(allow(*KEEPERS))]
 Overseer = Annotated[RequestContext, Depends(allow(*OVERSEERS))]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
 Version = Annotated[int, Depends(if_match)]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet export")]
 COURSES = "/training/courses"
 
 
@@ -156,3 +161,30 @@ async def put_competence_rules(request: Request, response: Response, body: Compe
     new_version = await services(request).competence_rules.set(ctx, rules, version)
     set_etag(response, new_version)
     return CompetenceRulesOut(**rules.to_dict(), version=new_version)
+
+
+@router.get("/reports/training-coverage", response_model=CoverageOut,
+            summary="Who is trained, lapsed or never trained, per department and role",
+            responses={200: {"content": {"text/csv": {}}}, **error_responses(404)})
+async def coverage_report(
+    request: Request, ctx: Overseer,
+    period: Annotated[Period, Depends(period_params("Completed"))],
+    course_id: Annotated[UUID | None, Query(description="One course; default all")] = None,
+    department_id: Annotated[UUID | None, Query()] = None,
+    format: Format = "json",
+) -> Any:
+    """Active people on the last day of the period (the day before `until`; default
+    today), per course, department and role; completions before `since` do not count.
+    Administrators and executives see every department, a head their own (another is
+    404)."""
+    on = (period.until - timedelta(days=1)).date() if period.until else None
+    rows, day = await services(request).training.coverage(
+        ctx, course_id, department_id, period.since.date() if period.since else None, on)
+    if format == "csv":
+        return csv_response(
+            ("on", "course_id", "course_title", "department_id", "role", "trained", "lapsed",
+             "never"),
+            [(day.isoformat(), r.course_id, r.course_title, r.department_id, r.role.value,
+              r.trained, r.lapsed, r.never) for r in rows], "training-coverage.csv")
+    return CoverageOut(on=day, rows=[CoverageRowOut.model_validate(r.__dict__)
+                                     for r in rows])

@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from app.domain.common.paging import Page, PageRequest
+from app.domain.training.coverage import Person
 from app.domain.training.model import Completion, Course, TrainingSession
 
 
@@ -39,6 +40,10 @@ class TrainingRepository(Protocol):
         """Completions valid through a day before ``before``, not yet announced as lapsed
         nor superseded by a later completion."""
         ...
+    async def people(self, department_id: UUID | None) -> list[Person]:
+        """Active people (of one department when given) with their roles."""
+        ...
+    async def all_courses(self) -> list[Course]: ...
     async def mark(self, completion: Completion, column: str, at: datetime) -> None:
         """``reminded_at`` or ``lapse_announced_at``."""
         ...

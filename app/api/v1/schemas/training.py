@@ -124,3 +124,19 @@ class CompetenceRulesIO(Input):
 
 class CompetenceRulesOut(CompetenceRulesIO):
     version: int
+
+
+class CoverageRowOut(Output):
+    course_id: UUID
+    course_title: str
+    department_id: UUID
+    role: Role = Field(description="Someone with two roles counts under each")
+    trained: int = Field(description="Active people with a completion valid on the day")
+    lapsed: int = Field(description="Completed before, none valid on the day")
+    never: int = Field(description="No completion (in the period, when `since` is given)")
+
+
+class CoverageOut(Output):
+    on: date = Field(description="The day the standing is for: the day before `until`, "
+                                 "or today")
+    rows: list[CoverageRowOut]
