@@ -162,7 +162,8 @@ def demo(
 def escalate() -> None:
     """The periodic work (run it from cron every few minutes): escalate overdue approval
     steps, handover follow-ups and feedback SLA breaches, send the automatic survey
-    invitations that are due, and check customer health."""
+    invitations that are due, check customer health, and announce lapsed training
+    completions and remind of those about to lapse."""
 
     async def run() -> None:
         services = _services()
@@ -171,10 +172,12 @@ def escalate() -> None:
         breaches = await services.feedback.announce_breaches(SYSTEM)
         invited = await services.surveys.run_automation(SYSTEM)
         falls = await services.customer_health.check_health(SYSTEM)
+        lapsed, reminded = await services.training.announce_lapses(SYSTEM)
         console.print(f"{steps} overdue approval step(s), {follow_ups} overdue handover "
                       f"follow-up(s) and {breaches} feedback SLA breach(es) announced; "
                       f"{invited} survey invitation(s) sent; {falls} customer(s) fell below "
-                      f"the health threshold")
+                      f"the health threshold; {lapsed} training completion(s) lapsed, "
+                      f"{reminded} reminder(s) before lapse")
 
     asyncio.run(run())
 

@@ -135,14 +135,16 @@ class SqlTrainingRepository:
     async def due_reminders(self, first: date, last: date, limit: int) -> list[Completion]:
         stmt = self._lapsing(select(*_COMPLETION), first, last).where(
             training_results.c.reminded_at.is_(None)).order_by(
-            training_results.c.valid_through, training_results.c.id).limit(limit)
+            training_results.c.valid_through, training_results.c.id).limit(limit).with_for_update(
+            skip_locked=True, of=training_results)
         return [_completion(r) for r in (await self._conn.execute(stmt)).all()]
 
     async def due_lapses(self, before: date, limit: int) -> list[Completion]:
         stmt = select(*_COMPLETION).where(
             _current(), training_results.c.valid_through < before,
             training_results.c.lapse_announced_at.is_(None)).order_by(
-            training_results.c.valid_through, training_results.c.id).limit(limit)
+            training_results.c.valid_through, training_results.c.id).limit(limit).with_for_update(
+            skip_locked=True, of=training_results)
         return [_completion(r) for r in (await self._conn.execute(stmt)).all()]
 
     async def people(self, department_id: UUID | None) -> list[Person]:

@@ -40,6 +40,7 @@ from app.services.ports import Clock, RequestContext
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 COURSE = "training_course"
+REMIND_DAYS = 30  # how long before a completion lapses its holder is reminded
 SESSION = "training_session"
 
 COMPETENCE_RULES: PolicyKind[CompetenceRules] = PolicyKind(
@@ -275,3 +276,30 @@ class TrainingService:
             completions = await uow.training.completions(
                 [p.id for p in people], [c.id for c in courses])
         return coverage(people, courses, completions, day, since), day
+
+    async def announce_lapses(self, ctx: RequestContext, remind_days: int = REMIND_DAYS,
+                              limit: int = 500) -> tuple[int, int]:
+        """Announce each completion that lapsed and no later one renews, once
+        (``training.lapsed``, from the day after its last valid day), and remind once of
+        each lapsing within ``remind_days`` (``training.expiring``). A scheduler calls
+        this daily or more often; runs in parallel skip each other's rows. Returns
+        (lapsed, reminded)."""
+        now = self._clock.now()
+        async with self._uow(ctx) as uow:
+            today = (await load_calendar(uow)).local_date(now)
+            lapsed = await uow.training.due_lapses(today, limit)
+            soon = await uow.training.due_reminders(
+                today, today + timedelta(days=remind_days), limit)
+            titles = {c.id: c.title for c in await uow.training.courses(
+                list({c.course_id for c in [*lapsed, *soon]}))}
+            for column, event, found in (("lapse_announced_at", "training.lapsed", lapsed),
+                                         ("reminded_at", "training.expiring", soon)):
+                for c in found:
+                    await uow.training.mark(c, column, now)
+                    uow.emit(DomainEvent(event, "user", c.user_id, now, {
+                        "course_id": str(c.course_id),
+                        "course_title": titles.get(c.course_id, ""),
+                        "completed_on": c.completed_on.isoformat(),
+                        "valid_through": c.valid_through.isoformat()}))
+            await uow.commit()
+            return len(lapsed), len(soon)

@@ -34,11 +34,12 @@ class TrainingRepository(Protocol):
         ...
     async def due_reminders(self, first: date, last: date,
                             limit: int) -> list[Completion]:
-        """Completions lapsing in [first, last] not yet reminded nor superseded."""
+        """Completions lapsing in [first, last] not yet reminded nor superseded, locked
+        (skipping rows another run holds)."""
         ...
     async def due_lapses(self, before: date, limit: int) -> list[Completion]:
         """Completions valid through a day before ``before``, not yet announced as lapsed
-        nor superseded by a later completion."""
+        nor superseded by a later completion, locked as ``due_reminders``."""
         ...
     async def people(self, department_id: UUID | None) -> list[Person]:
         """Active people (of one department when given) with their roles."""
