@@ -1,8 +1,9 @@
-"""Competence rules on the approval of a change request, through the services on the
-in-memory unit of work: while a rule is on, an approver without the course is refused
-naming it (audited, nothing else written), a trained one decides, a completion counts
-through its last valid day and not the day after, and a deputy needs the course
-themselves; while off, or for another role's steps, nothing changes."""
+"""Competence rules on deciding a change request's approval step and on resolving
+feedback, through the services on the in-memory unit of work: while a rule is on, an
+approver without the course is refused naming it (audited, nothing else written), a
+trained one decides, a completion counts through its last valid day and not the day
+after, and a deputy needs the course themselves; while off, or for another role's
+steps, nothing changes."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import pytest
 
 from app.domain.access.roles import Role
 from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.feedback.model import FeedbackState
 from app.domain.training.competence import CompetenceRules, Duty, Rule, TrainingRequired
 from app.domain.training.model import Course
+from app.services.feedback import ActionInput as FeedbackInput
+from app.services.feedback import FeedbackService
 from app.services.training import (
     AttendeeInput,
     CompetenceRulesService,
@@ -115,3 +119,23 @@ async def test_a_rule_off_or_for_another_role_changes_nothing(
     decided = await decide(world, "head_east", await awaiting_approval(world))
     assert decided.cr.state is CRState.APPROVED
     assert world.store.audited("training.competence_refused") == []
+
+
+async def test_resolving_feedback_needs_the_course_while_its_rule_is_on(world: World) -> None:
+    course = await _course(world)
+    service = CompetenceRulesService(world.uow, world.clock)
+    await service.set(world.ctx("admin"), CompetenceRules(
+        True, (Rule(Duty.RESOLVE_FEEDBACK, course.id),)), 0)
+    customer = world.customer("am_east")
+    record = world.feedback(customer, "am_east", FeedbackState.IN_PROGRESS)
+    await world.seed(customer, record)
+    feedback = FeedbackService(world.uow, world.clock)
+    with pytest.raises(TrainingRequired):
+        await feedback.act(world.ctx("am_east"), record.item.id, 1, "resolve",
+                           FeedbackInput(resolution="已更正发票"))
+    [refusal] = world.store.audited("training.competence_refused")
+    assert (refusal.entity_type, refusal.entity_id) == ("feedback", str(record.item.id))
+    await _trained(world, course, "am_east")
+    done = await feedback.act(world.ctx("am_east"), record.item.id, 1, "resolve",
+                              FeedbackInput(resolution="已更正发票"))
+    assert done.record.item.state is FeedbackState.RESOLVED
