@@ -174,8 +174,8 @@ def demo(
 def escalate() -> None:
     """Run every periodic job once, now (from cron, when no worker runs): approval
     escalations, handover follow-ups, feedback SLA breaches, automatic survey
-    invitations, customer health, overdue customer contacts, reminders and the e-mails
-    waiting in the outbox. A job another worker is running is skipped."""
+    invitations, customer health, overdue customer contacts, training lapses, reminders
+    and the e-mails waiting in the outbox. A job another worker is running is skipped."""
     from app.worker.registry import JOBS
 
     async def run() -> None:

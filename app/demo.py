@@ -19,6 +19,7 @@ from stdnum.cn import uscc
 from app.domain.access.roles import Role
 from app.domain.common.errors import Duplicate
 from app.domain.common.ids import new_id
+from app.domain.common.paging import PageRequest, Sort
 from app.domain.customers.errors import DuplicateCustomer
 from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone, Stage
 from app.domain.customers.needs import DEFAULT_NEEDS
@@ -33,12 +34,14 @@ from app.domain.plans.model import (
     PlanState,
 )
 from app.domain.surveys.model import Automation, Question, QuestionKind
+from app.domain.training.model import add_months
 from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, NewCustomer
 from app.services.feedback import NewFeedback
 from app.services.people import NewUser
 from app.services.plans import NewPlan
 from app.services.ports import RequestContext
+from app.services.training import AttendeeInput, CourseInput
 
 DEMO_PASSWORD = "accord-demo-2026"
 DEPARTMENTS = ["华东大客户部", "华南渠道部", "北方政企部"]
@@ -96,6 +99,7 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
     departments = [(await people.ensure_department(SYSTEM, name)).id for name in DEPARTMENTS]
     users_created = 0
     managers: list[UUID] = []
+    ids: dict[str, UUID] = {}
     admin = SYSTEM
     for username, display, role, dept in PEOPLE:
         try:
@@ -106,6 +110,7 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
             users_created += 1
         except Duplicate:
             user = await people.user_by_username(username)
+        ids[username] = user.id
         if role is Role.ACCOUNT_MANAGER:
             managers.append(user.id)
         if role is Role.ADMIN:
@@ -132,6 +137,7 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
         await _survey_template(services, admin)
     for customer_id, state in zip(made, PLAN_STATES, strict=False):
         await _plan(services, admin, customer_id, state, rng)
+    await _training(services, admin, ids)
     return DemoResult(users_created, created)
 
 
@@ -174,6 +180,33 @@ async def _plan(services, admin: RequestContext, customer_id: UUID,  # type: ign
                                                 {"status": MilestoneStatus.DONE,
                                                  "actual_date": milestone.planned_date})
         await plans.act(admin, plan.id, view.plan.version, "complete")
+
+
+# (title, topic, validity in months, pass mark, [(months ago, [(username, score)])])
+TRAINING = [
+    ("变更管理流程培训", "change_management", 12, Decimal(80),
+     [(2, [("head.east", Decimal(92)), ("am.li", Decimal(85)), ("am.zhang", Decimal(70))])]),
+    ("客户移交规范", "handover", 24, None, [(3, [("head.south", None), ("head.north", None)])]),
+    # Completed 13 months ago with a 12-month validity: am.lin's has lapsed.
+    ("数据保护与个人信息安全", "data_protection", 12, None,
+     [(13, [("am.lin", None)]), (1, [("am.guo", None)])]),
+]
+
+
+async def _training(services, admin: RequestContext,  # type: ignore[no-untyped-def]
+                    ids: dict[str, UUID]) -> None:
+    """A few courses and their sessions, once (skipped when any course exists); one
+    completion has lapsed."""
+    if (await services.training.list_courses(admin, PageRequest(Sort("title"), 1))).items:
+        return
+    today = services.clock.now().date()
+    for title, topic, months, mark, sessions in TRAINING:
+        course = await services.training.create_course(admin, CourseInput(
+            title, topic, months, pass_mark=mark))
+        for ago, attendees in sessions:
+            await services.training.record_session(
+                admin, course.id, add_months(today, -ago), ids["tech.ma"],
+                [AttendeeInput(ids[name], True, score) for name, score in attendees])
 
 
 async def _survey_template(services, admin: RequestContext) -> None:  # type: ignore[no-untyped-def]

@@ -84,6 +84,7 @@ from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
+from app.services.training import CompetenceRulesService, TrainingService
 from app.services.webhooks import WebhookService
 from app.settings import Settings, get_settings
 from app.worker.runner import Worker, build_worker
@@ -168,6 +169,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         notification_consumer=NotificationConsumer(clock, links),
         emails=EmailService(uow, clock, transport, JinjaEmailRenderer()),
         reminders=ReminderService(uow, clock),
+        training=TrainingService(uow, clock),
+        competence_rules=CompetenceRulesService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         webhooks=WebhookService(uow, clock, webhook_transport, secret_box),
         worker_status=WorkerStatusService(

@@ -18,6 +18,7 @@ import app.repositories.tables_knowledge
 import app.repositories.tables_notifications
 import app.repositories.tables_plans
 import app.repositories.tables_risks
+import app.repositories.tables_training
 import app.repositories.tables_worker  # noqa: F401
 from app.repositories.tables import metadata
 from app.settings import get_settings

@@ -130,6 +130,11 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
         template = (await client.get(
             f"/api/v1/survey-templates/{automation['change_request_closed_template_id']}",
             headers=headers)).json()
+        courses = await list_all(client, "/api/v1/training/courses", headers)
+        lin = next(u for u in await list_all(client, "/api/v1/users", headers)
+                   if u["username"] == "am.lin")
+        record = (await client.get(f"/api/v1/users/{lin['id']}/training",
+                                   headers=headers)).json()
 
     assert len(users) == 14
     assert {role for u in users for role in u["roles"]} == {r.value for r in Role}
@@ -150,6 +155,9 @@ async def test_demo_loads_departments_every_role_and_chinese_customers(
     assert {p["state"] for p in plans} == {"draft", "active", "completed", "cancelled"}
     assert all(p["milestones"] and p["budget_lines"] and p["objectives"] for p in plans)
     assert {p["revision"] for p in plans if p["state"] != "draft"} - {None} == {0}
+    # training: three courses, and one completion that has lapsed
+    assert len(courses) == 3
+    assert [c["standing"] for c in record["courses"]] == ["lapsed"]
 
 
 async def test_the_same_seed_gives_the_same_customers(seed_one: Path, tmp_path: Path,

@@ -36,6 +36,7 @@ from app.services.reports import ReportService
 from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
+from app.services.training import CompetenceRulesService, TrainingService
 from app.services.webhooks import WebhookService
 
 
@@ -63,6 +64,8 @@ class Services:
     notification_consumer: NotificationConsumer
     emails: EmailService
     reminders: ReminderService
+    training: TrainingService
+    competence_rules: CompetenceRulesService
     api_keys: ApiKeyService
     audit: AuditService
     webhooks: WebhookService

@@ -153,6 +153,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                  "You already decided another step of this change; one person "
                                  "decides at most one step.",
                                  "您已审批过该变更的另一个环节，同一人最多审批一个环节。"),
+    "training_required": ("Training required",
+                          "{duty} needs the course “{course}”, completed and not lapsed.",
+                          "执行 {duty} 需要完成课程“{course}”且仍在有效期内。"),
     "approver_role_mismatch": ("Approver role does not match",
                                "This step needs the {role} role.", "该环节需要 {role} 角色审批。"),
     "approver_department_mismatch": ("Approver department does not match",
@@ -369,6 +372,10 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "plan_unknown": ("is not a plan of this customer", "不是该客户的方案"),
     "metrics_differ": ("must all be of the same metric (NPS, CSAT or CES)",
                        "须为同一指标（NPS、CSAT 或 CES）"),
+    "article_unknown": ("is not a knowledge article", "不是知识库文章"),
+    "course_unknown": ("is not a training course", "不是培训课程"),
+    "score_without_attendance": ("is only given to someone who attended",
+                                 "仅可为出席者填写成绩"),
 }
 
 ENTITY_NAMES_ZH = {"import_job": "导入任务", "export_job": "导出任务",
@@ -382,7 +389,8 @@ ENTITY_NAMES_ZH = {"import_job": "导入任务", "export_job": "导出任务",
                    "webhook_endpoint": "Webhook 端点", "webhook_delivery": "Webhook 投递",
                    "plan": "方案", "milestone": "里程碑", "objective": "目标",
                    "budget_line": "预算项", "amendment": "方案修订",
-                   "plan_report": "进展报告", "expectation": "预期"}
+                   "plan_report": "进展报告", "expectation": "预期",
+                   "training_course": "培训课程"}
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -42,7 +42,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)

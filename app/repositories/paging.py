@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, Uuid, bindparam, tuple_
+from sqlalchemy import ColumnElement, Date, Select, Uuid, bindparam, tuple_
 
 from app.domain.common.errors import InvalidCursor
 from app.domain.common.paging import Page, PageRequest
@@ -26,6 +26,8 @@ def _coerce(column: ColumnElement[Any], value: Any) -> Any:
             return parsed
         if isinstance(column.type, Uuid):
             return UUID(value)
+        if isinstance(column.type, Date):
+            return date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise InvalidCursor() from exc
     return value

@@ -51,6 +51,7 @@ from app.repositories.storage_errors import translate_storage_errors
 from app.repositories.surveys import SqlSurveyRepository
 from app.repositories.tables import outbox
 from app.repositories.tables_customers import customer_timeline
+from app.repositories.training import SqlTrainingRepository
 from app.repositories.users import SqlDepartmentRepository, SqlUserRepository
 from app.repositories.webhooks import SqlWebhookRepository
 from app.repositories.worker import SqlJobLeases, SqlOutboxStore
@@ -114,6 +115,7 @@ class SqlUnitOfWork:
         self.interactions = SqlInteractionRepository(conn)
         self.bulk_jobs = SqlBulkJobRepository(conn)
         self.reports = SqlReportRepository(conn)
+        self.training = SqlTrainingRepository(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

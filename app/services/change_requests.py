@@ -39,6 +39,7 @@ from app.domain.common.errors import (
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
 from app.domain.common.versions import check_version
+from app.domain.training.competence import Duty, TrainingRequired
 from app.services.approval_policy import APPROVAL_POLICY
 from app.services.business_calendar import load_calendar
 from app.services.knowledge import KnowledgeService
@@ -46,6 +47,7 @@ from app.services.policies import RISK_MATRIX, load_policy
 from app.services.ports import Clock, RequestContext
 from app.services.ports.change_requests import ChangeRequestFilter
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from app.services.training import competence_for, record_refusal
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,16 @@ class ChangeRequestService:
             delegations = await self._delegations(uow, cr, now)
             planning = await self._planning(uow) \
                 if workflow.needs_planning(cr, action) else None
-            done = workflow.apply(cr, action, ctx.principal, now, delegations, ActionInput(
-                comment=comment, step_id=step_id, conclusion=conclusion, planning=planning))
+            competence = await competence_for(uow, ctx.principal, Duty.APPROVE_CHANGE, now) \
+                if workflow.decides_step(action) else None
+            try:
+                done = workflow.apply(cr, action, ctx.principal, now, delegations,
+                                      ActionInput(comment=comment, step_id=step_id,
+                                                  conclusion=conclusion, planning=planning,
+                                                  competence=competence))
+            except TrainingRequired as refusal:
+                await record_refusal(uow, refusal, "change_request", cr.id, now)
+                raise
             if done.lesson is not None:
                 done = done.filed(await self._file(uow, ctx, done.cr, done.lesson, now))
             if done.chain is not None:

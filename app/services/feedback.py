@@ -36,11 +36,13 @@ from app.domain.feedback.sla import (
 )
 from app.domain.handovers.access import HandoverReach
 from app.domain.handovers.model import Handover
+from app.domain.training.competence import Duty, TrainingRequired
 from app.services.handover_materials import Material, MaterialContext
 from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, load_policy, store_policy
 from app.services.ports import Clock, RequestContext
 from app.services.ports.feedback import FeedbackFilter, FeedbackRecord
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from app.services.training import competence_for, record_refusal
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,17 @@ class FeedbackService:
                 raise NotFound(entity="feedback")
             check_version(record.version, expected_version)
             before = record.item
-            item = workflow.apply(before, action, principal, now,
-                                  resolution=data.resolution, reason=data.reason,
-                                  contact_id=data.contact_id, agreed_at=data.agreed_at,
-                                  note=data.note,
-                                  live_contacts=await self._live_contacts(uow, before, data))
+            competence = await competence_for(uow, principal, Duty.RESOLVE_FEEDBACK, now) \
+                if action == "resolve" else None
+            try:
+                item = workflow.apply(
+                    before, action, principal, now, resolution=data.resolution,
+                    reason=data.reason, contact_id=data.contact_id, agreed_at=data.agreed_at,
+                    note=data.note, live_contacts=await self._live_contacts(uow, before, data),
+                    competence=competence)
+            except TrainingRequired as refusal:
+                await record_refusal(uow, refusal, "feedback", feedback_id, now)
+                raise
             policy, calendar = await self._clocks(uow)
             record = replace(record, item=item, updated_at=now, version=record.version + 1)
             if resolve_clock_restarted(before, item):

@@ -41,6 +41,7 @@ from app.domain.handovers.starting import check_receiver, may_start
 from app.domain.reports.figures import handover_outcomes
 from app.domain.reports.working_time import day_number, span, working_days
 from app.domain.risk.matrix import RiskMatrix
+from app.domain.training.competence import Duty, TrainingRequired
 from app.services.customers import CustomerService
 from app.services.handover_materials import DEFAULT_MATERIALS, Material, MaterialContext
 from app.services.policies import (
@@ -55,6 +56,7 @@ from app.services.ports.customers import CustomerFilter
 from app.services.ports.handovers import HandoverFilter
 from app.services.ports.reports import ReportFilter
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from app.services.training import competence_for, record_refusal
 
 HIGH_RISK_LABELS = frozenset({"high", "critical"})
 BOOK_PAGE = 200
@@ -376,7 +378,14 @@ class HandoverService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             facts = await self._acting(uow, ctx, handover_id, expected_version)
-            outcome = effects.apply(facts, "sign", ctx.actor, now)
+            competence = await competence_for(uow, ctx.actor, Duty.SIGN_HANDOVER, now) \
+                if Role.DEPARTMENT_HEAD in ctx.actor.roles else None
+            try:
+                outcome = effects.apply(facts, "sign", ctx.actor, now,
+                                        Inputs(competence=competence))
+            except TrainingRequired as refusal:
+                await record_refusal(uow, refusal, "handover", handover_id, now)
+                raise
             h = outcome.handover
             await uow.handovers.add_signature(h.id, h.signatures[-1])
             if outcome.transfer_due:

@@ -56,6 +56,9 @@ JOBS: list[PeriodicJob] = [
     PeriodicJob("run_exports", timedelta(seconds=2),
                 lambda s, ctx: s.exports.run_queued(limit=1),
                 "export job(s) run"),
+    PeriodicJob("announce_training_lapses", timedelta(hours=1),
+                lambda s, ctx: _sum(s.training.announce_lapses(ctx)),
+                "training completion(s) lapsed or about to lapse announced"),
     PeriodicJob("send_reminders", timedelta(minutes=5),
                 lambda s, ctx: s.reminders.send_reminders(ctx),
                 "reminder(s) announced"),
@@ -63,6 +66,10 @@ JOBS: list[PeriodicJob] = [
                 lambda s, ctx: s.emails.send_pending_emails(ctx),
                 "e-mail(s) sent"),
 ]
+
+
+async def _sum(counts: Awaitable[tuple[int, ...]]) -> int:
+    return sum(await counts)
 
 
 def consumers(services: Services) -> list[OutboxConsumer]:

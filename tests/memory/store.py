@@ -25,6 +25,7 @@ from app.domain.handovers.model import Handover
 from app.domain.plans.model import Plan
 from app.domain.risk.register import Risk
 from app.domain.surveys.model import Invitation
+from app.domain.training.model import Completion, Course
 from app.services.ports.feedback import FeedbackRecord
 
 T = TypeVar("T")
@@ -55,6 +56,8 @@ class Tables:
     feedback: dict[UUID, FeedbackRecord] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
     plans: dict[UUID, Plan] = field(default_factory=dict)
+    training_courses: dict[UUID, Course] = field(default_factory=dict)
+    training_completions: list[Completion] = field(default_factory=list)
 
 
 class Working:

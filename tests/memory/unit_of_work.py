@@ -31,6 +31,7 @@ from tests.memory.customers import MemoryCustomerRepository, MemoryPolicyReposit
 from tests.memory.handovers import MemoryHandoverRepository
 from tests.memory.people import MemoryDepartmentRepository, MemoryUserRepository
 from tests.memory.store import MemoryStore, page_of
+from tests.memory.training import MemoryTrainingRepository
 
 
 class MemoryAuditLog:
@@ -91,6 +92,7 @@ class MemoryUnitOfWork:
         self.surveys = MemorySurveyRepository(t)
         self.feedback = MemoryFeedbackRepository(t)
         self.plans = MemoryPlanRepository(t, "plans")
+        self.training = MemoryTrainingRepository(t)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

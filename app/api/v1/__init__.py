@@ -18,6 +18,7 @@ from app.api.v1 import (
     reports,
     risks,
     surveys,
+    training,
     webhooks,
 )
 
@@ -27,8 +28,8 @@ from app.api.v1 import (
 # reading order through ``TAGS``.
 routers = [module.router for module in (customers, change_requests, auth, people, handovers,
                                         feedback, plans, interactions, risks, knowledge, surveys,
-                                        notifications, reports, api_keys, webhooks, audit, imports,
-                                        exports)]
+                                        notifications, reports, training, api_keys, webhooks,
+                                        audit, imports, exports)]
 # multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
 UPLOAD_PATHS = frozenset({"/api/v1/imports"})
 
@@ -51,6 +52,8 @@ TAGS = [
                                        "customers, account managers, risks."},
     {"name": "risks", "description": "The risk register and its heat map."},
     {"name": "knowledge", "description": "Knowledge articles, including lessons learned."},
+    {"name": "training", "description": "员工培训: courses, sessions, completions, "
+                                        "competence rules and coverage."},
     {"name": "surveys", "description": "Survey templates, invitations and the public page."},
     {"name": "notifications", "description": "My notifications (what needs me, what was "
                                              "decided for me) and whether they also come by "

@@ -21,6 +21,7 @@ from app.domain.change_requests.model import (
 )
 from app.domain.common.errors import DomainError, ErrorKind, NotFound
 from app.domain.risk.matrix import RiskLevel
+from app.domain.training.competence import Competence, Duty, require
 
 
 @dataclass(frozen=True)
@@ -169,14 +170,19 @@ class Decision:
 
 
 def decide(facts: ChangeRequestFacts, principal: Principal, delegations: list[Delegation],
-           now: datetime, step_id: UUID | None = None) -> Decision:
+           now: datetime, step_id: UUID | None = None,
+           competence: Competence | None = None) -> Decision:
     """The decision ``principal`` may take on ``step_id`` (default: the current step), or
-    the separation-of-duties error that refuses it."""
+    the separation-of-duties error that refuses it; then, while a competence rule is in
+    force (``competence`` given), the course the step's role needs, which the principal
+    must hold themselves even as a deputy."""
     step = facts.current_step() if step_id is None else next(
         (s for s in facts.steps if s.id == step_id), None)
     if step is None:
         raise NotFound(entity="approval_step")
-    return Decision(step, check_decider(facts, step, principal, delegations, now))
+    decision = Decision(step, check_decider(facts, step, principal, delegations, now))
+    require(competence, Duty.APPROVE_CHANGE, step.role)
+    return decision
 
 
 def stands_in(facts: ChangeRequestFacts, principal: Principal,

@@ -47,6 +47,7 @@ from app.domain.common.workflow import (
     require_party,
 )
 from app.domain.risk.matrix import RiskMatrix
+from app.domain.training.competence import Competence
 
 
 class Party(StrEnum):
@@ -167,11 +168,12 @@ def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal) -> 
 
 def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,
              delegations: list[Delegation], now: datetime,
-             step_id: UUID | None) -> tuple[CRState, Decision | None]:
+             step_id: UUID | None,
+             competence: Competence | None = None) -> tuple[CRState, Decision | None]:
     action = leaving(ACTIONS, name, facts.state, lambda: offered(facts))
     decision = None
     if action.parties == {Party.APPROVER}:
-        decision = decide(facts, principal, delegations, now, step_id)
+        decision = decide(facts, principal, delegations, now, step_id, competence)
     else:
         require_party(action, lambda party: _is_party(party, facts, principal))
     if facts.type not in action.types:
@@ -188,6 +190,11 @@ def check(facts: ChangeRequestFacts, name: str, principal: Principal,
     actions decide ``step_id`` (default: the current step); for them the separation-of-
     duties error itself is raised, so the caller hears which rule refused them."""
     return _checked(facts, name, principal, delegations, now, step_id)[0]
+
+
+def decides_step(name: str) -> bool:
+    """Whether the action decides an approval step (approve, reject, return)."""
+    return name in ACTIONS and ACTIONS[name].parties == {Party.APPROVER}
 
 
 def allowed_in_state(state: CRState) -> list[str]:
@@ -247,6 +254,8 @@ class ActionInput:
     step_id: UUID | None = None  # approve, reject, return: default the current step
     conclusion: Conclusion | None = None  # conclude_assessment
     planning: Planning | None = None  # the actions ``needs_planning`` names
+    # What the actor holds for the approval rules in force (None: no rule, no check).
+    competence: Competence | None = None
 
 
 @dataclass(frozen=True)
@@ -421,7 +430,7 @@ def apply(cr: ChangeRequest, name: str, principal: Principal, now: datetime,
     reason they may not (as ``check``). ``cr`` is left as it was; the outcome holds a
     copy. The separation-of-duties check runs once, and its decision is what is stored."""
     target, decision = _checked(cr.facts(), name, principal, delegations, now,
-                                inputs.step_id)
+                                inputs.step_id, inputs.competence)
     data = {"action": name, "from": cr.state, "to": target, "comment": inputs.comment}
     act = _Act(name, principal, now, inputs, decision, data)
     return EFFECTS.get(name, _state_only)(replace(cr, state=target, steps=list(cr.steps)),

@@ -28,6 +28,7 @@ from app.domain.common.workflow import (
     require_party,
 )
 from app.domain.feedback.model import Confirmation, FeedbackItem, FeedbackState
+from app.domain.training.competence import Competence, Duty, require
 
 MAX_TEXT = 5000
 
@@ -81,12 +82,17 @@ def is_party(party: Party, item: FeedbackItem, principal: Principal) -> bool:
     return Role.ADMIN in principal.roles
 
 
-def check(item: FeedbackItem, name: str, principal: Principal) -> FeedbackState:
+def check(item: FeedbackItem, name: str, principal: Principal,
+          competence: Competence | None = None) -> FeedbackState:
     """The state ``name`` leads to, or why it may not be taken now: TransitionNotAllowed
-    (not from this state, or no such action), NotYourAction, PreconditionUnmet."""
+    (not from this state, or no such action), NotYourAction, PreconditionUnmet; for
+    ``resolve`` while a competence rule is in force (``competence`` given),
+    TrainingRequired naming the course."""
     action = leaving(ACTIONS, name, item.state)
     require_party(action, lambda party: is_party(party, item, principal))
     require_guards(action, item)
+    if name == "resolve":
+        require(competence, Duty.RESOLVE_FEEDBACK)
     return action.target
 
 
@@ -117,14 +123,15 @@ EVENT_INPUTS: dict[str, tuple[str, ...]] = {"reopen": ("reason",)}
 def apply(item: FeedbackItem, name: str, principal: Principal, now: datetime, *,
           resolution: str = "", reason: str = "", contact_id: UUID | None = None,
           agreed_at: datetime | None = None, note: str = "",
-          live_contacts: frozenset[UUID] = frozenset()) -> FeedbackItem:
+          live_contacts: frozenset[UUID] = frozenset(),
+          competence: Competence | None = None) -> FeedbackItem:
     """The item after ``principal`` takes action ``name`` at ``now``, with its timestamps
     set. Inputs: ``resolve`` needs a ``resolution``; ``reopen`` a ``reason`` (kept in the
     event/audit, not on the item); ``confirm`` needs who agreed, a ``contact_id`` among the
     customer's ``live_contacts`` or a ``note`` naming them, and ``agreed_at`` (default
     ``now``) between the resolution and ``now`` since a call is often recorded after it
     happened."""
-    target = check(item, name, principal)
+    target = check(item, name, principal, competence)
     errors = FieldErrors()
     changes: dict[str, Any] = {"state": target}
     if name == "acknowledge":

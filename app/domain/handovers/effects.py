@@ -35,6 +35,7 @@ from app.domain.handovers.model import (
 )
 from app.domain.handovers.standard import HandoverStandard
 from app.domain.handovers.workflow import ACTIONS, AlreadySigned, Decision, Facts, check
+from app.domain.training.competence import Competence
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Inputs:
     text: str = ""  # raise_finding
     finding_id: UUID | None = None  # resolve_finding
     resolution: str = ""  # resolve_finding
+    competence: Competence | None = None  # sign: what the signer holds, while a rule is on
 
 
 NO_INPUTS = Inputs()
@@ -271,7 +273,7 @@ def apply(f: Facts, name: str, principal: Principal, now: datetime,
     """The handover after ``principal`` takes ``name`` at ``now``, or why not: the table's
     refusal first (TransitionNotAllowed, NotYourAction, AlreadySigned, PreconditionUnmet),
     then the inputs' (InvalidInput, NotFound)."""
-    decision = check(f, name, principal)
+    decision = check(f, name, principal, inputs.competence)
     return EFFECTS[name](f.handover, decision, principal, now, inputs)
 
 

@@ -28,6 +28,7 @@ from app.domain.common.workflow import (
     require_party,
 )
 from app.domain.handovers.model import Handover, HandoverState, SignatureRole
+from app.domain.training.competence import Competence, Duty, require
 
 S = HandoverState
 
@@ -190,13 +191,18 @@ class Decision:
     on_behalf_of: UUID | None = None
 
 
-def check(f: Facts, name: str, principal: Principal) -> Decision:
-    """What taking ``name`` now decides, or the reason it may not be taken."""
+def check(f: Facts, name: str, principal: Principal,
+          competence: Competence | None = None) -> Decision:
+    """What taking ``name`` now decides, or the reason it may not be taken. A department
+    head's signature also needs the course a competence rule in force names
+    (``competence`` given only then)."""
     state = f.handover.state
     action = leaving(ACTIONS, name, state)
     capacity = on_behalf_of = None
     if action.parties == {Party.SIGNATORY}:
         capacity, on_behalf_of = signature_role(f, principal)
+        if capacity is SignatureRole.DEPARTMENT_HEAD:
+            require(competence, Duty.SIGN_HANDOVER, Role.DEPARTMENT_HEAD)
     else:
         require_party(action, lambda party: _is_party(party, f, principal))
     require_guards(action, f)

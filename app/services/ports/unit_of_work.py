@@ -36,6 +36,7 @@ from app.services.ports.policies import PolicyRepository
 from app.services.ports.reports import ReportRepository
 from app.services.ports.risks import RiskRepository
 from app.services.ports.surveys import SurveyRepository
+from app.services.ports.training import TrainingRepository
 from app.services.ports.webhooks import WebhookRepository
 from app.services.ports.worker import JobLeases, OutboxStore
 
@@ -68,6 +69,7 @@ class UnitOfWork(Protocol):
     interactions: InteractionRepository
     bulk_jobs: BulkJobRepository
     reports: ReportRepository
+    training: TrainingRepository
 
     def record_change(self, action: str, entity_type: str, entity_id: UUID | str | None, *,
                       before: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ step of a change's current round when its assessment was concluded (normal chang
 cannot be known (emergency changes' first steps, earlier rounds' first steps, completions
 before this revision) stays null and is left out of the figures, which say their ``n``.
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 import app.repositories.types
 
-revision: str = '0019'
+revision: str = '0018'
 down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
