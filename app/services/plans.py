@@ -550,7 +550,8 @@ class PlanService:
         uow.record_change(action, "plan", plan.id,
                           before=before.snapshot() if before else None, after=plan.snapshot(),
                           event={"title": plan.title, "state": plan.state,
-                                 "revision": plan.revision, **(data or {})},
+                                 "revision": plan.revision, "owner_id": plan.owner_id,
+                                 **(data or {})},
                           at=now, customer_id=plan.customer_id)
 
     @staticmethod

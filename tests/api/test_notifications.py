@@ -188,3 +188,16 @@ async def test_a_health_fall_tells_the_customers_owner(world: World) -> None:
     [fall] = await inbox(client, actors.am_west)
     assert fall["path"] == f"/api/v1/customers/{customer['id']}"
     assert fall["details"]["score"] < fall["details"]["threshold"]
+
+
+async def test_a_new_plans_owner_is_told(world: World) -> None:
+    from tests.plan_support import draft_plan
+    client, actors = world.client, world.actors
+    people = everyone(actors)
+    customer = await make_customer_with_contact(client, actors.am_west)
+    plan = await draft_plan(client, actors.admin, customer, title="年度服务保障方案")
+    await relay(world.app)
+    assert await told(client, people, plan["id"]) == {"am_west": ["plan_arrived"]}
+    [arrived] = [n for n in await inbox(client, actors.am_west) if n["entity_id"] == plan["id"]]
+    assert arrived["path"] == f"/api/v1/plans/{plan['id']}"
+    assert arrived["details"]["title"] == "年度服务保障方案"

@@ -177,8 +177,8 @@ def _health_fell(e: Occurred) -> list[Notice]:
 
 
 def _plan_arrived(e: Occurred) -> list[Notice]:
-    """The hook for plans: when that feature lands, its ``plan.created`` event names the
-    plan's ``owner_id`` (and ``title``), and the owner is told."""
+    """A new plan's owner (the customer's manager unless someone else was named) is told;
+    ``plan.created`` carries the ``owner_id`` and ``title``."""
     owner = _uuid(e.data.get("owner_id"))
     return [Notice(Kind.PLAN_ARRIVED, e.entity_type, e.entity_id, (Person(owner),),
                    _pick(e.data, "title"))] if owner else []
