@@ -26,7 +26,11 @@ PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh"),
           ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"), ("GET", "/docs-redoc.js"),
           # a survey's respondent has no account: the token in the path is the key
           ("GET", "/api/v1/public/surveys/{token}"),
-          ("POST", "/api/v1/public/surveys/{token}/responses")}
+          ("POST", "/api/v1/public/surveys/{token}/responses"),
+          # so has a customer reading the progress report a plan's team shared
+          ("GET", "/api/v1/public/plan-reports/{token}"),
+          ("POST", "/api/v1/public/plan-reports/{token}/acknowledge"),
+          ("POST", "/api/v1/public/plan-reports/{token}/comments")}
 
 
 def undeclared(routes: list[Any]) -> list[str]:
@@ -52,7 +56,7 @@ def test_the_declaration_check_catches_a_route_without_one() -> None:
     assert undeclared(probe.routes) == ["GET /open"]
 
 
-def test_only_sign_in_docs_and_the_survey_answer_page_are_public(app: FastAPI) -> None:
+def test_only_sign_in_docs_and_the_customers_token_pages_are_public(app: FastAPI) -> None:
     public = {(m, r.path) for m, r in operations(app.routes)
               if declared_access(r).public}  # type: ignore[union-attr]
     assert public == PUBLIC
