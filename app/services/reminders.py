@@ -1,9 +1,10 @@
 """Reminders (issue 15 §5): an approval step due soon, a handover follow-up due, a
-feedback clock near its breach, each announced once per record and due time, in working
-time on the business calendar. A reminder is an event like any other (``…_due_soon``):
-the notification rule says who hears it, and webhook subscribers may hear it too. Plans'
-milestones and next contacts join here when that feature lands: a query on
-``ReminderRepository``, a key kind, an event, and its row in the notification rules."""
+feedback clock near its breach, a plan's milestone due, a customer's next contact due (by
+the contact cadence), each announced once per record and due time, in working time on the
+business calendar. A reminder is an event like any other (``…_due_soon``): the
+notification rule says who hears it, and webhook subscribers may hear it too. Another
+reminder is a query on ``ReminderRepository``, a key kind, an event, and its row in the
+notification rules."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from app.services.ports import Clock, RequestContext
 from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 FOLLOW_UP_HORIZON = timedelta(days=31)  # longer than any run of days off
+# A day's due (follow-up, milestone, next contact) is reminded of from the last working day
+# on or before it: the search looks this far ahead.
 
 
 class ReminderService:
@@ -64,6 +67,27 @@ class ReminderService:
                         "handover.follow_up_due_soon", "handover", f.handover_id, now,
                         {"customer_name": f.customer_name, "to_manager_id": f.to_manager_id,
                          "department_id": f.department_id, "follow_up_due": f.follow_up_due}))
+                    sent += 1
+            for m in await reminders.milestones_due_between(today, today + FOLLOW_UP_HORIZON,
+                                                            limit):
+                if follow_up_due_soon(calendar, now, m.planned_date) and \
+                        await reminders.claim("plan_milestone", m.milestone_id,
+                                              m.planned_date.isoformat(), now):
+                    uow.emit(DomainEvent(
+                        "plan.milestone_due_soon", "plan", m.plan_id, now,
+                        {"plan_title": m.plan_title, "milestone_id": m.milestone_id,
+                         "title": m.title, "planned_date": m.planned_date,
+                         "owner_id": m.owner_id}))
+                    sent += 1
+            for c in await reminders.contacts_due_between(today, today + FOLLOW_UP_HORIZON,
+                                                          limit):
+                if follow_up_due_soon(calendar, now, c.due_on) and \
+                        await reminders.claim("next_contact", c.customer_id,
+                                              c.due_on.isoformat(), now):
+                    uow.emit(DomainEvent(
+                        "customer.contact_due_soon", "customer", c.customer_id, now,
+                        {"customer_name": c.customer_name, "due_on": c.due_on},
+                        customer_id=c.customer_id))
                     sent += 1
             until = calendar.add_working_time(now, policy.feedback_lead)
             for d in await reminders.feedback_due_between(now, until, limit):
