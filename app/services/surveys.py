@@ -75,8 +75,9 @@ class PublicSurvey:
 
 class SurveyService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, sender: InvitationSender,
-                 limits: PublicLimits = PublicLimits()) -> None:
+                 limits: PublicLimits = PublicLimits(), link_base: str = PUBLIC_PATH) -> None:
         self._uow = uow
+        self._link_base = link_base  # the token is appended
         self._clock = clock
         self._sender = sender
         self._limits = limits
@@ -291,7 +292,7 @@ class SurveyService:
                 "source_id": source_id}
         uow.record_change("survey_invitation.created", "survey_invitation", invitation.id,
                           after=data, event=data, at=now, customer_id=customer.id)
-        return Issued(invitation, token, PUBLIC_PATH + token, template.name)
+        return Issued(invitation, token, self._link_base + token, template.name)
 
     async def _deliver(self, issued: Issued) -> None:
         invitation = issued.invitation

@@ -3,7 +3,8 @@ answers a plain HTML form when the browser asks for it (zh-CN or English by
 Accept-Language, no script, no external asset, readable on a phone); the form's post is
 recorded exactly as the JSON answer is, and thanks the customer; a wrong answer re-shows
 the form with the reasons (422) and stores nothing; unknown, closed and answered links are
-pages with the JSON route's statuses (404, 410, 409)."""
+pages with the JSON route's statuses (404, 410, 409); a deployment may point the links at
+its own frontend."""
 
 from __future__ import annotations
 
@@ -19,9 +20,17 @@ from app.repositories.tables import outbox
 from app.repositories.tables_feedback import survey_responses, survey_scores
 from tests.api.test_plan_report_page import BROWSER, parsed
 from tests.change_request_support import customer_of
+from tests.conftest import ClientWith
 from tests.db import row_count, rows
 from tests.support import Actors, TestClock
-from tests.survey_support import ANSWERS, PUBLIC, invited, make_template, public_client
+from tests.survey_support import (
+    ANSWERS,
+    PUBLIC,
+    invite,
+    invited,
+    make_template,
+    public_client,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FORM = {"Accept": BROWSER, "Content-Type": "application/x-www-form-urlencoded"}
@@ -115,3 +124,13 @@ async def test_refused_links_are_pages_with_the_json_statuses(
         finally:
             clock.advance(seconds=-shift)
     assert await row_count(app, survey_responses, invitation_id=UUID(issued["id"])) == 0
+
+
+async def test_links_may_point_at_a_frontend(client_with: ClientWith, actors: Actors) -> None:
+    base = "https://portal.example.cn/s/"
+    async with client_with(survey_link_base=base) as c:
+        template = await make_template(c, actors.admin)
+        customer = await customer_of(c, actors.am_east)
+        response = await invite(c, actors.am_east, template, customer)
+    assert response.status_code == 201, response.text
+    assert response.json()["link"] == base + response.json()["token"]
