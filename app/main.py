@@ -43,7 +43,7 @@ from app.api.middleware import (
 )
 from app.api.operation_ids import operation_id
 from app.api.security import TOKEN_URL
-from app.api.v1 import TAGS, UPLOAD_PATHS, routers
+from app.api.v1 import FORM_PATHS, TAGS, UPLOAD_PATHS, routers
 from app.domain.access.rate_limit import Quota
 from app.logs import configure_logging
 from app.repositories.database import create_engines
@@ -153,7 +153,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         handovers=HandoverService(uow, clock, customers,
                                   materials=HANDOVER_MATERIALS, transfers=HANDOVER_TRANSFERS),
         surveys=SurveyService(uow, clock, invitations, PublicLimits(
-            settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s))),
+            settings.survey_attempts_per_window, timedelta(seconds=settings.survey_window_s)),
+            link_base=settings.survey_link_base),
         feedback=FeedbackService(uow, clock),
         interactions=InteractionService(uow, clock),
         contact_cadence=ContactCadenceSettings(uow, clock),
@@ -229,7 +230,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     # The last added runs first: request id, CORS (its headers on every answer, 413/415
     # included), gzip (only for a client that accepts it), 304, body limits.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       form_paths=frozenset({TOKEN_URL}), upload_paths=UPLOAD_PATHS,
+                       form_paths=frozenset({TOKEN_URL}), form_patterns=FORM_PATHS,
+                       upload_paths=UPLOAD_PATHS,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(NotModifiedMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Where a shared progress report's link points: this API's own page by default, or a
     # deployment's frontend (the token is appended), e.g. https://portal.example.cn/r/
     plan_report_link_base: str = "/api/v1/public/plan-reports/"
+    # Where a survey invitation's link points, the same way (this API's answer page, which
+    # serves browsers HTML, or a deployment's frontend), e.g. https://portal.example.cn/s/
+    survey_link_base: str = "/api/v1/public/surveys/"
 
     # Signs the audit chain's checkpoints (HMAC-SHA256; `accord audit checkpoint`). Keep it
     # out of the database and away from its administrators: whoever holds it can sign a

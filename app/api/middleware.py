@@ -104,10 +104,13 @@ class BodyLimitMiddleware:
     that is neither JSON nor, on the routes that take it, a form."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, form_paths: frozenset[str],
-                 upload_paths: frozenset[str] = frozenset(), max_upload_bytes: int = 0) -> None:
+                 upload_paths: frozenset[str] = frozenset(), max_upload_bytes: int = 0,
+                 form_patterns: tuple[re.Pattern[str], ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.form_paths = form_paths
+        # form routes with a path parameter (a page's token)
+        self.form_patterns = form_patterns
         # file uploads (multipart) with their own, larger limit
         self.upload_paths = upload_paths
         self.max_upload_bytes = max_upload_bytes
@@ -125,7 +128,8 @@ class BodyLimitMiddleware:
         content_type = _header(scope, b"content-type")
         has_body = (length is not None and length != "0") or _header(
             scope, b"transfer-encoding") is not None
-        takes_form = scope["path"] in self.form_paths
+        takes_form = scope["path"] in self.form_paths or any(
+            p.fullmatch(scope["path"]) for p in self.form_patterns)
         allowed = _FORM_TYPES if takes_form else _JSON_TYPES
         # an upload route checks its caller first, then that the body is a form (422)
         if has_body and not uploads and not (content_type and allowed.match(content_type)):

@@ -21,15 +21,19 @@ from app.repositories.tables_change_requests import change_requests, cr_approval
 from app.repositories.tables_customers import customers
 from app.repositories.tables_feedback import feedback_items
 from app.repositories.tables_handovers import handovers
+from app.repositories.tables_interactions import contact_schedules
 from app.repositories.tables_notifications import (
     email_outbox,
     notification_preferences,
     notifications,
     reminders_sent,
 )
+from app.repositories.tables_plans import plans
 from app.services.ports.notifications import (
+    ContactDue,
     FeedbackDue,
     FollowUpDue,
+    MilestoneDue,
     Notification,
     OutgoingEmail,
     Preferences,
@@ -196,6 +200,34 @@ class SqlReminderRepository:
                 found.append(FeedbackDue(r.id, r.owner_id, r.type, r.severity, "resolve",
                                          r.resolve_due_at))
         return found
+
+    async def milestones_due_between(self, first_day: date, last_day: date,
+                                     limit: int) -> list[MilestoneDue]:
+        """Milestones are JSON on their plan's row: the active plans are read and their
+        milestones picked here (a plan has a handful)."""
+        found: list[MilestoneDue] = []
+        rows = await self._conn.execute(
+            select(plans.c.id, plans.c.title, plans.c.owner_id, plans.c.milestones)
+            .where(plans.c.state == "active").order_by(plans.c.id))
+        for r in rows:
+            for m in r.milestones:
+                planned = date.fromisoformat(m["planned_date"])
+                if m.get("status") != "done" and first_day <= planned <= last_day:
+                    owner = UUID(m["owner_id"]) if m.get("owner_id") else r.owner_id
+                    found.append(MilestoneDue(r.id, r.title, UUID(m["id"]), m["title"],
+                                              planned, owner))
+        found.sort(key=lambda d: d.planned_date)
+        return found[:limit]
+
+    async def contacts_due_between(self, first_day: date, last_day: date,
+                                   limit: int) -> list[ContactDue]:
+        s, c = contact_schedules, customers
+        rows = await self._conn.execute(
+            select(s.c.customer_id, c.c.name, s.c.due_on).join(c, c.c.id == s.c.customer_id)
+            .where(s.c.due_on >= first_day, s.c.due_on <= last_day,
+                   c.c.archived_at.is_(None), c.c.merged_into.is_(None))
+            .order_by(s.c.due_on).limit(limit))
+        return [ContactDue(*r) for r in rows]
 
     async def claim(self, kind: str, record_id: UUID, due: str, now: datetime) -> bool:
         """One insert that does nothing on a key already taken: of two runs at once, the

@@ -1,13 +1,15 @@
 """Reminders (issue 15 §5): an approval step due soon, a handover follow-up due, a
-feedback clock near its breach, each announced once per record and due time, in working
-time on the business calendar. A reminder is an event like any other (``…_due_soon``):
-the notification rule says who hears it, and webhook subscribers may hear it too. Plans'
-milestones and next contacts join here when that feature lands: a query on
-``ReminderRepository``, a key kind, an event, and its row in the notification rules."""
+feedback clock near its breach, a plan's milestone due, a customer's next contact due (by
+the contact cadence), each announced once per record and due time, in working time on the
+business calendar. A reminder is an event like any other (``…_due_soon``): the
+notification rule says who hears it, and webhook subscribers may hear it too. Another
+reminder is a query on ``ReminderRepository``, a key kind, an event, and its row in the
+notification rules."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from uuid import UUID
 
 from app.domain.common.events import DomainEvent
 from app.domain.notifications.reminders import (
@@ -21,6 +23,8 @@ from app.services.ports import Clock, RequestContext
 from app.services.ports.unit_of_work import UnitOfWorkFactory
 
 FOLLOW_UP_HORIZON = timedelta(days=31)  # longer than any run of days off
+# A day's due (follow-up, milestone, next contact) is reminded of from the last working day
+# on or before it: the search looks this far ahead.
 
 
 class ReminderService:
@@ -54,16 +58,29 @@ class ReminderService:
                                                "department_id": s.department_id,
                                                "due_at": s.due_at}}))
                     sent += 1
-            today = calendar.local_date(now)
-            for f in await reminders.follow_ups_due_between(today, today + FOLLOW_UP_HORIZON,
-                                                            limit):
-                if follow_up_due_soon(calendar, now, f.follow_up_due) and \
-                        await reminders.claim("handover_follow_up", f.handover_id,
-                                              f.follow_up_due.isoformat(), now):
-                    uow.emit(DomainEvent(
-                        "handover.follow_up_due_soon", "handover", f.handover_id, now,
-                        {"customer_name": f.customer_name, "to_manager_id": f.to_manager_id,
-                         "department_id": f.department_id, "follow_up_due": f.follow_up_due}))
+            today, horizon = calendar.local_date(now), calendar.local_date(now) + FOLLOW_UP_HORIZON
+            # (key kind, record, due day, event): due on a day, reminded from the last working
+            # day on or before it
+            on_a_day: list[tuple[str, UUID, date, DomainEvent]] = [
+                *(("handover_follow_up", f.handover_id, f.follow_up_due, DomainEvent(
+                    "handover.follow_up_due_soon", "handover", f.handover_id, now,
+                    {"customer_name": f.customer_name, "to_manager_id": f.to_manager_id,
+                     "department_id": f.department_id, "follow_up_due": f.follow_up_due}))
+                  for f in await reminders.follow_ups_due_between(today, horizon, limit)),
+                *(("plan_milestone", m.milestone_id, m.planned_date, DomainEvent(
+                    "plan.milestone_due_soon", "plan", m.plan_id, now,
+                    {"plan_title": m.plan_title, "milestone_id": m.milestone_id,
+                     "title": m.title, "planned_date": m.planned_date, "owner_id": m.owner_id}))
+                  for m in await reminders.milestones_due_between(today, horizon, limit)),
+                *(("next_contact", c.customer_id, c.due_on, DomainEvent(
+                    "customer.contact_due_soon", "customer", c.customer_id, now,
+                    {"customer_name": c.customer_name, "due_on": c.due_on},
+                    customer_id=c.customer_id))
+                  for c in await reminders.contacts_due_between(today, horizon, limit))]
+            for kind, record_id, day, event in on_a_day:
+                if follow_up_due_soon(calendar, now, day) and \
+                        await reminders.claim(kind, record_id, day.isoformat(), now):
+                    uow.emit(event)
                     sent += 1
             until = calendar.add_working_time(now, policy.feedback_lead)
             for d in await reminders.feedback_due_between(now, until, limit):

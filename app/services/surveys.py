@@ -4,6 +4,7 @@ page, and the automatic invitations after a change closes and at a handover's 30
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from app.domain.surveys.model import (
     Question,
     Template,
     Trigger,
+    answers_from_form,
     check_answers,
     check_open,
     check_questions,
@@ -73,8 +75,9 @@ class PublicSurvey:
 
 class SurveyService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, sender: InvitationSender,
-                 limits: PublicLimits = PublicLimits()) -> None:
+                 limits: PublicLimits = PublicLimits(), link_base: str = PUBLIC_PATH) -> None:
         self._uow = uow
+        self._link_base = link_base  # the token is appended
         self._clock = clock
         self._sender = sender
         self._limits = limits
@@ -225,6 +228,16 @@ class SurveyService:
     async def public_submit(self, ctx: RequestContext, token: str,
                             answers: dict[str, Any]) -> None:
         """Once per invitation: the row lock makes a double submit answer 409 exactly once."""
+        await self._submit(ctx, token, lambda _questions: answers)
+
+    async def public_submit_form(self, ctx: RequestContext, token: str,
+                                 fields: dict[str, list[str]]) -> None:
+        """The answer page's form: its string fields read against the survey's questions,
+        then recorded exactly as ``public_submit`` does."""
+        await self._submit(ctx, token, lambda questions: answers_from_form(questions, fields))
+
+    async def _submit(self, ctx: RequestContext, token: str,
+                      answers_of: Callable[[list[Question]], dict[str, Any]]) -> None:
         await self._throttle(ctx)
         now = self._clock.now()
         async with self._uow(ctx) as uow:
@@ -236,6 +249,7 @@ class SurveyService:
             template = await uow.surveys.get_template(invitation.template_id)
             customer = await uow.customers.get(invitation.customer_id, RecordScope(Reach.ALL))
             assert template is not None and customer is not None
+            answers = answers_of(template.questions)
             scores = check_answers(template.questions, answers)
             response_id = new_id()
             await uow.surveys.add_response(
@@ -278,7 +292,7 @@ class SurveyService:
                 "source_id": source_id}
         uow.record_change("survey_invitation.created", "survey_invitation", invitation.id,
                           after=data, event=data, at=now, customer_id=customer.id)
-        return Issued(invitation, token, PUBLIC_PATH + token, template.name)
+        return Issued(invitation, token, self._link_base + token, template.name)
 
     async def _deliver(self, issued: Issued) -> None:
         invitation = issued.invitation

@@ -115,6 +115,23 @@ def test_plans_have_their_hook() -> None:
     assert set(RULES) >= {"plan.created"}
 
 
+def test_a_milestone_due_tells_its_owner_and_a_next_contact_the_customers_manager() -> None:
+    owner, customer = uuid4(), uuid4()
+    [due] = notices_for(Occurred("plan.milestone_due_soon", "plan", "p", {
+        "owner_id": str(owner), "title": "试运行", "plan_title": "ERP 实施",
+        "planned_date": "2026-10-09", "milestone_id": "m"}))
+    assert (due.kind, due.audiences, due.path) == (
+        Kind.PLAN_MILESTONE_DUE_SOON, (Person(owner),), "/api/v1/plans/p")
+    assert due.details == {"plan_title": "ERP 实施", "milestone_id": "m", "title": "试运行",
+                           "planned_date": "2026-10-09"}
+    assert notices_for(Occurred("plan.milestone_due_soon", "plan", "p", {})) == []
+    [contact] = notices_for(Occurred("customer.contact_due_soon", "customer", str(customer),
+                                     {"customer_name": "江南纺织", "due_on": "2026-10-08"}))
+    assert (contact.kind, contact.audiences) == (Kind.CONTACT_DUE_SOON,
+                                                 (CustomerOwner(customer),))
+    assert contact.details == {"customer_name": "江南纺织", "due_on": "2026-10-08"}
+
+
 def _delegation(delegator: UUID, deputy: UUID, role: Role, department: UUID | None,
                 now: datetime, hours: int = 1) -> Delegation:
     return Delegation(delegator, frozenset({role}), department, deputy, role,

@@ -1,5 +1,7 @@
 """Version 1 of the HTTP API, mounted at ``/api/v1``."""
 
+import re
+
 from app.api.v1 import (
     api_keys,
     audit,
@@ -32,6 +34,8 @@ routers = [module.router for module in (customers, change_requests, auth, people
                                         audit, imports, exports)]
 # multipart uploads, with their own size limit (ACCORD_MAX_UPLOAD_BYTES)
 UPLOAD_PATHS = frozenset({"/api/v1/imports"})
+# the HTML pages' form posts (the survey answer page), besides the sign-in form
+FORM_PATHS = (re.compile(r"/api/v1/public/surveys/[^/]+"),)
 
 TAGS = [
     {"name": "auth", "description": "Sign in, refresh and sign out (JWT); who am I."},

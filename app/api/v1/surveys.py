@@ -4,17 +4,20 @@ public, unauthenticated answer page ``/public/surveys/{token}``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
+from app.api import report_page, survey_page
 from app.api.container import services
 from app.api.etag import if_match, set_etag
+from app.api.i18n import pick_language
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.policy_settings import policy_setting
-from app.api.problems import error_responses
+from app.api.problems import STATUS_BY_KIND, error_responses
 from app.api.security import allow, public
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.surveys import (
@@ -30,9 +33,19 @@ from app.api.v1.schemas.surveys import (
     TemplateOut,
 )
 from app.domain.access.roles import Role, Scope
+from app.domain.common.errors import InvalidInput
 from app.domain.common.paging import PageRequest
-from app.domain.surveys.model import Automation, Question, Template
+from app.domain.surveys.model import (
+    AlreadyAnswered,
+    Automation,
+    InvitationClosed,
+    InvitationUnknown,
+    Question,
+    Template,
+    answers_from_form,
+)
 from app.services.ports import RequestContext
+from app.services.surveys import PublicSurvey
 
 router = feature_router("surveys")
 
@@ -149,19 +162,68 @@ policy_setting(
 # the public page ----------------------------------------------------------------------
 
 TOKEN_ERRORS = error_responses(404, 410, 429)
+# What a browser is told as a page rather than a problem document.
+LINK_REFUSED = (InvitationUnknown, InvitationClosed, AlreadyAnswered)
+
+
+def _public_out(found: PublicSurvey) -> PublicSurveyOut:
+    return PublicSurveyOut.model_validate({
+        "name": found.name, "expires_at": found.expires_at,
+        "questions": [{**q.__dict__, "options": list(q.options)} for q in found.questions]})
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers={"Vary": "Accept, Accept-Language"})
 
 
 @router.get("/public/surveys/{token}", response_model=PublicSurveyOut,
             summary="Read a survey's questions (no account; the token is the key)",
-            responses=TOKEN_ERRORS)
-async def public_survey(request: Request, token: str, ctx: Anyone
-                        ) -> PublicSurveyOut:
+            responses={**TOKEN_ERRORS, 200: {"content": {"text/html": {}}}})
+async def public_survey(request: Request, token: str, ctx: Anyone) -> Any:
     """Reveals the survey's name and questions only; attempts are rate limited per
-    address."""
-    found = await services(request).surveys.public_read(ctx, token[:200])
-    return PublicSurveyOut.model_validate({
-        "name": found.name, "expires_at": found.expires_at,
-        "questions": [{**q.__dict__, "options": list(q.options)} for q in found.questions]})
+    address. A browser (Accept: text/html first) gets the answer form as a plain HTML page
+    in zh-CN or English by Accept-Language; a refused link is a page with the same status."""
+    if not report_page.wants_html(request.headers.get("accept")):
+        return _public_out(await services(request).surveys.public_read(ctx, token[:200]))
+    lang = pick_language(request.headers.get("accept-language"))
+    try:
+        found = await services(request).surveys.public_read(ctx, token[:200])
+    except LINK_REFUSED as refused:
+        return _html(survey_page.render_problem(refused.code, lang),
+                     STATUS_BY_KIND[refused.kind])
+    return _html(survey_page.render_form(_public_out(found).model_dump(), found.questions,
+                                         lang))
+
+
+@router.post("/public/surveys/{token}", response_class=HTMLResponse,
+             summary="Answer a survey from its HTML page (a browser's form post)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-www-form-urlencoded": {"schema": {
+                     "type": "object", "additionalProperties": {"type": "string"}}}}}},
+             responses={**TOKEN_ERRORS, **error_responses(409, 422),
+                        200: {"content": {"text/html": {}}}})
+async def public_answer_form(request: Request, token: str, ctx: Anyone) -> HTMLResponse:
+    """Records the answer through the same use case as the JSON route and answers with a
+    thank-you page; a refused answer re-shows the form with the reasons beside the
+    questions (422), a refused link is a page with the JSON route's status."""
+    lang = pick_language(request.headers.get("accept-language"))
+    fields: dict[str, list[str]] = {}
+    for name, value in (await request.form()).multi_items():  # parsed once, by the router
+        if isinstance(value, str):
+            fields.setdefault(name, []).append(value)
+    surveys = services(request).surveys
+    try:
+        await surveys.public_submit_form(ctx, token[:200], fields)
+    except LINK_REFUSED as refused:
+        return _html(survey_page.render_problem(refused.code, lang),
+                     STATUS_BY_KIND[refused.kind])
+    except InvalidInput as invalid:
+        found = await surveys.public_read(ctx, token[:200])
+        return _html(survey_page.render_form(
+            _public_out(found).model_dump(), found.questions, lang,
+            field_errors=invalid.field_errors,
+            given=answers_from_form(found.questions, fields)), 422)
+    return _html(survey_page.render_thanks(lang))
 
 
 @router.post("/public/surveys/{token}/responses", status_code=204,

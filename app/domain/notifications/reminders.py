@@ -43,7 +43,8 @@ def last_working_day(calendar: BusinessCalendar, day: date) -> date:
 
 
 def follow_up_due_soon(calendar: BusinessCalendar, now: datetime, due: date) -> bool:
-    """From the last working day on or before the follow-up's due day until that day: a
-    follow-up due on a holiday is reminded of on the working day before it."""
+    """From the last working day on or before the due day until that day: a handover
+    follow-up, plan milestone or next contact due on a holiday is reminded of on the
+    working day before it."""
     today = calendar.local_date(now)
     return at_work(calendar, now) and last_working_day(calendar, due) <= today <= due

@@ -27,6 +27,8 @@ class Kind(StrEnum):
     FEEDBACK_SLA_BREACHED = "feedback_sla_breached"
     CUSTOMER_HEALTH_FELL = "customer_health_fell"
     PLAN_ARRIVED = "plan_arrived"
+    PLAN_MILESTONE_DUE_SOON = "plan_milestone_due_soon"
+    CONTACT_DUE_SOON = "contact_due_soon"
 
 
 # audiences --------------------------------------------------------------------------------
@@ -184,6 +186,21 @@ def _plan_arrived(e: Occurred) -> list[Notice]:
                    _pick(e.data, "title"))] if owner else []
 
 
+def _milestone_due(e: Occurred) -> list[Notice]:
+    """To the milestone's owner, or the plan's when it names none (the event says which)."""
+    owner = _uuid(e.data.get("owner_id"))
+    return [Notice(Kind.PLAN_MILESTONE_DUE_SOON, e.entity_type, e.entity_id, (Person(owner),),
+                   _pick(e.data, "plan_title", "milestone_id", "title", "planned_date"))
+            ] if owner else []
+
+
+def _contact_due(e: Occurred) -> list[Notice]:
+    """To the customer's manager when the reminder is staged."""
+    return [Notice(Kind.CONTACT_DUE_SOON, e.entity_type, e.entity_id,
+                   (CustomerOwner(UUID(e.entity_id)),), _pick(e.data, "customer_name",
+                                                              "due_on"))]
+
+
 HANDOVER_STEPS = ("created", "notified", "preparation_started", "meeting_held", "signed",
                   "transferred", "followed_up", "cancelled")
 
@@ -203,6 +220,8 @@ RULES: dict[str, Callable[[Occurred], list[Notice]]] = {
     "feedback.sla_due_soon": _to_owner(Kind.FEEDBACK_SLA_DUE_SOON),
     "customer.health_below_threshold": _health_fell,
     "plan.created": _plan_arrived,
+    "plan.milestone_due_soon": _milestone_due,
+    "customer.contact_due_soon": _contact_due,
 }
 
 

@@ -87,6 +87,25 @@ class AnswerScore:
     value: int
 
 
+def answers_from_form(questions: list[Question],
+                      fields: dict[str, list[str]]) -> dict[str, Any]:
+    """A browser form's fields (every value a string, a field per question id, checkboxes
+    repeated) as the typed answers ``check_answers`` judges: scales as integers when they
+    read as one, several choices as a list; blank fields are unanswered."""
+    answers: dict[str, Any] = {}
+    for q in questions:
+        values = [v.strip() for v in fields.get(q.id, []) if v.strip()]
+        if not values:
+            continue
+        if q.kind in SCALES:
+            answers[q.id] = int(values[0]) if values[0].lstrip("-").isdigit() else values[0]
+        elif q.kind is QuestionKind.MULTIPLE_CHOICE:
+            answers[q.id] = values
+        else:
+            answers[q.id] = values[0]
+    return answers
+
+
 def check_answers(questions: list[Question], answers: dict[str, Any]) -> list[AnswerScore]:
     """The answers, checked against the questions (every required one answered, values in
     range, choices among the options); returns the scored ones."""

@@ -130,6 +130,28 @@ class FeedbackDue:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class MilestoneDue:
+    """A milestone of an active plan, not done, and who answers for it: its own owner, or
+    the plan's when it names none."""
+
+    plan_id: UUID
+    plan_title: str
+    milestone_id: UUID
+    title: str
+    planned_date: date
+    owner_id: UUID
+
+
+@dataclass(frozen=True)
+class ContactDue:
+    """A customer's next contact by the contact cadence (``contact_schedules``)."""
+
+    customer_id: UUID
+    customer_name: str
+    due_on: date
+
+
 class ReminderRepository(Protocol):
     async def steps_due_between(self, after: datetime, until: datetime,
                                 limit: int) -> list[StepDue]:
@@ -143,6 +165,14 @@ class ReminderRepository(Protocol):
                                    limit: int) -> list[FeedbackDue]:
         """Open feedback whose acknowledge or resolve clock runs out after ``after`` and by
         ``until``."""
+        ...
+    async def milestones_due_between(self, first_day: date, last_day: date,
+                                     limit: int) -> list[MilestoneDue]:
+        """Open milestones of active plans planned for the days."""
+        ...
+    async def contacts_due_between(self, first_day: date, last_day: date,
+                                   limit: int) -> list[ContactDue]:
+        """Live customers whose next contact falls due in the days."""
         ...
     async def claim(self, kind: str, record_id: UUID, due: str, now: datetime) -> bool:
         """Whether this reminder is still to send; claims it (once per key) if so."""
