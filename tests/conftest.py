@@ -203,8 +203,11 @@ def test_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
 
 def test_settings(url: str, **overrides: object) -> Settings:
+    # An hour's access tokens (the most the setting allows): the session's signed-in actors
+    # outlive a run on a busy machine, which the default 15 minutes did not.
     values: dict[str, object] = {"database_url": url, "env": "development",
-                                 "log_level": "WARNING", **overrides}
+                                 "log_level": "WARNING", "access_token_minutes": 60,
+                                 **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
 
