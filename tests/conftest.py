@@ -205,9 +205,11 @@ JOB_FILES = Path(tempfile.gettempdir()) / "accord-test-job-files"
 
 
 def test_settings(url: str, **overrides: object) -> Settings:
+    # An hour's access tokens (the most the setting allows): the session's signed-in actors
+    # outlive a run on a busy machine, which the default 15 minutes did not.
     values: dict[str, object] = {"database_url": url, "env": "development",
                                  "log_level": "WARNING", "worker_in_process": False,
-                                 "job_files_dir": str(JOB_FILES),
+                                 "job_files_dir": str(JOB_FILES), "access_token_minutes": 60,
                                  **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
