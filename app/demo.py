@@ -119,26 +119,48 @@ async def load(services, customers: int, seed: int,  # type: ignore[no-untyped-d
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    created = 0
+    drafts = [(_customer(fake, rng, managers),
+               _feedback(rng) if rng.random() < FEEDBACK_SHARE else None)
+              for _ in range(customers)]
     made: list[UUID] = []
-    for _ in range(customers):
-        try:
-            customer = (await services.customers.create(
-                admin, _customer(fake, rng, managers))).customer
-            created += 1
-            made.append(customer.id)
-        except DuplicateCustomer:
-            progress(1)
-            continue  # the seed produced a number or code already present: skip it
-        if rng.random() < FEEDBACK_SHARE:
-            await services.feedback.create(admin, _feedback(rng, customer.id))
-        progress(1)
+    for start in range(0, len(drafts), BATCH):
+        batch = drafts[start:start + BATCH]
+        made += await _customers(services, admin, batch)
+        progress(len(batch))
+    created = len(made)
     if created:
         await _survey_template(services, admin)
     for customer_id, state in zip(made, PLAN_STATES, strict=False):
         await _plan(services, admin, customer_id, state, rng)
     await _training(services, admin, ids)
     return DemoResult(users_created, created)
+
+
+BATCH = 50  # customers per transaction: one commit for many, each by the create rules
+
+
+async def _customers(services, admin: RequestContext,  # type: ignore[no-untyped-def]
+                     batch: list[tuple[NewCustomer, Callable[[UUID], NewFeedback] | None]],
+                     ) -> list[UUID]:
+    """The batch's customers in one transaction, then their feedback. When the seed
+    produced a number or code already present (a second run), the batch is created one
+    by one instead and those customers are skipped."""
+    customers = services.customers
+    try:
+        views = await customers.create_many(admin, [new for new, _ in batch])
+        made = [(view.customer.id, feedback) for view, (_, feedback)
+                in zip(views, batch, strict=True)]
+    except DuplicateCustomer:
+        made = []
+        for new, feedback in batch:
+            try:
+                made.append(((await customers.create(admin, new)).customer.id, feedback))
+            except DuplicateCustomer:
+                continue
+    for customer_id, feedback in made:
+        if feedback is not None:
+            await services.feedback.create(admin, feedback(customer_id))
+    return [customer_id for customer_id, _ in made]
 
 
 # One plan per customer for the first customers, so every state shows.
@@ -223,10 +245,12 @@ async def _survey_template(services, admin: RequestContext) -> None:  # type: ig
         admin, Automation(change_request_closed_template_id=template.id), version)
 
 
-def _feedback(rng: random.Random, customer_id: UUID) -> NewFeedback:
+def _feedback(rng: random.Random) -> Callable[[UUID], NewFeedback]:
+    """Drawn with its customer (the same seed, the same data), made once it exists."""
     kind, summary = rng.choice(FEEDBACK)
-    return NewFeedback(customer_id=customer_id, channel=rng.choice(list(FeedbackChannel)),
-                       type=kind, severity=rng.choice(list(Severity)), summary=summary)
+    channel, severity = rng.choice(list(FeedbackChannel)), rng.choice(list(Severity))
+    return lambda customer_id: NewFeedback(customer_id=customer_id, channel=channel,
+                                           type=kind, severity=severity, summary=summary)
 
 
 def _customer(fake: Faker, rng: random.Random, managers: list[UUID]) -> NewCustomer:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import typer
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from app import __version__, demo
@@ -320,3 +321,40 @@ async def test_demo_hashes_the_shared_password_once(tmp_path: Path) -> None:
         await app.state.engines.dispose()
     assert (result.users_created, counting.hashed) == (14, 1)
     assert await counting.verify(DEMO_PASSWORD, admin.password_hash)
+
+
+async def test_demo_customers_share_transactions(tmp_path: Path) -> None:
+    """A transaction (and its audit-chain update) per customer made ``accord demo`` take
+    23-30 s for 200 customers on a loaded machine (issue 13 item 8): customers are created
+    in batches, each still by the create rules. Counted from the first customer to the
+    last, feedback included."""
+    db = migrated(tmp_path / "demo.db")
+    app = create_app(conftest.test_settings(f"sqlite+aiosqlite:///{db}"),
+                     hasher=HashedOnce(Argon2PasswordHasher()))
+    counts = {"commits": 0, "statements": 0, "feedback": 0}
+    engine = app.state.engines.write.sync_engine
+
+    def commit(*_: Any) -> None:
+        counts["commits"] += 1
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        counts["statements"] += 1
+        counts["feedback"] += sql.startswith("INSERT INTO feedback_items")
+
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "before_cursor_execute", statement)
+    marks: list[dict[str, int]] = []  # the counts each time the loader reports progress
+    customers = 100
+    try:
+        result = await load(app.state.services, customers, 7,
+                            lambda n: marks.extend([dict(counts)] * n))
+    finally:
+        await app.state.engines.dispose()
+    users_done, customers_done = marks[len(demo.PEOPLE) - 1], marks[-1]
+    commits = customers_done["commits"] - users_done["commits"]
+    statements = customers_done["statements"] - users_done["statements"]
+    feedback = customers_done["feedback"]
+    assert result.customers_created == customers and feedback > 0
+    # one commit for each batch of customers, one for each feedback item
+    assert commits == customers // demo.BATCH + feedback, (commits, feedback)
+    assert statements <= 14 * customers, statements  # 25 a customer when each had its own

@@ -1,9 +1,9 @@
 """What the OpenAPI document says beyond FastAPI's own: the headers the server sends, the
 problem ``code``s each error response can carry, If-Match where the server requires it,
-and who may act on a record. Worked out here, from what each route takes (its
-dependencies, its answer model, its feature), once for every route, so that a new route
-is documented the way its neighbours are; tests/api/test_contract.py holds the document
-to what the server does."""
+If-None-Match and its 304 where the server honours them, and who may act on a record.
+Worked out here, from what each route takes (its dependencies, its answer model, its
+feature), once for every route, so that a new route is documented the way its neighbours
+are; tests/api/test_contract.py holds the document to what the server does."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": {"description": "Seconds to wait before trying again",
                     "schema": {"type": "integer", "minimum": 0}},
 }
+
+NOT_MODIFIED = 304
+IF_NONE_MATCH: dict[str, Any] = {
+    "name": "If-None-Match", "in": "header", "required": False,
+    "description": 'ETags of the copy you hold (`"3"`, `W/"3"`, a list or `*`): when one '
+                   "names the current version the answer is 304, without a body",
+    "schema": {"type": "string", "maxLength": 1000}}
+_NOT_MODIFIED_ANSWER = {"description": "Not Modified: the copy you hold (If-None-Match) is "
+                                       "the current version; no body"}
 
 # Who a workflow party is, in words (the parties of the change-request, handover and
 # feedback workflow tables).
@@ -135,7 +144,7 @@ class RouteFacts:
 
     def headers(self, status: int) -> dict[str, dict[str, Any]]:
         names = ["X-Request-Id"]
-        if 200 <= status < 300:
+        if 200 <= status < 300 or status == NOT_MODIFIED:
             names += ["ETag"] if self.versioned else []
             names += ["Location"] if self.creates and status == 201 else []
         if status in (429, 503):
@@ -143,6 +152,12 @@ class RouteFacts:
         if self.idempotent and status < 500 and status != 429:
             names.append("Idempotent-Replayed")  # a stored answer, error or not
         return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+    @property
+    def conditional_get(self) -> bool:
+        """A GET answering one versioned record: If-None-Match naming its ETag gets 304
+        (app.api.middleware.NotModifiedMiddleware)."""
+        return self.method == "GET" and self.versioned
 
     def codes(self, status: int) -> list[str]:
         tables = [_EVERY_ROUTE, _PAGED if self.paged else {},
@@ -210,6 +225,9 @@ def _complete_operation(operation: dict[str, Any], facts: RouteFacts) -> None:
         responses.pop("428", None)
     for status, response in error_responses(*facts.statuses()).items():
         responses.setdefault(str(status), response)
+    if facts.conditional_get:
+        operation.setdefault("parameters", []).append(dict(IF_NONE_MATCH))
+        responses[str(NOT_MODIFIED)] = dict(_NOT_MODIFIED_ANSWER)
     operation["responses"] = dict(sorted(responses.items()))
     for status, response in operation["responses"].items():
         response.setdefault("headers", {}).update(facts.headers(int(status)))

@@ -186,8 +186,10 @@ class SqlCustomerRepository:
     async def add(self, customer: Customer) -> None:
         await self._conn.execute(insert(customers).values(**self._row(customer)))
         await self._write_side_tables(customer)
-        for contact in customer.contacts:
-            await self.add_contact(contact)
+        if customer.contacts:  # one statement for all contacts, one for all their points
+            await self._conn.execute(insert(contacts), [
+                self._contact_row(c) for c in customer.contacts])
+            await self._write_points(*customer.contacts)
 
     async def save(self, customer: Customer) -> None:
         """Write the customer row and its indexes; contacts are written one by one."""
@@ -378,15 +380,14 @@ class SqlCustomerRepository:
             delete(contact_points).where(contact_points.c.contact_id == contact.id))
         await self._write_points(contact)
 
-    async def _write_points(self, contact: Contact) -> None:
-        if contact.erased_at is not None:
-            return
-        points = [{"kind": "phone", "value": p.number} for p in contact.phones] + [
-            {"kind": "email", "value": e.address.lower()} for e in contact.emails]
+    async def _write_points(self, *written: Contact) -> None:
+        points = [{"kind": kind, "value": value, "customer_id": c.customer_id,
+                   "contact_id": c.id}
+                  for c in written if c.erased_at is None
+                  for kind, value in [*(("phone", p.number) for p in c.phones),
+                                      *(("email", e.address.lower()) for e in c.emails)]]
         if points:
-            await self._conn.execute(insert(contact_points), [
-                {**p, "customer_id": contact.customer_id, "contact_id": contact.id}
-                for p in points])
+            await self._conn.execute(insert(contact_points), points)
 
     async def move_contacts(self, source_id: UUID, target_id: UUID) -> None:
         await self._conn.execute(update(contacts).where(contacts.c.customer_id == source_id)

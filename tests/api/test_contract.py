@@ -1,8 +1,9 @@
 """The OpenAPI document says what the server does (issue 13 item 3): every answer a scenario
 across the features gets is held to the document (its status declared, each header it
 carries declared for that status, ETag and Location sent where declared, its problem
-``code`` listed), If-Match is required exactly where the server answers 428, PATCH bodies
-show no defaults, and who may act on a record is said in words."""
+``code`` listed), If-Match is required exactly where the server answers 428, If-None-Match
+and 304 are declared where the server honours them, PATCH bodies show no defaults, and who
+may act on a record is said in words."""
 
 from __future__ import annotations
 
@@ -105,6 +106,12 @@ async def test_answers_across_the_features_are_what_the_document_says(
                    400, "unknown_query_parameter")
     assert_problem(await client.get(CUSTOMERS), 401, "not_authenticated")
     assert read.status_code == 200
+    # a cached copy: the current one is confirmed (304), the one before the change is not
+    current = await client.get(path, headers={**am.headers,
+                                              "If-None-Match": changed.headers["ETag"]})
+    stale = await client.get(path, headers={**am.headers, "If-None-Match": read.headers["ETag"]})
+    assert (current.status_code, current.content, stale.status_code) == (304, b"", 200)
+    assert current.headers["ETag"] == changed.headers["ETag"]
 
     # idempotency: a replay says so; the same key for another request is refused
     key = unique("key")
@@ -217,6 +224,36 @@ async def test_patch_bodies_show_no_defaults_and_transitions_say_who_acts(app: F
         assert "submit" in create[field].get("description", ""), field
     owner = schemas["CustomerCreate"]["properties"]["owner_id"]["description"]
     assert "required" in owner.lower() and "admin" in owner.lower()
+
+
+async def test_if_none_match_and_304_are_declared_exactly_where_the_server_honours_them(
+        app: FastAPI, client: httpx.AsyncClient, actors: Actors) -> None:
+    """Every GET that sends an ETag takes If-None-Match and declares its 304 (with the
+    ETag, no body); nothing else declares either. Those without a record in the path are
+    asked: their ETag gets 304, another tag the full answer."""
+    conditional = 0
+    for path, method, operation in _operations(app.openapi()):
+        responses = operation["responses"]
+        sends_etag = method == "get" and "ETag" in responses["200"].get("headers", {})
+        takes = [p for p in operation.get("parameters", []) if p["name"] == "If-None-Match"]
+        assert ("304" in responses) == bool(takes) == sends_etag, f"{method} {path}"
+        if not sends_etag:
+            continue
+        conditional += 1
+        assert takes[0]["in"] == "header" and not takes[0]["required"], f"{method} {path}"
+        assert "content" not in responses["304"], f"{method} {path}"
+        assert {"ETag", "X-Request-Id"} <= set(responses["304"]["headers"]), f"{method} {path}"
+        if "{" in path:
+            continue
+        full = await client.get(path, headers=actors.admin.headers)
+        assert full.status_code == 200, f"{path}: {full.text}"
+        again = await client.get(path, headers={**actors.admin.headers,
+                                                "If-None-Match": full.headers["ETag"]})
+        other = await client.get(path, headers={**actors.admin.headers,
+                                                "If-None-Match": '"999999"'})
+        assert (again.status_code, again.content) == (304, b""), path
+        assert other.status_code == 200, path
+    assert conditional >= 20
 
 
 async def test_every_operation_declares_the_headers_it_may_send(app: FastAPI) -> None:
