@@ -220,14 +220,18 @@ class SqlReportRepository:
         sql, crs = self._sql, self._crs(f)
         conn = self._conn
 
+        # one pass over the period's changes, grouped by all four dimensions at once; the
+        # counts per dimension are sums over those few hundred groups
         dims = {"state": _CR.c.state, "type": _CR.c.type, "category": _CR.c.category,
                 "risk_level": _CR.c.risk_level}
-        counted = await conn.execute(union_all(*(
-            select(literal(name).label("dim"), col.label("value"), func.count())
-            .where(*crs).group_by(col) for name, col in dims.items())))
-        counts: dict[str, list[tuple[str | None, int]]] = {name: [] for name in dims}
-        for dim, value, n in counted:
-            counts[dim].append((value, int(n)))
+        grouped = (await conn.execute(
+            select(*dims.values(), func.count()).where(*crs).group_by(*dims.values()))).all()
+        counts: dict[str, list[tuple[str | None, int]]] = {}
+        for index, name in enumerate(dims):
+            tally: dict[str | None, int] = {}
+            for row in grouped:
+                tally[row[index]] = tally.get(row[index], 0) + int(row[-1])
+            counts[name] = list(tally.items())
 
         wd = working_day_cte(days, sql.postgres)
         start, end = wd.alias("start_day"), wd.alias("end_day")
