@@ -349,6 +349,9 @@ async def explain(url: str, variants: dict[str, dict[str, str]]) -> list[Stateme
     try:
         for report, sql, parameters in statements:
             args = list(parameters) if isinstance(parameters, (list, tuple)) else []
+            if sql.lstrip().upper().startswith("SET LOCAL "):  # the report's settings
+                await conn.execute("SET " + sql.lstrip()[len("SET LOCAL "):])
+                continue
             plan_sql = "EXPLAIN (ANALYZE, BUFFERS) " + sql
             await conn.fetch(plan_sql, *args)  # warm
             lines = [r[0] for r in await conn.fetch(plan_sql, *args)]
