@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +29,9 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.sql.selectable import CTE
 
 from app.domain.access.scope import Reach
@@ -161,6 +164,42 @@ def working_day_cte(days: list[WorkingDay], postgres: bool) -> CTE:
     return stmt.columns(*cols).cte("working_days")
 
 
+class WorkingDayLookup:
+    """The working-day row of an instant. PostgreSQL: array elements by position (the
+    table's days are consecutive), so no join and no sort per lookup; SQLite: a join
+    to the ``working_day_cte``. An instant outside the table has no row (SQLite drops
+    it, PostgreSQL yields null, which counts and percentiles skip alike)."""
+
+    def __init__(self, days: list[WorkingDay], sql: Dialect) -> None:
+        self._sql = sql
+        if sql.postgres:
+            self._first = days[0].day if days else 0
+            self._arrays = {n: Grouping(bindparam(  # (array)[i], as PostgreSQL parses it
+                f"wd_{n}", [getattr(d, n) for d in days],
+                type_=ARRAY(BigInteger if n == "cum" else Integer)))
+                for n in _WORKING_DAY_COLUMNS if n != "day"}
+        else:
+            self._cte = working_day_cte(days, postgres=False)
+
+    def at(self, t: Any, name: str) -> Any:
+        """The row for ``t``: an object with ``.c.<column>`` like a table's."""
+        day = self._sql.day(t)
+        if not self._sql.postgres:
+            row = self._cte.alias(name)
+            row.joined_on = row.c.day == day  # type: ignore[attr-defined]
+            return row
+        index = day - self._first + 1
+        return SimpleNamespace(c=SimpleNamespace(day=day, **{
+            n: a[index] for n, a in self._arrays.items()}), joined_on=None)
+
+    @staticmethod
+    def join(source: Any, *rows: Any) -> Any:
+        for row in rows:
+            if row.joined_on is not None:
+                source = source.join(row, row.joined_on)
+        return source
+
+
 def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
             department: Any) -> list[ColumnElement[bool]]:
     conditions = [scope.filter(f.scope)]
@@ -250,16 +289,15 @@ class SqlReportRepository:
                 tally[row[index]] = tally.get(row[index], 0) + int(row[-1])
             counts[name] = list(tally.items())
 
-        wd = working_day_cte(days, sql.postgres)
-        start, end = wd.alias("start_day"), wd.alias("end_day")
+        wd = WorkingDayLookup(days, sql)
+        start, end = wd.at(_STEP.c.started_at, "start_day"), wd.at(_STEP.c.decided_at, "end_day")
         of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
         decided = _STEP.c.status != StepStatus.PENDING.value
         per_step = (
             select(_STEP.c.role.label("g"),
                    cast((sql.worked(_STEP.c.decided_at, end)
                          - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
-            .select_from(of_crs.join(start, start.c.day == sql.day(_STEP.c.started_at))
-                         .join(end, end.c.day == sql.day(_STEP.c.decided_at)))
+            .select_from(wd.join(of_crs, start, end))
             .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
         rounds = (
             select(_STEP.c.change_request_id, _STEP.c.round,
@@ -274,14 +312,14 @@ class SqlReportRepository:
             .select_from(of_crs).where(*crs)
             .group_by(_STEP.c.change_request_id, _STEP.c.round).subquery("rounds"))
         finished = or_(rounds.c.pending == 0, rounds.c.rejected > 0, rounds.c.returned > 0)
-        round_start, round_end = wd.alias("round_start"), wd.alias("round_end")
+        round_start = wd.at(rounds.c.began, "round_start")
+        round_end = wd.at(rounds.c.ended, "round_end")
         whole = (
             select(literal(END_TO_END).label("g"),
                    cast((sql.worked(rounds.c.ended, round_end)
                          - sql.worked(rounds.c.began, round_start)) / 3600.0, Float)
                    .label("v"))
-            .select_from(rounds.join(round_start, round_start.c.day == sql.day(rounds.c.began))
-                         .join(round_end, round_end.c.day == sql.day(rounds.c.ended)))
+            .select_from(wd.join(rounds, round_start, round_end))
             .where(finished))
         hours = _quantiles(await conn.execute(
             sql.quantiles(union_all(per_step, whole).subquery("durations"))))
@@ -291,12 +329,12 @@ class SqlReportRepository:
             func.coalesce(func.sum(case((rounds.c.returned > 0, 1), else_=0)), 0))
             .where(finished))).one()
 
-        done = wd.alias("done_day")
+        done = wd.at(_CR.c.implemented_at, "done_day")
         on_time = (await conn.execute(
             select(func.count(), func.coalesce(func.sum(case(
                 (sql.local_day(_CR.c.implemented_at, done)
                  <= sql.day(_CR.c.requested_completion_date), 1), else_=0)), 0))
-            .select_from(_CR.join(done, done.c.day == sql.day(_CR.c.implemented_at)))
+            .select_from(wd.join(_CR, done))
             .where(*crs, _CR.c.implemented_at.is_not(None),
                    _CR.c.requested_completion_date.is_not(None)))).one()
 
