@@ -6,6 +6,7 @@ equivalent on SQLite); durations in working hours join the working-day table
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -182,23 +183,29 @@ class WorkingDayLookup:
         else:
             self._cte = working_day_cte(days, postgres=False)
 
-    def at(self, t: Any, name: str) -> Any:
-        """The row for ``t``: an object with ``.c.<column>`` like a table's."""
+    def at(self, t: Any, name: str) -> _DayRow:
+        """The row for ``t``: its columns as ``.c.<column>``, like a table's."""
         day = self._sql.day(t)
         if not self._sql.postgres:
             row = self._cte.alias(name)
-            row.joined_on = row.c.day == day  # type: ignore[attr-defined]
-            return row
+            return _DayRow(row.c, row, row.c.day == day)
         index = day - self._first + 1
-        return SimpleNamespace(c=SimpleNamespace(day=day, **{
-            n: a[index] for n, a in self._arrays.items()}), joined_on=None)
+        return _DayRow(SimpleNamespace(day=day, **{n: a[index]
+                                                   for n, a in self._arrays.items()}))
 
     @staticmethod
-    def join(source: Any, *rows: Any) -> Any:
+    def join(source: Any, *rows: _DayRow) -> Any:
         for row in rows:
-            if row.joined_on is not None:
-                source = source.join(row, row.joined_on)
+            if row.table is not None:
+                source = source.join(row.table, row.on)
         return source
+
+
+@dataclass(frozen=True)
+class _DayRow:
+    c: Any
+    table: Any = None  # SQLite: the aliased working-day table to join, on ``on``
+    on: Any = None
 
 
 def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
