@@ -273,27 +273,29 @@ async def seed(url: str, customers: int, reference: datetime) -> dict[str, Any]:
         started = time.perf_counter()
         await conn.execute("VACUUM (ANALYZE) " + ", ".join(TABLES))
         seconds["analyse"] = time.perf_counter() - started
-        rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608
-        largest = await conn.fetchval(
-            "SELECT department_id FROM customers GROUP BY department_id "
-            "ORDER BY count(*) DESC, department_id LIMIT 1")
+        rows, largest = await _contents(conn)
     finally:
         await conn.close()
-    return {"seconds": seconds, "rows": rows, "department": str(largest),
-            "people": people}
+    return {"seconds": seconds, "rows": rows, "department": largest, "people": people}
+
+
+async def _contents(conn: asyncpg.Connection) -> tuple[dict[str, int], str]:
+    """Rows per table, and the largest department (the one-department variant's)."""
+    rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608
+    largest = await conn.fetchval(
+        "SELECT department_id FROM customers GROUP BY department_id "
+        "ORDER BY count(*) DESC, department_id LIMIT 1")
+    return rows, str(largest)
 
 
 async def existing(url: str) -> dict[str, Any]:
     """A database kept by an earlier run (``--keep``), measured again as it is."""
     conn = await asyncpg.connect(dsn(url))
     try:
-        rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608
-        largest = await conn.fetchval(
-            "SELECT department_id FROM customers GROUP BY department_id "
-            "ORDER BY count(*) DESC, department_id LIMIT 1")
+        rows, largest = await _contents(conn)
     finally:
         await conn.close()
-    return {"seconds": {}, "rows": rows, "department": str(largest), "people": None}
+    return {"seconds": {}, "rows": rows, "department": largest, "people": None}
 
 
 def _variants(department: str, since: date, until: date) -> dict[str, dict[str, str]]:
