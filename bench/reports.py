@@ -12,7 +12,8 @@ md5 of the row number), secondary indexes dropped during the load and recreated 
 saved definitions; VACUUM ANALYZE; the app started; each report asked ``--requests`` times
 per variant after a warm-up (sequential requests, latency measured by the client);
 EXPLAIN of every statement a report sends; the section written between its markers in
-docs/performance.md; the database dropped unless ``--keep``.
+docs/performance.md; the database dropped unless ``--keep``. ``--database NAME`` measures
+a database a ``--keep`` run left (no seeding; the app's migrations must match it).
 
 Sizes relative to ``--customers`` (issue 18 at 1,000,000): change requests 20 % (with 2–3
 approval steps each past assessment), feedback 30 %, handovers 5 % (half with a finding),
@@ -272,14 +273,29 @@ async def seed(url: str, customers: int, reference: datetime) -> dict[str, Any]:
         started = time.perf_counter()
         await conn.execute("VACUUM (ANALYZE) " + ", ".join(TABLES))
         seconds["analyse"] = time.perf_counter() - started
-        rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608
-        largest = await conn.fetchval(
-            "SELECT department_id FROM customers GROUP BY department_id "
-            "ORDER BY count(*) DESC, department_id LIMIT 1")
+        rows, largest = await _contents(conn)
     finally:
         await conn.close()
-    return {"seconds": seconds, "rows": rows, "department": str(largest),
-            "people": people}
+    return {"seconds": seconds, "rows": rows, "department": largest, "people": people}
+
+
+async def _contents(conn: asyncpg.Connection) -> tuple[dict[str, int], str]:
+    """Rows per table, and the largest department (the one-department variant's)."""
+    rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608
+    largest = await conn.fetchval(
+        "SELECT department_id FROM customers GROUP BY department_id "
+        "ORDER BY count(*) DESC, department_id LIMIT 1")
+    return rows, str(largest)
+
+
+async def existing(url: str) -> dict[str, Any]:
+    """A database kept by an earlier run (``--keep``), measured again as it is."""
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        rows, largest = await _contents(conn)
+    finally:
+        await conn.close()
+    return {"seconds": {}, "rows": rows, "department": largest, "people": None}
 
 
 def _variants(department: str, since: date, until: date) -> dict[str, dict[str, str]]:
@@ -349,6 +365,9 @@ async def explain(url: str, variants: dict[str, dict[str, str]]) -> list[Stateme
     try:
         for report, sql, parameters in statements:
             args = list(parameters) if isinstance(parameters, (list, tuple)) else []
+            if sql.lstrip().upper().startswith("SET LOCAL "):  # the report's settings
+                await conn.execute("SET " + sql.lstrip()[len("SET LOCAL "):])
+                continue
             plan_sql = "EXPLAIN (ANALYZE, BUFFERS) " + sql
             await conn.fetch(plan_sql, *args)  # warm
             lines = [r[0] for r in await conn.fetch(plan_sql, *args)]
@@ -396,10 +415,14 @@ def render(info: dict[str, Any], seeded: dict[str, Any], timings: list[Timing],
     lines += ["", "### Data set", "",
               "| table | rows | seeding |", "|---|---:|---:|"]
     for table in TABLES:
+        took = seeded["seconds"].get(table)
         lines.append(f"| {table} | {rows[table]:,} | "
-                     f"{seeded['seconds'].get(table, 0):.0f} s |")
-    lines += ["", f"Indexes recreated in {seeded['seconds']['indexes']:.0f} s, analysed in "
-              f"{seeded['seconds']['analyse']:.0f} s. Survey answers are not seeded (see "
+                     f"{'earlier run' if took is None else f'{took:.0f} s'} |")
+    built = (f"Indexes recreated in {seeded['seconds']['indexes']:.0f} s, analysed in "
+             f"{seeded['seconds']['analyse']:.0f} s." if "indexes" in seeded["seconds"] else
+             "The database was seeded by an earlier run (kept with --keep, reused with "
+             "--database).")
+    lines += ["", f"{built} Survey answers are not seeded (see "
               "bench/reports.py): satisfaction figures run over empty tables.", "",
               "### Plans (one department, a year)", "",
               "EXPLAIN (ANALYZE, BUFFERS) of each statement the report sends, warm; the "
@@ -442,19 +465,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--output", default="")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", default="",
+                        help="measure a database an earlier --keep run left, without seeding")
     args = parser.parse_args(argv)
     command = ".venv/bin/python -m bench.reports " + " ".join(argv or sys.argv[1:])
     info = machine.describe(args.admin_url)
     reference = datetime.now(UTC).replace(microsecond=0)
     until = reference.date() + timedelta(days=1)
     since = until - timedelta(days=365)
-    name = databases.new_name("reports")
-    _log(f"creating and migrating {name}")
-    url = databases.create(args.admin_url, name)
+    name = args.database or databases.new_name("reports")
+    if args.database:
+        url = databases.app_url(args.admin_url, name)
+    else:
+        _log(f"creating and migrating {name}")
+        url = databases.create(args.admin_url, name)
     server = None
     try:
-        _log(f"seeding the history of {args.customers:,} customers")
-        seeded = asyncio.run(seed(url, args.customers, reference))
+        if args.database:
+            _log(f"reusing {name}")
+            seeded = asyncio.run(existing(url))
+        else:
+            _log(f"seeding the history of {args.customers:,} customers")
+            seeded = asyncio.run(seed(url, args.customers, reference))
         variants = _variants(seeded["department"], since, until)
         server = start_app(url, Path(tempfile.mkdtemp(prefix="accord-bench-reports-")))
         _log(f"timing the reports ({args.requests} requests each)")
@@ -472,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
-        if args.keep:
+        if args.keep or args.database:
             _log(f"kept {name}")
         else:
             databases.drop(args.admin_url, name)
