@@ -54,7 +54,13 @@ from app.repositories.tables_customers import (
     customers,
 )
 from app.repositories.tables_interactions import contact_schedules
-from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
+from app.services.ports.customers import (
+    CustomerFilter,
+    DuplicateHit,
+    HistoryEntry,
+    Holders,
+    TimelineEntry,
+)
 
 _CUSTOMER_FIELDS = (
     "id", "name", "kind", "credit_code", "industry", "region", "address", "owner_id",
@@ -163,6 +169,14 @@ def _list_shape(reach: Reach, equals: tuple[str, ...], integrity_below: bool, se
     ids = select(customers.c.id).where(and_(*conditions)).order_by(*order).limit(limit)
     return select(*_CUSTOMER_COLUMNS).where(customers.c.id.in_(ids.scalar_subquery())
                                             ).order_by(*order)
+
+
+def history_rows(customer_id: UUID, changes: list[FieldChange], *, action: str,
+                 actor_id: str | None, request_id: str | None, now: datetime,
+                 contact_id: UUID | None = None) -> list[dict[str, Any]]:
+    return [{"customer_id": customer_id, "contact_id": contact_id, "occurred_at": now,
+             "actor_id": actor_id, "action": action, "field": c.field, "old": c.old,
+             "new": c.new, "request_id": request_id, "redacted": False} for c in changes]
 
 
 def search_text(customer: Customer) -> str:
@@ -356,6 +370,62 @@ class SqlCustomerRepository:
             customer_external_refs.c.system == system,
             customer_external_refs.c.external_id == external_id))
 
+    async def holders_of_many(self, refs: Sequence[tuple[str, str]], codes: Sequence[str],
+                              points: Sequence[tuple[str, str]]) -> Holders:
+        """``external_ref_holder``, ``credit_code_holder`` and ``contact_point_holders``
+        (without ``other_than``) for many values at once: three statements."""
+        found = Holders({}, {}, {})
+        if refs:
+            rows = await self._conn.execute(
+                select(customer_external_refs.c.system, customer_external_refs.c.external_id,
+                       customer_external_refs.c.customer_id)
+                .where(tuple_(customer_external_refs.c.system,
+                              customer_external_refs.c.external_id).in_(list(refs))))
+            found.refs.update({(r.system, r.external_id): r.customer_id for r in rows})
+        if codes:
+            rows = await self._conn.execute(
+                select(customers.c.id, customers.c.name, customers.c.credit_code)
+                .where(customers.c.credit_code.in_(list(codes)),
+                       customers.c.archived_at.is_(None)))
+            for r in rows:
+                found.codes.setdefault(r.credit_code, DuplicateHit(
+                    r.id, r.name, "credit_code", r.credit_code))
+        if points:
+            rows = await self._conn.execute(
+                select(contact_points.c.kind, contact_points.c.value, customers.c.id,
+                       customers.c.name)
+                .join(customers, customers.c.id == contact_points.c.customer_id)
+                .where(tuple_(contact_points.c.kind, contact_points.c.value).in_(list(points)),
+                       customers.c.archived_at.is_(None)))
+            for r in rows:
+                found.points.setdefault((r.kind, r.value), []).append(
+                    DuplicateHit(r.id, r.name, r.kind, r.value))
+        return found
+
+    async def add_many(self, new: Sequence[Customer],
+                       history: Sequence[tuple[UUID, list[FieldChange], dict[str, Any]]]
+                       ) -> None:
+        """``add`` and ``add_history`` for many customers: one multi-row insert a table."""
+        if new:
+            await self._conn.execute(insert(customers), [self._row(c) for c in new])
+            tags = [{"customer_id": c.id, "tag": t} for c in new for t in sorted(set(c.tags))]
+            refs = [{"system": s, "external_id": i, "customer_id": c.id}
+                    for c in new for s, i in sorted(c.external_refs.items())]
+            people = [x for c in new for x in c.contacts]
+            points = [{**p, "customer_id": x.customer_id, "contact_id": x.id}
+                      for x in people if x.erased_at is None
+                      for p in [{"kind": "phone", "value": ph.number} for ph in x.phones]
+                      + [{"kind": "email", "value": e.address.lower()} for e in x.emails]]
+            for table, rows in ((customer_tags, tags), (customer_external_refs, refs),
+                                (contacts, [self._contact_row(x) for x in people]),
+                                (contact_points, points)):
+                if rows:
+                    await self._conn.execute(insert(table), rows)
+        rows = [r for customer_id, changes, at in history
+                for r in history_rows(customer_id, changes, **at)]
+        if rows:
+            await self._conn.execute(insert(customer_history), rows)
+
     # contacts ------------------------------------------------------------------------
 
     def _contact_row(self, contact: Contact) -> dict[str, Any]:
@@ -402,10 +472,9 @@ class SqlCustomerRepository:
                           contact_id: UUID | None = None) -> None:
         if not changes:
             return
-        await self._conn.execute(insert(customer_history), [{
-            "customer_id": customer_id, "contact_id": contact_id, "occurred_at": now,
-            "actor_id": actor_id, "action": action, "field": c.field, "old": c.old,
-            "new": c.new, "request_id": request_id, "redacted": False} for c in changes])
+        await self._conn.execute(insert(customer_history), history_rows(
+            customer_id, changes, action=action, actor_id=actor_id, request_id=request_id,
+            now=now, contact_id=contact_id))
 
     async def copy_history(self, source_id: UUID, target_id: UUID) -> None:
         """Merging: the source's history is copied onto the target; the source keeps its own."""
