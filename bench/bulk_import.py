@@ -149,6 +149,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     app = create_app(Settings(database_url=url, job_files_dir=str(folder / "jobs"),
                               log_level="WARNING", env="development"))
     services = app.state.services
+    services.imports.chunk_size = args.chunk
     system = RequestContext(None, "bench")
     dept = await services.people.ensure_department(system, "华南大客户部")
     await services.people.create_user(system, NewUser(
@@ -257,6 +258,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1)
     parser.add_argument("--admin-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/"
                                                "postgres")
+    parser.add_argument("--chunk", type=int, default=2000, help="rows a committed chunk")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--output", default="")
     parser.add_argument("--report", default="", help="re-render from a saved run (JSON)")
