@@ -373,15 +373,19 @@ class SqlCustomerRepository:
     async def holders_of_many(self, refs: Sequence[tuple[str, str]], codes: Sequence[str],
                               points: Sequence[tuple[str, str]]) -> Holders:
         """``external_ref_holder``, ``credit_code_holder`` and ``contact_point_holders``
-        (without ``other_than``) for many values at once: three statements."""
+        (without ``other_than``) for many values at once: a statement a system, one
+        for the codes and one a kind of contact point."""
         found = Holders({}, {}, {})
-        if refs:
+        # one ``= ANY`` per system and kind: the indexes answer it, where a long list of
+        # (system, id) pairs would be planned as a filter over every row
+        for system in sorted({s for s, _ in refs}):
+            ids = [i for s, i in refs if s == system]
             rows = await self._conn.execute(
-                select(customer_external_refs.c.system, customer_external_refs.c.external_id,
+                select(customer_external_refs.c.external_id,
                        customer_external_refs.c.customer_id)
-                .where(tuple_(customer_external_refs.c.system,
-                              customer_external_refs.c.external_id).in_(list(refs))))
-            found.refs.update({(r.system, r.external_id): r.customer_id for r in rows})
+                .where(customer_external_refs.c.system == system,
+                       customer_external_refs.c.external_id.in_(ids)))
+            found.refs.update({(system, r.external_id): r.customer_id for r in rows})
         if codes:
             rows = await self._conn.execute(
                 select(customers.c.id, customers.c.name, customers.c.credit_code)
@@ -390,16 +394,16 @@ class SqlCustomerRepository:
             for r in rows:
                 found.codes.setdefault(r.credit_code, DuplicateHit(
                     r.id, r.name, "credit_code", r.credit_code))
-        if points:
+        for kind in sorted({k for k, _ in points}):
+            values = [v for k, v in points if k == kind]
             rows = await self._conn.execute(
-                select(contact_points.c.kind, contact_points.c.value, customers.c.id,
-                       customers.c.name)
+                select(contact_points.c.value, customers.c.id, customers.c.name)
                 .join(customers, customers.c.id == contact_points.c.customer_id)
-                .where(tuple_(contact_points.c.kind, contact_points.c.value).in_(list(points)),
+                .where(contact_points.c.kind == kind, contact_points.c.value.in_(values),
                        customers.c.archived_at.is_(None)))
             for r in rows:
-                found.points.setdefault((r.kind, r.value), []).append(
-                    DuplicateHit(r.id, r.name, r.kind, r.value))
+                found.points.setdefault((kind, r.value), []).append(
+                    DuplicateHit(r.id, r.name, kind, r.value))
         return found
 
     async def add_many(self, new: Sequence[Customer],
