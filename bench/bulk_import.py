@@ -289,9 +289,10 @@ def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any
         "references, contacts, contact points and history rows go out as one multi-row "
         "insert a table at the commit. Before: 12 rows/s. A parity test "
         "(tests/api/test_import_batch.py) holds it to the per-row path (`batched=False`).",
-        "- Where the time goes now: writing the rows (the table above: the multi-row inserts, SQLAlchemy's parameter "
-        "processing and the server's index upkeep, not told apart here, of the customers "
-        "and their history, 25 rows each, a row per field), then the rules in Python (mapping the row, the domain's checks with the "
+        "- Where the time goes now: writing the rows (the table above: the multi-row "
+        "inserts, SQLAlchemy's parameter processing and the server's index upkeep, not "
+        "told apart here, of the customers and their history, 25 rows each, a row per "
+        "field), then the rules in Python (mapping the row, the domain's checks with the "
         "phone parser among the largest costs, building the aggregate and its history). "
         "The COPY staging table with `INSERT … SELECT` the issue describes is not built; "
         "it, writes by COPY (`copy_records_to_table`) and validation in worker processes "
