@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Integer,
     Select,
+    Table,
     Uuid,
     and_,
     bindparam,
@@ -411,7 +414,7 @@ class SqlCustomerRepository:
                        ) -> None:
         """``add`` and ``add_history`` for many customers: one multi-row insert a table."""
         if new:
-            await self._conn.execute(insert(customers), [self._row(c) for c in new])
+            await self._insert_many(customers, [self._row(c) for c in new])
             tags = [{"customer_id": c.id, "tag": t} for c in new for t in sorted(set(c.tags))]
             refs = [{"system": s, "external_id": i, "customer_id": c.id}
                     for c in new for s, i in sorted(c.external_refs.items())]
@@ -423,12 +426,27 @@ class SqlCustomerRepository:
             for table, rows in ((customer_tags, tags), (customer_external_refs, refs),
                                 (contacts, [self._contact_row(x) for x in people]),
                                 (contact_points, points)):
-                if rows:
-                    await self._conn.execute(insert(table), rows)
+                await self._insert_many(table, rows)
         rows = [r for customer_id, changes, at in history
                 for r in history_rows(customer_id, changes, **at)]
-        if rows:
-            await self._conn.execute(insert(customer_history), rows)
+        await self._insert_many(customer_history, rows)
+
+    async def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """One multi-row insert; on PostgreSQL a binary COPY of the rows (JSON columns
+        as their text, as the JSON type would send them)."""
+        if not rows:
+            return
+        if self._conn.dialect.name != "postgresql":
+            await self._conn.execute(insert(table), rows)
+            return
+        names = list(rows[0])
+        encoded = [isinstance(table.c[n].type, JSON) for n in names]
+        records = [tuple(json.dumps(r[n]) if e else r[n] for n, e in zip(names, encoded,
+                                                                           strict=True))
+                   for r in rows]
+        raw = await self._conn.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=records, columns=names)
 
     # contacts ------------------------------------------------------------------------
 
