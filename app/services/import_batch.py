@@ -1,7 +1,8 @@
 """A chunk of an import with the round trips taken out (issue 17): the customer use cases
 run row by row as in a single create — the same rules, the same code — but the look-ups
-they make for duplicates are answered from three set-based reads made for the whole chunk,
-and the customers and history rows they add are written together when the chunk commits.
+they make for duplicates are answered from a few set-based reads made for the whole chunk,
+and the customers and history rows they add are written together when the chunk commits
+(a binary COPY a table on PostgreSQL).
 Anything else (reading a customer, updating one, a contact of a contacts file) first
 writes what is pending and then goes to the store as it would without the batch."""
 
