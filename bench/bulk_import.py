@@ -149,6 +149,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     app = create_app(Settings(database_url=url, job_files_dir=str(folder / "jobs"),
                               log_level="WARNING", env="development"))
     services = app.state.services
+    services.imports.chunk_size = args.chunk
     system = RequestContext(None, "bench")
     dept = await services.people.ensure_department(system, "华南大客户部")
     await services.people.create_user(system, NewUser(
@@ -163,9 +164,11 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
         job = await services.imports.submit(ctx, [Upload("customers.csv", stream)], ImportOptions(
             mode=ImportMode.UPSERT, mapping=mapping, system="fxiaoke"))
     stages["upload"] = time.perf_counter() - started
+    timings = _timed_stages()
     started = time.perf_counter()
     await services.imports.run_queued(only=job.id)
     stages["import"] = time.perf_counter() - started
+    stages["import_stages"] = dict(timings)
     done = await services.imports.get(ctx, job.id)
     stages["counts"] = done.counts
     stages["state"] = done.state.value
@@ -181,6 +184,48 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     stages["rss_export"] = peak_rss_mb()
     await app.state.engines.dispose()
     return stages
+
+
+def _timed_stages() -> dict[str, float]:
+    """Where a chunk's time goes: wraps the batch's steps (reading and mapping the rows
+    with the set-based look-ups, writing the chunk's rows, the commit with the job's
+    position) to add up their seconds; the rest is the rules, row by row."""
+    from app.services import import_batch, imports
+
+    timings = {"read_and_lookups": 0.0, "writes": 0.0, "commit": 0.0}
+
+    def timed(owner: Any, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                timings[stage] += time.perf_counter() - started
+        setattr(owner, name, wrapper)
+
+    timed(imports.ImportService, "_batch", "read_and_lookups")
+    timed(import_batch.BatchedCustomers, "flush", "writes")
+    timed(imports.ImportService, "_advance", "commit")
+    return timings
+
+
+def _stage_lines(stages: dict[str, Any]) -> list[str]:
+    timed = stages.get("import_stages")
+    if not timed:
+        return []
+    total = stages["import"]
+    commit = timed["commit"] - timed["writes"]  # the commit writes the chunk's rows
+    rules = total - timed["read_and_lookups"] - timed["commit"]
+    rows = [("reading and mapping the rows, set-based duplicate look-ups",
+             timed["read_and_lookups"]),
+            ("the rules, row by row (customer use cases, in Python)", rules),
+            ("writing the chunk's rows (binary COPY a table)", timed["writes"]),
+            ("problems, job position and commit", commit)]
+    return ["Where the import job's time goes:", "", "| stage | seconds | share |",
+            "|---|---:|---:|"] + [f"| {name} | {sec:.1f} | {sec / total:.0%} |"
+                                  for name, sec in rows]
 
 
 def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any]) -> str:
@@ -219,32 +264,51 @@ def render(stages: dict[str, Any], args: argparse.Namespace, info: dict[str, Any
         f"**{stages['export']:.1f}** | **{rate(stages['export'], stages['exported'])}** | "
         f"{stages['rss_export']:.0f} |", "",
         "Import counts: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ".", "",
-        "Targets (issue 17): a 1,000,000-row import in under 60 s — **not met**, and not "
-        f"measured at that size: at the rate above it would take about "
-        f"{stages['import'] * per_million / 3600:.1f} h. Export ≥ 200,000 rows/s — **not "
-        "met**. Server memory stays flat: the peak RSS does not move with the file (rows "
-        "are streamed and committed per chunk, exports written page by page).", "",
+        *_stage_lines(stages), "",
+        "Targets (issue 17): a 1,000,000-row import in under 60 s — **not met**: at the "
+        f"rate above a million rows would take about {stages['import'] * per_million / 60:.0f}"
+        " min (measured here at the size in the command, not at a million). Export ≥ "
+        "200,000 rows/s — **" + ("met" if stages["exported"] / stages["export"] >= 200_000
+                               else "not met") + f"** at this size "
+        f"({rate(stages['export'], stages['exported'])} rows/s including the job's claim "
+        "and completion). Server memory: the file is streamed and committed per chunk and "
+        "the export streamed by the server, but the peak RSS rises during the import "
+        f"({stages['rss_before']:.0f} → {stages['rss_import']:.0f} MB): the job keeps the "
+        "keys (reference, code, phone, e-mail) of every accepted row to find duplicates "
+        "within the file, which grows with the file — not flat.", "",
         "What the figures say:", "",
-        "- The import runs every row through the customer use cases one at a time (the "
-        "same code as `POST /customers`): about a dozen statements per row (owner, "
-        "duplicate look-ups for the external reference, credit code and each phone and "
-        "e-mail, then the customer, its reference, contact, contact points and history "
-        "rows). Each is a round trip to PostgreSQL, so the rate is set by round-trip "
-        "latency, which on this machine at the load average below is several "
-        "milliseconds, not by Python or by the database's work.",
-        f"- The physical floor is far away: a bare COPY of the same file takes "
+        "- The export on PostgreSQL is one `COPY (SELECT …) TO STDOUT` (app/repositories/"
+        "bulk_copy.py): the server writes the CSV or JSON Lines rows (contacts as a JSON "
+        "aggregate) and they are streamed to the file block by block; SQLite keeps the "
+        "page-by-page path. Before: 828 rows/s.",
+        "- The import still runs every row through the customer use cases (the rules of "
+        "`POST /customers`, the same code), but a chunk no longer pays a round trip per "
+        "look-up and write (app/services/import_batch.py): the duplicate look-ups of the "
+        "chunk's rows (external references, credit codes, phones, e-mails) are read in a "
+        "few set-based statements, owner and policies once, and the customers, tags, "
+        "references, contacts, contact points and history rows go out as one binary COPY a "
+        "table at the commit. Before: 12 rows/s. A parity test "
+        "(tests/api/test_import_batch.py) holds it to the per-row path (`batched=False`).",
+        "- With the chunk's rows written by SQLAlchemy's multi-row inserts instead of "
+        "COPY, the same 100,000-row run took 350 s (286 rows/s), 61 % of it writing. "
+        "What is left (the table above): the rules in Python — mapping the row, the "
+        "domain's checks (the phone parser among the largest costs), building each "
+        "aggregate and its history, 25 rows a customer (a row per field) — and the "
+        "writes, the server's index upkeep included. The reading-and-look-ups stage took "
+        "27 s in that earlier run and 74 s in this one; why was not found in the time "
+        "(the look-ups meet a growing table, and the machine's load moves). The COPY "
+        "staging table with "
+        "`INSERT … SELECT` the issue describes is not built; it and validation in worker "
+        "processes are what the target still needs.",
+        f"- The physical floor: a bare COPY of the same file takes "
         f"{secs(stages['copy'])} s ({rate(stages['copy'])} rows/s, about "
-        f"{stages['copy'] * per_million:.0f} s for a million rows), and reading and mapping "
+        f"{stages['copy'] * per_million:.0f} s for a million rows); reading and mapping "
         f"the file in Python {secs(stages['parse'])} s (about "
         f"{stages['parse'] * per_million:.0f} s per million on one core).",
-        "- Not built yet, and what the target needs: on PostgreSQL, COPY each chunk into a "
-        "staging table, validate in Python only what SQL cannot (credit-code check "
-        "character, phone and e-mail normalisation; in worker processes), then find "
-        "duplicates and existing customers with set-based joins, and insert customers, "
-        "references, contacts, contact points and one history row per customer with "
-        "`INSERT … SELECT`; the export the same way with `COPY (SELECT …) TO STDOUT`. The "
-        "per-row path stays as the SQLite path and the rule oracle.",
-        "- A file with three contacts per customer was not measured.", "",
+        "- A file with three contacts per customer was not measured.",
+        "- The machine is shared: other engineers run tests and benchmarks on its 2 "
+        "cores at the same time, so the load average below (not this benchmark's alone) "
+        "makes these figures upper bounds.", "",
         f"Machine: {info['cpu']}; {info['postgres']}; load average at the start "
         f"{info['load']}.", "",
         END, ""]
@@ -257,6 +321,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1)
     parser.add_argument("--admin-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/"
                                                "postgres")
+    parser.add_argument("--chunk", type=int, default=2000, help="rows a committed chunk")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--output", default="")
     parser.add_argument("--report", default="", help="re-render from a saved run (JSON)")

@@ -154,6 +154,18 @@ class LocalJobFiles:
             yield _CsvWriter(stream, columns) if fmt == "csv" else _JsonLinesWriter(stream)
         shutil.move(partial, self._path(key))
 
+    @contextlib.contextmanager
+    def bytes_writer(self, key: str) -> Iterator[BinaryIO]:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        partial = self._path(key + ".part")
+        try:
+            with partial.open("wb") as stream:
+                yield stream
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        shutil.move(partial, self._path(key))
+
     def path(self, key: str) -> str | None:
         path = self._path(key)
         return str(path) if path.exists() else None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Integer,
     Select,
+    Table,
     Uuid,
     and_,
     bindparam,
@@ -54,7 +57,13 @@ from app.repositories.tables_customers import (
     customers,
 )
 from app.repositories.tables_interactions import contact_schedules
-from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
+from app.services.ports.customers import (
+    CustomerFilter,
+    DuplicateHit,
+    HistoryEntry,
+    Holders,
+    TimelineEntry,
+)
 
 _CUSTOMER_FIELDS = (
     "id", "name", "kind", "credit_code", "industry", "region", "address", "owner_id",
@@ -163,6 +172,14 @@ def _list_shape(reach: Reach, equals: tuple[str, ...], integrity_below: bool, se
     ids = select(customers.c.id).where(and_(*conditions)).order_by(*order).limit(limit)
     return select(*_CUSTOMER_COLUMNS).where(customers.c.id.in_(ids.scalar_subquery())
                                             ).order_by(*order)
+
+
+def history_rows(customer_id: UUID, changes: list[FieldChange], *, action: str,
+                 actor_id: str | None, request_id: str | None, now: datetime,
+                 contact_id: UUID | None = None) -> list[dict[str, Any]]:
+    return [{"customer_id": customer_id, "contact_id": contact_id, "occurred_at": now,
+             "actor_id": actor_id, "action": action, "field": c.field, "old": c.old,
+             "new": c.new, "request_id": request_id, "redacted": False} for c in changes]
 
 
 def search_text(customer: Customer) -> str:
@@ -358,6 +375,81 @@ class SqlCustomerRepository:
             customer_external_refs.c.system == system,
             customer_external_refs.c.external_id == external_id))
 
+    async def holders_of_many(self, refs: Sequence[tuple[str, str]], codes: Sequence[str],
+                              points: Sequence[tuple[str, str]]) -> Holders:
+        """``external_ref_holder``, ``credit_code_holder`` and ``contact_point_holders``
+        (without ``other_than``) for many values at once: a statement a system, one
+        for the codes and one a kind of contact point."""
+        found = Holders({}, {}, {})
+        # one ``= ANY`` per system and kind: the indexes answer it, where a long list of
+        # (system, id) pairs would be planned as a filter over every row
+        for system in sorted({s for s, _ in refs}):
+            ids = [i for s, i in refs if s == system]
+            rows = await self._conn.execute(
+                select(customer_external_refs.c.external_id,
+                       customer_external_refs.c.customer_id)
+                .where(customer_external_refs.c.system == system,
+                       customer_external_refs.c.external_id.in_(ids)))
+            found.refs.update({(system, r.external_id): r.customer_id for r in rows})
+        if codes:
+            rows = await self._conn.execute(
+                select(customers.c.id, customers.c.name, customers.c.credit_code)
+                .where(customers.c.credit_code.in_(list(codes)),
+                       customers.c.archived_at.is_(None)))
+            for r in rows:
+                found.codes.setdefault(r.credit_code, DuplicateHit(
+                    r.id, r.name, "credit_code", r.credit_code))
+        for kind in sorted({k for k, _ in points}):
+            values = [v for k, v in points if k == kind]
+            rows = await self._conn.execute(
+                select(contact_points.c.value, customers.c.id, customers.c.name)
+                .join(customers, customers.c.id == contact_points.c.customer_id)
+                .where(contact_points.c.kind == kind, contact_points.c.value.in_(values),
+                       customers.c.archived_at.is_(None)))
+            for r in rows:
+                found.points.setdefault((kind, r.value), []).append(
+                    DuplicateHit(r.id, r.name, kind, r.value))
+        return found
+
+    async def add_many(self, new: Sequence[Customer],
+                       history: Sequence[tuple[UUID, list[FieldChange], dict[str, Any]]]
+                       ) -> None:
+        """``add`` and ``add_history`` for many customers: one multi-row insert a table."""
+        if new:
+            await self._insert_many(customers, [self._row(c) for c in new])
+            tags = [{"customer_id": c.id, "tag": t} for c in new for t in sorted(set(c.tags))]
+            refs = [{"system": s, "external_id": i, "customer_id": c.id}
+                    for c in new for s, i in sorted(c.external_refs.items())]
+            people = [x for c in new for x in c.contacts]
+            points = [{**p, "customer_id": x.customer_id, "contact_id": x.id}
+                      for x in people if x.erased_at is None
+                      for p in [{"kind": "phone", "value": ph.number} for ph in x.phones]
+                      + [{"kind": "email", "value": e.address.lower()} for e in x.emails]]
+            for table, rows in ((customer_tags, tags), (customer_external_refs, refs),
+                                (contacts, [self._contact_row(x) for x in people]),
+                                (contact_points, points)):
+                await self._insert_many(table, rows)
+        rows = [r for customer_id, changes, at in history
+                for r in history_rows(customer_id, changes, **at)]
+        await self._insert_many(customer_history, rows)
+
+    async def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """One multi-row insert; on PostgreSQL a binary COPY of the rows (JSON columns
+        as their text, as the JSON type would send them)."""
+        if not rows:
+            return
+        if self._conn.dialect.name != "postgresql":
+            await self._conn.execute(insert(table), rows)
+            return
+        names = list(rows[0])
+        encoded = [isinstance(table.c[n].type, JSON) for n in names]
+        records = [tuple(json.dumps(r[n]) if e else r[n] for n, e in zip(names, encoded,
+                                                                           strict=True))
+                   for r in rows]
+        raw = await self._conn.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=records, columns=names)
+
     # contacts ------------------------------------------------------------------------
 
     def _contact_row(self, contact: Contact) -> dict[str, Any]:
@@ -403,10 +495,9 @@ class SqlCustomerRepository:
                           contact_id: UUID | None = None) -> None:
         if not changes:
             return
-        await self._conn.execute(insert(customer_history), [{
-            "customer_id": customer_id, "contact_id": contact_id, "occurred_at": now,
-            "actor_id": actor_id, "action": action, "field": c.field, "old": c.old,
-            "new": c.new, "request_id": request_id, "redacted": False} for c in changes])
+        await self._conn.execute(insert(customer_history), history_rows(
+            customer_id, changes, action=action, actor_id=actor_id, request_id=request_id,
+            now=now, contact_id=contact_id))
 
     async def copy_history(self, source_id: UUID, target_id: UUID) -> None:
         """Merging: the source's history is copied onto the target; the source keeps its own."""

@@ -22,6 +22,7 @@ from app.domain.common.events import DomainEvent
 from app.domain.common.recorded import json_object, json_value
 from app.repositories.audit import SqlAuditLog
 from app.repositories.bulk import SqlBulkJobRepository
+from app.repositories.bulk_copy import PostgresCustomerCopy
 from app.repositories.change_requests import SqlChangeRequestRepository
 from app.repositories.credentials import (
     SqlApiKeyRepository,
@@ -114,6 +115,7 @@ class SqlUnitOfWork:
         self.plans = SqlPlanRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
         self.bulk_jobs = SqlBulkJobRepository(conn)
+        self.customer_copy = PostgresCustomerCopy(conn)
         self.reports = SqlReportRepository(conn)
         self.training = SqlTrainingRepository(conn)
         return self

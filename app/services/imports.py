@@ -39,6 +39,7 @@ from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, Own
 from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone
 from app.services.auth import user_principal
 from app.services.customers import ContactInput, CustomerInput, CustomerService, NewCustomer, Source
+from app.services.import_batch import BatchedCustomers, BatchedUnitOfWork
 from app.services.ports import Clock, RequestContext
 from app.services.ports.bulk import JobFiles
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -105,6 +106,7 @@ class _Run:
     preset: Preset | None
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     owners: dict[str, UUID | None] = field(default_factory=dict)
+    read: dict[tuple[str, str, int], RowData] = field(default_factory=dict)  # the chunk's rows
 
 
 class BulkJobs:
@@ -205,10 +207,13 @@ class ImportService(BulkJobs):
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, files: JobFiles,
                  customers: CustomerService, *, chunk_size: int = 500,
-                 lease: timedelta = timedelta(minutes=5)) -> None:
+                 lease: timedelta = timedelta(minutes=5), batched: bool = True) -> None:
         super().__init__(uow, clock, files, lease=lease)
         self._customers = customers
         self.chunk_size = chunk_size
+        # False: every look-up and write a round trip of its own (the rule oracle the
+        # batched chunks are tested against, import_batch.py).
+        self.batched = batched
 
     # submitting ------------------------------------------------------------------------
 
@@ -324,20 +329,47 @@ class ImportService(BulkJobs):
             job = await self._held(uow, run.job.id, run.lease_owner)
             if job is None:
                 return False
+            work: Any = await self._batch(uow, run, chunk) if self.batched else uow
             for role, name, line, cells in chunk:
-                outcome, found = await self._row(uow, run, role, name, line, cells, now)
+                outcome, found = await self._row(work, run, role, name, line, cells, now)
                 counts["read"] += 1
                 counts[outcome] += 1
                 counts["valid"] += outcome != "rejected"
                 problems += found
+            run.read.clear()
             if not dry_run:
-                return await self._advance(uow, run, job, chunk, counts, problems, now)
+                return await self._advance(work, run, job, chunk, counts, problems, now)
         async with self._uow(run.ctx) as uow:  # a dry run keeps only its findings
             job = await self._held(uow, run.job.id, run.lease_owner)
             if job is None:
                 run.seen = seen_before
                 return False
             return await self._advance(uow, run, job, chunk, counts, problems, now)
+
+    async def _batch(self, uow: UnitOfWork, run: _Run,
+                     chunk: list[tuple[str, str, int, dict[str, str]]]) -> BatchedUnitOfWork:
+        """The chunk's unit of work with its duplicate look-ups read at once: the keys of
+        its accounts rows (as ``_keys`` finds them) in three set-based reads."""
+        refs: set[tuple[str, str]] = set()
+        codes: set[str] = set()
+        points: set[tuple[str, str]] = set()
+        for role, name, line, cells in chunk:
+            row = run.read[(role, name, line)] = self._read(run, role, name, line, cells)
+            if row.problems:
+                continue
+            for key in self._keys(run, row, role):
+                kind, _, value = key.partition(":")
+                if kind == "ref":
+                    system, _, ref = value.partition(":")
+                    refs.add((system, ref))
+                elif kind == "code":
+                    codes.add(value)
+                elif kind in ("phone", "email"):
+                    points.add((kind, value))
+        holders = await uow.customers.holders_of_many(sorted(refs), sorted(codes),
+                                                      sorted(points))
+        return BatchedUnitOfWork(uow, BatchedCustomers(uow.customers, holders, refs, codes,
+                                                       points))
 
     async def _advance(self, uow: UnitOfWork, run: _Run, job: BulkJob, chunk: list[Any],
                        counts: dict[str, int], problems: list[RowProblem],
@@ -410,7 +442,7 @@ class ImportService(BulkJobs):
 
     async def _row(self, uow: UnitOfWork, run: _Run, role: str, name: str, line: int,
                    cells: dict[str, str], now: datetime) -> tuple[str, list[RowProblem]]:
-        row = self._read(run, role, name, line, cells)
+        row = run.read.pop((role, name, line), None) or self._read(run, role, name, line, cells)
         if row.problems:
             return "rejected", row.problems
         keys = self._keys(run, row, role)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +11,7 @@ from uuid import UUID
 
 from app.domain.access.scope import RecordScope
 from app.domain.bulk.model import BulkJob, JobKind, RowProblem
+from app.services.ports.customers import CustomerFilter
 
 
 class BulkJobRepository(Protocol):
@@ -56,6 +57,20 @@ class JobFiles(Protocol):
         ...
     def writer(self, key: str, fmt: str,
                columns: tuple[str, ...]) -> AbstractContextManager[RecordWriter]: ...
+    def bytes_writer(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A result file written as bytes (the database's own COPY output), published
+        under ``key`` when the block ends without an error."""
+        ...
     def new_key(self, suffix: str) -> str: ...
     def path(self, key: str) -> str | None: ...
     def remove(self, key: str) -> None: ...
+
+
+class CustomerCopy(Protocol):
+    async def copy_customers(self, scope: RecordScope, filters: CustomerFilter, *, fmt: str,
+                             with_contacts: bool,
+                             sink: Callable[[bytes], Awaitable[None]]) -> int | None:
+        """The customer export's rows (CSV with its header, or JSON Lines) written by the
+        database itself, in the export's columns, scope, filters and order; the number of
+        rows, or None where the engine has no such path (then export page by page)."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -37,6 +38,16 @@ class DuplicateHit:
     customer_name: str
     kind: str  # "credit_code" | "phone" | "email"
     value: str
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who already holds each of many external references, credit codes and contact
+    points (kind, value)."""
+
+    refs: dict[tuple[str, str], UUID]
+    codes: dict[str, DuplicateHit]
+    points: dict[tuple[str, str], list[DuplicateHit]]
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,15 @@ class CustomerRepository(Protocol):
     async def contact_point_holders(self, points: list[tuple[str, str]],
                                     other_than: UUID | None) -> list[DuplicateHit]: ...
     async def external_ref_holder(self, system: str, external_id: str) -> UUID | None: ...
+    async def holders_of_many(self, refs: Sequence[tuple[str, str]], codes: Sequence[str],
+                              points: Sequence[tuple[str, str]]) -> Holders:
+        """The three look-ups above for many values at once (bulk import)."""
+        ...
+    async def add_many(self, new: Sequence[Customer],
+                       history: Sequence[tuple[UUID, list[FieldChange], dict[str, Any]]]
+                       ) -> None:
+        """``add`` and ``add_history`` (its keyword arguments) for many customers at once."""
+        ...
     async def contacts_of_many(self, customer_ids: list[UUID]) -> dict[UUID, list[Contact]]:
         """The contacts of a page of customers in one read (exports)."""
         ...
