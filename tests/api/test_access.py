@@ -27,6 +27,7 @@ PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh"),
           # a survey's respondent has no account: the token in the path is the key
           ("GET", "/api/v1/public/surveys/{token}"),
           ("POST", "/api/v1/public/surveys/{token}/responses"),
+          ("POST", "/api/v1/public/surveys/{token}"),  # the same answer as a form post
           # so has a customer reading the progress report a plan's team shared
           ("GET", "/api/v1/public/plan-reports/{token}"),
           ("POST", "/api/v1/public/plan-reports/{token}/acknowledge"),

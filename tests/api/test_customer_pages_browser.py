@@ -99,7 +99,8 @@ class Tab:
 async def chromium(language: str) -> AsyncIterator[Tab]:
     """Headless Chromium with only 127.0.0.1 reachable, asking for ``language``."""
     port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    # Chromium's helper processes may still be writing the profile as the browser dies
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = await asyncio.create_subprocess_exec(
             str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-sync",

@@ -172,13 +172,21 @@ def _public_out(found: PublicSurvey) -> PublicSurveyOut:
         "questions": [{**q.__dict__, "options": list(q.options)} for q in found.questions]})
 
 
+def _as_pages(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """A refused link or answer comes back to a browser's form post as a page: those
+    statuses are documented as HTML too."""
+    return {status: {**entry, "content": {**entry["content"], "text/html": {}}}
+            if status in (404, 409, 410, 422) else entry
+            for status, entry in responses.items()}
+
+
 def _html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers={"Vary": "Accept, Accept-Language"})
 
 
 @router.get("/public/surveys/{token}", response_model=PublicSurveyOut,
             summary="Read a survey's questions (no account; the token is the key)",
-            responses={**TOKEN_ERRORS, 200: {"content": {"text/html": {}}}})
+            responses={**_as_pages(TOKEN_ERRORS), 200: {"content": {"text/html": {}}}})
 async def public_survey(request: Request, token: str, ctx: Anyone) -> Any:
     """Reveals the survey's name and questions only; attempts are rate limited per
     address. A browser (Accept: text/html first) gets the answer form as a plain HTML page
@@ -200,7 +208,7 @@ async def public_survey(request: Request, token: str, ctx: Anyone) -> Any:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": {
                      "type": "object", "additionalProperties": {"type": "string"}}}}}},
-             responses={**TOKEN_ERRORS, **error_responses(409, 422),
+             responses={**_as_pages({**TOKEN_ERRORS, **error_responses(409, 422)}),
                         200: {"content": {"text/html": {}}}})
 async def public_answer_form(request: Request, token: str, ctx: Anyone) -> HTMLResponse:
     """Records the answer through the same use case as the JSON route and answers with a
