@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Schemathesis against a running `accord serve` (a SQLite file of its own, an administrator
-# signed in), bounded for CI: fails on any server error, undocumented status, wrong content
+# signed in), bounded for CI: fails on any server error, undocumented status or header, wrong content
 # type or body that breaks its schema. Examples, coverage, fuzzing and stateful phases
 # (links inferred from Location headers) share FUZZ_MAX_TIME seconds. One worker: two
 # threads of Hypothesis parsing lambda sources at once crash CPython 3.11's ast.parse.
@@ -33,7 +33,7 @@ TOKEN="$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/token" \
 
 "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$EXAMPLES" --max-time "$MAX_TIME" --seed 2026 --workers 1 \
   --suppress-health-check all --warnings off --no-shrink
