@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from app.domain.training.model import valid_through
 from app.repositories.tables import outbox
 from app.services.ports import RequestContext
+from app.services.ports.outbox import PublishedEvent
 from tests.db import rows
 from tests.support import Actors, TestClock, actor
 from tests.training_support import attended, make_course, record, today
@@ -53,3 +54,19 @@ async def test_lapses_are_announced_once_and_reminders_sent_before(
                 if r.type == "training.lapsed" and r.entity_id == gone.id]
     assert lapsed.data["valid_through"] == (day - timedelta(days=1)).isoformat()
     assert lapsed.data["course_id"] == course["id"]
+
+    # each person is told of their own course, with a link to their training record
+    events = [PublishedEvent(r.id, r.type, r.entity_type, r.entity_id, r.occurred_at, r.data)
+              for r in await rows(app, outbox)
+              if r.type in ("training.lapsed", "training.expiring") and r.entity_id in mine]
+    async with app.state.services.notifications._uow(system) as uow:
+        await app.state.services.notification_consumer.consume(uow, events)
+        await uow.commit()
+    for who, kind in ((gone, "training_lapsed"), (soon, "training_expiring")):
+        listed = (await client.get("/api/v1/me/notifications", headers=who.headers)).json()
+        [told] = listed["data"]
+        assert (told["kind"], told["path"]) == (kind, f"/api/v1/users/{who.id}/training")
+        assert told["details"]["course_title"] == course["title"]
+    for who in (renewed, fresh):
+        assert (await client.get("/api/v1/me/notifications",
+                                 headers=who.headers)).json()["data"] == []

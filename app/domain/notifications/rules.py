@@ -29,6 +29,8 @@ class Kind(StrEnum):
     PLAN_ARRIVED = "plan_arrived"
     PLAN_MILESTONE_DUE_SOON = "plan_milestone_due_soon"
     CONTACT_DUE_SOON = "contact_due_soon"
+    TRAINING_EXPIRING = "training_expiring"
+    TRAINING_LAPSED = "training_lapsed"
 
 
 # audiences --------------------------------------------------------------------------------
@@ -92,7 +94,8 @@ class Notice:
 
 PATHS = {"change_request": "/api/v1/change-requests/{}", "handover": "/api/v1/handovers/{}",
          "feedback": "/api/v1/feedback/{}", "customer": "/api/v1/customers/{}",
-         "plan": "/api/v1/plans/{}"}
+         "plan": "/api/v1/plans/{}",
+         "user": "/api/v1/users/{}/training"}  # users are told only of their training
 
 
 def path_of(entity_type: str, entity_id: str) -> str:
@@ -201,6 +204,14 @@ def _contact_due(e: Occurred) -> list[Notice]:
                                                               "due_on"))]
 
 
+def _to_trainee(kind: Kind) -> Callable[[Occurred], list[Notice]]:
+    """Training: the person whose completion is about to lapse, or has."""
+    def rule(e: Occurred) -> list[Notice]:
+        return [Notice(kind, e.entity_type, e.entity_id, (Person(UUID(e.entity_id)),),
+                       _pick(e.data, "course_title", "valid_through"))]
+    return rule
+
+
 HANDOVER_STEPS = ("created", "notified", "preparation_started", "meeting_held", "signed",
                   "transferred", "followed_up", "cancelled")
 
@@ -220,6 +231,8 @@ RULES: dict[str, Callable[[Occurred], list[Notice]]] = {
     "feedback.sla_due_soon": _to_owner(Kind.FEEDBACK_SLA_DUE_SOON),
     "customer.health_below_threshold": _health_fell,
     "plan.created": _plan_arrived,
+    "training.expiring": _to_trainee(Kind.TRAINING_EXPIRING),
+    "training.lapsed": _to_trainee(Kind.TRAINING_LAPSED),
     "plan.milestone_due_soon": _milestone_due,
     "customer.contact_due_soon": _contact_due,
 }
