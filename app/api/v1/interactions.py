@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 
 from app.api.container import services
-from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow
 from app.api.v1.routing import feature_router
@@ -38,7 +38,6 @@ Recorder = Annotated[RequestContext, Depends(allow(Role.ADMIN, Role.DEPARTMENT_H
                                                    Role.ACCOUNT_MANAGER))]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
 Scheduler = Annotated[RequestContext, Depends(allow(Role.ADMIN, scopes=(Scope.JOBS_RUN,)))]
-Version = Annotated[int, Depends(if_match)]
 BASE = "/customers/{customer_id}"
 
 
@@ -81,20 +80,10 @@ async def announce_overdue(request: Request, ctx: Scheduler) -> JobOut:
     return JobOut(count=await services(request).interactions.announce_overdue(ctx))
 
 
-@router.get("/settings/contact-cadence", response_model=CadencePolicyOut,
-            summary="The contact cadence: working days between contacts per tier")
-async def get_cadence_policy(request: Request, response: Response,
-                             ctx: Reader) -> CadencePolicyOut:
-    policy, version = await services(request).contact_cadence.get(ctx)
-    set_etag(response, version)
-    return CadencePolicyOut(**policy.to_dict(), version=version)
-
-
-@router.put("/settings/contact-cadence", response_model=CadencePolicyOut,
-            summary="Set the contact cadence", responses=error_responses(409, 412, 428))
-async def put_cadence_policy(request: Request, response: Response, body: CadencePolicyIn,
-                             ctx: Admin, version: Version) -> CadencePolicyOut:
-    policy = CadencePolicy({Tier(t): d for t, d in body.working_days.items()})
-    new_version = await services(request).contact_cadence.set(ctx, policy, version)
-    set_etag(response, new_version)
-    return CadencePolicyOut(**policy.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/contact-cadence", "cadence_policy", reader=Reader, writer=Admin,
+    body=CadencePolicyIn, out=CadencePolicyOut,
+    to_domain=lambda body: CadencePolicy({Tier(t): d for t, d in body.working_days.items()}),
+    use_cases=lambda s: (s.contact_cadence.get, s.contact_cadence.set),
+    summaries=("The contact cadence: working days between contacts per tier",
+               "Set the contact cadence"))

@@ -11,10 +11,11 @@ from fastapi import Depends, Query, Request, Response
 
 from app.api.container import services
 from app.api.csv_export import csv_response
-from app.api.etag import if_match, set_etag
+from app.api.etag import set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
+from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
 from app.api.security import allow, signed_in
 from app.api.v1.routing import feature_router
@@ -46,7 +47,6 @@ Reader = Annotated[RequestContext, Depends(signed_in())]
 Keeper = Annotated[RequestContext, Depends(allow(*KEEPERS))]
 Overseer = Annotated[RequestContext, Depends(allow(*OVERSEERS))]
 Admin = Annotated[RequestContext, Depends(allow(Role.ADMIN))]
-Version = Annotated[int, Depends(if_match)]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet export")]
 COURSES = "/training/courses"
 
@@ -140,27 +140,17 @@ async def user_training(request: Request, user_id: UUID, ctx: Reader) -> Trainin
             "standing": c.standing(record.today)}) for c in record.completions])
 
 
-@router.get("/settings/competence-rules", response_model=CompetenceRulesOut,
-            summary="Which course a duty needs")
-async def get_competence_rules(request: Request, response: Response,
-                               ctx: Reader) -> CompetenceRulesOut:
-    rules, version = await services(request).competence_rules.get(ctx)
-    set_etag(response, version)
-    return CompetenceRulesOut(**rules.to_dict(), version=version)
-
-
-@router.put("/settings/competence-rules", response_model=CompetenceRulesOut,
-            summary="Change the competence rules", responses=error_responses(409, 412, 428))
-async def put_competence_rules(request: Request, response: Response, body: CompetenceRulesIO,
-                               ctx: Admin, version: Version) -> CompetenceRulesOut:
-    """Administrators. While `enabled`, an actor taking a duty a rule names must hold the
-    rule's course, completed and not lapsed, or is refused with 403 `training_required`
-    naming the course (`course_id`, `course_title`, `reason`); a deputy must hold it
-    themselves. Every course must exist (422 `course_unknown`); each change is audited."""
-    rules = CompetenceRules.from_dict(body.model_dump(mode="json"))
-    new_version = await services(request).competence_rules.set(ctx, rules, version)
-    set_etag(response, new_version)
-    return CompetenceRulesOut(**rules.to_dict(), version=new_version)
+policy_setting(
+    router, "/settings/competence-rules", "competence_rules", reader=Reader, writer=Admin,
+    body=CompetenceRulesIO, out=CompetenceRulesOut, domain=CompetenceRules,
+    use_cases=lambda s: (s.competence_rules.get, s.competence_rules.set),
+    summaries=("Which course a duty needs", "Change the competence rules"),
+    put_description=(
+        "Administrators. While `enabled`, an actor taking a duty a rule names must hold "
+        "the\nrule's course, completed and not lapsed, or is refused with 403 "
+        "`training_required`\nnaming the course (`course_id`, `course_title`, `reason`); a "
+        "deputy must hold it\nthemselves. Every course must exist (422 `course_unknown`); "
+        "each change is audited."))
 
 
 @router.get("/reports/training-coverage", response_model=CoverageOut,
