@@ -2,7 +2,8 @@
 PostgreSQL. Two figures, written into docs/performance.md between their own markers:
 
 1. throughput: EVENTS events wait in the outbox; two workers start; deliveries per second
-   between the first and the last arrival (the workers' start-up is not counted);
+   from the workers' launch to the last arrival (start-up and the relay's head start
+   counted: the figure held to the target), and between the first and the last arrival;
 2. lag: with the workers running, events are committed one per transaction at RATE per
    second for SECONDS; the lag of each is its arrival minus its commit.
 
@@ -105,6 +106,7 @@ async def _run(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, objec
                     await u.commit()
             env = {"PYTHONPATH": str(ROOT), "ACCORD_DATABASE_URL": url,
                    "ACCORD_LOG_LEVEL": "INFO"}  # one log line per delivery, as in production
+            launched = time.time()
             workers = [_start([sys.executable, "-c", "from app.cli import main; main()",
                                "worker"], env, tmp / f"worker-{i}.log")
                        for i in range(args.workers)]
@@ -140,6 +142,7 @@ async def _run(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, objec
             "receiver_cpu_ms": 1000 * receiver_cpu / len(received),
             "load": [load_before, os.getloadavg()[0]],
             "seconds": args.seconds, "throughput": (len(backlog) - 1) / (backlog[-1] - backlog[0]),
+            "from_launch": len(backlog) / (backlog[-1] - launched),
             "lag_p50_ms": percentile(lags, 50), "lag_p99_ms": percentile(lags, 99),
             "lag_max_ms": lags[-1] * 1000, "lagged": len(lags),
             "duplicates": len(ids) - len(set(ids)),
@@ -148,6 +151,7 @@ async def _run(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, objec
 
 def render(r: dict[str, object], when: str) -> str:
     throughput, p99 = float(r["throughput"]), float(r["lag_p99_ms"])  # type: ignore[arg-type]
+    launch = float(r["from_launch"])  # type: ignore[arg-type]
     mark = lambda ok: "met" if ok else "**missed**"  # noqa: E731
     return "\n".join([
         BEGIN, "## Webhook deliveries", "",
@@ -155,8 +159,10 @@ def render(r: dict[str, object], when: str) -> str:
         "2 cores shared by PostgreSQL, the workers, the receiver and the load).", "",
         "| figure | result | target |", "|---|---|---|",
         f"| deliveries per second, outbox → receiver, {r['workers']} `accord worker` "
-        f"processes, {r['events']:,} events waiting | {throughput:,.0f}/s | ≥ "
-        f"{THROUGHPUT_TARGET:.0f}/s ({mark(throughput >= THROUGHPUT_TARGET)}) |",
+        f"processes, {r['events']:,} events waiting, from the workers' launch to the last "
+        f"arrival (start-up included) | {launch:,.0f}/s | ≥ "
+        f"{THROUGHPUT_TARGET:.0f}/s ({mark(launch >= THROUGHPUT_TARGET)}) |",
+        f"| same, between the first and the last arrival | {throughput:,.0f}/s | – |",
         f"| lag commit → receipt at {r['rate']} events/s for {r['seconds']} s, p50 | "
         f"{float(r['lag_p50_ms']):.0f} ms | – |",  # type: ignore[arg-type]
         f"| same, p99 | {p99:.0f} ms | ≤ {LAG_TARGET_S * 1000:.0f} ms "
