@@ -183,11 +183,11 @@ async def _plan(services, admin: RequestContext, customer_id: UUID,  # type: ign
         planned_start=start, planned_end=start + timedelta(days=150)))
     plan = view.plan
     for title, days in (("需求确认", 30), ("关键用户培训", 90)):
-        view = await plans.add_milestone(admin, plan.id, view.plan.version, Milestone(
+        view = await plans.add_part(admin, plan.id, view.plan.version, "milestone", Milestone(
             new_id(), title, start + timedelta(days=days)))
-    view = await plans.add_budget_line(admin, plan.id, view.plan.version, BudgetLine(
+    view = await plans.add_part(admin, plan.id, view.plan.version, "budget_line", BudgetLine(
         new_id(), "实施人力", Decimal(rng.randrange(200, 500) * 1000)))
-    view = await plans.add_objective(admin, plan.id, view.plan.version, Objective(
+    view = await plans.add_part(admin, plan.id, view.plan.version, "objective", Objective(
         new_id(), "客户满意度提升", Horizon.LONG_TERM, "CSAT", Decimal("4.8"), "分",
         baseline=Decimal("4.3"), due_date=start + timedelta(days=180)))
     if state is PlanState.DRAFT:
@@ -198,9 +198,9 @@ async def _plan(services, admin: RequestContext, customer_id: UUID,  # type: ign
     view = await plans.act(admin, plan.id, view.plan.version, "activate")
     if state is PlanState.COMPLETED:
         for milestone in view.plan.milestones:
-            view = await plans.update_milestone(admin, plan.id, view.plan.version, milestone.id,
-                                                {"status": MilestoneStatus.DONE,
-                                                 "actual_date": milestone.planned_date})
+            view = await plans.update_part(admin, plan.id, view.plan.version, "milestone",
+                                           milestone.id, {"status": MilestoneStatus.DONE,
+                                                          "actual_date": milestone.planned_date})
         await plans.act(admin, plan.id, view.plan.version, "complete")
 
 

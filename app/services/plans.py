@@ -183,38 +183,21 @@ class PlanService:
 
     # parts of a plan ----------------------------------------------------------------
 
-    async def add_objective(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                            objective: Objective) -> PlanView:
-        return await self._change(ctx, plan_id, version, "plan.objective_added",
-                                  lambda plan, _: editing.add_objective(plan, objective))
+    async def add_part(self, ctx: RequestContext, plan_id: UUID, version: Version,
+                       part: editing.PlanPart, item: Objective | Milestone | BudgetLine
+                       ) -> PlanView:
+        """Adds an objective, milestone or budget line (``plan.<part>_added``)."""
+        add = editing.PARTS[part].add
+        return await self._change(ctx, plan_id, version, f"plan.{part}_added",
+                                  lambda plan, _: add(plan, item))
 
-    async def update_objective(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                               objective_id: UUID, changes: dict[str, Any]) -> PlanView:
-        return await self._change(
-            ctx, plan_id, version, "plan.objective_updated",
-            lambda plan, today: editing.edit_objective(plan, objective_id, changes, today))
-
-    async def add_milestone(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                            milestone: Milestone) -> PlanView:
-        return await self._change(ctx, plan_id, version, "plan.milestone_added",
-                                  lambda plan, _: editing.add_milestone(plan, milestone))
-
-    async def update_milestone(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                               milestone_id: UUID, changes: dict[str, Any]) -> PlanView:
-        return await self._change(
-            ctx, plan_id, version, "plan.milestone_updated",
-            lambda plan, today: editing.edit_milestone(plan, milestone_id, changes, today))
-
-    async def add_budget_line(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                              line: BudgetLine) -> PlanView:
-        return await self._change(ctx, plan_id, version, "plan.budget_line_added",
-                                  lambda plan, _: editing.add_budget_line(plan, line))
-
-    async def update_budget_line(self, ctx: RequestContext, plan_id: UUID, version: Version,
-                                 line_id: UUID, changes: dict[str, Any]) -> PlanView:
-        return await self._change(
-            ctx, plan_id, version, "plan.budget_line_updated",
-            lambda plan, _: editing.edit_budget_line(plan, line_id, changes))
+    async def update_part(self, ctx: RequestContext, plan_id: UUID, version: Version,
+                          part: editing.PlanPart, part_id: UUID,
+                          changes: dict[str, Any]) -> PlanView:
+        """Changes one objective, milestone or budget line (``plan.<part>_updated``)."""
+        edit = editing.PARTS[part].edit
+        return await self._change(ctx, plan_id, version, f"plan.{part}_updated",
+                                  lambda plan, today: edit(plan, part_id, changes, today))
 
     # change control -----------------------------------------------------------------
 

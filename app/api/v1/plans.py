@@ -21,6 +21,7 @@ from app.api.pagination import ListPage, list_page, page_params
 from app.api.period import Period, period_params
 from app.api.problems import error_responses
 from app.api.security import allow, public
+from app.api.v1.plan_parts import plan_part, sent
 from app.api.v1.risks import risk_out
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.plans import (
@@ -135,7 +136,7 @@ def _deliverables(items: list[DeliverableIO]) -> list[Deliverable]:
 
 
 def _plan_changes(body: PlanPatch) -> dict[str, Any]:
-    changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
+    changes: dict[str, Any] = sent(body)
     if "team" in changes:
         changes["team"] = [TeamMember(t.user_id, t.part, t.note) for t in body.team]
     if "constraints" in changes:
@@ -217,68 +218,35 @@ async def cancel(request: Request, response: Response, plan_id: UUID, body: Reas
 
 # parts -------------------------------------------------------------------------------
 
-@router.post(BASE + "/objectives", response_model=PlanOut, status_code=201,
-             summary="Add an objective", responses=ERRORS, dependencies=[Idempotent])
-async def add_objective(request: Request, response: Response, plan_id: UUID,
-                        body: ObjectiveIn, ctx: Editor, version: Version) -> PlanOut:
-    objective = Objective(id=new_id(), **body.model_dump())
-    return plan_out(await services(request).plans.add_objective(ctx, plan_id, version,
-                                                                objective), response)
-
-
-@router.patch(BASE + "/objectives/{objective_id}", response_model=PlanOut, responses=ERRORS,
-              summary="Change an objective or record its actual")
-async def update_objective(request: Request, response: Response, plan_id: UUID,
-                           objective_id: UUID, body: ObjectivePatch, ctx: Editor,
-                           version: Version) -> PlanOut:
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return plan_out(await services(request).plans.update_objective(
-        ctx, plan_id, version, objective_id, changes), response)
-
-
-@router.post(BASE + "/milestones", response_model=PlanOut, status_code=201,
-             summary="Add a milestone (draft plans; active ones by amendment)",
-             responses=ERRORS, dependencies=[Idempotent])
-async def add_milestone(request: Request, response: Response, plan_id: UUID,
-                        body: MilestoneIn, ctx: Editor, version: Version) -> PlanOut:
-    milestone = Milestone(id=new_id(), title=body.title, planned_date=body.planned_date,
-                          owner_id=body.owner_id, deliverables=_deliverables(body.deliverables))
-    return plan_out(await services(request).plans.add_milestone(ctx, plan_id, version,
-                                                                milestone), response)
-
-
-@router.patch(BASE + "/milestones/{milestone_id}", response_model=PlanOut, responses=ERRORS,
-              summary="Record a milestone's progress, or change it")
-async def update_milestone(request: Request, response: Response, plan_id: UUID,
-                           milestone_id: UUID, body: MilestonePatch, ctx: Editor,
-                           version: Version) -> PlanOut:
-    """Status, actual date, acceptance and deliverables are progress; the planned date of
-    an active plan is baseline (409 `plan_baseline_frozen`)."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+def _milestone_changes(body: MilestonePatch) -> dict[str, Any]:
+    changes = sent(body)
     if "deliverables" in changes:
         changes["deliverables"] = _deliverables(body.deliverables)
-    return plan_out(await services(request).plans.update_milestone(
-        ctx, plan_id, version, milestone_id, changes), response)
+    return changes
 
 
-@router.post(BASE + "/budget-lines", response_model=PlanOut, status_code=201,
-             summary="Add a budget line (draft plans; active ones by amendment)",
-             responses=ERRORS, dependencies=[Idempotent])
-async def add_budget_line(request: Request, response: Response, plan_id: UUID,
-                          body: BudgetLineIn, ctx: Editor, version: Version) -> PlanOut:
-    line = BudgetLine(id=new_id(), **body.model_dump())
-    return plan_out(await services(request).plans.add_budget_line(ctx, plan_id, version,
-                                                                  line), response)
-
-
-@router.patch(BASE + "/budget-lines/{line_id}", response_model=PlanOut, responses=ERRORS,
-              summary="Record actual cost, or change a budget line")
-async def update_budget_line(request: Request, response: Response, plan_id: UUID,
-                             line_id: UUID, body: BudgetLinePatch, ctx: Editor,
-                             version: Version) -> PlanOut:
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return plan_out(await services(request).plans.update_budget_line(
-        ctx, plan_id, version, line_id, changes), response)
+PARTS = {"editor": Editor, "to_out": plan_out, "out": PlanOut, "responses": ERRORS}
+plan_part(router, "objective", BASE + "/objectives", "objective_id",
+          new=ObjectiveIn, patch=ObjectivePatch,
+          to_item=lambda body: Objective(id=new_id(), **body.model_dump()),
+          summaries=("Add an objective", "Change an objective or record its actual"), **PARTS)
+plan_part(router, "milestone", BASE + "/milestones", "milestone_id",
+          new=MilestoneIn, patch=MilestonePatch,
+          to_item=lambda body: Milestone(id=new_id(), title=body.title,
+                                         planned_date=body.planned_date,
+                                         owner_id=body.owner_id,
+                                         deliverables=_deliverables(body.deliverables)),
+          to_changes=_milestone_changes,
+          summaries=("Add a milestone (draft plans; active ones by amendment)",
+                     "Record a milestone's progress, or change it"),
+          patch_description="Status, actual date, acceptance and deliverables are progress; "
+                            "the planned date of\nan active plan is baseline "
+                            "(409 `plan_baseline_frozen`).", **PARTS)
+plan_part(router, "budget_line", BASE + "/budget-lines", "line_id",
+          new=BudgetLineIn, patch=BudgetLinePatch,
+          to_item=lambda body: BudgetLine(id=new_id(), **body.model_dump()),
+          summaries=("Add a budget line (draft plans; active ones by amendment)",
+                     "Record actual cost, or change a budget line"), **PARTS)
 
 
 # change control ----------------------------------------------------------------------
@@ -401,7 +369,7 @@ async def update_report(request: Request, response: Response, plan_id: UUID,
                         report_id: UUID, body: ProgressReportPatch, ctx: Editor,
                         version: Version) -> ProgressReportOut:
     """A published report is immutable: 409 `plan_report_published`."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    changes = sent(body)
     view = await services(request).plans.update_report(ctx, plan_id, report_id, version,
                                                        changes)
     return report_out(view, response, _now(request))
@@ -511,7 +479,7 @@ async def add_expectation(request: Request, response: Response, plan_id: UUID,
 async def update_expectation(request: Request, response: Response, plan_id: UUID,
                              expectation_id: UUID, body: ExpectationPatch, ctx: Editor,
                              version: Version) -> ExpectationOut:
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    changes = sent(body)
     view, changed = await services(request).plans.update_expectation(
         ctx, plan_id, version, expectation_id, changes)
     set_etag(response, view.plan.version)

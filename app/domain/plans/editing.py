@@ -4,9 +4,10 @@ plan the promised content (scope, milestone dates, planned budget) is refused wi
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from app.domain.common.errors import FieldErrors, NotFound
@@ -133,3 +134,26 @@ def edit_objective(plan: Plan, objective_id: UUID, changes: dict[str, Any],
         edited.measured_at = today
     return replace(plan, objectives=[edited if o.id == objective_id else o
                                      for o in plan.objectives])
+
+
+PlanPart = Literal["objective", "milestone", "budget_line"]
+
+
+@dataclass(frozen=True)
+class PartEdits:
+    """How one kind of a plan's parts is added and edited; ``edit`` gets the business
+    day for the parts whose edits are dated."""
+
+    add: Callable[[Plan, Any], Plan]
+    edit: Callable[[Plan, UUID, dict[str, Any], date], Plan]
+
+
+# The parts a person adds and edits one at a time; their events are
+# ``plan.<part>_added`` and ``plan.<part>_updated``.
+PARTS: dict[PlanPart, PartEdits] = {
+    "objective": PartEdits(add_objective, edit_objective),
+    "milestone": PartEdits(add_milestone, edit_milestone),
+    "budget_line": PartEdits(add_budget_line,
+                             lambda plan, line_id, changes, _: edit_budget_line(
+                                 plan, line_id, changes)),
+}
