@@ -219,6 +219,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                   generate_unique_id_function=operation_id)
     app.state.services = services
     app.state.engines = engines
+    # The use cases' own unit of work, for what runs beside a request (the worker's
+    # consumers, a test handing events to one) on the engine's own search.
+    app.state.unit_of_work = uow
     app.state.make_worker = make_worker
     app.state.webhook_transport = webhook_transport
     app.state.metrics = HttpMetrics(engines.pool_status)

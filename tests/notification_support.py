@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from app.main import create_app
 from app.services.ports import RequestContext
 from tests.conftest import Database, client_for, make_database, test_settings
+from tests.conftest import test_app as app_for
 from tests.support import Actor, Actors, TestClock, build_actors, list_all
 
 SYSTEM = RequestContext(None, "test-relay")
@@ -57,7 +57,7 @@ def own_database(db_engine: str, tmp_path_factory: pytest.TempPathFactory
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(own_database: Database, clock: TestClock) -> AsyncIterator[World]:
-    application = create_app(test_settings(own_database.url), clock=clock)
+    application = app_for(test_settings(own_database.url), clock=clock)
     async with client_for(application) as client:
         yield World(application, client, await build_actors(client, application))
     await application.state.engines.dispose()

@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.domain.audit.chain import GENESIS_HASH, entry_hash
-from app.main import create_app
 from app.repositories.tables import audit_checkpoints, audit_head, audit_log
 from app.services.ports import RequestContext
 from app.settings import get_settings
 from tests.conftest import Database, client_for
+from tests.conftest import test_app as app_for
 from tests.conftest import test_settings as settings_for
 from tests.db import tampering
 from tests.support import Actor, TestClock, admin_and_auditor, unique, verify_chain
@@ -111,8 +111,8 @@ async def test_the_database_refuses_to_update_or_delete_an_entry(
 
 async def test_a_rewritten_rehashed_chain_is_caught_by_the_signed_checkpoint(
         fresh_database: Database, clock: TestClock) -> None:
-    keyed = create_app(settings_for(fresh_database.url, audit_checkpoint_key=KEY), clock=clock)
-    keyless = create_app(settings_for(fresh_database.url), clock=clock)
+    keyed = app_for(settings_for(fresh_database.url, audit_checkpoint_key=KEY), clock=clock)
+    keyless = app_for(settings_for(fresh_database.url), clock=clock)
     try:
         async with client_for(keyed) as client, client_for(keyless) as without_key:
             admin, auditor = await _seeded(client, keyed)

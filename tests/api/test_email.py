@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from app import main
 from app.adapters import smtp
-from app.main import create_app
 from app.repositories.tables_notifications import email_outbox
 from app.services import emails
 from tests.api.test_auth import all_logs
 from tests.conftest import Database, client_for, make_database
+from tests.conftest import test_app as app_for
 from tests.conftest import test_settings as settings_for
 from tests.customer_support import contact, make_customer
 from tests.handover_support import start
@@ -108,7 +108,7 @@ def _settings(url: str, port: int) -> Any:
 async def mailing(mail_database: Database, mailbox: tuple[Mailbox, int],
                   clock: TestClock) -> AsyncIterator[Mailing]:
     box, port = mailbox
-    application = create_app(_settings(mail_database.url, port), clock=clock)
+    application = app_for(_settings(mail_database.url, port), clock=clock)
     async with client_for(application) as client:
         yield Mailing(application, client, box, port, mail_database,
                       await first_admin(client, application))
@@ -175,8 +175,8 @@ async def test_notification_emails_reach_those_who_opted_in_in_their_language(
     assert f"{head.username}@example.cn" not in staged  # told in the app only
 
     # The first attempt fails (the server is down): nothing is lost, it is tried again.
-    failing = create_app(_settings(mailing.database.url, _free_port()),
-                         clock=app.state.services.clock)
+    failing = app_for(_settings(mailing.database.url, _free_port()),
+                      clock=app.state.services.clock)
     with all_logs(caplog) as logged:
         for proxy in (emails.log, smtp.log, main.log):
             vars(proxy).pop("bind", None)  # a logger cached before would escape capture
@@ -219,7 +219,7 @@ async def _outbox(app: FastAPI) -> list[tuple[str, Any]]:
 
 async def test_without_an_smtp_host_the_start_up_says_e_mail_is_only_logged(
         mail_database: Database, clock: TestClock, caplog: pytest.LogCaptureFixture) -> None:
-    stub = create_app(settings_for(mail_database.url), clock=clock)
+    stub = app_for(settings_for(mail_database.url), clock=clock)
     with all_logs(caplog) as logged:
         vars(main.log).pop("bind", None)  # a logger cached before would escape capture
         async with stub.router.lifespan_context(stub):

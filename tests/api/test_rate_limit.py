@@ -20,8 +20,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.main import create_app
 from tests.conftest import Database, client_for
+from tests.conftest import test_app as app_for
 from tests.conftest import test_settings as settings_for
 from tests.support import Actor, Actors, actor, assert_problem, unique
 
@@ -45,9 +45,9 @@ class FrozenClock:
 @asynccontextmanager
 async def limited_app(database: Database, clock: FrozenClock, limit: int,
                       **settings: object) -> AsyncIterator[FastAPI]:
-    application = create_app(settings_for(database.url, rate_limit_requests=limit,
-                                          rate_limit_window_s=WINDOW_S, **settings),
-                             clock=clock)
+    application = app_for(settings_for(database.url, rate_limit_requests=limit,
+                                       rate_limit_window_s=WINDOW_S, **settings),
+                          clock=clock)
     try:
         yield application
     finally:

@@ -59,7 +59,7 @@ async def test_lapses_are_announced_once_and_reminders_sent_before(
     events = [PublishedEvent(r.id, r.type, r.entity_type, r.entity_id, r.occurred_at, r.data)
               for r in await rows(app, outbox)
               if r.type in ("training.lapsed", "training.expiring") and r.entity_id in mine]
-    async with app.state.services.notifications._uow(system) as uow:
+    async with app.state.unit_of_work(system) as uow:
         await app.state.services.notification_consumer.consume(uow, events)
         await uow.commit()
     for who, kind in ((gone, "training_lapsed"), (soon, "training_expiring")):

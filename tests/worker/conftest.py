@@ -14,8 +14,6 @@ from fastapi import FastAPI
 
 from app.domain.common.events import DomainEvent
 from app.main import create_app
-from app.repositories.search import Fts5Search
-from app.repositories.unit_of_work import SqlUnitOfWorkFactory
 from app.services.ports import RequestContext
 from tests.conftest import Database, client_for, make_database, test_settings
 from tests.support import Actor, TestClock, first_admin
@@ -66,7 +64,7 @@ def unique_type() -> str:
 
 async def emit(app: FastAPI, event_type: str, **data: Any) -> uuid.UUID:
     """An event committed through a real unit of work, as a use case would."""
-    uow = SqlUnitOfWorkFactory(app.state.engines, app.state.services.clock, Fts5Search())
+    uow = app.state.unit_of_work
     event = DomainEvent(event_type, "test", uuid.uuid4(), app.state.services.clock.now(),
                         dict(data))
     async with uow(RequestContext(None, "test-emit")) as u:

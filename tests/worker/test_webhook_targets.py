@@ -12,8 +12,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from app.adapters.webhook_http import CheckedResolver, HttpWebhookTransport, UnsafeTarget
-from app.main import create_app
 from tests.conftest import Database, client_for
+from tests.conftest import test_app as app_for
 from tests.conftest import test_settings as settings_for
 from tests.support import Actor, TestClock, assert_problem, first_admin
 from tests.worker.receiver import Answer, Receiver
@@ -23,7 +23,7 @@ PRODUCTION = {"env": "production", "signing_key": "s" * 48}
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def production(worker_database: Database) -> AsyncIterator[tuple[FastAPI, Actor]]:
-    app = create_app(settings_for(worker_database.url, **PRODUCTION), clock=TestClock())
+    app = app_for(settings_for(worker_database.url, **PRODUCTION), clock=TestClock())
     async with client_for(app) as client:
         admin = await first_admin(client, app)
     yield app, admin

@@ -20,12 +20,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from app.domain.common.events import DomainEvent
-from app.main import create_app
-from app.repositories.search import Fts5Search
 from app.repositories.tables_worker import webhook_deliveries, worker_heartbeats
-from app.repositories.unit_of_work import SqlUnitOfWorkFactory
 from app.services.ports import RequestContext
 from tests.conftest import Database, client_for, make_database
+from tests.conftest import test_app as app_for
 from tests.conftest import test_settings as settings_for
 from tests.db import row_count, rows
 from tests.support import TestClock, first_admin
@@ -44,7 +42,7 @@ def process_database(db_engine: str, tmp_path_factory: pytest.TempPathFactory
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def papp(process_database: Database) -> AsyncIterator[FastAPI]:
-    application = create_app(settings_for(process_database.url), clock=TestClock())
+    application = app_for(settings_for(process_database.url), clock=TestClock())
     yield application
     await application.state.webhook_transport.aclose()
     await application.state.engines.dispose()
@@ -62,7 +60,7 @@ def start_worker(url: str, log: Path, *args: str, **settings: str) -> subprocess
 
 
 async def emit_many(app: FastAPI, event_type: str, n: int) -> set[str]:
-    uow = SqlUnitOfWorkFactory(app.state.engines, app.state.services.clock, Fts5Search())
+    uow = app.state.unit_of_work
     events = [DomainEvent(event_type, "test", uuid.uuid4(), app.state.services.clock.now(),
                           {"n": i}) for i in range(n)]
     async with uow(RequestContext(None, "test-emit")) as u:
