@@ -1,18 +1,31 @@
 """Unknown query parameters are a 400: a misspelt filter must not silently list everything.
-U+0000 in a query or form value is a 422: PostgreSQL text cannot hold it."""
+U+0000 in a query or form value is a 422: PostgreSQL text cannot hold it. And the ``q``
+parameter every searching list takes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import StringConstraints
 
 from app.api.dependants import query_names
 from app.api.problems import ApiProblem
 
 _allowed: dict[int, frozenset[str]] = {}
+SEARCH_MAX = 100
+
+
+def search_text(searched: str) -> Any:
+    """The ``q`` of a list that searches, ``searched`` saying in what: two characters or
+    more once surrounding spaces are dropped (what the search indexes can match), at most
+    ``SEARCH_MAX``."""
+    return Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=2),
+                     Query(max_length=SEARCH_MAX, description=(
+                         "Any substring (two characters or more, surrounding spaces "
+                         f"ignored) of {searched}"))]
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Path, Query, Request, Response
-from pydantic import StringConstraints
 
 from app.api.container import services
 from app.api.etag import etag_of, if_match, optional_if_match, set_etag
@@ -16,6 +15,7 @@ from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, encode_cursor, list_page, page_params
 from app.api.policy_settings import policy_setting
 from app.api.problems import error_responses
+from app.api.query import search_text
 from app.api.security import allow
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.base import Instant, JobOut
@@ -54,6 +54,7 @@ from app.services.ports import RequestContext
 from app.services.ports.customers import CustomerFilter
 
 router = feature_router("customers")
+CustomerSearch = search_text("the name or a contact's name")
 
 READERS = allow(Role.ADMIN, Role.EXECUTIVE, Role.ANALYST, Role.AUDITOR, Role.DEPARTMENT_HEAD,
                 Role.ACCOUNT_MANAGER, scopes=(Scope.CUSTOMERS_READ,))
@@ -141,10 +142,7 @@ async def list_customers(
     request: Request, ctx: Reader,
     page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at", "name"],
                                                      "-updated_at"))],
-    q: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=2),
-                 Query(max_length=100, description=(
-                     "Any substring (two characters or more, surrounding spaces ignored) of "
-                     "the name or a contact's name"))] = None,
+    q: CustomerSearch = None,
     owner_id: Annotated[UUID | None, Query()] = None,
     department_id: Annotated[UUID | None, Query()] = None,
     tier: Annotated[Tier | None, Query(description="Effective tier")] = None,
@@ -272,7 +270,7 @@ async def history(request: Request, customer_id: UUID, ctx: Reader,
                                                                    "-occurred_at"))]
                   ) -> dict[str, object]:
     result = await services(request).customers.history(ctx, customer_id, page)
-    return list_page(request, result, page, lambda e: HistoryOut.model_validate(e.__dict__))
+    return list_page(request, result, page, HistoryOut.model_validate)
 
 
 @router.get("/customers/{customer_id}/timeline", response_model=ListPage[TimelineOut],
@@ -283,7 +281,7 @@ async def timeline(request: Request, customer_id: UUID, ctx: Reader,
                                                                     "-occurred_at"))]
                    ) -> dict[str, object]:
     result = await services(request).customers.timeline(ctx, customer_id, page)
-    return list_page(request, result, page, lambda e: TimelineOut.model_validate(e.__dict__))
+    return list_page(request, result, page, TimelineOut.model_validate)
 
 
 @router.post("/customers/{customer_id}/merge", response_model=CustomerOut,

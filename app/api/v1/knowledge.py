@@ -6,13 +6,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import StringConstraints
 
 from app.api.container import services
 from app.api.etag import if_match, set_etag
 from app.api.idempotency import Idempotent
 from app.api.pagination import ListPage, list_page, page_params
 from app.api.problems import error_responses
+from app.api.query import search_text
 from app.api.security import allow, signed_in
 from app.api.v1.routing import feature_router
 from app.api.v1.schemas.knowledge import (
@@ -30,6 +30,7 @@ from app.services.ports import RequestContext
 from app.services.ports.knowledge import KnowledgeFilter
 
 router = feature_router("knowledge")
+ArticleSearch = search_text("the title, the body or a tag, e.g. 延期 finds 项目延期风险")
 
 Reader = Annotated[RequestContext, Depends(signed_in())]
 Writer = Annotated[RequestContext, Depends(allow(*WRITERS))]
@@ -71,10 +72,7 @@ async def list_articles(
     request: Request, ctx: Reader,
     page: Annotated[PageRequest, Depends(page_params(["updated_at", "created_at", "title"],
                                                      "-updated_at"))],
-    q: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=2),
-                 Query(max_length=100, description=(
-                     "Any substring (two characters or more, surrounding spaces ignored) of "
-                     "the title, the body or a tag, e.g. 延期 finds 项目延期风险"))] = None,
+    q: ArticleSearch = None,
     kind: Annotated[ArticleKind | None, Query()] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     change_request_id: Annotated[UUID | None, Query(description="Linked to this change")]

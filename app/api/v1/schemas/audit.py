@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from app.api.v1.schemas.base import Output
+from app.api.v1.schemas.base import Output, output_of
+from app.domain.audit.chain import AuditRecord
 
-
-class AuditEntryOut(Output):
-    seq: int
-    occurred_at: datetime
-    actor_id: str | None
-    actor_roles: list[str]
-    action: str
-    entity_type: str
-    entity_id: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    request_id: str | None
-    client_addr: str | None
-    prev_hash: str
-    hash: str
+AuditEntryOut = output_of(AuditRecord, "AuditEntryOut")
 
 
 class ChainBreakOut(Output):

@@ -1,10 +1,11 @@
 """Base models: requests reject unknown fields; responses state every field. And the date
 types every request field and query parameter uses."""
 
+import dataclasses
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    create_model,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -79,6 +81,16 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def output_of(record: type, name: str, **fields: Any) -> type[Output]:
+    """The answer that shows the domain dataclass ``record`` as it is: its fields with
+    their names, types and order, every one stated, so the answer cannot drift from the
+    record. ``fields`` (``name=(type, Field(...))``) replace or add fields where the
+    answer says more. The record itself is validated from its attributes."""
+    hints = get_type_hints(record)
+    stated: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(record)}
+    return create_model(name, __base__=Output, **{**stated, **fields})
 
 
 class JobOut(Output):  # what a scheduler's run did

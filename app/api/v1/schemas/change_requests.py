@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.schemas.base import Amount, Day, Input, Instant, Output
+from app.api.v1.schemas.base import Amount, Day, Input, Instant, Output, output_of
 from app.domain.access.roles import Role
 from app.domain.change_requests.model import (
     SUBMIT_REQUIRES,
@@ -20,6 +20,7 @@ from app.domain.change_requests.model import (
     Priority,
     Recommendation,
     StepStatus,
+    Task,
     TaskStatus,
 )
 from app.domain.customers.model import ContactChannel
@@ -175,16 +176,7 @@ class AssessmentOut(Output):
     created_at: datetime
 
 
-class TaskOut(Output):
-    id: UUID
-    title: str
-    assignee_id: UUID
-    due_date: date | None
-    status: TaskStatus
-    waive_reason: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+TaskOut = output_of(Task, "TaskOut")
 
 
 class ChangeRequestSummary(Output):

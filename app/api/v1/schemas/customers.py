@@ -9,10 +9,11 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator
 
-from app.api.v1.schemas.base import Amount, Input, Output
+from app.api.v1.schemas.base import Amount, Input, Output, output_of
 from app.domain.customers.classification import TierPolicy
 from app.domain.customers.integrity import Requirement
 from app.domain.customers.model import ChurnReason, ContactChannel, CustomerKind, Stage, Tier
+from app.services.ports.customers import HistoryEntry, TimelineEntry
 
 Short = Annotated[str, Field(max_length=100)]
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
@@ -225,27 +226,8 @@ class IntegrityOut(Output):
     items: list[IntegrityItemOut]
 
 
-class HistoryOut(Output):
-    id: int
-    contact_id: UUID | None
-    occurred_at: datetime
-    actor_id: str | None
-    action: str
-    field: str
-    old: Any
-    new: Any
-    request_id: str | None
-    redacted: bool
-
-
-class TimelineOut(Output):
-    id: int
-    occurred_at: datetime
-    type: str
-    entity_type: str
-    entity_id: str
-    actor_id: str | None
-    data: dict[str, Any]
+HistoryOut = output_of(HistoryEntry, "HistoryOut")
+TimelineOut = output_of(TimelineEntry, "TimelineOut")
 
 
 class TierPolicyIn(Input):

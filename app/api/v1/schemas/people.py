@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import ConfigDict, EmailStr, Field
 
-from app.api.v1.schemas.base import Input, Output
+from app.api.v1.schemas.base import Input, Output, output_of
 from app.domain.access.roles import Role
-from app.domain.access.users import MIN_PASSWORD_LENGTH
+from app.domain.access.users import MIN_PASSWORD_LENGTH, Department
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -30,14 +30,7 @@ class DepartmentUpdate(Input):
     description: str = Field(None, max_length=2000)  # type: ignore[assignment]
 
 
-class DepartmentOut(Output):
-    id: UUID
-    name: str
-    description: str
-    active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
+DepartmentOut = output_of(Department, "DepartmentOut")
 
 
 class UserCreate(Input):
