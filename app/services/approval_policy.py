@@ -4,10 +4,9 @@ change, and how long a step may wait. Change requests read it to plan their chai
 from __future__ import annotations
 
 from app.domain.change_requests.approval_policy import ApprovalPolicy
-from app.services.policies import PolicyKind, PolicySetting
+from app.services.policies import PolicySetting, stored_as
 
-APPROVAL_POLICY: PolicyKind[ApprovalPolicy] = PolicyKind(
-    "approval_policy", ApprovalPolicy, ApprovalPolicy.from_dict, ApprovalPolicy.to_dict)
+APPROVAL_POLICY = stored_as("approval_policy", ApprovalPolicy)
 
 
 class ApprovalPolicyService(PolicySetting[ApprovalPolicy]):

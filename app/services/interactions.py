@@ -22,13 +22,12 @@ from app.domain.interactions.model import (
     is_overdue,
     next_contact_due,
 )
-from app.services.policies import BUSINESS_CALENDAR, PolicyKind, PolicySetting, load_policy
+from app.services.policies import BUSINESS_CALENDAR, PolicySetting, load_policy, stored_as
 from app.services.ports import Clock, RequestContext
 from app.services.ports.interactions import Schedule
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-CONTACT_CADENCE: PolicyKind[CadencePolicy] = PolicyKind(
-    "contact_cadence", CadencePolicy, CadencePolicy.from_dict, CadencePolicy.to_dict)
+CONTACT_CADENCE = stored_as("contact_cadence", CadencePolicy)
 BATCH = 200
 
 

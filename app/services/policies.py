@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from app.domain.common.calendar import BusinessCalendar
 from app.domain.common.versions import check_version
@@ -32,18 +32,34 @@ class PolicyKind(Generic[P]):
     dump: Callable[[P], dict[str, Any]]
 
 
-TIER_POLICY: PolicyKind[TierPolicy] = PolicyKind(
-    "customer_tier", TierPolicy, TierPolicy.from_dict, TierPolicy.to_dict)
-INTEGRITY_POLICY: PolicyKind[IntegrityPolicy] = PolicyKind(
-    "customer_integrity", IntegrityPolicy, IntegrityPolicy.from_dict, IntegrityPolicy.to_dict)
-NEEDS_VOCABULARY: PolicyKind[NeedsVocabulary] = PolicyKind(
-    "customer_needs", NeedsVocabulary, NeedsVocabulary.from_dict, NeedsVocabulary.to_dict)
+class Stored(Protocol):
+    """A policy value that writes itself as JSON data and reads itself back."""
 
-RISK_MATRIX: PolicyKind[RiskMatrix] = PolicyKind(
-    "risk_matrix", RiskMatrix.default, RiskMatrix.from_dict, RiskMatrix.to_dict)
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-BUSINESS_CALENDAR: PolicyKind[BusinessCalendar] = PolicyKind(
-    "business_calendar", BusinessCalendar, BusinessCalendar.from_dict, BusinessCalendar.to_dict)
+
+S = TypeVar("S", bound=Stored)
+
+
+def stored_as(name: str, value: type[S], default: Callable[[], S] | None = None
+              ) -> PolicyKind[S]:
+    """The policy ``name`` stored as its value's own ``to_dict``, read with its
+    ``from_dict``; until an administrator sets one, ``default()`` (the value type's own
+    defaults unless given)."""
+    return PolicyKind(name, default or value, value.from_dict, value.to_dict)
+
+
+TIER_POLICY = stored_as("customer_tier", TierPolicy)
+INTEGRITY_POLICY = stored_as("customer_integrity", IntegrityPolicy)
+NEEDS_VOCABULARY = stored_as("customer_needs", NeedsVocabulary)
+RISK_MATRIX = stored_as("risk_matrix", RiskMatrix, RiskMatrix.default)
+BUSINESS_CALENDAR = stored_as("business_calendar", BusinessCalendar)
+HANDOVER_STANDARD = stored_as("handover_standard", HandoverStandard)
+SURVEY_AUTOMATION = stored_as("survey_automation", Automation)
+FEEDBACK_SLA = stored_as("feedback_sla", SlaPolicy)
+HEALTH_POLICY = stored_as("customer_health", HealthPolicy)
 
 
 async def load_policy(uow: UnitOfWork, kind: PolicyKind[P]) -> tuple[P, int]:
@@ -63,14 +79,6 @@ async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected
     uow.record_change("policy.updated", "policy", kind.name,
                       before=before[0] if before else None, after=kind.dump(policy))
     return version + 1
-HANDOVER_STANDARD: PolicyKind[HandoverStandard] = PolicyKind(
-    "handover_standard", HandoverStandard, HandoverStandard.from_dict, HandoverStandard.to_dict)
-SURVEY_AUTOMATION: PolicyKind[Automation] = PolicyKind(
-    "survey_automation", Automation, Automation.from_dict, Automation.to_dict)
-FEEDBACK_SLA: PolicyKind[SlaPolicy] = PolicyKind(
-    "feedback_sla", SlaPolicy, SlaPolicy.from_dict, SlaPolicy.to_dict)
-HEALTH_POLICY: PolicyKind[HealthPolicy] = PolicyKind(
-    "customer_health", HealthPolicy, HealthPolicy.from_dict, HealthPolicy.to_dict)
 
 
 class PolicySetting(Generic[P]):

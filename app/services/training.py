@@ -35,7 +35,7 @@ from app.domain.training.model import (
     passed,
 )
 from app.services.business_calendar import load_calendar
-from app.services.policies import PolicyKind, PolicySetting, load_policy, store_policy
+from app.services.policies import PolicySetting, load_policy, store_policy, stored_as
 from app.services.ports import Clock, RequestContext
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -43,9 +43,7 @@ COURSE = "training_course"
 REMIND_DAYS = 30  # how long before a completion lapses its holder is reminded
 SESSION = "training_session"
 
-COMPETENCE_RULES: PolicyKind[CompetenceRules] = PolicyKind(
-    "training_competence", CompetenceRules, CompetenceRules.from_dict,
-    CompetenceRules.to_dict)
+COMPETENCE_RULES = stored_as("training_competence", CompetenceRules)
 
 
 async def competence_for(uow: UnitOfWork, principal: Principal, duty: Duty,
