@@ -39,6 +39,7 @@ from app.domain.change_requests.model import (
 from app.domain.common.paging import Page, PageRequest
 from app.domain.risk.matrix import RiskLevel
 from app.repositories.direct import Prepared
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables import user_roles, users
@@ -194,13 +195,11 @@ class SqlChangeRequestRepository:
     async def list(self, scope: RecordScope, filters: ChangeRequestFilter,
                    page: PageRequest) -> Page[ChangeRequest]:
         conditions = [_SCOPE.filter(scope)]
-        for column, value in ((change_requests.c.state, filters.state),
-                              (change_requests.c.type, filters.type),
-                              (change_requests.c.customer_id, filters.customer_id),
-                              (change_requests.c.requester_id, filters.requester_id),
-                              (change_requests.c.department_id, filters.department_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((change_requests.c.state, filters.state),
+                                   (change_requests.c.type, filters.type),
+                                   (change_requests.c.customer_id, filters.customer_id),
+                                   (change_requests.c.requester_id, filters.requester_id),
+                                   (change_requests.c.department_id, filters.department_id)))
         if filters.overdue_at is not None:
             conditions.append(exists().where(
                 cr_approval_steps.c.change_request_id == change_requests.c.id,

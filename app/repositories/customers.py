@@ -43,6 +43,7 @@ from app.domain.customers.model import (
     Tier,
 )
 from app.repositories.direct import Prepared
+from app.repositories.filters import where_given
 from app.repositories.paging import _coerce as _cursor_value
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import ScopedColumns
@@ -277,12 +278,10 @@ class SqlCustomerRepository:
         conditions: list[ColumnElement[bool]] = []
         if not filters.include_archived:
             conditions.append(customers.c.archived_at.is_(None))
-        for column, value in ((customers.c.owner_id, filters.owner_id),
-                              (customers.c.department_id, filters.department_id),
-                              (customers.c.tier, filters.tier),
-                              (customers.c.stage, filters.stage)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((customers.c.owner_id, filters.owner_id),
+                                   (customers.c.department_id, filters.department_id),
+                                   (customers.c.tier, filters.tier),
+                                   (customers.c.stage, filters.stage)))
         if filters.updated_since is not None:
             conditions.append(customers.c.updated_at >= filters.updated_since)
         if filters.integrity_below is not None:

@@ -24,6 +24,7 @@ from app.domain.feedback.model import (
 )
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import RiskStatus
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_change_requests import change_requests, cr_communications
@@ -110,16 +111,14 @@ class SqlFeedbackRepository:
     async def list(self, scope: RecordScope, filters: FeedbackFilter,
                    page: PageRequest) -> Page[FeedbackRecord]:
         conditions = [self._scope(scope)]
-        for column, value in ((feedback_items.c.state, filters.state),
-                              (feedback_items.c.type, filters.type),
-                              (feedback_items.c.severity, filters.severity),
-                              (feedback_items.c.customer_id, filters.customer_id),
-                              (feedback_items.c.owner_id, filters.owner_id),
-                              (feedback_items.c.department_id, filters.department_id),
-                              (feedback_items.c.change_request_id, filters.change_request_id),
-                              (feedback_items.c.handover_id, filters.handover_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((feedback_items.c.state, filters.state),
+                                   (feedback_items.c.type, filters.type),
+                                   (feedback_items.c.severity, filters.severity),
+                                   (feedback_items.c.customer_id, filters.customer_id),
+                                   (feedback_items.c.owner_id, filters.owner_id),
+                                   (feedback_items.c.department_id, filters.department_id),
+                                   (feedback_items.c.change_request_id, filters.change_request_id),
+                                   (feedback_items.c.handover_id, filters.handover_id)))
         if filters.open_only:
             conditions.append(feedback_items.c.state.in_(_OPEN))
         if filters.breached_at is not None:

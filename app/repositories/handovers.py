@@ -33,6 +33,7 @@ from app.domain.handovers.model import (
 )
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import RiskStatus
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables_change_requests import change_requests, cr_tasks
 from app.repositories.tables_customers import customer_history, customers
@@ -151,12 +152,10 @@ class SqlHandoverRepository:
     async def list(self, reach: HandoverReach, filters: HandoverFilter,
                    page: PageRequest) -> Page[Handover]:
         conditions = [_reach(reach)]
-        for column, value in ((handovers.c.state, filters.state),
-                              (handovers.c.customer_id, filters.customer_id),
-                              (handovers.c.batch_id, filters.batch_id),
-                              (handovers.c.department_id, filters.department_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((handovers.c.state, filters.state),
+                                   (handovers.c.customer_id, filters.customer_id),
+                                   (handovers.c.batch_id, filters.batch_id),
+                                   (handovers.c.department_id, filters.department_id)))
         if filters.open_only:
             conditions.append(handovers.c.state.in_([s.value for s in OPEN_STATES]))
         if filters.manager_id is not None:

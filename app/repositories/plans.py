@@ -40,6 +40,7 @@ from app.domain.plans.model import (
     Training,
 )
 from app.domain.plans.reports import ProgressReport, ReportState
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_customers import customers
@@ -238,11 +239,9 @@ class SqlPlanRepository:
 
     async def list(self, reach: PlanReach, filters: Any, page: PageRequest) -> Page[Plan]:
         conditions = [reach_filter(reach)]
-        for column, value in ((plans.c.customer_id, filters.customer_id),
-                              (plans.c.owner_id, filters.owner_id),
-                              (customers.c.department_id, filters.department_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((plans.c.customer_id, filters.customer_id),
+                                   (plans.c.owner_id, filters.owner_id),
+                                   (customers.c.department_id, filters.department_id)))
         if filters.state is not None:
             conditions.append(plans.c.state == filters.state.value)
         stmt = keyset(_SELECT.where(and_(*conditions)), SORTS, plans.c.id, page)
@@ -298,10 +297,8 @@ class SqlPlanRepository:
                          ends_from: date | None, limit: int) -> list[Plan]:
         conditions = [reach_filter(reach), plans.c.state.in_(
             [PlanState.ACTIVE.value, PlanState.COMPLETED.value])]
-        for column, value in ((plans.c.owner_id, filters.owner_id),
-                              (customers.c.department_id, filters.department_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((plans.c.owner_id, filters.owner_id),
+                                   (customers.c.department_id, filters.department_id)))
         if starts_before is not None:
             conditions.append(or_(plans.c.planned_start.is_(None),
                                   plans.c.planned_start < starts_before))

@@ -14,6 +14,7 @@ from app.domain.access.scope import RecordScope
 from app.domain.common.paging import Page, PageRequest
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import Risk, RiskStatus
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_risks import risks
@@ -47,13 +48,11 @@ class SqlRiskRepository:
 
     def _filtered(self, scope: RecordScope, filters: RiskFilter) -> list[ColumnElement[bool]]:
         conditions = [self._scope(scope)]
-        for column, value in ((risks.c.status, filters.status),
-                              (risks.c.owner_id, filters.owner_id),
-                              (risks.c.customer_id, filters.customer_id),
-                              (risks.c.plan_id, filters.plan_id),
-                              (risks.c.department_id, filters.department_id)):
-            if value is not None:
-                conditions.append(column == value)
+        conditions += where_given(((risks.c.status, filters.status),
+                                   (risks.c.owner_id, filters.owner_id),
+                                   (risks.c.customer_id, filters.customer_id),
+                                   (risks.c.plan_id, filters.plan_id),
+                                   (risks.c.department_id, filters.department_id)))
         if filters.level is not None:
             conditions.append(risks.c.level == int(filters.level))
         if filters.open_only:
