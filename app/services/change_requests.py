@@ -38,6 +38,7 @@ from app.domain.common.errors import (
 )
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
+from app.domain.common.partial import sent_values
 from app.domain.common.versions import check_version
 from app.domain.training.competence import Duty, TrainingRequired
 from app.services.approval_policy import APPROVAL_POLICY
@@ -154,7 +155,7 @@ class ChangeRequestService:
             assert ctx.principal is not None
             records.check_editable(cr, ctx.principal)
             before = cr.snapshot()
-            changes = {name: getattr(form, name) for name in form.fields_set}
+            changes = sent_values(form)
             if "attachments" in changes:
                 changes["attachments"] = list(changes["attachments"])
             cr = replace(cr, **changes)

@@ -23,6 +23,7 @@ from app.domain.common.errors import (
 )
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
+from app.domain.common.partial import filled_in, taking
 from app.domain.common.versions import AnyOf, check_version
 from app.domain.customers import validation
 from app.domain.customers.classification import TierPolicy, tier_for, value_score
@@ -323,9 +324,7 @@ class CustomerService:
         cleaned = [self._clean_contact(c, f"/contacts/{i}", errors)
                    for i, c in enumerate(contacts)]
         errors.raise_if_any()
-        changed = replace(current, **{name: getattr(fields, name) for name in
-                                      CustomerInput.__dataclass_fields__
-                                      if name != "fields_set"})
+        changed = taking(current, fields)
         updated, added = self._merge_contacts(current, cleaned, now)
         changed.contacts = updated + added
         touched = [c for c in updated if c not in current.contacts] + added
@@ -351,9 +350,7 @@ class CustomerService:
                        errors: FieldErrors) -> CustomerInput:
         """The customer's fields with the patch's sent ones, cleaned as on entry."""
         vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-        merged = replace(patch, **{
-            name: getattr(current, name) for name in CustomerInput.__dataclass_fields__
-            if name not in patch.fields_set and name != "fields_set"})
+        merged = filled_in(patch, current, patch.fields_set)
         return self._clean_fields(merged, errors, vocabulary.check)
 
     def _merge_contacts(self, current: Customer, given: list[ContactInput],
@@ -420,9 +417,7 @@ class CustomerService:
             errors = FieldErrors()
             fields = await self._patched(uow, current, patch, errors)
             errors.raise_if_any()
-            changed = replace(current, **{name: getattr(fields, name) for name in
-                                          CustomerInput.__dataclass_fields__
-                                          if name != "fields_set"})
+            changed = taking(current, fields)
             if changed.credit_code != current.credit_code or \
                     changed.external_refs != current.external_refs:
                 await self._check_duplicates(uow, changed, [], force_reason,
@@ -506,15 +501,12 @@ class CustomerService:
         async with self._uow(ctx) as uow:
             current, contact = await self._live_contact(uow, ctx, customer_id, contact_id,
                                                         expected_version)
-            merged = replace(patch, **{name: getattr(contact, name)
-                                       for name in ContactInput.__dataclass_fields__
-                                       if name not in fields_set})
+            merged = filled_in(patch, contact, fields_set)
             errors = FieldErrors()
             clean = self._clean_contact(merged, "", errors)
             errors.raise_if_any()
-            updated = replace(contact, **{name: getattr(clean, name)
-                                          for name in ContactInput.__dataclass_fields__},
-                              version=contact.version + 1, updated_at=now)
+            updated = replace(taking(contact, clean), version=contact.version + 1,
+                              updated_at=now)
             await self._check_duplicates(uow, current, [updated], None, other_than=current.id)
             contacts = [updated if c.id == contact.id else c for c in current.contacts]
             changed = replace(current, contacts=self._with_primary(

@@ -14,6 +14,7 @@ from app.domain.change_requests.access import read_scope as change_request_read_
 from app.domain.common.errors import FieldErrors, InvalidState, NotFound
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
+from app.domain.common.partial import filled_in
 from app.domain.common.versions import check_version
 from app.domain.customers.history import FieldChange, changes
 from app.domain.knowledge.access import read_scope, write_scope
@@ -100,9 +101,7 @@ class KnowledgeService:
             current = await self._writable(uow, ctx.principal, article_id, expected_version)
             if current.archived_at is not None:
                 raise InvalidState(state="article_archived")
-            merged = replace(patch, **{name: getattr(current, name)
-                                       for name in ArticleInput.__dataclass_fields__
-                                       if name not in patch.fields_set and name != "fields_set"})
+            merged = filled_in(patch, current, patch.fields_set)
             errors = FieldErrors()
             text = clean_text(merged.title, merged.body, merged.tags, errors)
             links = {name: unique_links(name, getattr(merged, name), errors)

@@ -11,6 +11,7 @@ from app.domain.access.scope import read_scope as customer_read_scope
 from app.domain.common.errors import FieldError, InvalidInput, NotFound
 from app.domain.common.ids import new_id
 from app.domain.common.paging import Page, PageRequest
+from app.domain.common.partial import sent_values
 from app.domain.common.versions import check_version
 from app.domain.risk.matrix import RiskMatrix
 from app.domain.risk.register import (
@@ -119,7 +120,7 @@ class RiskService:
         now = self._clock.now()
         async with self._uow(ctx) as uow:
             current = await self._writable(uow, ctx, risk_id, expected_version)
-            values: dict[str, Any] = {name: getattr(patch, name) for name in patch.fields_set}
+            values = sent_values(patch)
             if "owner_id" in values:
                 values["department_id"] = await self._owner_department(uow, values["owner_id"])
                 # The same rule as on create: never hand a risk outside your write scope.
