@@ -30,6 +30,11 @@ class Principal:
     def has_any_scope(self, scopes: frozenset[Scope]) -> bool:
         return bool(self.scopes & scopes)
 
+    def heads(self, department_id: UUID | None) -> bool:
+        """A department head of that department: the party every workflow names as "the
+        department's head"."""
+        return Role.DEPARTMENT_HEAD in self.roles and self.department_id == department_id
+
 
 @dataclass(frozen=True)
 class Access:

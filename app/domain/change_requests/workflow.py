@@ -161,9 +161,7 @@ def _is_party(party: Party, facts: ChangeRequestFacts, principal: Principal) -> 
         return Role.PROJECT_MANAGER in principal.roles
     if party is Party.ADMIN:
         return Role.ADMIN in principal.roles
-    return (Role.DEPARTMENT_HEAD in principal.roles
-            and principal.department_id == facts.department_id
-            and principal.id != facts.requester_id)
+    return principal.heads(facts.department_id) and principal.id != facts.requester_id
 
 
 def _checked(facts: ChangeRequestFacts, name: str, principal: Principal,

@@ -16,7 +16,7 @@ def may_start(principal: Principal, owner_id: UUID, department_id: UUID) -> None
     """Refuses anyone but the owner, a head of the department or an administrator."""
     if Role.ADMIN in principal.roles or principal.id == owner_id:
         return
-    if Role.DEPARTMENT_HEAD in principal.roles and principal.department_id == department_id:
+    if principal.heads(department_id):
         return
     raise NotYourAction(action="start_handover",
                         parties="the owner, department_head, admin")

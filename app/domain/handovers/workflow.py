@@ -128,7 +128,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 
 
 def _head_of(h: Handover, principal: Principal) -> bool:
-    return (Role.DEPARTMENT_HEAD in principal.roles and principal.department_id == h.department_id
+    return (principal.heads(h.department_id)
             and principal.id not in (h.from_manager_id, h.to_manager_id))
 
 
