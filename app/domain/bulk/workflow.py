@@ -5,13 +5,12 @@ cancel a job that has not finished."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from app.domain.bulk.model import BulkJob, JobState
-from app.domain.common.workflow import leaving, require_guards, require_party
+from app.domain.common.workflow import Transition, leaving, require_guards, require_party
 
 
 class Party(StrEnum):
@@ -26,7 +25,6 @@ class Facts:
     now: datetime
 
 
-Guard = Callable[[Facts], str | None]
 
 
 def _lease_free(facts: Facts) -> str | None:
@@ -37,14 +35,7 @@ def _lease_free(facts: Facts) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    sources: frozenset[JobState]
-    target: JobState
-    parties: frozenset[Party]
-    guards: tuple[Guard, ...] = ()
-
+Action = Transition[JobState, Party, Facts]
 
 ACTIONS = {a.name: a for a in (
     Action("claim", frozenset({JobState.QUEUED, JobState.RUNNING}), JobState.RUNNING,

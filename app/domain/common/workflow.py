@@ -1,14 +1,15 @@
-"""What the workflow tables (change requests, handovers, feedback) share. Each feature
-declares its actions as rows — a name, the states it leaves from, the parties who may take
-it and the guards that must hold — and its ``check`` asks these helpers in one order:
-may the action leave this state, is the caller one of its parties, do its guards hold.
-``permitted`` then lists exactly the actions ``check`` lets through: what the API shows as
-``allowed_actions``."""
+"""What the workflow tables (change requests, handovers, feedback, plans, bulk jobs)
+share. Each feature declares its actions as rows — a name, the states it leaves from, the
+parties who may take it and the guards that must hold — and its ``check`` asks these
+helpers in one order: may the action leave this state, is the caller one of its parties,
+do its guards hold. ``permitted`` then lists exactly the actions ``check`` lets through:
+what the API shows as ``allowed_actions``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from app.domain.common.errors import (
     DomainError,
@@ -32,6 +33,22 @@ class Row(Protocol):
 
 
 A = TypeVar("A", bound=Row)
+S = TypeVar("S")
+P = TypeVar("P")
+F = TypeVar("F")
+
+
+@dataclass(frozen=True)
+class Transition(Generic[S, P, F]):
+    """A row whose action always leads to one ``target`` state (plans, feedback, bulk
+    jobs; a feature names it ``Action = Transition[<its state>, <its party>, <its
+    facts>]``). Each guard looks at the facts and gives a reason when it does not hold."""
+
+    name: str
+    sources: frozenset[S]
+    target: S
+    parties: frozenset[P]
+    guards: tuple[Callable[[F], str | None], ...] = ()
 
 
 def in_state(actions: Mapping[str, A], state: object) -> list[str]:

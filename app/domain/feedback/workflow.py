@@ -10,8 +10,7 @@ department, or an administrator. Use cases ask ``check`` (or ``apply``) and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +20,7 @@ from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
 from app.domain.common.errors import FieldErrors
 from app.domain.common.workflow import (
+    Transition,
     in_state,
     leaving,
     permitted,
@@ -41,22 +41,11 @@ class Party(StrEnum):
     ADMIN = "admin"
 
 
-Guard = Callable[[FeedbackItem], str | None]  # a reason when it does not hold
-
-
-@dataclass(frozen=True)
-class Action:
-    """``guards`` look at the item's state; what an action needs as input (a resolution
-    text, who confirmed) is checked by ``apply`` as field errors, so the client hears
-    which field to fill. No action needs a state guard today; the column stays so that a
-    rule like "a complaint needs a root cause before resolve" has a place."""
-
-    name: str
-    sources: frozenset[FeedbackState]
-    target: FeedbackState
-    parties: frozenset[Party]
-    guards: tuple[Guard, ...] = ()
-
+# ``guards`` look at the item's state; what an action needs as input (a resolution text,
+# who confirmed) is checked by ``apply`` as field errors, so the client hears which
+# field to fill. No action needs a state guard today; the column stays so that a rule
+# like "a complaint needs a root cause before resolve" has a place.
+Action = Transition[FeedbackState, Party, FeedbackItem]
 
 EVERYONE = frozenset({Party.OWNER, Party.DEPARTMENT_HEAD, Party.ADMIN})
 
@@ -77,8 +66,7 @@ def is_party(party: Party, item: FeedbackItem, principal: Principal) -> bool:
     if party is Party.OWNER:
         return principal.id == item.owner_id
     if party is Party.DEPARTMENT_HEAD:
-        return (Role.DEPARTMENT_HEAD in principal.roles
-                and principal.department_id == item.department_id)
+        return principal.heads(item.department_id)
     return Role.ADMIN in principal.roles
 
 

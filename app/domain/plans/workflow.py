@@ -8,8 +8,7 @@ transition is decided anywhere else."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +17,7 @@ from app.domain.access.principal import Principal
 from app.domain.access.roles import Role
 from app.domain.common.errors import FieldErrors
 from app.domain.common.workflow import (
+    Transition,
     in_state,
     leaving,
     permitted,
@@ -36,7 +36,6 @@ class Party(StrEnum):
     ADMIN = "admin"
 
 
-Guard = Callable[[Plan], str | None]  # a reason when it does not hold
 
 
 def _scoped(plan: Plan) -> str | None:
@@ -59,14 +58,7 @@ def _milestones_done(plan: Plan) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    sources: frozenset[PlanState]
-    target: PlanState
-    parties: frozenset[Party]
-    guards: tuple[Guard, ...] = ()
-
+Action = Transition[PlanState, Party, Plan]
 
 EVERYONE = frozenset(Party)
 
@@ -90,8 +82,7 @@ def is_party(party: Party, plan: Plan, principal: Principal) -> bool:
     if party is Party.CUSTOMER_MANAGER:
         return principal.id == plan.customer_owner_id
     if party is Party.DEPARTMENT_HEAD:
-        return (Role.DEPARTMENT_HEAD in principal.roles
-                and principal.department_id == plan.department_id)
+        return principal.heads(plan.department_id)
     return Role.ADMIN in principal.roles
 
 
