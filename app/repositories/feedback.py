@@ -24,7 +24,7 @@ from app.domain.feedback.model import (
 )
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import RiskStatus
-from app.repositories.filters import where_given
+from app.repositories.filters import where_given, within_period
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_change_requests import change_requests, cr_communications
@@ -162,13 +162,9 @@ class SqlFeedbackRepository:
     async def in_period(self, scope: RecordScope, since: datetime | None,
                         until: datetime | None,
                         department_id: UUID | None) -> list[FeedbackRecord]:
-        stmt = select(feedback_items).where(self._scope(scope))
-        if since is not None:
-            stmt = stmt.where(feedback_items.c.received_at >= since)
-        if until is not None:
-            stmt = stmt.where(feedback_items.c.received_at < until)
-        if department_id is not None:
-            stmt = stmt.where(feedback_items.c.department_id == department_id)
+        stmt = select(feedback_items).where(
+            self._scope(scope), *within_period(feedback_items.c.received_at, since, until),
+            *where_given([(feedback_items.c.department_id, department_id)]))
         return [_record(r) for r in await self._conn.execute(
             stmt.order_by(feedback_items.c.received_at))]
 

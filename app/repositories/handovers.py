@@ -33,7 +33,7 @@ from app.domain.handovers.model import (
 )
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import RiskStatus
-from app.repositories.filters import where_given
+from app.repositories.filters import where_given, within_period
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables_change_requests import change_requests, cr_tasks
 from app.repositories.tables_customers import customer_history, customers
@@ -284,13 +284,9 @@ class SqlHandoverRepository:
         stmt = select(handovers.c.department_id, handovers.c.state, handovers.c.level,
                       handovers.c.created_at, handovers.c.transferred_at,
                       handovers.c.follow_up_due, handovers.c.followed_up_at,
-                      findings.label("findings")).where(_reach(reach))
-        if since is not None:
-            stmt = stmt.where(handovers.c.created_at >= since)
-        if until is not None:
-            stmt = stmt.where(handovers.c.created_at < until)
-        if department_id is not None:
-            stmt = stmt.where(handovers.c.department_id == department_id)
+                      findings.label("findings")).where(
+            _reach(reach), *within_period(handovers.c.created_at, since, until),
+            *where_given([(handovers.c.department_id, department_id)]))
         # positional (the select's order is the dataclass's): a report reads ~10^4 of them
         return [HandoverFacts(*r) for r in await self._conn.execute(stmt)]
 

@@ -15,6 +15,7 @@ from app.domain.change_requests.model import CRState
 from app.domain.common.paging import Page, PageRequest
 from app.domain.handovers.model import HandoverState
 from app.domain.surveys.model import Invitation, Question, QuestionKind, Template, Trigger
+from app.repositories.filters import within_period
 from app.repositories.paging import keyset, to_page
 from app.repositories.scope import scope_filter
 from app.repositories.tables_change_requests import change_requests
@@ -167,19 +168,10 @@ class SqlSurveyRepository:
             .order_by(handovers.c.pulse_due_on, handovers.c.id).limit(limit))
         return [(r.id, r.customer_id) for r in rows]
 
-    @staticmethod
-    def _period(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
-        conditions = []
-        if since is not None:
-            conditions.append(column >= since)
-        if until is not None:
-            conditions.append(column < until)
-        return conditions
-
     async def scores(self, scope: RecordScope, since: datetime | None, until: datetime | None,
                      department_id: UUID | None, template_id: UUID | None) -> list[ScoreRow]:
         conditions = [self._scope(scope, survey_scores),
-                      *self._period(survey_scores.c.submitted_at, since, until)]
+                      *within_period(survey_scores.c.submitted_at, since, until)]
         if department_id is not None:
             conditions.append(survey_scores.c.department_id == department_id)
         if template_id is not None:
@@ -199,7 +191,7 @@ class SqlSurveyRepository:
                                 until: datetime | None, department_id: UUID | None,
                                 template_id: UUID | None) -> tuple[int, int]:
         conditions = [self._scope(scope, survey_invitations),
-                      *self._period(survey_invitations.c.created_at, since, until)]
+                      *within_period(survey_invitations.c.created_at, since, until)]
         if department_id is not None:
             conditions.append(survey_invitations.c.department_id == department_id)
         if template_id is not None:
