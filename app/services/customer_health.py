@@ -12,7 +12,7 @@ from app.domain.common.errors import NotFound
 from app.domain.common.events import DomainEvent
 from app.domain.customers.health import CustomerHealth, HealthInputs, HealthPolicy, health
 from app.domain.customers.health import normalised_satisfaction as normalised
-from app.services.policies import HEALTH_POLICY, load_policy, store_policy
+from app.services.policies import HEALTH_POLICY, PolicySetting, load_policy
 from app.services.ports import Clock, RequestContext
 from app.services.ports.surveys import ScoreRow
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -26,6 +26,7 @@ class CustomerHealthService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+        self.policy_setting = PolicySetting(uow, clock, HEALTH_POLICY)
 
     async def health(self, ctx: RequestContext, customer_id: UUID) -> CustomerHealth:
         async with self._uow(ctx, write=False) as uow:
@@ -64,17 +65,6 @@ class CustomerHealthService:
                 return falls
             after = batch[-1]
 
-    async def health_policy(self, ctx: RequestContext) -> tuple[HealthPolicy, int]:
-        async with self._uow(ctx, write=False) as uow:
-            return await load_policy(uow, HEALTH_POLICY)
-
-    async def set_health_policy(self, ctx: RequestContext, policy: HealthPolicy,
-                                expected_version: int) -> int:
-        async with self._uow(ctx) as uow:
-            version = await store_policy(uow, HEALTH_POLICY, policy, expected_version,
-                                         str(ctx.actor.id), self._clock.now())
-            await uow.commit()
-            return version
 
     async def _health(self, uow: UnitOfWork, customer_id: UUID,
                       policy: HealthPolicy) -> CustomerHealth:

@@ -38,7 +38,7 @@ from app.domain.handovers.access import HandoverReach
 from app.domain.handovers.model import Handover
 from app.domain.training.competence import Duty, TrainingRequired
 from app.services.handover_materials import Material, MaterialContext
-from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, load_policy, store_policy
+from app.services.policies import BUSINESS_CALENDAR, FEEDBACK_SLA, PolicySetting, load_policy
 from app.services.ports import Clock, RequestContext
 from app.services.ports.feedback import FeedbackFilter, FeedbackRecord
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -78,6 +78,7 @@ class FeedbackService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+        self.sla_setting = PolicySetting(uow, clock, FEEDBACK_SLA)
 
     async def create(self, ctx: RequestContext, new: NewFeedback) -> View:
         """Feedback about a customer the caller may write; the customer's manager answers
@@ -189,20 +190,6 @@ class FeedbackService:
                 await uow.feedback.save(record)
             await uow.commit()
         return count
-
-    # policy --------------------------------------------------------------------------
-
-    async def sla_policy(self, ctx: RequestContext) -> tuple[SlaPolicy, int]:
-        async with self._uow(ctx, write=False) as uow:
-            return await load_policy(uow, FEEDBACK_SLA)
-
-    async def set_sla_policy(self, ctx: RequestContext, policy: SlaPolicy,
-                             expected_version: int) -> int:
-        async with self._uow(ctx) as uow:
-            version = await store_policy(uow, FEEDBACK_SLA, policy, expected_version,
-                                         str(ctx.actor.id), self._clock.now())
-            await uow.commit()
-            return version
 
     # report --------------------------------------------------------------------------
 

@@ -48,8 +48,8 @@ from app.services.policies import (
     BUSINESS_CALENDAR,
     HANDOVER_STANDARD,
     RISK_MATRIX,
+    PolicySetting,
     load_policy,
-    store_policy,
 )
 from app.services.ports import Clock, RequestContext
 from app.services.ports.customers import CustomerFilter
@@ -136,6 +136,7 @@ class HandoverService:
         self._customers = customers
         self._materials = tuple(materials)
         self._transfers = tuple(transfers)
+        self.standard_setting = PolicySetting(uow, clock, HANDOVER_STANDARD)
 
     # reading -------------------------------------------------------------------------
 
@@ -434,21 +435,6 @@ class HandoverService:
                     "to_manager_id": str(h.to_manager_id)})
             await uow.commit()
             return len(found)
-
-    # policy --------------------------------------------------------------------------
-
-    async def standard(self, ctx: RequestContext) -> tuple[HandoverStandard, int]:
-        async with self._uow(ctx, write=False) as uow:
-            return await load_policy(uow, HANDOVER_STANDARD)
-
-    async def set_standard(self, ctx: RequestContext, standard: HandoverStandard,
-                           expected_version: int) -> int:
-        async with self._uow(ctx) as uow:
-            actor = str(ctx.actor.id)
-            version = await store_policy(uow, HANDOVER_STANDARD, standard, expected_version,
-                                         actor, self._clock.now())
-            await uow.commit()
-            return version
 
     # helpers -------------------------------------------------------------------------
 

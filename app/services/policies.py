@@ -83,13 +83,17 @@ async def store_policy(uow: UnitOfWork, kind: PolicyKind[P], policy: P, expected
 
 class PolicySetting(Generic[P]):
     """One administrator setting as use cases: read it with its version, change it against
-    the version read (audited in the same transaction). A subclass names its ``kind``."""
+    the version read (audited in the same transaction). A subclass names its ``kind``, or
+    a feature's service holds one for its ``kind`` (``PolicySetting(uow, clock, kind)``)."""
 
     kind: PolicyKind[P]
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
+                 kind: PolicyKind[P] | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        if kind is not None:
+            self.kind = kind
 
     async def get(self, ctx: RequestContext) -> tuple[P, int]:
         async with self._uow(ctx, write=False) as uow:

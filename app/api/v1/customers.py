@@ -357,7 +357,8 @@ async def check_health(request: Request, ctx: Scheduler) -> JobOut:
 policy_setting(
     router, "/settings/customer-health", "health_policy", reader=AnyRole, writer=Admin,
     body=HealthPolicyIO, out=HealthPolicyOut, domain=HealthPolicy,
-    use_cases=lambda s: (s.customer_health.health_policy, s.customer_health.set_health_policy),
+    use_cases=lambda s: (s.customer_health.policy_setting.get,
+                         s.customer_health.policy_setting.set),
     summaries=("Customer health weights and the at-risk threshold",
                "Change the customer health policy"), errors=(412, 428))
 

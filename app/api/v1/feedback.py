@@ -166,7 +166,7 @@ async def announce_breaches(request: Request, ctx: Scheduler) -> JobOut:
 policy_setting(
     router, "/settings/feedback-sla", "sla", reader=Reader, writer=Admin,
     body=SlaPolicyIO, out=SlaPolicyOut, domain=SlaPolicy,
-    use_cases=lambda s: (s.feedback.sla_policy, s.feedback.set_sla_policy),
+    use_cases=lambda s: (s.feedback.sla_setting.get, s.feedback.sla_setting.set),
     summaries=("Feedback SLA: acknowledge and resolve times",
                "Change the feedback SLA (applies to feedback received from now on)"),
     errors=(412, 428))

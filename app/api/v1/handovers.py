@@ -292,6 +292,6 @@ async def report(
 policy_setting(
     router, "/settings/handover-standard", "standard", reader=Actor, writer=Admin,
     body=StandardIO, out=StandardOut, domain=HandoverStandard,
-    use_cases=lambda s: (s.handovers.standard, s.handovers.set_standard),
+    use_cases=lambda s: (s.handovers.standard_setting.get, s.handovers.standard_setting.set),
     summaries=("The handover standard (移交标准): levels and follow-up deadlines",
                "Change the handover standard"))
