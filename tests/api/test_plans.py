@@ -310,3 +310,32 @@ async def test_unknown_parts_are_404(client: httpx.AsyncClient, actors: Actors) 
                                   headers=with_version(actors.am_east, plan),
                                   json={"status": "done"})
     assert_problem(response, 404, "not_found")
+
+
+async def test_each_part_change_is_recorded_under_its_own_action(
+        client: httpx.AsyncClient, actors: Actors) -> None:
+    """Audit actions and event types name the part: webhooks subscribe to them."""
+    am = actors.am_east
+    plan = await draft_plan(client, am, await make_customer(client, am))
+    for part, body, patch in (
+            ("objectives", {"title": "满意度提升", "horizon": "long_term", "metric": "CSAT",
+                            "baseline": "4.5", "target": "4.8", "unit": "分",
+                            "due_date": "2027-06-30"}, {"actual": "4.6"}),
+            ("milestones", {"title": "需求确认", "planned_date": "2027-02-01"},
+             {"status": "done", "actual_date": "2027-01-30"}),
+            ("budget-lines", {"category": "实施人力", "planned": "300000.00"},
+             {"actual": "1000.00"})):
+        plan = await add_part(client, am, plan, part, body)
+        key = part.replace("-", "_")
+        response = await client.patch(plan_path(plan, f"/{part}/{plan[key][-1]['id']}"),
+                                      headers=with_version(am, plan), json=patch)
+        assert response.status_code == 200, response.text
+        plan = response.json()
+    assert plan["objectives"][0]["actual"] == "4.6"
+    assert plan["milestones"][0]["status"] == "done"
+    assert plan["budget_lines"][0]["actual"] == "1000.00"
+    entries = await audit_entries(client, actors.auditor, "plan", plan["id"])
+    assert [e["action"] for e in entries] == [
+        "plan.created", "plan.objective_added", "plan.objective_updated",
+        "plan.milestone_added", "plan.milestone_updated", "plan.budget_line_added",
+        "plan.budget_line_updated"]
