@@ -225,11 +225,12 @@ def _milestone_changes(body: MilestonePatch) -> dict[str, Any]:
     return changes
 
 
-PARTS = {"editor": Editor, "to_out": plan_out, "out": PlanOut, "responses": ERRORS}
+# What every plan-part route shares: who may call, the answer, the errors.
+PART_ROUTES = {"editor": Editor, "to_out": plan_out, "out": PlanOut, "responses": ERRORS}
 plan_part(router, "objective", BASE + "/objectives", "objective_id",
           new=ObjectiveIn, patch=ObjectivePatch,
           to_item=lambda body: Objective(id=new_id(), **body.model_dump()),
-          summaries=("Add an objective", "Change an objective or record its actual"), **PARTS)
+          summaries=("Add an objective", "Change an objective or record its actual"), **PART_ROUTES)
 plan_part(router, "milestone", BASE + "/milestones", "milestone_id",
           new=MilestoneIn, patch=MilestonePatch,
           to_item=lambda body: Milestone(id=new_id(), title=body.title,
@@ -241,12 +242,12 @@ plan_part(router, "milestone", BASE + "/milestones", "milestone_id",
                      "Record a milestone's progress, or change it"),
           patch_description="Status, actual date, acceptance and deliverables are progress; "
                             "the planned date of\nan active plan is baseline "
-                            "(409 `plan_baseline_frozen`).", **PARTS)
+                            "(409 `plan_baseline_frozen`).", **PART_ROUTES)
 plan_part(router, "budget_line", BASE + "/budget-lines", "line_id",
           new=BudgetLineIn, patch=BudgetLinePatch,
           to_item=lambda body: BudgetLine(id=new_id(), **body.model_dump()),
           summaries=("Add a budget line (draft plans; active ones by amendment)",
-                     "Record actual cost, or change a budget line"), **PARTS)
+                     "Record actual cost, or change a budget line"), **PART_ROUTES)
 
 
 # change control ----------------------------------------------------------------------
