@@ -40,7 +40,11 @@ from app.domain.change_requests.model import CRState, StepStatus
 from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
-from app.repositories.tables_change_requests import change_requests, cr_approval_steps
+from app.repositories.tables_change_requests import (
+    change_requests,
+    cr_approval_rounds,
+    cr_approval_steps,
+)
 from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
@@ -57,6 +61,8 @@ from app.services.ports.reports import (
 
 _CR = change_requests
 _STEP = cr_approval_steps
+_ROUND = cr_approval_rounds
+_PENDING = StepStatus.PENDING.value  # a round's outcome while a step waits
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
 _CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
                                 customers.c.shared_with_department)
@@ -271,15 +277,14 @@ class SqlReportRepository:
 
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
+        """From the period's first change's creation (its steps start after it) to its
+        last completion; the caller adds now, up to which every step was decided. One scan
+        of the period's changes: the steps are not read."""
         await self._tune()
-        steps = (await self._conn.execute(
-            select(func.min(_STEP.c.started_at), func.max(_STEP.c.decided_at))
-            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
-            .where(*self._crs(f)))).one()
-        done = (await self._conn.execute(
-            select(func.min(_CR.c.implemented_at), func.max(_CR.c.implemented_at))
-            .where(*self._crs(f)))).one()
-        known = [t for t in (*steps, *done) if t is not None]
+        created, first, last = (await self._conn.execute(
+            select(func.min(_CR.c.created_at), func.min(_CR.c.implemented_at),
+                   func.max(_CR.c.implemented_at)).where(*self._crs(f)))).one()
+        known = [t for t in (created, first, last) if t is not None]
         return (min(known), max(known)) if known else (None, None)
 
     async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
@@ -311,35 +316,26 @@ class SqlReportRepository:
                          - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
             .select_from(wd.join(of_crs, start, end))
             .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
-        rounds = (
-            select(_STEP.c.change_request_id, _STEP.c.round,
-                   func.min(case((_STEP.c.position == 1, _STEP.c.started_at))).label("began"),
-                   func.max(_STEP.c.decided_at).label("ended"),
-                   func.sum(case((_STEP.c.status == StepStatus.PENDING.value, 1), else_=0))
-                   .label("pending"),
-                   func.sum(case((_STEP.c.status == StepStatus.REJECTED.value, 1), else_=0))
-                   .label("rejected"),
-                   func.sum(case((_STEP.c.status == StepStatus.RETURNED.value, 1), else_=0))
-                   .label("returned"))
-            .select_from(of_crs).where(*crs)
-            .group_by(_STEP.c.change_request_id, _STEP.c.round).subquery("rounds"))
-        finished = or_(rounds.c.pending == 0, rounds.c.rejected > 0, rounds.c.returned > 0)
-        round_start = wd.at(rounds.c.began, "round_start")
-        round_end = wd.at(rounds.c.ended, "round_end")
+        # the period's rounds, as stored (``cr_approval_rounds``): one row each, no grouping
+        rounds = (select(_ROUND.c.began_at, _ROUND.c.ended_at, _ROUND.c.outcome)
+                  .select_from(_ROUND.join(_CR, _CR.c.id == _ROUND.c.change_request_id))
+                  .where(*crs, _ROUND.c.outcome != _PENDING).subquery("rounds"))
+        round_start = wd.at(rounds.c.began_at, "round_start")
+        round_end = wd.at(rounds.c.ended_at, "round_end")
         whole = (
             select(literal(END_TO_END).label("g"),
-                   cast((sql.worked(rounds.c.ended, round_end)
-                         - sql.worked(rounds.c.began, round_start)) / 3600.0, Float)
+                   cast((sql.worked(rounds.c.ended_at, round_end)
+                         - sql.worked(rounds.c.began_at, round_start)) / 3600.0, Float)
                    .label("v"))
-            .select_from(wd.join(rounds, round_start, round_end))
-            .where(finished))
+            .select_from(wd.join(rounds, round_start, round_end)))
         hours = _quantiles(await conn.execute(
             sql.quantiles(union_all(per_step, whole).subquery("durations"))))
 
+        def outcome_is(outcome: str) -> ColumnElement[Any]:
+            return func.coalesce(func.sum(case((rounds.c.outcome == outcome, 1), else_=0)), 0)
         tally = (await conn.execute(select(
-            func.count(), func.coalesce(func.sum(case((rounds.c.rejected > 0, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((rounds.c.returned > 0, 1), else_=0)), 0))
-            .where(finished))).one()
+            func.count(), outcome_is(StepStatus.REJECTED.value),
+            outcome_is(StepStatus.RETURNED.value)))).one()
 
         done = wd.at(_CR.c.implemented_at, "done_day")
         on_time = (await conn.execute(

@@ -133,6 +133,21 @@ cr_approval_steps = Table(
 )
 Index("ix_cr_approval_steps_pending", cr_approval_steps.c.status, cr_approval_steps.c.due_at)
 
+# One row per approval round, kept by database triggers on ``cr_approval_steps`` (migration
+# 0020_report_rounds) from the round's steps, whoever writes them: the round's start (its
+# first step's), its last decision, and its outcome — rejected or returned if a step was,
+# else pending while a step is, else approved. The change-request report reads rounds here
+# instead of grouping every step of the period. Instants, not working hours, are stored:
+# the business calendar can change, and the report measures with today's.
+cr_approval_rounds = Table(
+    "cr_approval_rounds", metadata,
+    Column("change_request_id", Uuid, ForeignKey("change_requests.id"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("began_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("outcome", String(16), nullable=False),
+)
+
 cr_tasks = Table(
     "cr_tasks", metadata,
     Column("id", Uuid, primary_key=True),

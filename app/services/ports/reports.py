@@ -96,8 +96,9 @@ class HandoverOutcomes:
 class ReportRepository(Protocol):
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
-        """The earliest and latest instant the change-request figures measure from or to
-        (step starts and decisions, completions): the working-day table must cover them."""
+        """The earliest and latest instant the change-request figures measure from or to,
+        but for the steps' decisions, which are never later than now: the working-day
+        table must cover them and now."""
         ...
 
     async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
