@@ -37,6 +37,8 @@ from sqlalchemy.sql.selectable import CTE
 
 from app.domain.access.scope import Reach
 from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.handovers.model import HandoverState
+from app.domain.handovers.report import HandoverTally
 from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
@@ -53,6 +55,7 @@ from app.services.ports.reports import (
     ChangeRequestFigures,
     CustomerFigures,
     HandoverOutcomes,
+    HandoverSummary,
     ManagerFigures,
     Quantiles,
     ReportFilter,
@@ -545,6 +548,61 @@ class SqlReportRepository:
         return RiskFigures(by_level, by_owner, heat, int(tally[0]),
                            {"change_request": int(tally[1]), "handover": int(tally[2]),
                             "plan": int(tally[3])}, opened, closed)
+
+    async def handover_summary(self, f: ReportFilter, today: date) -> HandoverSummary:
+        """Three statements grouping the period's handovers — counts by (department,
+        month, state), findings by (department, month), and the median days to transfer
+        per department, per month and overall — so no row per handover is loaded."""
+        await self._tune()
+        conn, sql, h, fd = self._conn, self._sql, handovers, handover_findings
+        created = _period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)
+        month = sql.month(h.c.created_at)
+        # (all / department / month, its key) → what is counted → how many
+        tallies: dict[tuple[str, str], dict[str, int]] = {}
+
+        def add(department: Any, month_: Any, into: str, n: int) -> None:
+            for key in (("all", ""), ("department", str(department)),
+                        ("month", _month_text(month_))):
+                counts = tallies.setdefault(key, {})
+                counts[into] = counts.get(into, 0) + n
+
+        overdue = and_(h.c.state == HandoverState.TRANSFERRED.value, h.c.follow_up_due < today)
+        for department, month_, state, n, moved, late in await conn.execute(
+                select(h.c.department_id, month.label("month"), h.c.state, func.count(),
+                       func.count(h.c.transferred_at),
+                       func.sum(case((overdue, 1), else_=0)))
+                .where(*created).group_by(h.c.department_id, "month", h.c.state)):
+            add(department, month_, "state:" + state, int(n))
+            add(department, month_, "transferred", int(moved))
+            add(department, month_, "overdue", int(late or 0))
+        for department, month_, n in await conn.execute(
+                select(h.c.department_id, month.label("month"), func.count())
+                .select_from(fd.join(h, h.c.id == fd.c.handover_id)).where(*created)
+                .group_by(h.c.department_id, "month")):
+            add(department, month_, "findings", int(n))
+
+        days = (sql.seconds_between(h.c.transferred_at, h.c.created_at) / 86400.0).label("v")
+        medians: dict[tuple[str, str], float | None] = {}
+        for kind, group, text_of in (
+                ("all", literal(""), str), ("department", h.c.department_id, str),
+                ("month", month, _month_text)):
+            found = await conn.execute(sql.quantiles(
+                select(group.label("g"), days)
+                .where(*created, h.c.transferred_at.is_not(None)).subquery("durations")))
+            for g, n, median, _ in found:
+                if n:
+                    medians[kind, text_of(g)] = None if median is None else float(median)
+
+        def tally_of(key: tuple[str, str]) -> HandoverTally:
+            counts = tallies.get(key, {})
+            return HandoverTally(
+                {k.removeprefix("state:"): n for k, n in counts.items()
+                 if k.startswith("state:")},
+                counts.get("transferred", 0), medians.get(key), counts.get("findings", 0),
+                counts.get("overdue", 0))
+        grouped = {kind: {k: tally_of((kind, k)) for g, k in tallies if g == kind}
+                   for kind in ("department", "month")}
+        return HandoverSummary(tally_of(("all", "")), grouped["department"], grouped["month"])
 
     async def handover_span(self, f: ReportFilter) -> datetime | None:
         await self._tune()
