@@ -51,8 +51,10 @@ BEGIN, END = "<!-- bench.reports:begin -->", "<!-- bench.reports:end -->"
 MAIN = Path("docs/performance.md")
 P50_TARGET_MS, P99_TARGET_MS = 300.0, 1000.0
 REPORTS = ["change-requests", "customers", "account-managers", "risks", "handovers"]
+# cr_approval_times is filled by its triggers as the steps are inserted
 TABLES = ["customers", "customer_health", "customer_timeline", "change_requests",
-          "cr_approval_steps", "feedback_items", "handovers", "handover_findings", "risks"]
+          "cr_approval_steps", "cr_approval_times", "feedback_items", "handovers",
+          "handover_findings", "risks"]
 
 # One statement per table; $N the customers, $O the account managers, $D their
 # departments (same order), $T the reference instant (history runs back three years).
@@ -416,8 +418,10 @@ def render(info: dict[str, Any], seeded: dict[str, Any], timings: list[Timing],
               "| table | rows | seeding |", "|---|---:|---:|"]
     for table in TABLES:
         took = seeded["seconds"].get(table)
-        lines.append(f"| {table} | {rows[table]:,} | "
-                     f"{'earlier run' if took is None else f'{took:.0f} s'} |")
+        how = "earlier run" if took is None else f"{took:.0f} s"
+        if table == "cr_approval_times" and seeded["seconds"]:
+            how = "with the steps (triggers)"
+        lines.append(f"| {table} | {rows[table]:,} | {how} |")
     built = (f"Indexes recreated in {seeded['seconds']['indexes']:.0f} s, analysed in "
              f"{seeded['seconds']['analyse']:.0f} s." if "indexes" in seeded["seconds"] else
              "The database was seeded by an earlier run (kept with --keep, reused with "

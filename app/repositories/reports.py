@@ -44,8 +44,8 @@ from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import (
     change_requests,
-    cr_approval_rounds,
     cr_approval_steps,
+    cr_approval_times,
 )
 from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
@@ -64,8 +64,9 @@ from app.services.ports.reports import (
 
 _CR = change_requests
 _STEP = cr_approval_steps
-_ROUND = cr_approval_rounds
-_PENDING = StepStatus.PENDING.value  # a round's outcome while a step waits
+_TIMES = cr_approval_times
+_TIMES_SCOPE = ScopedColumns(_TIMES.c.department_id, _TIMES.c.owner_id)  # the change's
+_PENDING = StepStatus.PENDING.value  # a step's status, a round's outcome while one waits
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
 _CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
                                 customers.c.shared_with_department)
@@ -75,7 +76,6 @@ BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
 _RISK_SCOPE = ScopedColumns(risks.c.department_id, risks.c.owner_id)
 _HANDOVER_SCOPE = ScopedColumns(handovers.c.department_id)
 _WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
-END_TO_END = "end_to_end"
 
 
 class Dialect:
@@ -92,8 +92,8 @@ class Dialect:
 
     def day(self, t: Any) -> ColumnElement[Any]:
         """The UTC day number (days since 1970-01-01) of a timestamp or a date."""
-        if self.postgres:
-            return cast(func.floor(func.date_part("epoch", t) / 86400), Integer)
+        if self.postgres:  # a float divisor: SQLAlchemy casts an integer one to numeric
+            return cast(func.floor(func.date_part("epoch", t) / 86400.0), Integer)
         return cast(func.julianday(t) - 2440587.5, Integer)
 
     def clamp(self, x: Any, high: Any) -> ColumnElement[Any]:
@@ -309,36 +309,28 @@ class SqlReportRepository:
                 tally[row[index]] = tally.get(row[index], 0) + int(row[-1])
             counts[name] = list(tally.items())
 
+        # lead times per step role and per round ("end_to_end"), and the rounds' outcomes,
+        # from the narrow table the triggers keep (``cr_approval_times``): no join, no grouping
+        # of steps into rounds
         wd = WorkingDayLookup(days, sql)
-        start, end = wd.at(_STEP.c.started_at, "start_day"), wd.at(_STEP.c.decided_at, "end_day")
-        of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
-        decided = _STEP.c.status != StepStatus.PENDING.value
-        per_step = (
-            select(_STEP.c.role.label("g"),
-                   cast((sql.worked(_STEP.c.decided_at, end)
-                         - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
-            .select_from(wd.join(of_crs, start, end))
-            .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
-        # the period's rounds, as stored (``cr_approval_rounds``): one row each, no grouping
-        rounds = (select(_ROUND.c.began_at, _ROUND.c.ended_at, _ROUND.c.outcome)
-                  .select_from(_ROUND.join(_CR, _CR.c.id == _ROUND.c.change_request_id))
-                  .where(*crs, _ROUND.c.outcome != _PENDING).subquery("rounds"))
-        round_start = wd.at(rounds.c.began_at, "round_start")
-        round_end = wd.at(rounds.c.ended_at, "round_end")
-        whole = (
-            select(literal(END_TO_END).label("g"),
-                   cast((sql.worked(rounds.c.ended_at, round_end)
-                         - sql.worked(rounds.c.began_at, round_start)) / 3600.0, Float)
-                   .label("v"))
-            .select_from(wd.join(rounds, round_start, round_end)))
-        hours = _quantiles(await conn.execute(
-            sql.quantiles(union_all(per_step, whole).subquery("durations"))))
+        t = _TIMES
+        measured = [*_period(f, t.c.created_at, _TIMES_SCOPE, t.c.department_id),
+                    t.c.outcome != _PENDING]
+        start, end = wd.at(t.c.started_at, "start_day"), wd.at(t.c.ended_at, "end_day")
+        durations = (
+            select(t.c.role.label("g"),
+                   cast((sql.worked(t.c.ended_at, end) - sql.worked(t.c.started_at, start))
+                        / 3600.0, Float).label("v"))
+            .select_from(wd.join(t, start, end))
+            .where(*measured, or_(t.c.position == 0, t.c.ended_at.is_not(None)))
+            .subquery("durations"))
+        hours = _quantiles(await conn.execute(sql.quantiles(durations)))
 
         def outcome_is(outcome: str) -> ColumnElement[Any]:
-            return func.coalesce(func.sum(case((rounds.c.outcome == outcome, 1), else_=0)), 0)
+            return func.coalesce(func.sum(case((t.c.outcome == outcome, 1), else_=0)), 0)
         tally = (await conn.execute(select(
             func.count(), outcome_is(StepStatus.REJECTED.value),
-            outcome_is(StepStatus.RETURNED.value)))).one()
+            outcome_is(StepStatus.RETURNED.value)).where(*measured, t.c.position == 0))).one()
 
         done = wd.at(_CR.c.implemented_at, "done_day")
         on_time = (await conn.execute(
@@ -365,7 +357,8 @@ class SqlReportRepository:
         current = _period(ReportFilter(f.scope, None, None, f.department_id), _CR.c.created_at,
                           _CR_SCOPE, _CR.c.department_id)
         overdue = await conn.execute(
-            select(_STEP.c.role, func.count()).select_from(of_crs)
+            select(_STEP.c.role, func.count())
+            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
             .where(*current, _CR.c.state == CRState.AWAITING_APPROVAL.value,
                    _STEP.c.round == _CR.c.round,
                    _STEP.c.status == StepStatus.PENDING.value, _STEP.c.due_at < now)

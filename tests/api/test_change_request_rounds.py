@@ -1,9 +1,10 @@
-"""The approval rounds the change-request report reads (``cr_approval_rounds``, kept by
-triggers on the steps) follow every action that changes a round — approve, reject, return,
-resubmit, cancel, a deputy's decision on behalf — on both engines: after each one the
-stored row says what the round's steps say (its first step's start, its last decision,
-its outcome), and the outcome is the one the action implies. The migration fills the
-rounds of steps written before it."""
+"""What the change-request report reads of approvals (``cr_approval_times``, kept by
+triggers on the steps and the changes) follows every action that changes it — approve,
+reject, return, resubmit, cancel, a deputy's decision on behalf, the change moving to
+another owner and department — on both engines: after each one the stored rows say what
+the change and its steps say (each step's start, decision and status; each round's first
+start, last decision and outcome), and the outcome is the one the action implies. The
+migration fills the rows of steps written before it."""
 
 from __future__ import annotations
 
@@ -18,9 +19,14 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from app.repositories.schema import alembic_config
-from app.repositories.tables_change_requests import cr_approval_rounds, cr_approval_steps
+from app.repositories.tables_change_requests import (
+    change_requests,
+    cr_approval_steps,
+    cr_approval_times,
+)
 from tests import conftest
 from tests.change_request_support import (
     SMALL,
@@ -44,9 +50,14 @@ BIG = {"cost": "80000.00", "likelihood": 4, "impact": 4}  # head, finance, execu
 Round = tuple[datetime | None, datetime | None, str]
 
 
-def from_steps(steps: list[Any]) -> dict[int, Round]:
-    """What a round's steps say, computed here from the steps themselves."""
-    found: dict[int, Round] = {}
+def from_steps(change: Any, steps: list[Any]) -> dict[tuple[int, int], tuple[Any, ...]]:
+    """What the report should read of ``change`` and its steps, computed here: per step
+    (round, position) its role, start, decision and status; per round (position 0) its
+    first step's start, its last decision and its outcome; each with the change's
+    department, owner and creation."""
+    of_change = (change.department_id, change.owner_id, change.created_at)
+    found = {(s.round, s.position): (s.role, *of_change, s.started_at, s.decided_at, s.status)
+             for s in steps}
     for r in sorted({s.round for s in steps}):
         mine = [s for s in steps if s.round == r]
         began = next((s.started_at for s in mine if s.position == 1), None)
@@ -54,17 +65,23 @@ def from_steps(steps: list[Any]) -> dict[int, Round]:
         statuses = {s.status for s in mine}
         outcome = next((o for o in ("rejected", "returned", "pending") if o in statuses),
                        "approved")
-        found[r] = (began, max(decided) if decided else None, outcome)
+        found[r, 0] = ("end_to_end", *of_change, began, max(decided) if decided else None,
+                       outcome)
     return found
 
 
 async def rounds(app: FastAPI, cr: dict[str, Any]) -> dict[int, Round]:
-    """The stored rounds of ``cr``, checked against its steps."""
+    """The stored rounds of ``cr`` (start, end, outcome), every stored row checked against
+    the change and its steps."""
     of_cr = UUID(cr["id"])
-    stored = {r.round: (r.began_at, r.ended_at, r.outcome)
-              for r in await rows(app, cr_approval_rounds, change_request_id=of_cr)}
-    assert stored == from_steps(await rows(app, cr_approval_steps, change_request_id=of_cr))
-    return stored
+    stored = {(r.round, r.position): (r.role, r.department_id, r.owner_id, r.created_at,
+                                      r.started_at, r.ended_at, r.outcome)
+              for r in await rows(app, cr_approval_times, change_request_id=of_cr)}
+    [change] = await rows(app, change_requests, id=of_cr)
+    assert stored == from_steps(
+        change, await rows(app, cr_approval_steps, change_request_id=of_cr))
+    return {r: (began, ended, outcome)
+            for (r, position), (*_, began, ended, outcome) in stored.items() if position == 0}
 
 
 async def test_approve_return_and_resubmit_keep_each_round(
@@ -98,6 +115,13 @@ async def test_approve_return_and_resubmit_keep_each_round(
 async def test_a_rejection_ends_the_round_and_a_cancellation_leaves_it_undecided(
         app: FastAPI, client: httpx.AsyncClient, actors: Actors) -> None:
     rejected = await drive(client, actors, "rejected", **BIG)
+    assert [o for *_, o in (await rounds(app, rejected)).values()] == ["rejected"]
+    # the change's rows follow its owner and department, whoever moves them (a handover)
+    other = await actor(client, actors.admin, actors.west, ["account_manager"])
+    async with app.state.engines.write.begin() as conn:
+        await conn.execute(update(change_requests)
+                           .where(change_requests.c.id == UUID(rejected["id"]))
+                           .values(owner_id=UUID(other.id), department_id=UUID(actors.west)))
     assert [o for *_, o in (await rounds(app, rejected)).values()] == ["rejected"]
 
     cr = await drive(client, actors, "awaiting_approval", **BIG)
