@@ -104,7 +104,11 @@ class Dialect:
 
     def worked(self, t: Any, wd: Any) -> ColumnElement[Any]:
         """Working seconds from the table's start up to ``t`` (``wd``: t's UTC day row)."""
-        s = self.epoch(t) - wd.c.day * 86400
+        return self.worked_at(self.epoch(t), wd)
+
+    def worked_at(self, epoch: Any, wd: Any) -> ColumnElement[Any]:
+        """``worked`` of the instant whose epoch seconds are ``epoch``."""
+        s = epoch - wd.c.day * 86400
         return (wd.c.cum + self.clamp(s - wd.c.a1, wd.c.b1 - wd.c.a1)
                 + self.clamp(s - wd.c.a2, wd.c.b2 - wd.c.a2))
 
@@ -198,9 +202,32 @@ class WorkingDayLookup:
         if not self._sql.postgres:
             row = self._cte.alias(name)
             return _DayRow(row.c, row, row.c.day == day)
+        return self._of_day(day)
+
+    def _of_day(self, day: Any) -> _DayRow:
         index = day - self._first + 1
         return _DayRow(SimpleNamespace(day=day, **{n: a[index]
                                                    for n, a in self._arrays.items()}))
+
+    def hours(self, source: Any, g: Any, since: Any, until: Any,
+              *where: ColumnElement[bool]) -> Select[Any]:
+        """``g`` and the working hours from ``since`` to ``until`` (as ``g``, ``v``) of
+        each row of ``source`` that ``where`` selects. PostgreSQL evaluates an expression
+        as often as the statement writes it (a lookup writes the instant's day seven
+        times): there each instant's epoch and day are selected once, behind an
+        ``OFFSET 0`` that keeps the planner from writing them back into the lookups."""
+        sql = self._sql
+        if not sql.postgres:
+            start, end = self.at(since, "start_day"), self.at(until, "end_day")
+            worked = sql.worked(until, end) - sql.worked(since, start)
+            return (select(g.label("g"), cast(worked / 3600.0, Float).label("v"))
+                    .select_from(self.join(source, start, end)).where(*where))
+        rows = (select(g.label("g"), sql.epoch(since).label("e1"), sql.day(since).label("d1"),
+                       sql.epoch(until).label("e2"), sql.day(until).label("d2"))
+                .select_from(source).where(*where).offset(0).subquery("instants"))
+        worked = (sql.worked_at(rows.c.e2, self._of_day(rows.c.d2))
+                  - sql.worked_at(rows.c.e1, self._of_day(rows.c.d1)))
+        return select(rows.c.g, cast(worked / 3600.0, Float).label("v"))
 
     @staticmethod
     def join(source: Any, *rows: _DayRow) -> Any:
@@ -316,14 +343,9 @@ class SqlReportRepository:
         t = _TIMES
         measured = [*_period(f, t.c.created_at, _TIMES_SCOPE, t.c.department_id),
                     t.c.outcome != _PENDING]
-        start, end = wd.at(t.c.started_at, "start_day"), wd.at(t.c.ended_at, "end_day")
-        durations = (
-            select(t.c.role.label("g"),
-                   cast((sql.worked(t.c.ended_at, end) - sql.worked(t.c.started_at, start))
-                        / 3600.0, Float).label("v"))
-            .select_from(wd.join(t, start, end))
-            .where(*measured, or_(t.c.position == 0, t.c.ended_at.is_not(None)))
-            .subquery("durations"))
+        durations = wd.hours(t, t.c.role, t.c.started_at, t.c.ended_at, *measured,
+                             or_(t.c.position == 0, t.c.ended_at.is_not(None))
+                             ).subquery("durations")
         hours = _quantiles(await conn.execute(sql.quantiles(durations)))
 
         def outcome_is(outcome: str) -> ColumnElement[Any]:
