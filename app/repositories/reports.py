@@ -640,13 +640,17 @@ class SqlReportRepository:
             t.c.data["to"].as_string() == "churned", t.c.occurred_at >= h.c.transferred_at,
             sql.local_day(t.c.occurred_at, churn_day) - transfer_day <= window_days)
             .correlate(h, moved_day).exists())
-        closed_window = today - transfer_day > window_days
+        # each handover's window and churn once (OFFSET 0: the planner would otherwise
+        # write the EXISTS into each sum below, probing the timeline twice per handover)
+        each = (select((today - transfer_day > window_days).label("closed"),
+                       churned.label("churned"))
+                .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
+                .where(*moved).offset(0).subquery("each"))
         churn = (await conn.execute(select(
-            func.coalesce(func.sum(case((closed_window, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(closed_window, churned), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((churned, 1), else_=0)), 0))
-            .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
-            .where(*moved))).one()
+            func.coalesce(func.sum(case((each.c.closed, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(each.c.closed, each.c.churned), 1), else_=0)),
+                          0),
+            func.coalesce(func.sum(case((each.c.churned, 1), else_=0)), 0)))).one()
         seconds = window_days * 86400
 
         s = survey_scores
