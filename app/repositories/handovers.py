@@ -3,7 +3,7 @@ rates and moves."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,7 @@ from app.domain.handovers.model import (
 )
 from app.domain.risk.matrix import RiskLevel
 from app.domain.risk.register import RiskStatus
-from app.repositories.filters import where_given, within_period
+from app.repositories.filters import where_given
 from app.repositories.paging import keyset, to_page
 from app.repositories.tables_change_requests import change_requests, cr_tasks
 from app.repositories.tables_customers import customer_history, customers
@@ -47,7 +47,7 @@ from app.repositories.tables_handovers import (
     handovers,
 )
 from app.repositories.tables_risks import risks
-from app.services.ports.handovers import CustomerWork, HandoverFacts, HandoverFilter
+from app.services.ports.handovers import CustomerWork, HandoverFilter
 
 SORTS = {"updated_at": handovers.c.updated_at, "created_at": handovers.c.created_at}
 CLOSED_CR_STATES = (CRState.CLOSED, CRState.REJECTED, CRState.CANCELLED)
@@ -275,18 +275,4 @@ class SqlHandoverRepository:
             .order_by(handovers.c.follow_up_due, handovers.c.id).limit(limit)
             .with_for_update(skip_locked=True))).all()
         return [_handover(r) for r in rows]
-
-    async def report_facts(self, reach: HandoverReach, since: datetime | None,
-                           until: datetime | None,
-                           department_id: UUID | None) -> list[HandoverFacts]:
-        findings = (select(func.count()).where(handover_findings.c.handover_id == handovers.c.id)
-                    .scalar_subquery())
-        stmt = select(handovers.c.department_id, handovers.c.state, handovers.c.level,
-                      handovers.c.created_at, handovers.c.transferred_at,
-                      handovers.c.follow_up_due, handovers.c.followed_up_at,
-                      findings.label("findings")).where(
-            _reach(reach), *within_period(handovers.c.created_at, since, until),
-            *where_given([(handovers.c.department_id, department_id)]))
-        # positional (the select's order is the dataclass's): a report reads ~10^4 of them
-        return [HandoverFacts(*r) for r in await self._conn.execute(stmt)]
 

@@ -37,10 +37,16 @@ from sqlalchemy.sql.selectable import CTE
 
 from app.domain.access.scope import Reach
 from app.domain.change_requests.model import CRState, StepStatus
+from app.domain.handovers.model import HandoverState
+from app.domain.handovers.report import HandoverTally
 from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
-from app.repositories.tables_change_requests import change_requests, cr_approval_steps
+from app.repositories.tables_change_requests import (
+    change_requests,
+    cr_approval_steps,
+    cr_approval_times,
+)
 from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
@@ -49,6 +55,7 @@ from app.services.ports.reports import (
     ChangeRequestFigures,
     CustomerFigures,
     HandoverOutcomes,
+    HandoverSummary,
     ManagerFigures,
     Quantiles,
     ReportFilter,
@@ -57,6 +64,9 @@ from app.services.ports.reports import (
 
 _CR = change_requests
 _STEP = cr_approval_steps
+_TIMES = cr_approval_times
+_TIMES_SCOPE = ScopedColumns(_TIMES.c.department_id, _TIMES.c.owner_id)  # the change's
+_PENDING = StepStatus.PENDING.value  # a step's status, a round's outcome while one waits
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
 _CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
                                 customers.c.shared_with_department)
@@ -66,7 +76,6 @@ BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
 _RISK_SCOPE = ScopedColumns(risks.c.department_id, risks.c.owner_id)
 _HANDOVER_SCOPE = ScopedColumns(handovers.c.department_id)
 _WORKING_DAY_COLUMNS = ("day", "cum", "a1", "b1", "a2", "b2", "ld", "split")
-END_TO_END = "end_to_end"
 
 
 class Dialect:
@@ -83,8 +92,8 @@ class Dialect:
 
     def day(self, t: Any) -> ColumnElement[Any]:
         """The UTC day number (days since 1970-01-01) of a timestamp or a date."""
-        if self.postgres:
-            return cast(func.floor(func.date_part("epoch", t) / 86400), Integer)
+        if self.postgres:  # a float divisor: SQLAlchemy casts an integer one to numeric
+            return cast(func.floor(func.date_part("epoch", t) / 86400.0), Integer)
         return cast(func.julianday(t) - 2440587.5, Integer)
 
     def clamp(self, x: Any, high: Any) -> ColumnElement[Any]:
@@ -95,7 +104,11 @@ class Dialect:
 
     def worked(self, t: Any, wd: Any) -> ColumnElement[Any]:
         """Working seconds from the table's start up to ``t`` (``wd``: t's UTC day row)."""
-        s = self.epoch(t) - wd.c.day * 86400
+        return self.worked_at(self.epoch(t), wd)
+
+    def worked_at(self, epoch: Any, wd: Any) -> ColumnElement[Any]:
+        """``worked`` of the instant whose epoch seconds are ``epoch``."""
+        s = epoch - wd.c.day * 86400
         return (wd.c.cum + self.clamp(s - wd.c.a1, wd.c.b1 - wd.c.a1)
                 + self.clamp(s - wd.c.a2, wd.c.b2 - wd.c.a2))
 
@@ -189,9 +202,32 @@ class WorkingDayLookup:
         if not self._sql.postgres:
             row = self._cte.alias(name)
             return _DayRow(row.c, row, row.c.day == day)
+        return self._of_day(day)
+
+    def _of_day(self, day: Any) -> _DayRow:
         index = day - self._first + 1
         return _DayRow(SimpleNamespace(day=day, **{n: a[index]
                                                    for n, a in self._arrays.items()}))
+
+    def hours(self, source: Any, g: Any, since: Any, until: Any,
+              *where: ColumnElement[bool]) -> Select[Any]:
+        """``g`` and the working hours from ``since`` to ``until`` (as ``g``, ``v``) of
+        each row of ``source`` that ``where`` selects. PostgreSQL evaluates an expression
+        as often as the statement writes it (a lookup writes the instant's day seven
+        times): there each instant's epoch and day are selected once, behind an
+        ``OFFSET 0`` that keeps the planner from writing them back into the lookups."""
+        sql = self._sql
+        if not sql.postgres:
+            start, end = self.at(since, "start_day"), self.at(until, "end_day")
+            worked = sql.worked(until, end) - sql.worked(since, start)
+            return (select(g.label("g"), cast(worked / 3600.0, Float).label("v"))
+                    .select_from(self.join(source, start, end)).where(*where))
+        rows = (select(g.label("g"), sql.epoch(since).label("e1"), sql.day(since).label("d1"),
+                       sql.epoch(until).label("e2"), sql.day(until).label("d2"))
+                .select_from(source).where(*where).offset(0).subquery("instants"))
+        worked = (sql.worked_at(rows.c.e2, self._of_day(rows.c.d2))
+                  - sql.worked_at(rows.c.e1, self._of_day(rows.c.d1)))
+        return select(rows.c.g, cast(worked / 3600.0, Float).label("v"))
 
     @staticmethod
     def join(source: Any, *rows: _DayRow) -> Any:
@@ -271,15 +307,14 @@ class SqlReportRepository:
 
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
+        """From the period's first change's creation (its steps start after it) to its
+        last completion; the caller adds now, up to which every step was decided. One scan
+        of the period's changes: the steps are not read."""
         await self._tune()
-        steps = (await self._conn.execute(
-            select(func.min(_STEP.c.started_at), func.max(_STEP.c.decided_at))
-            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
-            .where(*self._crs(f)))).one()
-        done = (await self._conn.execute(
-            select(func.min(_CR.c.implemented_at), func.max(_CR.c.implemented_at))
-            .where(*self._crs(f)))).one()
-        known = [t for t in (*steps, *done) if t is not None]
+        created, first, last = (await self._conn.execute(
+            select(func.min(_CR.c.created_at), func.min(_CR.c.implemented_at),
+                   func.max(_CR.c.implemented_at)).where(*self._crs(f)))).one()
+        known = [t for t in (created, first, last) if t is not None]
         return (min(known), max(known)) if known else (None, None)
 
     async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
@@ -301,45 +336,23 @@ class SqlReportRepository:
                 tally[row[index]] = tally.get(row[index], 0) + int(row[-1])
             counts[name] = list(tally.items())
 
+        # lead times per step role and per round ("end_to_end"), and the rounds' outcomes,
+        # from the narrow table the triggers keep (``cr_approval_times``): no join, no grouping
+        # of steps into rounds
         wd = WorkingDayLookup(days, sql)
-        start, end = wd.at(_STEP.c.started_at, "start_day"), wd.at(_STEP.c.decided_at, "end_day")
-        of_crs = _STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id)
-        decided = _STEP.c.status != StepStatus.PENDING.value
-        per_step = (
-            select(_STEP.c.role.label("g"),
-                   cast((sql.worked(_STEP.c.decided_at, end)
-                         - sql.worked(_STEP.c.started_at, start)) / 3600.0, Float).label("v"))
-            .select_from(wd.join(of_crs, start, end))
-            .where(*crs, decided, _STEP.c.decided_at.is_not(None)))
-        rounds = (
-            select(_STEP.c.change_request_id, _STEP.c.round,
-                   func.min(case((_STEP.c.position == 1, _STEP.c.started_at))).label("began"),
-                   func.max(_STEP.c.decided_at).label("ended"),
-                   func.sum(case((_STEP.c.status == StepStatus.PENDING.value, 1), else_=0))
-                   .label("pending"),
-                   func.sum(case((_STEP.c.status == StepStatus.REJECTED.value, 1), else_=0))
-                   .label("rejected"),
-                   func.sum(case((_STEP.c.status == StepStatus.RETURNED.value, 1), else_=0))
-                   .label("returned"))
-            .select_from(of_crs).where(*crs)
-            .group_by(_STEP.c.change_request_id, _STEP.c.round).subquery("rounds"))
-        finished = or_(rounds.c.pending == 0, rounds.c.rejected > 0, rounds.c.returned > 0)
-        round_start = wd.at(rounds.c.began, "round_start")
-        round_end = wd.at(rounds.c.ended, "round_end")
-        whole = (
-            select(literal(END_TO_END).label("g"),
-                   cast((sql.worked(rounds.c.ended, round_end)
-                         - sql.worked(rounds.c.began, round_start)) / 3600.0, Float)
-                   .label("v"))
-            .select_from(wd.join(rounds, round_start, round_end))
-            .where(finished))
-        hours = _quantiles(await conn.execute(
-            sql.quantiles(union_all(per_step, whole).subquery("durations"))))
+        t = _TIMES
+        measured = [*_period(f, t.c.created_at, _TIMES_SCOPE, t.c.department_id),
+                    t.c.outcome != _PENDING]
+        durations = wd.hours(t, t.c.role, t.c.started_at, t.c.ended_at, *measured,
+                             or_(t.c.position == 0, t.c.ended_at.is_not(None))
+                             ).subquery("durations")
+        hours = _quantiles(await conn.execute(sql.quantiles(durations)))
 
+        def outcome_is(outcome: str) -> ColumnElement[Any]:
+            return func.coalesce(func.sum(case((t.c.outcome == outcome, 1), else_=0)), 0)
         tally = (await conn.execute(select(
-            func.count(), func.coalesce(func.sum(case((rounds.c.rejected > 0, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((rounds.c.returned > 0, 1), else_=0)), 0))
-            .where(finished))).one()
+            func.count(), outcome_is(StepStatus.REJECTED.value),
+            outcome_is(StepStatus.RETURNED.value)).where(*measured, t.c.position == 0))).one()
 
         done = wd.at(_CR.c.implemented_at, "done_day")
         on_time = (await conn.execute(
@@ -366,7 +379,8 @@ class SqlReportRepository:
         current = _period(ReportFilter(f.scope, None, None, f.department_id), _CR.c.created_at,
                           _CR_SCOPE, _CR.c.department_id)
         overdue = await conn.execute(
-            select(_STEP.c.role, func.count()).select_from(of_crs)
+            select(_STEP.c.role, func.count())
+            .select_from(_STEP.join(_CR, _CR.c.id == _STEP.c.change_request_id))
             .where(*current, _CR.c.state == CRState.AWAITING_APPROVAL.value,
                    _STEP.c.round == _CR.c.round,
                    _STEP.c.status == StepStatus.PENDING.value, _STEP.c.due_at < now)
@@ -550,6 +564,61 @@ class SqlReportRepository:
                            {"change_request": int(tally[1]), "handover": int(tally[2]),
                             "plan": int(tally[3])}, opened, closed)
 
+    async def handover_summary(self, f: ReportFilter, today: date) -> HandoverSummary:
+        """Three statements grouping the period's handovers — counts by (department,
+        month, state), findings by (department, month), and the median days to transfer
+        per department, per month and overall — so no row per handover is loaded."""
+        await self._tune()
+        conn, sql, h, fd = self._conn, self._sql, handovers, handover_findings
+        created = _period(f, h.c.created_at, _HANDOVER_SCOPE, h.c.department_id)
+        month = sql.month(h.c.created_at)
+        # (all / department / month, its key) → what is counted → how many
+        tallies: dict[tuple[str, str], dict[str, int]] = {}
+
+        def add(department: Any, month_: Any, into: str, n: int) -> None:
+            for key in (("all", ""), ("department", str(department)),
+                        ("month", _month_text(month_))):
+                counts = tallies.setdefault(key, {})
+                counts[into] = counts.get(into, 0) + n
+
+        overdue = and_(h.c.state == HandoverState.TRANSFERRED.value, h.c.follow_up_due < today)
+        for department, month_, state, n, moved, late in await conn.execute(
+                select(h.c.department_id, month.label("month"), h.c.state, func.count(),
+                       func.count(h.c.transferred_at),
+                       func.sum(case((overdue, 1), else_=0)))
+                .where(*created).group_by(h.c.department_id, "month", h.c.state)):
+            add(department, month_, "state:" + state, int(n))
+            add(department, month_, "transferred", int(moved))
+            add(department, month_, "overdue", int(late or 0))
+        for department, month_, n in await conn.execute(
+                select(h.c.department_id, month.label("month"), func.count())
+                .select_from(fd.join(h, h.c.id == fd.c.handover_id)).where(*created)
+                .group_by(h.c.department_id, "month")):
+            add(department, month_, "findings", int(n))
+
+        days = (sql.seconds_between(h.c.transferred_at, h.c.created_at) / 86400.0).label("v")
+        medians: dict[tuple[str, str], float | None] = {}
+        for kind, group, text_of in (
+                ("all", literal(""), str), ("department", h.c.department_id, str),
+                ("month", month, _month_text)):
+            found = await conn.execute(sql.quantiles(
+                select(group.label("g"), days)
+                .where(*created, h.c.transferred_at.is_not(None)).subquery("durations")))
+            for g, n, median, _ in found:
+                if n:
+                    medians[kind, text_of(g)] = None if median is None else float(median)
+
+        def tally_of(key: tuple[str, str]) -> HandoverTally:
+            counts = tallies.get(key, {})
+            return HandoverTally(
+                {k.removeprefix("state:"): n for k, n in counts.items()
+                 if k.startswith("state:")},
+                counts.get("transferred", 0), medians.get(key), counts.get("findings", 0),
+                counts.get("overdue", 0))
+        grouped = {kind: {k: tally_of((kind, k)) for g, k in tallies if g == kind}
+                   for kind in ("department", "month")}
+        return HandoverSummary(tally_of(("all", "")), grouped["department"], grouped["month"])
+
     async def handover_span(self, f: ReportFilter) -> datetime | None:
         await self._tune()
         h = handovers
@@ -571,13 +640,17 @@ class SqlReportRepository:
             t.c.data["to"].as_string() == "churned", t.c.occurred_at >= h.c.transferred_at,
             sql.local_day(t.c.occurred_at, churn_day) - transfer_day <= window_days)
             .correlate(h, moved_day).exists())
-        closed_window = today - transfer_day > window_days
+        # each handover's window and churn once (OFFSET 0: the planner would otherwise
+        # write the EXISTS into each sum below, probing the timeline twice per handover)
+        each = (select((today - transfer_day > window_days).label("closed"),
+                       churned.label("churned"))
+                .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
+                .where(*moved).offset(0).subquery("each"))
         churn = (await conn.execute(select(
-            func.coalesce(func.sum(case((closed_window, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(closed_window, churned), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((churned, 1), else_=0)), 0))
-            .select_from(h.join(moved_day, moved_day.c.day == sql.day(h.c.transferred_at)))
-            .where(*moved))).one()
+            func.coalesce(func.sum(case((each.c.closed, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(each.c.closed, each.c.churned), 1), else_=0)),
+                          0),
+            func.coalesce(func.sum(case((each.c.churned, 1), else_=0)), 0)))).one()
         seconds = window_days * 86400
 
         s = survey_scores

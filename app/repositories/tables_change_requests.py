@@ -133,6 +133,32 @@ cr_approval_steps = Table(
 )
 Index("ix_cr_approval_steps_pending", cr_approval_steps.c.status, cr_approval_steps.c.due_at)
 
+# What the change-request report measures, one narrow row per approval step (``position``
+# ≥ 1: its role, start, decision and status) and per round (``position`` 0, role
+# "end_to_end": its first step's start, its last decision, and its outcome — rejected or
+# returned if a step was, else pending while a step is, else approved), with the change's
+# creation, department and owner beside them, so the report filters and measures without
+# joining steps to changes or grouping them. Kept by database triggers (migration
+# 0020_report_rounds) on ``cr_approval_steps`` and ``change_requests``, whoever writes them.
+# Instants, not working hours, are stored: the business calendar can change, and the report
+# measures with today's.
+cr_approval_times = Table(
+    "cr_approval_times", metadata,
+    Column("change_request_id", Uuid, ForeignKey("change_requests.id"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("department_id", Uuid, nullable=False),
+    Column("owner_id", Uuid, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),  # the change's
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("outcome", String(16), nullable=False),
+)
+Index("ix_cr_approval_times_created", cr_approval_times.c.created_at)
+Index("ix_cr_approval_times_dept_created", cr_approval_times.c.department_id,
+      cr_approval_times.c.created_at)
+
 cr_tasks = Table(
     "cr_tasks", metadata,
     Column("id", Uuid, primary_key=True),

@@ -24,7 +24,7 @@ from app.domain.common.versions import AnyOf, check_version
 from app.domain.customers.model import Customer
 from app.domain.handovers import effects, workflow
 from app.domain.handovers import report as reports
-from app.domain.handovers.access import HandoverReach, reach
+from app.domain.handovers.access import reach
 from app.domain.handovers.effects import FollowUpInput, Inputs, MeetingInput, Outcome
 from app.domain.handovers.model import (
     ChecklistItem,
@@ -170,16 +170,14 @@ class HandoverService:
         """Reports: count, median duration, findings per handover and overdue follow-ups,
         overall, by department and by month."""
         principal = ctx.actor
-        # those who read across departments see every handover; a head, their department's
-        scope = HandoverReach(everything=bool(principal.roles & READ_ACROSS_DEPARTMENTS),
-                              head_of=principal.department_id)
-        records = RecordScope(Reach.ALL) if scope.everything else \
+        # those who read across departments see every handover; others, their department's
+        records = RecordScope(Reach.ALL) if principal.roles & READ_ACROSS_DEPARTMENTS else \
             RecordScope(Reach.DEPARTMENT, department_id=principal.department_id)
         wanted = ReportFilter(records, since, until, department_id)
         now = self._clock.now()
         async with self._uow(ctx, write=False) as uow:
-            facts = await uow.handovers.report_facts(scope, since, until, department_id)
             today = await self._today(uow)
+            tallied = await uow.reports.handover_summary(wanted, today)
             calendar: BusinessCalendar
             calendar, _ = await load_policy(uow, BUSINESS_CALENDAR)
             covered = span(await uow.reports.handover_span(wanted), now)
@@ -187,7 +185,7 @@ class HandoverService:
             days = working_days(calendar, *covered)
             found = await uow.reports.handover_outcomes(
                 wanted, days, day_number(calendar.local_date(now)), OUTCOME_DAYS)
-        return {**reports.summary(facts, today),
+        return {**reports.summary(tallied.overall, tallied.by_department, tallied.by_month),
                 "outcomes": handover_outcomes(
                     transferred=found.transferred, churned=found.churned,
                     churned_so_far=found.churned_so_far, satisfaction=found.satisfaction,

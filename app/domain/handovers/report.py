@@ -4,31 +4,24 @@ overall, by department and by month."""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any, Protocol
-from uuid import UUID
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from app.domain.handovers.model import OPEN_STATES, Handover, HandoverState
 
 
-class ReportFact(Protocol):
-    """What the report reads of one handover."""
+@dataclass(frozen=True)
+class HandoverTally:
+    """What the report says of a group of handovers (all, one department, one month),
+    counted by the database: handovers per state, how many were transferred and their
+    median days from creation to transfer, their findings, follow-ups overdue today."""
 
-    @property
-    def department_id(self) -> UUID: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def transferred_at(self) -> datetime | None: ...
-    @property
-    def follow_up_due(self) -> date | None: ...
-    @property
-    def findings(self) -> int: ...
+    by_state: dict[str, int]
+    transferred: int
+    median_days_to_transfer: float | None
+    findings: int
+    overdue_follow_ups: int
 
 
 def follow_up_overdue(state: str, follow_up_due: date | None, today: date) -> bool:
@@ -50,29 +43,21 @@ def durations(h: Handover) -> dict[str, float]:
             round((h.transferred_at - h.created_at).total_seconds() / 86400, 2)}
 
 
-def figures(group: Sequence[ReportFact], today: date) -> dict[str, Any]:
-    done = [(f.transferred_at - f.created_at).total_seconds() / 86400
-            for f in group if f.transferred_at is not None]
-    states: dict[str, int] = defaultdict(int)
-    for f in group:
-        states[f.state] += 1
+def figures(t: HandoverTally) -> dict[str, Any]:
+    count = sum(t.by_state.values())
     return {
-        "count": len(group), "by_state": dict(sorted(states.items())),
-        "transferred": len(done),
-        "median_days_to_transfer": round(statistics.median(done), 2) if done else None,
-        "findings_per_handover": round(sum(f.findings for f in group) / len(group), 2)
-        if group else None,
-        "overdue_follow_ups": sum(1 for f in group
-                                  if follow_up_overdue(f.state, f.follow_up_due, today))}
+        "count": count, "by_state": dict(sorted(t.by_state.items())),
+        "transferred": t.transferred,
+        "median_days_to_transfer": None if t.median_days_to_transfer is None
+        else round(t.median_days_to_transfer, 2),
+        "findings_per_handover": round(t.findings / count, 2) if count else None,
+        "overdue_follow_ups": t.overdue_follow_ups}
 
 
-def summary(facts: Sequence[ReportFact], today: date) -> dict[str, Any]:
-    by_department: dict[str, list[ReportFact]] = defaultdict(list)
-    by_month: dict[str, list[ReportFact]] = defaultdict(list)
-    for f in facts:
-        by_department[str(f.department_id)].append(f)
-        by_month[f.created_at.strftime("%Y-%m")].append(f)
-    return {"overall": figures(facts, today),
-            "by_department": [{"department_id": k, **figures(v, today)}
+def summary(overall: HandoverTally, by_department: dict[str, HandoverTally],
+            by_month: dict[str, HandoverTally]) -> dict[str, Any]:
+    """Overall, by department (id) and by month (YYYY-MM of the creation, UTC)."""
+    return {"overall": figures(overall),
+            "by_department": [{"department_id": k, **figures(v)}
                               for k, v in sorted(by_department.items())],
-            "by_month": [{"month": k, **figures(v, today)} for k, v in sorted(by_month.items())]}
+            "by_month": [{"month": k, **figures(v)} for k, v in sorted(by_month.items())]}

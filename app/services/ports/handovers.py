@@ -43,20 +43,6 @@ class CustomerWork:
     open_complaints: int
 
 
-@dataclass(frozen=True)
-class HandoverFacts:
-    """One handover's figures for the report: durations, findings, follow-up."""
-
-    department_id: UUID
-    state: str
-    level: str
-    created_at: datetime
-    transferred_at: datetime | None
-    follow_up_due: date | None
-    followed_up_at: datetime | None
-    findings: int
-
-
 class HandoverRepository(Protocol):
     async def add_batch(self, values: dict[str, Any]) -> None: ...
     async def add(self, handover: Handover) -> None: ...
@@ -76,6 +62,3 @@ class HandoverRepository(Protocol):
     async def add_notification(self, handover_id: UUID, notification: Notification) -> None: ...
     async def customer_work(self, customer_id: UUID, owner_id: UUID) -> CustomerWork: ...
     async def overdue_follow_ups(self, today: date, limit: int) -> list[Handover]: ...
-    async def report_facts(self, reach: HandoverReach, since: datetime | None,
-                           until: datetime | None,
-                           department_id: UUID | None) -> list[HandoverFacts]: ...

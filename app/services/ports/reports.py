@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from app.domain.access.scope import RecordScope
+from app.domain.handovers.report import HandoverTally
 from app.domain.reports.working_time import WorkingDay
 
 
@@ -93,11 +94,19 @@ class HandoverOutcomes:
     findings: list[tuple[str, int]]  # checklist item → findings
 
 
+@dataclass(frozen=True)
+class HandoverSummary:
+    overall: HandoverTally
+    by_department: dict[str, HandoverTally]  # department id →
+    by_month: dict[str, HandoverTally]  # YYYY-MM (UTC) of the creation →
+
+
 class ReportRepository(Protocol):
     async def change_request_span(self, f: ReportFilter) -> tuple[datetime | None,
                                                                    datetime | None]:
-        """The earliest and latest instant the change-request figures measure from or to
-        (step starts and decisions, completions): the working-day table must cover them."""
+        """The earliest and latest instant the change-request figures measure from or to,
+        but for the steps' decisions, which are never later than now: the working-day
+        table must cover them and now."""
         ...
 
     async def change_requests(self, f: ReportFilter, days: list[WorkingDay],
@@ -110,6 +119,11 @@ class ReportRepository(Protocol):
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures: ...
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures: ...
+
+    async def handover_summary(self, f: ReportFilter, today: date) -> HandoverSummary:
+        """Handovers created in the period, overall, by department and by month of their
+        creation; follow-ups overdue as of the local day ``today``."""
+        ...
 
     async def handover_span(self, f: ReportFilter) -> datetime | None:
         """The earliest transfer of the handovers created in the period."""
