@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    Table,
     and_,
     bindparam,
     case,
@@ -41,8 +42,9 @@ from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
+from app.repositories.tables_customer_summary import customer_health_summary, customer_summary
 from app.repositories.tables_customers import customer_timeline, customers
-from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
+from app.repositories.tables_feedback import feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
 from app.repositories.tables_risks import risks
 from app.services.ports.reports import (
@@ -220,12 +222,15 @@ def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
     return conditions
 
 
-def _live(f: ReportFilter) -> list[ColumnElement[bool]]:
-    """Customers that count now: not archived, not merged away, in scope and department."""
-    conditions = [_CUSTOMER_SCOPE.filter(f.scope), customers.c.archived_at.is_(None),
-                  customers.c.merged_into.is_(None)]
+def _counted(f: ReportFilter, summary: Table) -> list[ColumnElement[bool]]:
+    """The rows of a customer summary (``tables_customer_summary``: live customers
+    counted by the columns record scope reads) in the caller's scope and department:
+    the same customers as a scope filter on ``customers`` would read."""
+    c = summary.c
+    conditions = [ScopedColumns(c.department_id, c.owner_id,
+                                c.shared_with_department).filter(f.scope)]
     if f.department_id is not None:
-        conditions.append(customers.c.department_id == f.department_id)
+        conditions.append(c.department_id == f.department_id)
     return conditions
 
 
@@ -385,16 +390,17 @@ class SqlReportRepository:
 
 
     async def customers(self, f: ReportFilter) -> CustomerFigures:
-        """Two passes over the live customers, each one GROUP BY: (tier, stage,
+        """The live customers from their summaries, each one GROUP BY: (tier, stage,
         department, integrity score), and health score (tenths); the counts by each
-        dimension, the bands and the medians follow from those few thousand rows."""
+        dimension, the bands and the medians follow from those few thousand rows. New
+        and churned customers per month come from ``created_at`` and the timeline."""
         await self._tune()
-        sql, conn, live = self._sql, self._conn, _live(f)
-        c = customers
+        sql, conn, c = self._sql, self._conn, customers
+        s, hs = customer_summary, customer_health_summary
+        dims = (s.c.tier, s.c.stage, s.c.department_id, s.c.integrity_score)
         groups = (await conn.execute(
-            select(c.c.tier, c.c.stage, c.c.department_id, c.c.integrity_score, func.count())
-            .where(*live).group_by(c.c.tier, c.c.stage, c.c.department_id,
-                                   c.c.integrity_score))).all()
+            select(*dims, func.sum(s.c.n)).where(*_counted(f, s)).group_by(*dims)
+            .having(func.sum(s.c.n) > 0))).all()
         counts: dict[str, list[tuple[str | None, int]]] = {}
         for name, index in (("tier", 0), ("stage", 1), ("department", 2)):
             tally: dict[str, int] = {}
@@ -405,10 +411,9 @@ class SqlReportRepository:
         for row in groups:
             integrity_counts[row[3]] = integrity_counts.get(row[3], 0) + int(row[4])
         scored = (await conn.execute(
-            select(customer_health.c.score, func.count(),
-                   func.sum(case((customer_health.c.below_threshold.is_(True), 1), else_=0)))
-            .select_from(c.join(customer_health, customer_health.c.customer_id == c.c.id))
-            .where(*live).group_by(customer_health.c.score))).all()
+            select(hs.c.score, func.sum(hs.c.n),
+                   func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
+            .where(*_counted(f, hs)).group_by(hs.c.score).having(func.sum(hs.c.n) > 0))).all()
         health_counts = [(score / 10, int(n)) for score, n, _ in scored]
 
         def banded(pairs: Any) -> list[tuple[str, int]]:
@@ -447,24 +452,19 @@ class SqlReportRepository:
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures:
         await self._tune()
-        conn, live, c = self._conn, _live(f), customers
-        owner = c.c.owner_id
-        # one pass: customers per (manager, tier) with their health sums beside them
-        h = customer_health
-        rows = (await conn.execute(
-            select(owner, c.c.tier, func.count(), func.count(h.c.score), func.sum(h.c.score),
-                   func.sum(case((h.c.below_threshold.is_(True), 1), else_=0)))
-            .select_from(c.outerjoin(h, h.c.customer_id == c.c.id)).where(*live)
-            .group_by(owner, c.c.tier).order_by(owner, c.c.tier))).all()
-        by_tier = [(str(m), t, int(n)) for m, t, n, *_ in rows]
-        sums: dict[str, list[int]] = {}
-        for m, _, _, scored, total, below in rows:
-            acc = sums.setdefault(str(m), [0, 0, 0])
-            acc[0] += int(scored)
-            acc[1] += int(total or 0)
-            acc[2] += int(below or 0)
-        health = [(m, n, total / 10 / n if n else None, below)
-                  for m, (n, total, below) in sorted(sums.items()) if n]
+        conn = self._conn
+        # customers per (manager, tier), and per manager their health's count, sum and
+        # how many below the threshold, from the summaries
+        s, hs = customer_summary, customer_health_summary
+        by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
+            select(s.c.owner_id, s.c.tier, func.sum(s.c.n)).where(*_counted(f, s))
+            .group_by(s.c.owner_id, s.c.tier).having(func.sum(s.c.n) > 0)
+            .order_by(s.c.owner_id, s.c.tier))]
+        health = sorted((str(m), int(n), int(total) / 10 / int(n), int(below))
+                        for m, n, total, below in await conn.execute(
+            select(hs.c.owner_id, func.sum(hs.c.n), func.sum(hs.c.score * hs.c.n),
+                   func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
+            .where(*_counted(f, hs)).group_by(hs.c.owner_id).having(func.sum(hs.c.n) > 0)))
 
         fb = feedback_items
 
