@@ -52,7 +52,8 @@ MAIN = Path("docs/performance.md")
 P50_TARGET_MS, P99_TARGET_MS = 300.0, 1000.0
 REPORTS = ["change-requests", "customers", "account-managers", "risks", "handovers"]
 TABLES = ["customers", "customer_health", "customer_timeline", "change_requests",
-          "cr_approval_steps", "feedback_items", "handovers", "handover_findings", "risks"]
+          "cr_approval_steps", "feedback_items", "handovers", "handover_findings", "risks",
+          "customer_summary", "customer_health_summary"]
 
 # One statement per table; $N the customers, $O the account managers, $D their
 # departments (same order), $T the reference instant (history runs back three years).
@@ -305,11 +306,11 @@ def _variants(department: str, since: date, until: date) -> dict[str, dict[str, 
 
 
 def time_reports(base: str, bearer: str, variants: dict[str, dict[str, str]],
-                 requests: int, warmup: int) -> list[Timing]:
+                 requests: int, warmup: int, reports: list[str]) -> list[Timing]:
     timings = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"},
                       timeout=60) as client:
-        for name in REPORTS:
+        for name in reports:
             for variant, params in variants.items():
                 t = Timing(name, variant)
                 for n in range(warmup + requests):
@@ -326,7 +327,7 @@ def time_reports(base: str, bearer: str, variants: dict[str, dict[str, str]],
     return timings
 
 
-async def _captured(url: str, variants: dict[str, dict[str, str]]
+async def _captured(url: str, variants: dict[str, dict[str, str]], reports: list[str]
                     ) -> list[tuple[str, str, Any]]:
     """Every statement each report sends, with its parameters, as the administrator."""
     from app.main import create_app
@@ -348,7 +349,7 @@ async def _captured(url: str, variants: dict[str, dict[str, str]]
                                        data={"username": ADMIN, "password": PASSWORD})
             headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
             params = variants["one department, a year"]
-            for name in REPORTS:
+            for name in reports:
                 label[0] = name
                 (await client.get(f"/api/v1/reports/{name}", params=params,
                                   headers=headers)).raise_for_status()
@@ -358,8 +359,9 @@ async def _captured(url: str, variants: dict[str, dict[str, str]]
     return [s for s in seen if "FROM users" not in s[1] and "policies" not in s[1]]
 
 
-async def explain(url: str, variants: dict[str, dict[str, str]]) -> list[Statement]:
-    statements = await _captured(url, variants)
+async def explain(url: str, variants: dict[str, dict[str, str]],
+                  reports: list[str]) -> list[Statement]:
+    statements = await _captured(url, variants, reports)
     conn = await asyncpg.connect(dsn(url))
     found = []
     try:
@@ -467,7 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--database", default="",
                         help="measure a database an earlier --keep run left, without seeding")
+    parser.add_argument("--reports", default=",".join(REPORTS),
+                        help="the reports to measure, comma-separated (default: all)")
     args = parser.parse_args(argv)
+    reports = [r for r in args.reports.split(",") if r]
+    if unknown := set(reports) - set(REPORTS):
+        parser.error(f"unknown reports: {', '.join(sorted(unknown))}")
     command = ".venv/bin/python -m bench.reports " + " ".join(argv or sys.argv[1:])
     info = machine.describe(args.admin_url)
     reference = datetime.now(UTC).replace(microsecond=0)
@@ -491,11 +498,11 @@ def main(argv: list[str] | None = None) -> int:
         server = start_app(url, Path(tempfile.mkdtemp(prefix="accord-bench-reports-")))
         _log(f"timing the reports ({args.requests} requests each)")
         timings = time_reports(server.url, token(server, ADMIN, PASSWORD), variants,
-                               args.requests, args.warmup)
+                               args.requests, args.warmup, reports)
         server.stop()
         server = None
         _log("explaining the statements")
-        statements = asyncio.run(explain(url, variants))
+        statements = asyncio.run(explain(url, variants, reports))
         server_command = ("ACCORD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/"
                           "accord_bench_… ACCORD_LOG_LEVEL=WARNING accord serve --workers 2")
         path = write(render(info, seeded, timings, statements, command, server_command,
