@@ -53,7 +53,8 @@ P50_TARGET_MS, P99_TARGET_MS = 300.0, 1000.0
 REPORTS = ["change-requests", "customers", "account-managers", "risks", "handovers"]
 TABLES = ["customers", "customer_health", "customer_timeline", "change_requests",
           "cr_approval_steps", "feedback_items", "handovers", "handover_findings", "risks",
-          "customer_summary", "customer_health_summary"]
+          "customer_summary", "customer_health_summary", "customer_new_days",
+          "customer_churn_days"]
 
 # One statement per table; $N the customers, $O the account managers, $D their
 # departments (same order), $T the reference instant (history runs back three years).

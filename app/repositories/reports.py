@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,7 +42,12 @@ from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import change_requests, cr_approval_steps
-from app.repositories.tables_customer_summary import customer_health_summary, customer_summary
+from app.repositories.tables_customer_summary import (
+    customer_churn_days,
+    customer_health_summary,
+    customer_new_days,
+    customer_summary,
+)
 from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
@@ -234,6 +239,23 @@ def _counted(f: ReportFilter, summary: Table) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _utc_days(f: ReportFilter) -> tuple[date | None, date | None]:
+    """The period as UTC days (the first, and the one after the last): the day-keyed
+    summaries answer whole UTC days, which is what the reporting period is made of
+    (``app.api.period``)."""
+    for bound in (f.since, f.until):
+        if bound is not None and (bound.utcoffset() != timedelta(0)
+                                  or bound.timetz().replace(tzinfo=None) != time()):
+            raise ValueError(f"a reporting period starts and ends at a UTC day: {bound}")
+    return (None if f.since is None else f.since.date(),
+            None if f.until is None else f.until.date())
+
+
+def _within(summary: Table, first: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    return [*([] if first is None else [summary.c.day >= first]),
+            *([] if end is None else [summary.c.day < end])]
+
+
 def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
     """A manager reads the handovers from or to them; otherwise as every record."""
     if f.scope.reach is Reach.OWN:
@@ -395,7 +417,7 @@ class SqlReportRepository:
         dimension, the bands and the medians follow from those few thousand rows. New
         and churned customers per month come from ``created_at`` and the timeline."""
         await self._tune()
-        sql, conn, c = self._sql, self._conn, customers
+        conn = self._conn
         s, hs = customer_summary, customer_health_summary
         dims = (s.c.tier, s.c.stage, s.c.department_id, s.c.integrity_score)
         groups = (await conn.execute(
@@ -433,20 +455,23 @@ class SqlReportRepository:
         health_bands, health = banded(health_counts), quantiles("health", health_counts)
         below = sum(int(b or 0) for _, _, b in scored)
 
-        in_scope = _period(f, c.c.created_at, _CUSTOMER_SCOPE, c.c.department_id)
-        month = sql.month(c.c.created_at)
-        new = [(_month_text(m), int(n)) for m, n in await conn.execute(
-            select(month.label("month"), func.count()).where(*in_scope, c.c.merged_into.is_(None))
-            .group_by("month").order_by("month"))]
-        t = customer_timeline
-        churn_month = sql.month(t.c.occurred_at)
-        reason = t.c.data["churn_reason"].as_string()
-        churned = [(_month_text(m), r, int(n)) for m, r, n in await conn.execute(
-            select(churn_month.label("month"), reason.label("reason"), func.count())
-            .select_from(t.join(c, c.c.id == t.c.customer_id))
-            .where(*_period(f, t.c.occurred_at, _CUSTOMER_SCOPE, c.c.department_id),
-                   t.c.type == "customer.stage_changed", t.c.data["to"].as_string() == "churned")
-            .group_by("month", "reason").order_by("month", "reason"))]
+        # new and churned customers per month: sums of the period's UTC days
+        first, end = _utc_days(f)
+        nd, cd = customer_new_days, customer_churn_days
+        new_months: dict[str, int] = {}
+        for day, n in await conn.execute(
+                select(nd.c.day, func.sum(nd.c.n)).where(*_counted(f, nd), *_within(nd, first, end))
+                .group_by(nd.c.day)):
+            new_months[f"{day:%Y-%m}"] = new_months.get(f"{day:%Y-%m}", 0) + int(n)
+        churn_months: dict[tuple[str, str], int] = {}
+        for day, reason, n in await conn.execute(
+                select(cd.c.day, cd.c.reason, func.sum(cd.c.n))
+                .where(*_counted(f, cd), *_within(cd, first, end))
+                .group_by(cd.c.day, cd.c.reason)):
+            key = (f"{day:%Y-%m}", reason)
+            churn_months[key] = churn_months.get(key, 0) + int(n)
+        new = sorted((m, n) for m, n in new_months.items() if n > 0)
+        churned = [(m, r or None, n) for (m, r), n in sorted(churn_months.items()) if n > 0]
         return CustomerFigures(counts, integrity_bands, integrity, health_bands, health, below,
                                new, churned)
 

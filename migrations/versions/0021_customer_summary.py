@@ -1,15 +1,19 @@
-"""Management reports (issue 18): the live customers counted ahead, by scope keys and
-report dimensions (``customer_summary``) and by health (``customer_health_summary``),
-so the customer and account-manager reports sum a few thousand rows instead of joining
-every customer to its health.
+"""Management reports (issue 18): the customers counted ahead, so the customer and
+account-manager reports sum a few thousand rows instead of reading every customer:
 
-Triggers keep the counts in the transaction that changes ``customers`` or
-``customer_health``, whatever writes it. PostgreSQL: one statement-level trigger per
-event, with transition tables, so a set-based load adds one grouped upsert per statement
-rather than one per row; the health side locks the rows it reads on the other table
-(``FOR SHARE`` / ``FOR UPDATE``), so a customer moved while its health is recomputed in
-another transaction is counted once, in its final place. SQLite (one writer at a time):
-row-level triggers. Existing rows are counted here.
+- ``customer_summary``: live customers by scope keys, tier, stage and integrity score;
+- ``customer_health_summary``: live customers' health by scope keys, score and band;
+- ``customer_new_days``: customers not merged away by scope keys and UTC day created;
+- ``customer_churn_days``: churn events (the timeline's stage changes to ``churned``) by
+  their customer's scope keys, UTC day and reason ('' for none).
+
+Triggers keep the counts in the transaction that changes ``customers``,
+``customer_health`` or ``customer_timeline``, whatever writes it. PostgreSQL: one
+statement-level trigger per event, with transition tables, so a set-based load adds one
+grouped upsert per statement rather than one per row; each side locks the rows it reads on
+the other table (``FOR SHARE`` the customers, ``FOR UPDATE`` their health), so a customer
+moved while its health is recomputed in another transaction is counted once, in its final
+place. SQLite (one writer at a time): row-level triggers. Existing rows are counted here.
 
 Revision ID: 0021_customer_summary
 Revises: 0019
@@ -30,138 +34,179 @@ depends_on: str | Sequence[str] | None = None
 SCOPE = ("department_id", "owner_id", "shared_with_department")
 KEYS = (*SCOPE, "tier", "stage", "integrity_score")
 HEALTH = ("score", "below_threshold")
-HEALTH_KEYS = (*SCOPE, *HEALTH)
-LIVE = "archived_at IS NULL AND merged_into IS NULL"
-# the columns whose change moves a customer between rows
-MOVES = (*KEYS, "archived_at", "merged_into")
+TABLES = ("customer_summary", "customer_health_summary", "customer_new_days",
+          "customer_churn_days")
+# the customer columns whose change moves it between rows
+MOVES = (*KEYS, "archived_at", "merged_into", "created_at")
+TRIGGERED = {"customers": "customer_summary_of_customers",
+             "customer_health": "customer_summary_of_health",
+             "customer_timeline": "customer_summary_of_timeline"}
+EVENTS = {"INSERT": (("new_rows", 1),), "UPDATE": (("old_rows", -1), ("new_rows", 1)),
+          "DELETE": (("old_rows", -1),)}
 
 
-def _cols(names: Sequence[str], prefix: str = "") -> str:
+class Sql:
+    """What PostgreSQL and SQLite spell differently."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+
+    def day(self, t: str) -> str:
+        return f"({t} AT TIME ZONE 'UTC')::date" if self.postgres else f"date({t})"
+
+    def field(self, data: str, name: str) -> str:
+        return f"{data}->>'{name}'" if self.postgres else f"json_extract({data}, '$.{name}')"
+
+    def churn(self, t: str) -> str:
+        return (f"{t}.type = 'customer.stage_changed'"
+                f" AND {self.field(t + '.data', 'to')} = 'churned'")
+
+    def reason(self, t: str) -> str:
+        return f"coalesce({self.field(t + '.data', 'churn_reason')}, '')"
+
+
+def live(c: str) -> str:
+    return f"{c}.archived_at IS NULL AND {c}.merged_into IS NULL"
+
+
+def cols(names: Sequence[str], prefix: str = "") -> str:
     return ", ".join(prefix + n for n in names)
 
 
-def _add(table: str, keys: Sequence[str]) -> str:
-    return (f" ON CONFLICT ({_cols(keys)}) DO UPDATE SET n = {table}.n + excluded.n")
+def upsert(table: str, keys: Sequence[tuple[str, str]], source: str, weight: str) -> str:
+    """Adds ``weight`` per row of ``source`` (``FROM … [WHERE …]``) to ``table``'s rows,
+    grouped by ``keys`` (column, expression); groups that net to zero write nothing."""
+    names = ", ".join(k for k, _ in keys)
+    exprs = ", ".join(e for _, e in keys)
+    positions = ", ".join(str(i + 1) for i in range(len(keys)))
+    return (f"INSERT INTO {table} ({names}, n) SELECT {exprs}, sum({weight}) {source}"
+            f" GROUP BY {positions} HAVING sum({weight}) <> 0 ORDER BY {positions}"
+            f" ON CONFLICT ({names}) DO UPDATE SET n = {table}.n + excluded.n;")
 
 
-def _postgres_customers(sources: Sequence[tuple[str, int]]) -> str:
-    """The customers trigger's body for one event: ``sources`` the transition tables
-    with the sign their rows count with."""
-    counted = " UNION ALL ".join(
-        f"SELECT {_cols(KEYS)}, id, {sign} AS d FROM {t} WHERE {LIVE}" for t, sign in sources)
-    sql = (f"INSERT INTO customer_summary ({_cols(KEYS)}, n)"
-           f" SELECT {_cols(KEYS)}, sum(d) FROM ({counted}) AS x GROUP BY {_cols(KEYS)}"
-           f" HAVING sum(d) <> 0 ORDER BY {_cols(KEYS)}" + _add("customer_summary", KEYS) + ";")
-    if len(sources) == 2:  # an update can move a customer's health; an insert or a
-        # delete has none (customer_health references customers)
-        sql += (
-            " WITH health AS (SELECT customer_id, score, below_threshold FROM customer_health"
-            " WHERE customer_id IN (SELECT id FROM new_rows) FOR UPDATE)"
-            f" INSERT INTO customer_health_summary ({_cols(HEALTH_KEYS)}, n)"
-            f" SELECT {_cols(SCOPE, 'x.')}, {_cols(HEALTH, 'h.')}, sum(x.d)"
-            f" FROM ({counted}) AS x JOIN health AS h ON h.customer_id = x.id"
-            f" GROUP BY {_cols(SCOPE, 'x.')}, {_cols(HEALTH, 'h.')}"
-            f" HAVING sum(x.d) <> 0 ORDER BY {_cols(SCOPE, 'x.')}, {_cols(HEALTH, 'h.')}"
-            + _add("customer_health_summary", HEALTH_KEYS) + ";")
-    return sql
+def scoped(prefix: str) -> list[tuple[str, str]]:
+    return [(k, f"{prefix}.{k}") for k in SCOPE]
 
 
-def _postgres_health(sources: Sequence[tuple[str, int]]) -> str:
-    ids = " UNION ".join(f"SELECT customer_id FROM {t}" for t, _ in sources)
-    counted = " UNION ALL ".join(
-        f"SELECT customer_id, {_cols(HEALTH)}, {sign} AS d FROM {t}" for t, sign in sources)
-    return (
-        f"WITH c AS (SELECT id, {_cols(SCOPE)} FROM customers WHERE id IN ({ids})"
-        f" AND {LIVE} FOR SHARE)"
-        f" INSERT INTO customer_health_summary ({_cols(HEALTH_KEYS)}, n)"
-        f" SELECT {_cols(SCOPE, 'c.')}, {_cols(HEALTH, 'x.')}, sum(x.d)"
-        f" FROM ({counted}) AS x JOIN c ON c.id = x.customer_id"
-        f" GROUP BY {_cols(SCOPE, 'c.')}, {_cols(HEALTH, 'x.')}"
-        f" HAVING sum(x.d) <> 0 ORDER BY {_cols(SCOPE, 'c.')}, {_cols(HEALTH, 'x.')}"
-        + _add("customer_health_summary", HEALTH_KEYS) + ";")
+def customer_counts(sql: Sql, rows: str, weight: str, health_lock: str = "") -> list[str]:
+    """The four summaries' changes from customer rows ``rows`` (a FROM item aliased x),
+    each counting ``weight``. ``health_lock``: PostgreSQL's locking CTE of their health."""
+    health = (f"FROM {rows} JOIN health AS h ON h.customer_id = x.id" if health_lock else
+              f"FROM {rows} JOIN customer_health AS h ON h.customer_id = x.id")
+    return [
+        upsert("customer_summary", [(k, f"x.{k}") for k in KEYS],
+               f"FROM {rows} WHERE {live('x')}", weight),
+        upsert("customer_new_days", [*scoped("x"), ("day", sql.day("x.created_at"))],
+               f"FROM {rows} WHERE x.merged_into IS NULL", weight),
+        health_lock + upsert("customer_health_summary",
+                             [*scoped("x"), *((k, f"h.{k}") for k in HEALTH)],
+                             f"{health} WHERE {live('x')}", weight),
+        upsert("customer_churn_days",
+               [*scoped("x"), ("day", sql.day("t.occurred_at")), ("reason", sql.reason("t"))],
+               f"FROM {rows} JOIN customer_timeline AS t ON t.customer_id = x.id"
+               f" WHERE {sql.churn('t')}", weight)]
 
 
-_EVENTS = {"INSERT": (("new_rows", 1),), "UPDATE": (("old_rows", -1), ("new_rows", 1)),
-           "DELETE": (("old_rows", -1),)}
+def _postgres_bodies(sql: Sql, table: str, sources: Sequence[tuple[str, int]]) -> str:
+    union = " UNION ALL ".join(f"SELECT *, {sign} AS d FROM {t}" for t, sign in sources)
+    rows = f"({union}) AS x"
+    ids = " UNION ".join(f"SELECT {'id' if table == 'customers' else 'customer_id'} FROM {t}"
+                         for t, _ in sources)
+    if table == "customers":
+        return " ".join(customer_counts(sql, rows, "x.d", (
+            "WITH health AS (SELECT customer_id, score, below_threshold FROM customer_health"
+            f" WHERE customer_id IN ({ids}) FOR UPDATE) ")))
+    if table == "customer_health":
+        return (f"WITH c AS (SELECT id, {cols(SCOPE)} FROM customers WHERE id IN ({ids})"
+                f" AND {live('customers')} FOR SHARE) "
+                + upsert("customer_health_summary",
+                         [*scoped("c"), *((k, f"x.{k}") for k in HEALTH)],
+                         f"FROM {rows} JOIN c ON c.id = x.customer_id", "x.d"))
+    return (f"WITH c AS (SELECT id, {cols(SCOPE)} FROM customers WHERE id IN ({ids})"
+            " FOR SHARE) "
+            + upsert("customer_churn_days",
+                     [*scoped("c"), ("day", sql.day("x.occurred_at")),
+                      ("reason", sql.reason("x"))],
+                     f"FROM {rows} JOIN c ON c.id = x.customer_id WHERE {sql.churn('x')}",
+                     "x.d"))
+
+
 _REFERENCING = {"INSERT": "NEW TABLE AS new_rows",
                 "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
                 "DELETE": "OLD TABLE AS old_rows"}
-_POSTGRES = {"customers": ("customer_summary_of_customers", _postgres_customers),
-             "customer_health": ("customer_summary_of_health", _postgres_health)}
 
 
 def _postgres_up() -> None:
-    for table, (function, body) in _POSTGRES.items():
-        branches = " ".join(f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN {body(s)}"
-                            for i, (event, s) in enumerate(_EVENTS.items()))
+    sql = Sql(postgres=True)
+    for table, function in TRIGGERED.items():
+        branches = " ".join(
+            f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN "
+            + _postgres_bodies(sql, table, sources)
+            for i, (event, sources) in enumerate(EVENTS.items()))
         op.execute(f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$"
                    f" BEGIN {branches} END IF; RETURN NULL; END $$")
-        for event in _EVENTS:
+        for event in EVENTS:
             op.execute(f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table}"
                        f" REFERENCING {_REFERENCING[event]} FOR EACH STATEMENT"
                        f" EXECUTE FUNCTION {function}()")
 
 
-def _sqlite_customer_rows(row: str, sign: int) -> str:
-    live = f"{row}.archived_at IS NULL AND {row}.merged_into IS NULL"
-    return (f"INSERT INTO customer_summary ({_cols(KEYS)}, n)"
-            f" SELECT {_cols(KEYS, row + '.')}, {sign} WHERE {live}"
-            + _add("customer_summary", KEYS) + ";"
-            f" INSERT INTO customer_health_summary ({_cols(HEALTH_KEYS)}, n)"
-            f" SELECT {_cols(SCOPE, row + '.')}, {_cols(HEALTH)}, {sign} FROM customer_health"
-            f" WHERE customer_id = {row}.id AND {live}"
-            + _add("customer_health_summary", HEALTH_KEYS) + ";")
-
-
-def _sqlite_health_rows(row: str, sign: int) -> str:
-    return (f"INSERT INTO customer_health_summary ({_cols(HEALTH_KEYS)}, n)"
-            f" SELECT {_cols(SCOPE)}, {_cols(HEALTH, row + '.')}, {sign} FROM customers"
-            f" WHERE id = {row}.customer_id AND {LIVE}"
-            + _add("customer_health_summary", HEALTH_KEYS) + ";")
+def _sqlite_bodies(sql: Sql, table: str, row: str, sign: int) -> str:
+    weight = str(sign)
+    if table == "customers":
+        # the row as a one-row FROM item: SQLite has no NEW.* in a subquery's select list
+        rows = f"(SELECT {', '.join(f'{row}.{c} AS {c}' for c in (*MOVES, 'id'))}) AS x"
+        return " ".join(customer_counts(sql, rows, weight))
+    if table == "customer_health":
+        return upsert("customer_health_summary",
+                      [*scoped("c"), *((k, f"{row}.{k}") for k in HEALTH)],
+                      f"FROM customers AS c WHERE c.id = {row}.customer_id AND {live('c')}",
+                      weight)
+    return upsert("customer_churn_days",
+                  [*scoped("c"), ("day", sql.day(f"{row}.occurred_at")),
+                   ("reason", sql.reason(row))],
+                  f"FROM customers AS c WHERE c.id = {row}.customer_id AND {sql.churn(row)}",
+                  weight)
 
 
 def _sqlite_up() -> None:
+    sql = Sql(postgres=False)
     rows = {"INSERT": (("NEW", 1),), "UPDATE": (("OLD", -1), ("NEW", 1)),
             "DELETE": (("OLD", -1),)}
-    for table, name, body, watched in (
-            ("customers", "customer_summary_of_customers", _sqlite_customer_rows, MOVES),
-            ("customer_health", "customer_summary_of_health", _sqlite_health_rows,
-             ("customer_id", *HEALTH))):
+    watched = {"customers": MOVES, "customer_health": ("customer_id", *HEALTH),
+               "customer_timeline": ("customer_id", "occurred_at", "type", "data")}
+    for table, name in TRIGGERED.items():
         for event, signs in rows.items():
-            of = f" OF {_cols(watched)}" if event == "UPDATE" else ""
+            of = f" OF {cols(watched[table])}" if event == "UPDATE" else ""
             op.execute(f"CREATE TRIGGER {name}_{event.lower()} AFTER {event}{of} ON {table}"
-                       f" BEGIN {' '.join(body(r, s) for r, s in signs)} END")
+                       f" BEGIN {' '.join(_sqlite_bodies(sql, table, r, s) for r, s in signs)}"
+                       " END")
 
 
 def upgrade() -> None:
-    op.create_table(
-        'customer_summary',
-        sa.Column('department_id', sa.Uuid(), nullable=False),
-        sa.Column('owner_id', sa.Uuid(), nullable=False),
-        sa.Column('shared_with_department', sa.Boolean(), nullable=False),
-        sa.Column('tier', sa.String(length=1), nullable=False),
-        sa.Column('stage', sa.String(length=16), nullable=False),
-        sa.Column('integrity_score', sa.SmallInteger(), nullable=False),
-        sa.Column('n', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(*KEYS, name=op.f('pk_customer_summary')))
-    op.create_table(
-        'customer_health_summary',
-        sa.Column('department_id', sa.Uuid(), nullable=False),
-        sa.Column('owner_id', sa.Uuid(), nullable=False),
-        sa.Column('shared_with_department', sa.Boolean(), nullable=False),
-        sa.Column('score', sa.Integer(), nullable=False),
-        sa.Column('below_threshold', sa.Boolean(), nullable=False),
-        sa.Column('n', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(*HEALTH_KEYS, name=op.f('pk_customer_health_summary')))
-    op.execute(f"INSERT INTO customer_summary ({_cols(KEYS)}, n)"
-               f" SELECT {_cols(KEYS)}, count(*) FROM customers WHERE {LIVE}"
-               f" GROUP BY {_cols(KEYS)}")
-    op.execute(f"INSERT INTO customer_health_summary ({_cols(HEALTH_KEYS)}, n)"
-               f" SELECT {_cols(SCOPE, 'c.')}, {_cols(HEALTH, 'h.')}, count(*)"
-               " FROM customers AS c JOIN customer_health AS h ON h.customer_id = c.id"
-               f" WHERE c.{LIVE.replace(' AND ', ' AND c.')}"
-               f" GROUP BY {_cols(SCOPE, 'c.')}, {_cols(HEALTH, 'h.')}")
-    if op.get_bind().dialect.name == "postgresql":
+    def scope_columns() -> list[sa.Column[object]]:
+        return [sa.Column('department_id', sa.Uuid(), nullable=False),
+                sa.Column('owner_id', sa.Uuid(), nullable=False),
+                sa.Column('shared_with_department', sa.Boolean(), nullable=False)]
+    counted = {
+        "customer_summary": [sa.Column('tier', sa.String(length=1), nullable=False),
+                             sa.Column('stage', sa.String(length=16), nullable=False),
+                             sa.Column('integrity_score', sa.SmallInteger(), nullable=False)],
+        "customer_health_summary": [sa.Column('score', sa.Integer(), nullable=False),
+                                    sa.Column('below_threshold', sa.Boolean(),
+                                              nullable=False)],
+        "customer_new_days": [sa.Column('day', sa.Date(), nullable=False)],
+        "customer_churn_days": [sa.Column('day', sa.Date(), nullable=False),
+                                sa.Column('reason', sa.String(length=32), nullable=False)]}
+    for table, columns in counted.items():
+        op.create_table(table, *scope_columns(), *columns,
+                        sa.Column('n', sa.Integer(), nullable=False),
+                        sa.PrimaryKeyConstraint(*SCOPE, *(c.name for c in columns),
+                                                name=op.f(f'pk_{table}')))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in customer_counts(Sql(postgres), "customers AS x", "1"):
+        op.execute(statement.rstrip(";"))
+    if postgres:
         _postgres_up()
     else:
         _sqlite_up()
@@ -169,11 +214,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    for table, (function, _) in _POSTGRES.items():
-        for event in _EVENTS:
+    for table, function in TRIGGERED.items():
+        for event in EVENTS:
             op.execute(f"DROP TRIGGER IF EXISTS {function}_{event.lower()}"
                        + (f" ON {table}" if postgres else ""))
         if postgres:
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
-    op.drop_table('customer_health_summary')
-    op.drop_table('customer_summary')
+    for table in reversed(TABLES):
+        op.drop_table(table)

@@ -1,9 +1,10 @@
 """The customer summaries the customer and account-manager reports sum
-(``tables_customer_summary``) equal the exact aggregate over ``customers`` and
-``customer_health`` after any sequence of writes: the triggers of migration
-0021_customer_summary count every insert, update and delete, row by row or set-based
-(create, stage and tier changes, integrity, owner and department transfer, sharing,
-archive and restore, merge, erasure, health computed, recomputed and removed), and the
+(``tables_customer_summary``) hold what Python computes from every row of ``customers``,
+``customer_health`` and ``customer_timeline`` after any sequence of writes: the triggers
+of migration 0021_customer_summary count every insert, update and delete, row by row or
+set-based (create, stage and tier changes, integrity, owner and department transfer,
+sharing, archive and restore, merge with its history moved, erasure, health computed,
+recomputed and removed, churn events recorded, moved and removed), and the
 recount (``SqlCustomerSummary.refresh``) repairs a summary a load went around. On
 PostgreSQL, a customer moved while another transaction recomputes its health is counted
 once, in its final place."""
@@ -13,32 +14,34 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.repositories.customer_summary import SqlCustomerSummary
 from app.repositories.database import Engines, create_engines
 from app.repositories.tables import departments, users
-from app.repositories.tables_customer_summary import customer_health_summary, customer_summary
-from app.repositories.tables_customers import customers
+from app.repositories.tables_customer_summary import customer_health_summary
+from app.repositories.tables_customers import customer_timeline, customers
 from app.repositories.tables_feedback import customer_health
 from tests.conftest import Database
+from tests.customer_summary_support import (
+    SUMMARIES,
+    assert_summaries_exact,
+    expected_and_held,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 TIERS, STAGES = "ABCD", ("prospect", "onboarding", "active", "at_risk", "churned")
-C, H = customers.c, customer_health.c
-KEYS = (C.department_id, C.owner_id, C.shared_with_department, C.tier, C.stage,
-        C.integrity_score)
-HEALTH_KEYS = (C.department_id, C.owner_id, C.shared_with_department, H.score,
-               H.below_threshold)
+C, H, T = customers.c, customer_health.c, customer_timeline.c
+REASONS = ("price", "competitor", "service_quality", None)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -77,7 +80,19 @@ def _customer(rng: random.Random, owner: tuple[UUID, UUID]) -> dict[str, Any]:
             "currency": "CNY", "value_score": 50, "tier_computed": "B",
             "tier": rng.choice(TIERS), "stage": rng.choice(STAGES),
             "integrity_score": rng.randrange(0, 101), "search_text": cid.hex, "version": 1,
-            "created_at": NOW, "updated_at": NOW}
+            "created_at": NOW - timedelta(hours=rng.randrange(0, 24 * 40)), "updated_at": NOW}
+
+
+def _event(rng: random.Random, customer_id: UUID) -> dict[str, Any]:
+    """A stage change on the timeline: mostly to churned (with or without a reason)."""
+    to = rng.choice(("churned", "churned", "at_risk"))
+    data: dict[str, Any] = {"from": "active", "to": to, "action": "stage"}
+    reason = rng.choice(REASONS)
+    if to == "churned" and reason is not None:
+        data["churn_reason"] = reason
+    return {"customer_id": customer_id, "type": "customer.stage_changed",
+            "entity_type": "customer", "entity_id": str(customer_id), "data": data,
+            "occurred_at": NOW - timedelta(hours=rng.randrange(0, 24 * 40))}
 
 
 def _health(rng: random.Random, customer_id: UUID) -> dict[str, Any]:
@@ -86,29 +101,8 @@ def _health(rng: random.Random, customer_id: UUID) -> dict[str, Any]:
             "computed_at": NOW}
 
 
-async def _exact_and_summary(conn: AsyncConnection) -> tuple[dict[Any, int], ...]:
-    live = (C.archived_at.is_(None), C.merged_into.is_(None))
-    exact = {tuple(r[:-1]): r[-1] for r in await conn.execute(
-        select(*KEYS, func.count()).where(*live).group_by(*KEYS))}
-    exact_health = {tuple(r[:-1]): r[-1] for r in await conn.execute(
-        select(*HEALTH_KEYS, func.count())
-        .select_from(customers.join(customer_health, H.customer_id == C.id))
-        .where(*live).group_by(*HEALTH_KEYS))}
-    s, hs = customer_summary.c, customer_health_summary.c
-    summary = {tuple(r[:-1]): r[-1] for r in await conn.execute(
-        select(s.department_id, s.owner_id, s.shared_with_department, s.tier, s.stage,
-               s.integrity_score, s.n).where(s.n != 0))}
-    health = {tuple(r[:-1]): r[-1] for r in await conn.execute(
-        select(hs.department_id, hs.owner_id, hs.shared_with_department, hs.score,
-               hs.below_threshold, hs.n).where(hs.n != 0))}
-    return exact, summary, exact_health, health
-
-
 async def _assert_summary_exact(engines: Engines, step: str = "") -> None:
-    async with engines.read.connect() as conn:
-        exact, summary, exact_health, health = await _exact_and_summary(conn)
-    assert summary == exact, step
-    assert health == exact_health, step
+    await assert_summaries_exact(engines.read, step)
 
 
 async def _step(conn: AsyncConnection, rng: random.Random, people: list[tuple[UUID, UUID]],
@@ -116,7 +110,8 @@ async def _step(conn: AsyncConnection, rng: random.Random, people: list[tuple[UU
     """One randomly chosen write, as the app's paths make them; its name."""
     kind = rng.choice(("create", "create_many", "stage", "tier", "integrity", "transfer",
                        "transfer_book", "share", "archive", "restore", "merge", "erase",
-                       "health", "health_many", "health_remove", "rename"))
+                       "health", "health_many", "health_remove", "rename", "churn",
+                       "churn_many", "history_moved", "history_removed"))
     if kind in ("create", "create_many") or len(ids) < 4:
         made = [_customer(rng, rng.choice(people))
                 for _ in range(1 if kind == "create" else rng.randrange(2, 6))]
@@ -144,14 +139,26 @@ async def _step(conn: AsyncConnection, rng: random.Random, people: list[tuple[UU
         await conn.execute(update(customers).where(C.id == one).values(archived_at=NOW))
     elif kind == "restore":
         await conn.execute(update(customers).where(C.id == one).values(archived_at=None))
-    elif kind == "merge":
+    elif kind == "merge":  # the source archived pointing at the target, its history moved
         into = rng.choice([i for i in ids if i != one])
-        await conn.execute(update(customers).where(C.id == one).values(merged_into=into))
+        await conn.execute(update(customers).where(C.id == one).values(merged_into=into,
+                                                                       archived_at=NOW))
+        await conn.execute(update(customer_timeline).where(T.customer_id == one).values(
+            customer_id=into))
+    elif kind in ("churn", "churn_many"):
+        chosen = [one] if kind == "churn" else rng.sample(ids, min(len(ids), 4))
+        await conn.execute(insert(customer_timeline).values([_event(rng, i) for i in chosen]))
+    elif kind == "history_moved":
+        into = rng.choice([i for i in ids if i != one])
+        await conn.execute(update(customer_timeline).where(T.customer_id == one).values(
+            customer_id=into))
+    elif kind == "history_removed":
+        await conn.execute(delete(customer_timeline).where(T.customer_id == one))
     elif kind == "erase":
         await conn.execute(update(customers).where(C.merged_into == one).values(
             merged_into=None))
         await conn.execute(delete(customer_health).where(H.customer_id == one))
-        await conn.execute(delete(customers).where(C.id == one))
+        await conn.execute(delete(customers).where(C.id == one))  # its history stays
         ids.remove(one)
         healthy.discard(one)
     elif kind == "health":
@@ -181,13 +188,13 @@ async def test_the_summary_equals_the_exact_aggregate_after_every_kind_of_write(
     healthy: set[UUID] = set()
     seen = set()
     await _assert_summary_exact(engines, "before")
-    for i in range(160):
+    for i in range(200):
         async with engines.write.begin() as conn:
             kinds = [await _step(conn, rng, people, ids, healthy)
                      for _ in range(rng.choice((1, 1, 3)))]  # several writes in one transaction
         seen.update(kinds)
         await _assert_summary_exact(engines, f"step {i}: {kinds}")
-    assert len(seen) == 16  # every kind of write was exercised
+    assert len(seen) == 20  # every kind of write was exercised
 
 
 async def test_a_rolled_back_write_leaves_the_summary_as_it_was(engines: Engines) -> None:
@@ -207,20 +214,21 @@ async def test_the_recount_repairs_one_department_or_all(engines: Engines) -> No
         await conn.execute(insert(customers).values(made))
         await conn.execute(insert(customer_health).values([_health(rng, m["id"])
                                                             for m in made[::2]]))
+    async with engines.write.begin() as conn:
+        await conn.execute(insert(customer_timeline).values([_event(rng, m["id"])
+                                                              for m in made[1::3]]))
     first, second = people[0][1], people[-1][1]
     async with engines.write.begin() as conn:  # a load that went around the triggers
-        for summary in (customer_summary, customer_health_summary):
+        for summary in SUMMARIES:
             await conn.execute(update(summary).where(summary.c.department_id == first)
                                .values(n=summary.c.n + 5))
             await conn.execute(delete(summary).where(summary.c.department_id == second))
     async with engines.write.begin() as conn:
         await SqlCustomerSummary(conn).refresh([first])
-        exact, summary, exact_health, health = await _exact_and_summary(conn)
-    assert {k: v for k, v in summary.items() if k[0] == first} == \
-        {k: v for k, v in exact.items() if k[0] == first}
-    assert {k: v for k, v in health.items() if k[0] == first} == \
-        {k: v for k, v in exact_health.items() if k[0] == first}
-    assert not any(k[0] == second for k in summary)  # only the department asked for
+    for name, (expected, held) in (await expected_and_held(engines.read)).items():
+        assert {k: v for k, v in held.items() if k[0] == first} == \
+            {k: v for k, v in expected.items() if k[0] == first}, name
+        assert not any(k[0] == second for k in held), name  # only the department asked for
     async with engines.write.begin() as conn:
         await SqlCustomerSummary(conn).refresh()
     await _assert_summary_exact(engines, "after the full recount")
