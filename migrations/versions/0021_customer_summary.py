@@ -8,9 +8,10 @@ account-manager reports sum a few thousand rows instead of reading every custome
   their customer's scope keys, UTC day and reason ('' for none).
 
 Triggers keep the counts in the transaction that changes ``customers``,
-``customer_health`` or ``customer_timeline``, whatever writes it. PostgreSQL: one
+``customer_health`` or ``customer_timeline``, whatever writes it. PostgreSQL: mostly one
 statement-level trigger per event, with transition tables, so a set-based load adds one
-grouped upsert per statement rather than one per row; each side locks the rows it reads on
+grouped upsert per statement rather than one per row (row-level where a WHEN clause skips
+the writes that change no count, see ``ROW_LEVEL``); each side locks the rows it reads on
 the other table (``FOR SHARE`` the customers, ``FOR UPDATE`` their health), so a customer
 moved while its health is recomputed in another transaction is counted once, in its final
 place. SQLite (one writer at a time): row-level triggers. Existing rows are counted here.
@@ -136,19 +137,53 @@ _REFERENCING = {"INSERT": "NEW TABLE AS new_rows",
                 "DELETE": "OLD TABLE AS old_rows"}
 
 
+# Row-level on PostgreSQL where most writes change nothing counted, so a WHEN clause skips
+# them without calling anything: a health recomputed to the same score (only computed_at
+# moves), and the timeline's events other than stage changes.
+ROW_COLUMNS = {"customer_health": ("customer_id", *HEALTH),
+               "customer_timeline": ("customer_id", "occurred_at", "type", "data")}
+ROW_LEVEL = {
+    ("customer_health", "UPDATE"): "OLD.customer_id IS DISTINCT FROM NEW.customer_id"
+    " OR OLD.score IS DISTINCT FROM NEW.score"
+    " OR OLD.below_threshold IS DISTINCT FROM NEW.below_threshold",
+    ("customer_timeline", "INSERT"): "NEW.type = 'customer.stage_changed'",
+    ("customer_timeline", "UPDATE"): "OLD.type = 'customer.stage_changed'"
+    " OR NEW.type = 'customer.stage_changed'",
+    ("customer_timeline", "DELETE"): "OLD.type = 'customer.stage_changed'"}
+
+
+def _record(table: str, row: str) -> str:
+    """A row trigger's OLD or NEW as a one-row FROM item."""
+    return (f"(SELECT {', '.join(f'{row}.{c} AS {c}' for c in ROW_COLUMNS[table])})"
+            f" AS {row.lower()}_row")
+
+
+def _function(sql: Sql, table: str, name: str, row_level: bool) -> None:
+    branches = " ".join(
+        f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN "
+        + _postgres_bodies(sql, table, [
+            (_record(table, "OLD" if t == "old_rows" else "NEW") if row_level else t, sign)
+            for t, sign in sources])
+        for i, (event, sources) in enumerate(EVENTS.items()))
+    op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+               f" BEGIN {branches} END IF; RETURN NULL; END $$")
+
+
 def _postgres_up() -> None:
     sql = Sql(postgres=True)
     for table, function in TRIGGERED.items():
-        branches = " ".join(
-            f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN "
-            + _postgres_bodies(sql, table, sources)
-            for i, (event, sources) in enumerate(EVENTS.items()))
-        op.execute(f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                   f" BEGIN {branches} END IF; RETURN NULL; END $$")
+        _function(sql, table, function, row_level=False)
+        if table in ROW_COLUMNS:
+            _function(sql, table, f"{function}_row", row_level=True)
         for event in EVENTS:
-            op.execute(f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table}"
-                       f" REFERENCING {_REFERENCING[event]} FOR EACH STATEMENT"
-                       f" EXECUTE FUNCTION {function}()")
+            when = ROW_LEVEL.get((table, event))
+            if when:
+                op.execute(f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table}"
+                           f" FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION {function}_row()")
+            else:
+                op.execute(f"CREATE TRIGGER {function}_{event.lower()} AFTER {event} ON {table}"
+                           f" REFERENCING {_REFERENCING[event]} FOR EACH STATEMENT"
+                           f" EXECUTE FUNCTION {function}()")
 
 
 def _sqlite_bodies(sql: Sql, table: str, row: str, sign: int) -> str:
@@ -220,5 +255,6 @@ def downgrade() -> None:
                        + (f" ON {table}" if postgres else ""))
         if postgres:
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+            op.execute(f"DROP FUNCTION IF EXISTS {function}_row()")
     for table in reversed(TABLES):
         op.drop_table(table)
