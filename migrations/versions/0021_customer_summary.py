@@ -5,7 +5,9 @@ account-manager reports sum a few thousand rows instead of reading every custome
 - ``customer_health_summary``: live customers' health by scope keys, score and band;
 - ``customer_new_days``: customers not merged away by scope keys and UTC day created;
 - ``customer_churn_days``: churn events (the timeline's stage changes to ``churned``) by
-  their customer's scope keys, UTC day and reason ('' for none).
+  their customer's scope keys, UTC day and reason ('' for none);
+
+and an index for the account-manager report's feedback figures of one department.
 
 Triggers keep the counts in the transaction that changes ``customers``,
 ``customer_health`` or ``customer_timeline``, whatever writes it. PostgreSQL: mostly one
@@ -238,6 +240,10 @@ def upgrade() -> None:
                         sa.Column('n', sa.Integer(), nullable=False),
                         sa.PrimaryKeyConstraint(*SCOPE, *(c.name for c in columns),
                                                 name=op.f(f'pk_{table}')))
+    op.create_index('ix_feedback_items_dept_received', 'feedback_items',
+                    ['department_id', 'received_at'], unique=False,
+                    postgresql_include=['owner_id', 'acknowledged_at', 'acknowledge_due_at',
+                                        'resolved_at', 'resolve_due_at'])
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in customer_counts(Sql(postgres), "customers AS x", "1"):
         op.execute(statement.rstrip(";"))
@@ -258,3 +264,4 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS {function}_row()")
     for table in reversed(TABLES):
         op.drop_table(table)
+    op.drop_index('ix_feedback_items_dept_received', table_name='feedback_items')
