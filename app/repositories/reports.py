@@ -1,7 +1,9 @@
 """The management reports in SQL: every figure is an aggregate the database computes
 (GROUP BY, window functions, ``percentile_cont`` on PostgreSQL and its window-function
 equivalent on SQLite); durations in working hours join the working-day table
-(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE."""
+(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE. The customers'
+figures (counts, integrity, health, new and churned per month) sum the summaries of
+``tables_customer_summary`` rather than reading every customer."""
 
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ from app.repositories.tables_customer_summary import (
     customer_new_days,
     customer_summary,
 )
-from app.repositories.tables_customers import customer_timeline, customers
+from app.repositories.tables_customers import customer_timeline
 from app.repositories.tables_feedback import feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
 from app.repositories.tables_risks import risks
@@ -65,8 +67,6 @@ from app.services.ports.reports import (
 _CR = change_requests
 _STEP = cr_approval_steps
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
-_CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
-                                customers.c.shared_with_department)
 _FEEDBACK_SCOPE = ScopedColumns(feedback_items.c.department_id, feedback_items.c.owner_id)
 _SCORE_SCOPE = ScopedColumns(survey_scores.c.department_id, survey_scores.c.owner_id)
 BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
@@ -228,9 +228,9 @@ def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
 
 
 def _counted(f: ReportFilter, summary: Table) -> list[ColumnElement[bool]]:
-    """The rows of a customer summary (``tables_customer_summary``: live customers
-    counted by the columns record scope reads) in the caller's scope and department:
-    the same customers as a scope filter on ``customers`` would read."""
+    """The rows of a customer summary (``tables_customer_summary``: customers counted
+    by the columns record scope reads) in the caller's scope and department: the same
+    customers as a scope filter on ``customers`` would read."""
     c = summary.c
     conditions = [ScopedColumns(c.department_id, c.owner_id,
                                 c.shared_with_department).filter(f.scope)]
@@ -415,7 +415,8 @@ class SqlReportRepository:
         """The live customers from their summaries, each one GROUP BY: (tier, stage,
         department, integrity score), and health score (tenths); the counts by each
         dimension, the bands and the medians follow from those few thousand rows. New
-        and churned customers per month come from ``created_at`` and the timeline."""
+        and churned customers per month are sums of the period's days from their
+        day-keyed summaries."""
         await self._tune()
         conn = self._conn
         s, hs = customer_summary, customer_health_summary
