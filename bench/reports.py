@@ -4,6 +4,7 @@ every report for the whole company and for one department over a year, timed thr
 
     .venv/bin/python -m bench.reports                          # 1M customers (~15 min)
     .venv/bin/python -m bench.reports --customers 200000       # a fifth of it
+    .venv/bin/python -m bench.reports --database NAME --reports customers,account-managers
 
 Phases: create + migrate a database (bench.databases); people through the use cases
 (bench.seed.create_people: 3 departments × 4 account managers and an administrator);
@@ -18,9 +19,10 @@ a database a ``--keep`` run left (no seeding; the app's migrations must match it
 Sizes relative to ``--customers`` (issue 18 at 1,000,000): change requests 20 % (with 2–3
 approval steps each past assessment), feedback 30 %, handovers 5 % (half with a finding),
 risks 10 %, a health score for every customer, one timeline event per customer and one
-more per churned customer. Survey answers are not seeded (they hang off invitations and
-responses), so the satisfaction figures of the account-manager and handover reports run
-over empty tables here.
+more per churned customer; the customer summaries (migration 0021_customer_summary) are
+filled by their triggers as the rows go in. Survey answers are not seeded (they hang off
+invitations and responses), so the satisfaction figures of the account-manager and
+handover reports run over empty tables here.
 """
 
 from __future__ import annotations
