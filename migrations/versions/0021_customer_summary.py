@@ -91,19 +91,17 @@ def scoped(prefix: str) -> list[tuple[str, str]]:
     return [(k, f"{prefix}.{k}") for k in SCOPE]
 
 
-def customer_counts(sql: Sql, rows: str, weight: str, health_lock: str = "") -> list[str]:
+def customer_counts(sql: Sql, rows: str, weight: str) -> list[str]:
     """The four summaries' changes from customer rows ``rows`` (a FROM item aliased x),
-    each counting ``weight``. ``health_lock``: PostgreSQL's locking CTE of their health."""
-    health = (f"FROM {rows} JOIN health AS h ON h.customer_id = x.id" if health_lock else
-              f"FROM {rows} JOIN customer_health AS h ON h.customer_id = x.id")
+    each counting ``weight``."""
     return [
         upsert("customer_summary", [(k, f"x.{k}") for k in KEYS],
                f"FROM {rows} WHERE {live('x')}", weight),
         upsert("customer_new_days", [*scoped("x"), ("day", sql.day("x.created_at"))],
                f"FROM {rows} WHERE x.merged_into IS NULL", weight),
-        health_lock + upsert("customer_health_summary",
-                             [*scoped("x"), *((k, f"h.{k}") for k in HEALTH)],
-                             f"{health} WHERE {live('x')}", weight),
+        upsert("customer_health_summary", [*scoped("x"), *((k, f"h.{k}") for k in HEALTH)],
+               f"FROM {rows} JOIN customer_health AS h ON h.customer_id = x.id"
+               f" WHERE {live('x')}", weight),
         upsert("customer_churn_days",
                [*scoped("x"), ("day", sql.day("t.occurred_at")), ("reason", sql.reason("t"))],
                f"FROM {rows} JOIN customer_timeline AS t ON t.customer_id = x.id"
@@ -111,27 +109,28 @@ def customer_counts(sql: Sql, rows: str, weight: str, health_lock: str = "") -> 
 
 
 def _postgres_bodies(sql: Sql, table: str, sources: Sequence[tuple[str, int]]) -> str:
+    """A trigger's statements for one event. The rows read on the other table are locked
+    first (a statement of its own, then joined as the table, by its index: a join to a
+    locking CTE has no index, and the planner, which takes a transition table for one row,
+    loops over it)."""
     union = " UNION ALL ".join(f"SELECT *, {sign} AS d FROM {t}" for t, sign in sources)
     rows = f"({union}) AS x"
     ids = " UNION ".join(f"SELECT {'id' if table == 'customers' else 'customer_id'} FROM {t}"
                          for t, _ in sources)
     if table == "customers":
-        return " ".join(customer_counts(sql, rows, "x.d", (
-            "WITH health AS (SELECT customer_id, score, below_threshold FROM customer_health"
-            f" WHERE customer_id IN ({ids}) FOR UPDATE) ")))
+        return (f"PERFORM 1 FROM customer_health WHERE customer_id IN ({ids}) FOR UPDATE; "
+                + " ".join(customer_counts(sql, rows, "x.d")))
+    lock = f"PERFORM 1 FROM customers WHERE id IN ({ids}) FOR SHARE; "
     if table == "customer_health":
-        return (f"WITH c AS (SELECT id, {cols(SCOPE)} FROM customers WHERE id IN ({ids})"
-                f" AND {live('customers')} FOR SHARE) "
-                + upsert("customer_health_summary",
-                         [*scoped("c"), *((k, f"x.{k}") for k in HEALTH)],
-                         f"FROM {rows} JOIN c ON c.id = x.customer_id", "x.d"))
-    return (f"WITH c AS (SELECT id, {cols(SCOPE)} FROM customers WHERE id IN ({ids})"
-            " FOR SHARE) "
-            + upsert("customer_churn_days",
-                     [*scoped("c"), ("day", sql.day("x.occurred_at")),
-                      ("reason", sql.reason("x"))],
-                     f"FROM {rows} JOIN c ON c.id = x.customer_id WHERE {sql.churn('x')}",
-                     "x.d"))
+        return lock + upsert("customer_health_summary",
+                             [*scoped("c"), *((k, f"x.{k}") for k in HEALTH)],
+                             f"FROM {rows} JOIN customers AS c ON c.id = x.customer_id"
+                             f" WHERE {live('c')}", "x.d")
+    return lock + upsert("customer_churn_days",
+                         [*scoped("c"), ("day", sql.day("x.occurred_at")),
+                          ("reason", sql.reason("x"))],
+                         f"FROM {rows} JOIN customers AS c ON c.id = x.customer_id"
+                         f" WHERE {sql.churn('x')}", "x.d")
 
 
 _REFERENCING = {"INSERT": "NEW TABLE AS new_rows",
