@@ -19,9 +19,10 @@ a database a ``--keep`` run left (no seeding; the app's migrations must match it
 Sizes relative to ``--customers`` (issue 18 at 1,000,000): change requests 20 % (with 2–3
 approval steps each past assessment), feedback 30 %, handovers 5 % (half with a finding),
 risks 10 %, a health score for every customer, one timeline event per customer and one
-more per churned customer. Survey answers are not seeded (they hang off invitations and
-responses), so the satisfaction figures of the account-manager and handover reports run
-over empty tables here.
+more per churned customer; the customer summaries (migration 0021_customer_summary) are
+filled by their triggers as the rows go in. Survey answers are not seeded (they hang off
+invitations and responses), so the satisfaction figures of the account-manager and
+handover reports run over empty tables here.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ REPORTS = ["change-requests", "customers", "account-managers", "risks", "handove
 # cr_approval_times is filled by its triggers as the steps are inserted
 TABLES = ["customers", "customer_health", "customer_timeline", "change_requests",
           "cr_approval_steps", "cr_approval_times", "feedback_items", "handovers",
-          "handover_findings", "risks"]
+          "handover_findings", "risks", "customer_summary", "customer_health_summary",
+          "customer_new_days", "customer_churn_days"]
 
 # One statement per table; $N the customers, $O the account managers, $D their
 # departments (same order), $T the reference instant (history runs back three years).

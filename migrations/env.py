@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.repositories.tables_bulk
 import app.repositories.tables_change_requests
+import app.repositories.tables_customer_summary
 import app.repositories.tables_customers
 import app.repositories.tables_feedback
 import app.repositories.tables_handovers

@@ -1,13 +1,15 @@
 """The management reports in SQL: every figure is an aggregate the database computes
 (GROUP BY, window functions, ``percentile_cont`` on PostgreSQL and its window-function
 equivalent on SQLite); durations in working hours join the working-day table
-(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE."""
+(``app.domain.reports.working_time``), passed in as a ``VALUES`` CTE. The customers'
+figures (counts, integrity, health, new and churned per month) sum the summaries of
+``tables_customer_summary`` rather than reading every customer."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    Table,
     and_,
     bindparam,
     case,
@@ -47,8 +50,14 @@ from app.repositories.tables_change_requests import (
     cr_approval_steps,
     cr_approval_times,
 )
-from app.repositories.tables_customers import customer_timeline, customers
-from app.repositories.tables_feedback import customer_health, feedback_items, survey_scores
+from app.repositories.tables_customer_summary import (
+    customer_churn_days,
+    customer_health_summary,
+    customer_new_days,
+    customer_summary,
+)
+from app.repositories.tables_customers import customer_timeline
+from app.repositories.tables_feedback import feedback_items, survey_scores
 from app.repositories.tables_handovers import handover_findings, handovers
 from app.repositories.tables_risks import risks
 from app.services.ports.reports import (
@@ -68,8 +77,6 @@ _TIMES = cr_approval_times
 _TIMES_SCOPE = ScopedColumns(_TIMES.c.department_id, _TIMES.c.owner_id)  # the change's
 _PENDING = StepStatus.PENDING.value  # a step's status, a round's outcome while one waits
 _CR_SCOPE = ScopedColumns(_CR.c.department_id, _CR.c.owner_id)
-_CUSTOMER_SCOPE = ScopedColumns(customers.c.department_id, customers.c.owner_id,
-                                customers.c.shared_with_department)
 _FEEDBACK_SCOPE = ScopedColumns(feedback_items.c.department_id, feedback_items.c.owner_id)
 _SCORE_SCOPE = ScopedColumns(survey_scores.c.department_id, survey_scores.c.owner_id)
 BANDS = ((20, "0-19"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
@@ -256,13 +263,33 @@ def _period(f: ReportFilter, at: Any, scope: ScopedColumns,
     return conditions
 
 
-def _live(f: ReportFilter) -> list[ColumnElement[bool]]:
-    """Customers that count now: not archived, not merged away, in scope and department."""
-    conditions = [_CUSTOMER_SCOPE.filter(f.scope), customers.c.archived_at.is_(None),
-                  customers.c.merged_into.is_(None)]
+def _counted(f: ReportFilter, summary: Table) -> list[ColumnElement[bool]]:
+    """The rows of a customer summary (``tables_customer_summary``: customers counted
+    by the columns record scope reads) in the caller's scope and department: the same
+    customers as a scope filter on ``customers`` would read."""
+    c = summary.c
+    conditions = [ScopedColumns(c.department_id, c.owner_id,
+                                c.shared_with_department).filter(f.scope)]
     if f.department_id is not None:
-        conditions.append(customers.c.department_id == f.department_id)
+        conditions.append(c.department_id == f.department_id)
     return conditions
+
+
+def _utc_days(f: ReportFilter) -> tuple[date | None, date | None]:
+    """The period as UTC days (the first, and the one after the last): the day-keyed
+    summaries answer whole UTC days, which is what the reporting period is made of
+    (``app.api.period``)."""
+    for bound in (f.since, f.until):
+        if bound is not None and (bound.utcoffset() != timedelta(0)
+                                  or bound.timetz().replace(tzinfo=None) != time()):
+            raise ValueError(f"a reporting period starts and ends at a UTC day: {bound}")
+    return (None if f.since is None else f.since.date(),
+            None if f.until is None else f.until.date())
+
+
+def _within(summary: Table, first: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    return [*([] if first is None else [summary.c.day >= first]),
+            *([] if end is None else [summary.c.day < end])]
 
 
 def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
@@ -399,16 +426,18 @@ class SqlReportRepository:
 
 
     async def customers(self, f: ReportFilter) -> CustomerFigures:
-        """Two passes over the live customers, each one GROUP BY: (tier, stage,
+        """The live customers from their summaries, each one GROUP BY: (tier, stage,
         department, integrity score), and health score (tenths); the counts by each
-        dimension, the bands and the medians follow from those few thousand rows."""
+        dimension, the bands and the medians follow from those few thousand rows. New
+        and churned customers per month are sums of the period's days from their
+        day-keyed summaries."""
         await self._tune()
-        sql, conn, live = self._sql, self._conn, _live(f)
-        c = customers
+        conn = self._conn
+        s, hs = customer_summary, customer_health_summary
+        dims = (s.c.tier, s.c.stage, s.c.department_id, s.c.integrity_score)
         groups = (await conn.execute(
-            select(c.c.tier, c.c.stage, c.c.department_id, c.c.integrity_score, func.count())
-            .where(*live).group_by(c.c.tier, c.c.stage, c.c.department_id,
-                                   c.c.integrity_score))).all()
+            select(*dims, func.sum(s.c.n)).where(*_counted(f, s)).group_by(*dims)
+            .having(func.sum(s.c.n) > 0))).all()
         counts: dict[str, list[tuple[str | None, int]]] = {}
         for name, index in (("tier", 0), ("stage", 1), ("department", 2)):
             tally: dict[str, int] = {}
@@ -419,10 +448,9 @@ class SqlReportRepository:
         for row in groups:
             integrity_counts[row[3]] = integrity_counts.get(row[3], 0) + int(row[4])
         scored = (await conn.execute(
-            select(customer_health.c.score, func.count(),
-                   func.sum(case((customer_health.c.below_threshold.is_(True), 1), else_=0)))
-            .select_from(c.join(customer_health, customer_health.c.customer_id == c.c.id))
-            .where(*live).group_by(customer_health.c.score))).all()
+            select(hs.c.score, func.sum(hs.c.n),
+                   func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
+            .where(*_counted(f, hs)).group_by(hs.c.score).having(func.sum(hs.c.n) > 0))).all()
         health_counts = [(score / 10, int(n)) for score, n, _ in scored]
 
         def banded(pairs: Any) -> list[tuple[str, int]]:
@@ -442,43 +470,41 @@ class SqlReportRepository:
         health_bands, health = banded(health_counts), quantiles("health", health_counts)
         below = sum(int(b or 0) for _, _, b in scored)
 
-        in_scope = _period(f, c.c.created_at, _CUSTOMER_SCOPE, c.c.department_id)
-        month = sql.month(c.c.created_at)
-        new = [(_month_text(m), int(n)) for m, n in await conn.execute(
-            select(month.label("month"), func.count()).where(*in_scope, c.c.merged_into.is_(None))
-            .group_by("month").order_by("month"))]
-        t = customer_timeline
-        churn_month = sql.month(t.c.occurred_at)
-        reason = t.c.data["churn_reason"].as_string()
-        churned = [(_month_text(m), r, int(n)) for m, r, n in await conn.execute(
-            select(churn_month.label("month"), reason.label("reason"), func.count())
-            .select_from(t.join(c, c.c.id == t.c.customer_id))
-            .where(*_period(f, t.c.occurred_at, _CUSTOMER_SCOPE, c.c.department_id),
-                   t.c.type == "customer.stage_changed", t.c.data["to"].as_string() == "churned")
-            .group_by("month", "reason").order_by("month", "reason"))]
+        # new and churned customers per month: sums of the period's UTC days
+        first, end = _utc_days(f)
+        nd, cd = customer_new_days, customer_churn_days
+        new_months: dict[str, int] = {}
+        for day, n in await conn.execute(
+                select(nd.c.day, func.sum(nd.c.n)).where(*_counted(f, nd), *_within(nd, first, end))
+                .group_by(nd.c.day)):
+            new_months[f"{day:%Y-%m}"] = new_months.get(f"{day:%Y-%m}", 0) + int(n)
+        churn_months: dict[tuple[str, str], int] = {}
+        for day, reason, n in await conn.execute(
+                select(cd.c.day, cd.c.reason, func.sum(cd.c.n))
+                .where(*_counted(f, cd), *_within(cd, first, end))
+                .group_by(cd.c.day, cd.c.reason)):
+            key = (f"{day:%Y-%m}", reason)
+            churn_months[key] = churn_months.get(key, 0) + int(n)
+        new = sorted((m, n) for m, n in new_months.items() if n > 0)
+        churned = [(m, r or None, n) for (m, r), n in sorted(churn_months.items()) if n > 0]
         return CustomerFigures(counts, integrity_bands, integrity, health_bands, health, below,
                                new, churned)
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures:
         await self._tune()
-        conn, live, c = self._conn, _live(f), customers
-        owner = c.c.owner_id
-        # one pass: customers per (manager, tier) with their health sums beside them
-        h = customer_health
-        rows = (await conn.execute(
-            select(owner, c.c.tier, func.count(), func.count(h.c.score), func.sum(h.c.score),
-                   func.sum(case((h.c.below_threshold.is_(True), 1), else_=0)))
-            .select_from(c.outerjoin(h, h.c.customer_id == c.c.id)).where(*live)
-            .group_by(owner, c.c.tier).order_by(owner, c.c.tier))).all()
-        by_tier = [(str(m), t, int(n)) for m, t, n, *_ in rows]
-        sums: dict[str, list[int]] = {}
-        for m, _, _, scored, total, below in rows:
-            acc = sums.setdefault(str(m), [0, 0, 0])
-            acc[0] += int(scored)
-            acc[1] += int(total or 0)
-            acc[2] += int(below or 0)
-        health = [(m, n, total / 10 / n if n else None, below)
-                  for m, (n, total, below) in sorted(sums.items()) if n]
+        conn = self._conn
+        # customers per (manager, tier), and per manager their health's count, sum and
+        # how many below the threshold, from the summaries
+        s, hs = customer_summary, customer_health_summary
+        by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
+            select(s.c.owner_id, s.c.tier, func.sum(s.c.n)).where(*_counted(f, s))
+            .group_by(s.c.owner_id, s.c.tier).having(func.sum(s.c.n) > 0)
+            .order_by(s.c.owner_id, s.c.tier))]
+        health = sorted((str(m), int(n), int(total) / 10 / int(n), int(below))
+                        for m, n, total, below in await conn.execute(
+            select(hs.c.owner_id, func.sum(hs.c.n), func.sum(hs.c.score * hs.c.n),
+                   func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
+            .where(*_counted(f, hs)).group_by(hs.c.owner_id).having(func.sum(hs.c.n) > 0)))
 
         fb = feedback_items
 

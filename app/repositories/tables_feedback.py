@@ -59,6 +59,12 @@ Index("ix_feedback_items_owner", feedback_items.c.owner_id, feedback_items.c.upd
 Index("ix_feedback_items_customer", feedback_items.c.customer_id, feedback_items.c.state)
 Index("ix_feedback_items_state_due", feedback_items.c.state, feedback_items.c.resolve_due_at)
 Index("ix_feedback_items_received", feedback_items.c.received_at)
+# the account-manager report's feedback SLA figures for one department: an index-only scan
+# of the period's items (PostgreSQL; SQLite has no INCLUDE and reads the rows)
+Index("ix_feedback_items_dept_received", feedback_items.c.department_id,
+      feedback_items.c.received_at,
+      postgresql_include=["owner_id", "acknowledged_at", "acknowledge_due_at", "resolved_at",
+                          "resolve_due_at"])
 
 survey_templates = Table(
     "survey_templates", metadata,
