@@ -191,7 +191,9 @@ NOTES = [
     "the COPY statement's server process, which the machine's load does not move):",
     "",
     "- Before: 52.2 s for CSV (18,800 rows/s) and 86.1 s for JSON Lines (11,400 rows/s) "
-    "at a load average of 7.8; the CSV statement cost the database 16.0 CPU-seconds. "
+    "at a load average of 7.8; the CSV statement cost the database 16.0 CPU-seconds "
+    "with JIT off (14.2 after the change in the same trial; 10.4 to 12.5 in the "
+    "benchmark's runs). "
     "EXPLAIN ANALYZE: the rows came through the `created_at` index (a random heap read "
     "each), and each customer's contacts were a correlated subquery — an index scan and "
     "a `json_agg(… ORDER BY …)` per customer, which sorts each customer's contacts on "
@@ -203,13 +205,19 @@ NOTES = [
     "file takes the server's blocks through a 1 MiB buffer, and Python does no work per "
     "row. The output is the same byte for byte: at 1,000,000 customers the SHA-256 of "
     "the CSV and of the JSON Lines stream were equal before and after.",
-    "- What the database still spends (CPU-seconds for the CSV): about 4.5 for the "
-    "customers' own columns (1.4 of it `to_char` for the two ISO 8601 times), about 5 "
-    "for building and grouping the contacts' JSON, the rest for the join, the sort and "
-    "CSV quoting. At about 80,000 rows per CPU-second for CSV, the 200,000 rows/s target "
-    "needs more than one core even on an idle machine: splitting the statement by "
-    "`created_at` ranges over two connections (two files joined in order) is the next "
-    "step, and is not built.",
+    "- The wall-clock figures above are what the load left: the COPY's server process "
+    "had about a fifth of a core (its CPU-seconds over the seconds). On an idle core the "
+    "same work is about 10 s for CSV and 21 s for JSON Lines (the table's rows per "
+    "CPU-second), so the target is **not met** even then.",
+    "- What the database still spends (CPU-seconds for the CSV, measured apart): about "
+    "4.5 for the customers' own columns (1.4 of it `to_char` for the two ISO 8601 "
+    "times), about 5 for building and grouping the contacts' JSON, the rest for the "
+    "join, the sort and CSV quoting; JSON Lines doubles it by building each row as a "
+    "JSON object (`json_build_object` of 25 pairs). Reaching 200,000 rows/s needs both "
+    "cores and cheaper rows: the statement split by `created_at` ranges over two "
+    "connections (the parts written in order), and the rows' JSON spelled by "
+    "concatenation instead of `json_build_object` (a quarter cheaper on the contacts "
+    "in a trial) with a test that holds the bytes. Neither is built.",
     "- Peak RSS does not move with the export (the rows never become Python objects).",
 ]
 
