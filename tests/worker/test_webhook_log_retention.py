@@ -55,7 +55,8 @@ async def _kept(app: FastAPI, endpoint_id: uuid.UUID) -> set[uuid.UUID]:
 async def test_old_attempts_are_pruned_but_a_retryable_delivery_keeps_its_latest(
         wapp: FastAPI, wclient: httpx.AsyncClient, wadmin: Actor, receiver: Receiver,
         worker_clock: TestClock) -> None:
-    assert Settings().webhook_log_retention_days == 30
+    assert Settings.model_fields["webhook_log_retention_days"].default == 30
+    assert wapp.state.services.webhook_log.retention == timedelta(days=30)
     assert "prune_webhook_log" in [j.name for j in JOBS]
     endpoint = await subscribe(wclient, wadmin, receiver.url(f"/{unique_type()}"),
                                ["nothing.else"])
