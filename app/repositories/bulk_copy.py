@@ -7,6 +7,7 @@ columns, record scope and filters are those of the page-by-page path
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -40,8 +41,19 @@ def _iso(column: Any) -> ColumnElement[Any]:
     return func.to_char(func.timezone(_sql("UTC"), column), _sql(_ISO))
 
 
-def _object(pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
-    return func.json_build_object(*[x for name, col in pairs for x in (_sql(name), col)])
+def _object(pairs: list[tuple[str, ColumnElement[Any]]],
+            raw: frozenset[str] = frozenset()) -> ColumnElement[Any]:
+    """A JSON object as text, spelled as ``json_build_object`` spells it (``{"key" :
+    value, "key" : value}``) but concatenated from each value's own JSON text (``to_json``,
+    or the column itself for those in ``raw``, already JSON text): no escaping of the
+    keys a row, no JSON value built and then printed; cheaper per row, same bytes."""
+    pieces: list[ColumnElement[Any]] = []
+    for n, (name, column) in enumerate(pairs):
+        pieces.append(_sql(("{" if n == 0 else ", ") + json.dumps(name) + " : "))
+        pieces.append(column if name in raw else
+                      func.coalesce(func.cast(func.to_json(column), postgresql.TEXT),
+                                    _sql("null")))
+    return func.concat(*pieces, _sql("}"))
 
 
 Part = tuple[datetime | None, datetime | None]  # created_at from (inclusive), to (exclusive)
@@ -69,7 +81,9 @@ def _contacts_by_customer(part: Part = (None, None)) -> Subquery:
                .where(c.erased_at.is_(None), *_part_customers(c.customer_id, part))
                .order_by(c.customer_id, c.is_primary.desc(), c.created_at, c.id)
                .subquery("live_contacts"))
-    return (select(ordered.c.customer_id, func.json_agg(ordered.c.contact).label("contacts"))
+    # json_agg's spelling (``[a, b]``) of the objects' text, without parsing it back.
+    array = func.concat(_sql("["), func.string_agg(ordered.c.contact, _sql(", ")), _sql("]"))
+    return (select(ordered.c.customer_id, array.label("contacts"))
             .group_by(ordered.c.customer_id).subquery("contacts_by_customer"))
 
 
@@ -93,7 +107,7 @@ def _fields(grouped: Subquery | None) -> list[tuple[str, ColumnElement[Any]]]:
         ("growth_potential", c.growth_potential),
         ("shared_with_department", c.shared_with_department),
         ("custom_attributes", c.custom_attributes), ("external_refs", c.external_refs),
-        ("contacts", func.coalesce(grouped.c.contacts, literal_column("'[]'::json"))
+        ("contacts", func.coalesce(grouped.c.contacts, _sql("[]"))
          if grouped is not None else None),
         ("tier", c.tier), ("stage", c.stage), ("integrity_score", c.integrity_score),
         ("created_at", _iso(c.created_at)), ("updated_at", _iso(c.updated_at))]
@@ -146,7 +160,8 @@ class PostgresCustomerCopy:
             for setting in COPY_SETTINGS:  # for this transaction only
                 await first.execute(setting)
             snapshot = await first.fetchval("SELECT pg_export_snapshot()")
-            bounds = await self._bounds(first, scope, filters)
+            bounds = [] if self._engine is None else \
+                await part_bounds(first, scope, filters, self.parts)
             ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
             async with AsyncExitStack() as stack:
                 others = [await stack.enter_async_context(self._part_connection(snapshot))
@@ -165,23 +180,6 @@ class PostgresCustomerCopy:
                     while block := spool.read(_BLOCK):
                         await sink(block)
         return rows
-
-    async def _bounds(self, driver: Any, scope: RecordScope,
-                      filters: CustomerFilter) -> list[datetime]:
-        """Where the parts meet: ``created_at`` values cutting the time the exported rows
-        span into equal lengths (two index reads, not a pass over the rows)."""
-        if self.parts < 2 or self._engine is None:
-            return []
-        c = customers.c
-        stmt = select(func.min(c.created_at), func.max(c.created_at)) \
-            .where(and_(*_conditions(scope, filters)))
-        compiled = stmt.compile(dialect=_DIALECT)
-        low, high = await driver.fetchrow(
-            compiled.string, *[compiled.params[n] for n in compiled.positiontup or ()])
-        if low is None or low == high:
-            return []
-        step = (high - low) / self.parts
-        return [low + step * k for k in range(1, self.parts)]
 
     @asynccontextmanager
     async def _part_connection(self, snapshot: str) -> AsyncIterator[tuple[Any, IO[bytes]]]:
@@ -206,6 +204,24 @@ class PostgresCustomerCopy:
 
 
 _BLOCK = 1 << 20
+
+
+async def part_bounds(driver: Any, scope: RecordScope, filters: CustomerFilter,
+                      parts: int) -> list[datetime]:
+    """Where the parts meet: ``created_at`` values cutting the time the exported rows
+    span into equal lengths (two index reads, not a pass over the rows)."""
+    if parts < 2:
+        return []
+    c = customers.c
+    stmt = select(func.min(c.created_at), func.max(c.created_at)) \
+        .where(and_(*_conditions(scope, filters)))
+    compiled = stmt.compile(dialect=_DIALECT)
+    low, high = await driver.fetchrow(
+        compiled.string, *[compiled.params[n] for n in compiled.positiontup or ()])
+    if low is None or low == high:
+        return []
+    step = (high - low) / parts
+    return [low + step * k for k in range(1, parts)]
 
 
 def _spooled(spool: IO[bytes]) -> Callable[[bytes], Awaitable[None]]:
@@ -244,7 +260,7 @@ def copy_statement(scope: RecordScope, filters: CustomerFilter, *, fmt: str,
     if grouped is not None:
         joined = joined.outerjoin(grouped, grouped.c.customer_id == customers.c.id)
     if fmt == "jsonl":
-        stmt = select(func.cast(_object(fields), postgresql.TEXT)).select_from(joined)
+        stmt = select(_object(fields, raw=frozenset({"contacts"}))).select_from(joined)
         # One JSON value a line: CSV whose quote and delimiter never occur in JSON
         # text (JSON escapes control characters), so the server writes it as it is.
         options: dict[str, Any] = {"format": "csv", "delimiter": "\x02", "quote": "\x01"}

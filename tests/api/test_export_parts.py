@@ -1,6 +1,7 @@
 """The customer export split in ``created_at`` ranges over several connections (issue 17
 item 7, PostgreSQL): the parts written in order are the single statement's file byte for
-byte, and every part reads the first one's snapshot, so a customer committed while the
+byte, rows concatenated from their values' JSON text are spelled as ``json_build_object``
+spells them, and every part reads the first one's snapshot, so a customer committed while the
 export runs is in none of them. SQLite has no such path (the export goes page by page)."""
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import TEXT, func, literal, select
 
 from app.domain.access.scope import Reach, RecordScope
 from app.repositories import bulk_copy
 from app.repositories.bulk_copy import PostgresCustomerCopy
+from app.repositories.tables import users
+from app.repositories.tables_customers import contacts, customer_tags, customers
 from app.services.ports.customers import CustomerFilter
 from tests.customer_support import contact, make_customer
 from tests.support import Actors, TestClock, unique
@@ -98,3 +102,33 @@ async def test_every_part_reads_the_snapshot_the_export_began_with(
     monkeypatch.undo()
     rows, after = await copied(app, tag, parts=2, fmt="jsonl")
     assert rows == 5 and late[0].encode() in after
+
+
+async def test_rows_concatenated_are_spelled_as_json_build_object_spells_them(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors, clock: TestClock) -> None:
+    tag = unique("拼接")
+    await customers_a_day_apart(client, actors, clock, tag, 2)
+    await make_customer(client, actors.am_east, tags=[tag], kind="individual",
+                        name='王"五"\\\u0001', contacts=[])  # escapes, nulls, no contacts
+    if app.state.engines.dialect != "postgresql":
+        return  # no SQL-built rows on SQLite
+    fields = bulk_copy._fields(None)
+    c = contacts.c
+    contact_pairs = [("name", c.name), ("title", c.title), ("phones", c.phones),
+                     ("emails", c.emails), ("is_primary", c.is_primary)]
+    tagged = customers.c.id.in_(select(customer_tags.c.customer_id)
+                                .where(customer_tags.c.tag == tag))
+    queries = [
+        select(bulk_copy._object(fields), _built(fields)).select_from(
+            customers.outerjoin(users, users.c.id == customers.c.owner_id)).where(tagged),
+        select(bulk_copy._object(contact_pairs), _built(contact_pairs))
+        .where(c.customer_id.in_(select(customers.c.id).where(tagged)))]
+    async with app.state.engines.read.connect() as conn:
+        pairs = [tuple(row) for q in queries for row in (await conn.execute(q)).all()]
+    assert len(pairs) == 3 + 4
+    assert all(concatenated == built for concatenated, built in pairs)
+
+
+def _built(pairs: list[tuple[str, Any]]) -> Any:
+    return func.cast(func.json_build_object(*[x for name, col in pairs
+                                              for x in (literal(name), col)]), TEXT)
