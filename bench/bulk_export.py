@@ -195,37 +195,52 @@ def render(info: dict[str, Any], results: dict[str, Any]) -> str:
 NOTES = [
     "Where the time goes, and what changed (measured on the same 1,000,000-customer "
     "database, 980,000 of them not archived; the database's CPU seconds are those of "
-    "the COPY statement's server process, which the machine's load does not move):",
+    "the COPY statements' server processes, the export's two parts summed, which the "
+    "machine's load does not move):",
     "",
-    "- Before: 52.2 s for CSV (18,800 rows/s) and 86.1 s for JSON Lines (11,400 rows/s) "
+    "- At first: 52.2 s for CSV (18,800 rows/s) and 86.1 s for JSON Lines (11,400 rows/s) "
     "at a load average of 7.8; the CSV statement cost the database 16.0 CPU-seconds "
-    "with JIT off (14.2 after the change in the same trial; 10.4 to 12.5 in the "
-    "benchmark's runs). "
+    "with JIT off. "
     "EXPLAIN ANALYZE: the rows came through the `created_at` index (a random heap read "
     "each), and each customer's contacts were a correlated subquery — an index scan and "
     "a `json_agg(… ORDER BY …)` per customer, which sorts each customer's contacts on "
     "its own (two thirds of the query's time); JIT compiled for a second before the "
     "first row.",
-    "- Now the contacts are aggregated once for all customers, from one sorted pass "
-    "(`json_agg` over a sorted subquery) and hash-joined to the customers; JIT is off "
-    "and `work_mem` 256 MB for this statement, so the final sort stays in memory; the "
-    "file takes the server's blocks through a 1 MiB buffer, and Python does no work per "
-    "row. The output is the same byte for byte: at 1,000,000 customers the SHA-256 of "
-    "the CSV and of the JSON Lines stream were equal before and after.",
-    "- The wall-clock figures above are what the load left: the COPY's server process "
-    "had about a fifth of a core (its CPU-seconds over the seconds). On an idle core the "
-    "same work is about 10 s for CSV and 21 s for JSON Lines (the table's rows per "
-    "CPU-second), so the target is **not met** even then.",
-    "- What the database still spends (CPU-seconds for the CSV, measured apart): about "
-    "4.5 for the customers' own columns (1.4 of it `to_char` for the two ISO 8601 "
-    "times), about 5 for building and grouping the contacts' JSON, the rest for the "
-    "join, the sort and CSV quoting; JSON Lines doubles it by building each row as a "
-    "JSON object (`json_build_object` of 25 pairs). Reaching 200,000 rows/s needs both "
-    "cores and cheaper rows: the statement split by `created_at` ranges over two "
-    "connections (the parts written in order), and the rows' JSON spelled by "
-    "concatenation instead of `json_build_object` (a quarter cheaper on the contacts "
-    "in a trial) with a test that holds the bytes. Neither is built.",
-    "- Peak RSS does not move with the export (the rows never become Python objects).",
+    "- Then the contacts were aggregated once for all customers, from one sorted pass, "
+    "and hash-joined to the customers; JIT off and `work_mem` 256 MB for the statement, "
+    "so the final sort stays in memory; the file takes the server's blocks through a "
+    "1 MiB buffer, and Python does no work per row: 54.7 s for CSV and 55.9 s for JSON "
+    "Lines at a load average of about 9, the database's CPU 10.4 s (94,321 rows per "
+    "CPU-second) and 20.7 s (47,297).",
+    "- Now (the table): the statement runs in two `created_at` ranges (the time the "
+    "exported rows span cut in half, from two index reads) on two connections at once, "
+    "the second in a REPEATABLE READ transaction that takes the first one's snapshot "
+    "(`pg_export_snapshot()`, `SET TRANSACTION SNAPSHOT`), so the file is one "
+    "consistent picture; the first part streams to the file, the second waits in a "
+    "temporary file and follows it; each part aggregates only its own customers' "
+    "contacts. The JSON (each JSON Lines row, each contact, the contacts array) is "
+    "concatenated from the values' own JSON text in the spelling of `json_build_object` "
+    "and `json_agg` instead of built by them. Measured apart as one statement, the "
+    "concatenation takes JSON Lines from 20.7 to 11.2 CPU-seconds (87,900 rows per "
+    "CPU-second) and CSV, whose only JSON is the contacts, from 10.4 to 10.2; the split "
+    "adds 1.2 to 1.6 CPU-seconds (the second part's own join, sort and contacts test) "
+    "and in exchange lets both cores work: 11.4 for CSV and 12.8 for JSON Lines in the "
+    "table.",
+    "- The output is the same byte for byte: at 1,000,000 customers the SHA-256 of the "
+    "CSV (`df7dba08…`) and of the JSON Lines (`c135b847…`) were those of the single "
+    "statement before the change. Tests hold it: the parts in order equal the single "
+    "statement, the concatenated rows equal `json_build_object`'s, and a customer "
+    "committed while the export runs is in no part.",
+    "- The wall-clock figures are what the load left (7 to 9 on 2 cores): the two parts "
+    "got about a quarter of a core each. On an idle 2-core machine the parts run side by "
+    "side, so the time is about half the CPU-seconds plus writing the second part after "
+    "the first — an estimate, not measured: about 6 s for CSV and 7 s for JSON Lines, "
+    "roughly 140,000 to 165,000 rows/s, so the target is **not met** even then.",
+    "- What the database still spends: the customers' own columns (`to_char` for the two "
+    "ISO 8601 times is about 1.4 CPU-seconds), the contacts' JSON and their grouping, "
+    "the join, the sort and CSV quoting. A third part would not help on 2 cores.",
+    "- Peak RSS does not move with the export (the rows never become Python objects; "
+    "the second part waits on disk, not in memory).",
 ]
 
 

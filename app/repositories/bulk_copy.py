@@ -1,6 +1,7 @@
-"""The PostgreSQL fast path of the customer export (issue 17): one ``COPY (SELECT …) TO
-STDOUT`` that writes the export's CSV or JSON Lines rows itself, streamed to the file in
-the blocks the server sends, so the rate is the server's and memory stays flat. The
+"""The PostgreSQL fast path of the customer export (issue 17): ``COPY (SELECT …) TO
+STDOUT`` that writes the export's CSV or JSON Lines rows itself (split in ``created_at``
+ranges over connections sharing one snapshot), streamed to the file in the blocks the
+server sends, so the rate is the server's and memory stays flat. The
 columns, record scope and filters are those of the page-by-page path
 (``ExportService._customers``), which SQLite keeps."""
 
