@@ -85,6 +85,7 @@ from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import PublicLimits, SurveyService
 from app.services.training import CompetenceRulesService, TrainingService
+from app.services.webhook_log import WebhookLogRetention
 from app.services.webhooks import WebhookService
 from app.settings import Settings, get_settings
 from app.worker.runner import Worker, build_worker
@@ -174,6 +175,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         competence_rules=CompetenceRulesService(uow, clock),
         api_keys=ApiKeyService(uow, clock),
         webhooks=WebhookService(uow, clock, webhook_transport, secret_box),
+        webhook_log=WebhookLogRetention(
+            uow, clock, timedelta(days=settings.webhook_log_retention_days)),
         worker_status=WorkerStatusService(
             uow, clock, timedelta(seconds=settings.worker_stale_after_s)),
         rate_limits=RateLimitService(

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     worker_claim_lease_s: float = Field(default=60, ge=0.5)
     # /readyz reports the worker as stale when no worker has beaten for this long
     worker_stale_after_s: int = Field(default=120, ge=10)
+    # webhook delivery attempts older than this are pruned from the delivery log (the
+    # latest attempt of a delivery that may still be sent again is kept)
+    webhook_log_retention_days: int = Field(default=30, ge=1)
 
     log_level: str = "INFO"
     host: str = "127.0.0.1"

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from app.services.ports.bulk import StoredFile
 
 _PROBE = 1 << 20
+_WRITE_BUFFER = 1 << 20
 
 
 def csv_encoding(head: bytes) -> str:
@@ -158,8 +159,8 @@ class LocalJobFiles:
     def bytes_writer(self, key: str) -> Iterator[BinaryIO]:
         self._dir.mkdir(parents=True, exist_ok=True)
         partial = self._path(key + ".part")
-        try:
-            with partial.open("wb") as stream:
+        try:  # a large buffer: the database's blocks are small, the file is not
+            with partial.open("wb", buffering=_WRITE_BUFFER) as stream:
                 yield stream
         except BaseException:
             partial.unlink(missing_ok=True)

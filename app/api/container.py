@@ -37,6 +37,7 @@ from app.services.risks import RiskService
 from app.services.satisfaction import SatisfactionService
 from app.services.surveys import SurveyService
 from app.services.training import CompetenceRulesService, TrainingService
+from app.services.webhook_log import WebhookLogRetention
 from app.services.webhooks import WebhookService
 
 
@@ -69,6 +70,7 @@ class Services:
     api_keys: ApiKeyService
     audit: AuditService
     webhooks: WebhookService
+    webhook_log: WebhookLogRetention
     worker_status: WorkerStatusService
     rate_limits: RateLimitService
     imports: ImportService

@@ -115,7 +115,7 @@ class SqlUnitOfWork:
         self.plans = SqlPlanRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
         self.bulk_jobs = SqlBulkJobRepository(conn)
-        self.customer_copy = PostgresCustomerCopy(conn)
+        self.customer_copy = PostgresCustomerCopy(conn, self._engine)
         self.reports = SqlReportRepository(conn)
         self.training = SqlTrainingRepository(conn)
         return self

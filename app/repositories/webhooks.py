@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.common.paging import Page, PageRequest
@@ -164,6 +164,19 @@ class SqlWebhookRepository:
         rows = await self._conn.execute(select(webhook_deliveries.c.state, func.count())
                                         .group_by(webhook_deliveries.c.state))
         return {state: int(n) for state, n in rows.all()}
+
+    async def prune_attempts(self, before: datetime, limit: int) -> int:
+        a, d = webhook_attempts, webhook_deliveries
+        old, newer = a.alias("old"), a.alias("newer")
+        latest = ~select(newer.c.id).where(newer.c.delivery_id == old.c.delivery_id,
+                                           newer.c.number > old.c.number) \
+            .correlate(old).exists()
+        kept = select(d.c.id).where(d.c.id == old.c.delivery_id,
+                                    d.c.state != DeliveryState.DELIVERED.value, latest) \
+            .correlate(old).exists()
+        doomed = select(old.c.id).where(old.c.attempted_at < before, ~kept).limit(limit)
+        result = await self._conn.execute(delete(a).where(a.c.id.in_(doomed)))
+        return int(result.rowcount or 0)
 
     async def attempt_counts(self) -> Mapping[str, int]:
         rows = await self._conn.execute(select(webhook_attempts.c.outcome, func.count())

@@ -1,6 +1,7 @@
-"""What the worker runs, as two lists: the outbox consumers (each stages its work in the
-relay's transaction) and the periodic jobs (each run by one worker at a time). A feature
-plugs in with one line here; ``accord escalate`` runs the same jobs once."""
+"""What the worker runs, as three lists: the outbox consumers (each stages its work in the
+relay's transaction), the periodic jobs (each run by one worker at a time) and the bulk
+jobs (imports, exports: long, on a lane of their own). A feature plugs in with one line
+here; ``accord escalate`` runs the periodic jobs once."""
 
 from __future__ import annotations
 
@@ -50,12 +51,6 @@ JOBS: list[PeriodicJob] = [
     PeriodicJob("announce_overdue_contacts", timedelta(minutes=15),
                 lambda s, ctx: s.interactions.announce_overdue(ctx),
                 "overdue customer contact(s) announced"),
-    PeriodicJob("run_imports", timedelta(seconds=2),
-                lambda s, ctx: s.imports.run_queued(limit=1),
-                "import job(s) run"),
-    PeriodicJob("run_exports", timedelta(seconds=2),
-                lambda s, ctx: s.exports.run_queued(limit=1),
-                "export job(s) run"),
     PeriodicJob("announce_training_lapses", timedelta(hours=1),
                 lambda s, ctx: _sum(s.training.announce_lapses(ctx)),
                 "training completion(s) lapsed or about to lapse announced"),
@@ -65,6 +60,18 @@ JOBS: list[PeriodicJob] = [
     PeriodicJob("send_pending_emails", timedelta(seconds=30),
                 lambda s, ctx: s.emails.send_pending_emails(ctx),
                 "e-mail(s) sent"),
+    PeriodicJob("prune_webhook_log", timedelta(hours=1),
+                lambda s, ctx: s.webhook_log.prune(ctx),
+                "webhook delivery attempt(s) past the retention pruned"),
+]
+
+# Long jobs, on the worker's bulk lane (its own task): a million-row import or export runs
+# for minutes and would otherwise hold back the jobs above and the relay. Each call claims
+# and runs at most one queued job (the job's own lease keeps it to one worker); the number
+# run.
+BULK: list[Callable[[Services], Callable[[], Awaitable[int]]]] = [
+    lambda s: lambda: s.imports.run_queued(limit=1),
+    lambda s: lambda: s.exports.run_queued(limit=1),
 ]
 
 
@@ -74,6 +81,10 @@ async def _sum(counts: Awaitable[tuple[int, ...]]) -> int:
 
 def consumers(services: Services) -> list[OutboxConsumer]:
     return [make(services) for make in CONSUMERS]
+
+
+def bulk(services: Services) -> list[Callable[[], Awaitable[int]]]:
+    return [make(services) for make in BULK]
 
 
 def jobs(services: Services) -> list[Job]:

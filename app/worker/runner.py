@@ -61,6 +61,7 @@ class Worker:
     jobs: Sequence[Job]
     status: WorkerStatusService
     id: str
+    bulk: Sequence[Callable[[], Awaitable[int]]] = ()
     poll_s: float = 0.2
     senders: int = 2
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,6 +74,7 @@ class Worker:
                  *(self._loop("deliveries", self.dispatcher.dispatch_due, self.poll_s)
                    for _ in range(self.senders)),
                  self._loop("jobs", self.run_due_jobs, JOB_CHECK_S, busy_again=False),
+                 self._bulk_lane(),
                  self._loop("heartbeat", self._beat, HEARTBEAT_S, busy_again=False)]
         try:
             await asyncio.gather(*loops)
@@ -82,6 +84,29 @@ class Worker:
             except Exception:  # the database may be what stopped us
                 log.warning("worker.forget_failed", worker_id=self.id)
             log.info("worker.stopped", worker_id=self.id)
+
+    async def _bulk_lane(self) -> None:
+        """Imports and exports on a task of their own, so the relay, the deliveries and the
+        periodic jobs keep their schedule while a long job runs. On stop, a job in the
+        middle of a chunk is cancelled: that chunk's transaction rolls back, the job keeps
+        its lease and is resumed from its last committed chunk (an export starts over)
+        once the lease runs out, by this worker or another."""
+        lane = asyncio.create_task(self._loop("bulk", self.run_bulk, self.poll_s))
+        stopping = asyncio.create_task(self.stop.wait())
+        try:
+            await asyncio.wait({lane, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            lane.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lane
+
+    async def run_bulk(self) -> int:
+        """One pass over the bulk jobs: each claims and runs at most one queued job."""
+        ran = 0
+        for step in self.bulk:
+            ran += await step()
+        return ran
 
     async def _beat(self) -> int:
         await self.status.beat(self.id)
@@ -114,12 +139,15 @@ class Worker:
         return ran
 
     async def drain(self) -> dict[str, int]:
-        """``accord worker --once``: relay everything, run the jobs that are due, relay
-        what they announced, send every delivery that is due, then return."""
+        """``accord worker --once``: relay everything, run the jobs that are due and every
+        queued import and export, relay what they announced, send every delivery that
+        is due, then return."""
         await self.status.beat(self.id)
         try:
             relayed = await self.relay.drain()
             jobs = await self.run_due_jobs()
+            while ran := await self.run_bulk():
+                jobs += ran
             relayed += await self.relay.drain()
             sent = await self.dispatcher.drain()
         finally:
@@ -146,5 +174,6 @@ def build_worker(services: Services, uow: UnitOfWorkFactory, clock: Clock,
                                      claim_lease=timedelta(seconds=settings.worker_claim_lease_s),
                                      observe=log_attempt),
         job_runner=JobRunner(uow, clock, ident), jobs=registry.jobs(services),
+        bulk=registry.bulk(services),
         status=services.worker_status, id=ident, poll_s=settings.worker_poll_s,
         senders=settings.worker_senders)

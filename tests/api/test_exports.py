@@ -58,6 +58,8 @@ async def test_a_customer_export_re_imported_in_upsert_mode_changes_nothing(
     first = next(r for r in rows if r["id"] == made[0]["id"])
     assert first["owner"] == actors.am_east.username
     assert [c["name"] for c in json.loads(first["contacts"])] == ["周敏", "吴强"]
+    second = next(r for r in rows if r["id"] == made[1]["id"])
+    assert second["contacts"] == "[]"  # a customer without contacts has an empty list
     again = await imported(client, app, actors.am_east, ("customers.csv", response.content),
                            preset="accord", mode="upsert")
     assert {k: v for k, v in again["counts"].items() if v} == {

@@ -87,8 +87,8 @@ def test_the_registry_holds_every_periodic_job() -> None:
     assert [j.name for j in REGISTERED] == [
         "escalate_overdue_approvals", "escalate_overdue_follow_ups",
         "announce_feedback_breaches", "send_automatic_surveys", "check_customer_health",
-        "announce_overdue_contacts", "run_imports", "run_exports", "announce_training_lapses",
-        "send_reminders", "send_pending_emails"]
+        "announce_overdue_contacts", "announce_training_lapses",
+        "send_reminders", "send_pending_emails", "prune_webhook_log"]
 
 
 def _gauge(metrics: str, name: str) -> float:
