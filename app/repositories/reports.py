@@ -292,6 +292,12 @@ def _within(summary: Table, first: date | None, end: date | None) -> list[Column
             *([] if end is None else [summary.c.day < end])]
 
 
+def _own_row(f: ReportFilter, owner: Any) -> list[ColumnElement[bool]]:
+    """A manager's report is their own row: the customers a colleague shares with the
+    department are readable to them, but they stay in that colleague's row."""
+    return [owner == f.scope.user_id] if f.scope.reach is Reach.OWN else []
+
+
 def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
     """A manager reads the handovers from or to them; otherwise as every record."""
     if f.scope.reach is Reach.OWN:
@@ -497,14 +503,16 @@ class SqlReportRepository:
         # how many below the threshold, from the summaries
         s, hs = customer_summary, customer_health_summary
         by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
-            select(s.c.owner_id, s.c.tier, func.sum(s.c.n)).where(*_counted(f, s))
+            select(s.c.owner_id, s.c.tier, func.sum(s.c.n))
+            .where(*_counted(f, s), *_own_row(f, s.c.owner_id))
             .group_by(s.c.owner_id, s.c.tier).having(func.sum(s.c.n) > 0)
             .order_by(s.c.owner_id, s.c.tier))]
         health = sorted((str(m), int(n), int(total) / 10 / int(n), int(below))
                         for m, n, total, below in await conn.execute(
             select(hs.c.owner_id, func.sum(hs.c.n), func.sum(hs.c.score * hs.c.n),
                    func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
-            .where(*_counted(f, hs)).group_by(hs.c.owner_id).having(func.sum(hs.c.n) > 0)))
+            .where(*_counted(f, hs), *_own_row(f, hs.c.owner_id))
+            .group_by(hs.c.owner_id).having(func.sum(hs.c.n) > 0)))
 
         fb = feedback_items
 
