@@ -453,3 +453,7 @@ def render_openapi(document: dict[str, object]) -> str:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":  # python -m app.cli, as the accord command
+    main()
