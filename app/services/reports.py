@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from app.domain.access.scope import read_scope
+from app.domain.plans.access import read_reach
 from app.domain.reports.figures import (
     Figure,
     Report,
@@ -34,6 +35,7 @@ from app.services.ports.reports import (
     ChangeRequestFigures,
     CustomerFigures,
     ManagerFigures,
+    ManagerPlanFigures,
     ReportFilter,
     RiskFigures,
 )
@@ -87,7 +89,10 @@ class ReportService:
         f = ReportFilter(read_scope(ctx.actor), since, until, department_id)
         async with self._uow(ctx, write=False) as uow:
             found = await uow.reports.account_managers(f, now)
-        return self._report("account_managers", f, now, manager_figures(found))
+            today = (await load_calendar(uow)).local_date(now)
+            follow_through = await uow.reports.manager_plans(f, read_reach(ctx.actor), today)
+        return self._report("account_managers", f, now,
+                            manager_figures(found) + manager_plan_figures(follow_through))
 
     async def risks(self, ctx: RequestContext, since: datetime | None, until: datetime | None,
                     department_id: UUID | None) -> Report:
@@ -185,6 +190,29 @@ def manager_figures(found: ManagerFigures) -> list[Figure]:
     for manager, moved_in, moved_out in found.handovers:
         figures += [count("handovers", manager, moved_in, "in"),
                     count("handovers", manager, moved_out, "out")]
+    return figures
+
+
+def manager_plan_figures(found: ManagerPlanFigures) -> list[Figure]:
+    """Overdue contacts now (over the customers with a next contact scheduled), plans
+    owned now by state, milestones due in the period done on time (over those judged:
+    done, or past their date) and objectives achieved (over every objective)."""
+    figures: list[Figure] = []
+    for manager, scheduled, overdue in found.contacts:
+        figures += [count("contacts", manager, overdue, "overdue"),
+                    share("contacts", manager, "overdue_share", overdue, scheduled)]
+    totals: dict[str, int] = {}
+    for manager, state, n in found.plans:
+        figures.append(count("plans_by_state", f"{manager}/{state}", n))
+        totals[manager] = totals.get(manager, 0) + n
+    figures += [count("plans", m, n) for m, n in sorted(totals.items())]
+    for manager, due, judged, on_time in found.milestones:
+        figures += [count("plan_milestones", manager, due, "due"),
+                    share("plan_milestones", manager, "on_time_rate", on_time, judged),
+                    count("plan_milestones", manager, judged - on_time, "late")]
+    for manager, objectives, achieved in found.objectives:
+        figures.append(share("plan_objectives", manager, "achieved_rate", achieved,
+                             objectives))
     return figures
 
 

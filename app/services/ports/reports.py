@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from app.domain.access.scope import RecordScope
+from app.domain.plans.access import PlanReach
 from app.domain.reports.working_time import WorkingDay
 
 
@@ -70,6 +71,17 @@ class ManagerFigures:
 
 
 @dataclass(frozen=True)
+class ManagerPlanFigures:
+    """Per manager (id as text): the follow-through figures beside ``ManagerFigures``."""
+
+    contacts: list[tuple[str, int, int]]  # customer owner, customers scheduled, overdue now
+    plans: list[tuple[str, str, int]]  # plan owner, state, plans now
+    milestones: list[tuple[str, int, int, int]]  # plan owner, due in the period, judged,
+    #                                               on time
+    objectives: list[tuple[str, int, int]]  # plan owner, objectives, achieved
+
+
+@dataclass(frozen=True)
 class RiskFigures:
     open_by_level: list[tuple[int, int]]  # level value, open risks (now)
     open_by_owner: list[tuple[str, int]]
@@ -108,6 +120,15 @@ class ReportRepository(Protocol):
         ...
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures: ...
+
+    async def manager_plans(self, f: ReportFilter, reach: PlanReach,
+                            today: date) -> ManagerPlanFigures:
+        """Per manager: live customers whose next contact (``contact_schedules``) is past
+        due on ``today`` (the local date), plans owned now by state, and, of active and
+        completed plans within ``reach``: milestones due in the period with how many were
+        done on time, and the objectives of the plans whose planned window meets the period
+        (as ``/reports/plans`` selects them) with how many are achieved."""
+        ...
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures: ...
 

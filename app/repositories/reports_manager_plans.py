@@ -1,0 +1,126 @@
+"""The account-manager report's follow-through figures in SQL: overdue contacts and plan
+performance per manager, each one GROUP BY. A plan's objectives and milestones are JSON
+arrays on its row (``tables_plans``), so the statements unnest them in the database
+(``jsonb_array_elements`` on PostgreSQL, ``json_each`` on SQLite) and compare their ISO
+dates as text; the rules are those of ``app.domain.plans.figures`` (``milestone_on_time``,
+``meets_target``) and ``app.domain.interactions.model.is_overdue``, spelled in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    and_,
+    case,
+    cast,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.access.scope import Reach
+from app.domain.plans.access import PlanReach
+from app.domain.plans.model import MilestoneStatus, PlanState
+from app.repositories.plans import reach_filter
+from app.repositories.tables_customers import customers
+from app.repositories.tables_interactions import contact_schedules
+from app.repositories.tables_plans import plans
+from app.services.ports.reports import ManagerPlanFigures, ReportFilter
+
+# the states /reports/plans judges: a draft promises nothing yet, a cancelled plan no more
+_JUDGED_STATES = (PlanState.ACTIVE.value, PlanState.COMPLETED.value)
+
+
+class _Elements:
+    """The elements of one of the plan's JSON arrays, joined beside the plan row."""
+
+    def __init__(self, array: Any, postgres: bool) -> None:
+        self._postgres = postgres
+        self.table = (func.jsonb_array_elements(array) if postgres
+                      else func.json_each(array)).table_valued("value")
+
+    def text(self, name: str) -> ColumnElement[Any]:
+        """A field of the element as text (null when null)."""
+        if self._postgres:
+            return func.jsonb_extract_path_text(self.table.c.value, name)
+        return func.json_extract(self.table.c.value, f"$.{name}")
+
+    def number(self, name: str) -> ColumnElement[Any]:
+        """A decimal field (stored as a string) as a number."""
+        return cast(self.text(name), Numeric if self._postgres else Float)
+
+
+def _sum(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
+                        reach: PlanReach, today: date) -> ManagerPlanFigures:
+    postgres = conn.dialect.name == "postgresql"
+    own = f.scope.reach is Reach.OWN  # a manager sees their own row only
+
+    # contacts: the customers list's ``contact_overdue`` rule (due before today, local)
+    s, c = contact_schedules, customers
+    contacts_stmt = (select(c.c.owner_id, func.count(), _sum(s.c.due_on < today))
+                     .select_from(c.join(s, s.c.customer_id == c.c.id)).where(*live))
+    if own:
+        contacts_stmt = contacts_stmt.where(c.c.owner_id == f.scope.user_id)
+    contacts = [(str(m), int(n), int(overdue)) for m, n, overdue in await conn.execute(
+        contacts_stmt.group_by(c.c.owner_id).order_by(c.c.owner_id))]
+
+    mine = [reach_filter(reach)]
+    if f.department_id is not None:
+        mine.append(c.c.department_id == f.department_id)
+    if own:
+        mine.append(plans.c.owner_id == f.scope.user_id)
+    of_customer = plans.join(c, c.c.id == plans.c.customer_id)
+    by_state = [(str(m), str(state), int(n)) for m, state, n in await conn.execute(
+        select(plans.c.owner_id, plans.c.state, func.count()).select_from(of_customer)
+        .where(*mine).group_by(plans.c.owner_id, plans.c.state)
+        .order_by(plans.c.owner_id, plans.c.state))]
+    judged_plans = [*mine, plans.c.state.in_(_JUDGED_STATES)]
+
+    # milestones due in the period, judged as ``milestone_on_time``: done by the planned
+    # date (a done one without a date: today) is on time; done later, or not done and past
+    # it, is late; not done and not due yet is not judged
+    m = _Elements(plans.c.milestones, postgres)
+    planned, day = m.text("planned_date"), today.isoformat()
+    done = m.text("status") == MilestoneStatus.DONE.value
+    in_period = []
+    if f.since is not None:
+        in_period.append(planned >= f.since.date().isoformat())
+    if f.until is not None:
+        in_period.append(planned < f.until.date().isoformat())
+    milestones = [(str(o), int(n), int(judged), int(on_time)) for o, n, judged, on_time
+                  in await conn.execute(
+        select(plans.c.owner_id, func.count(), _sum(or_(done, planned < day)),
+               _sum(and_(done, func.coalesce(m.text("actual_date"), day) <= planned)))
+        .select_from(of_customer.join(m.table, true())).where(*judged_plans, *in_period)
+        .group_by(plans.c.owner_id).order_by(plans.c.owner_id))]
+
+    # objectives of the plans /reports/plans selects (planned window meets the period),
+    # achieved as ``meets_target``: a target below the baseline means lower is better
+    o = _Elements(plans.c.objectives, postgres)
+    actual, target, baseline = o.number("actual"), o.number("target"), o.number("baseline")
+    lower = and_(baseline.is_not(None), target < baseline)
+    achieved = and_(actual.is_not(None), or_(and_(lower, actual <= target),
+                                             and_(not_(lower), actual >= target)))
+    window = []
+    if f.until is not None:
+        window.append(or_(plans.c.planned_start.is_(None),
+                          plans.c.planned_start < f.until.date()))
+    if f.since is not None:
+        window.append(or_(plans.c.planned_end.is_(None),
+                          plans.c.planned_end >= f.since.date()))
+    objectives = [(str(owner), int(n), int(met)) for owner, n, met in await conn.execute(
+        select(plans.c.owner_id, func.count(), _sum(achieved))
+        .select_from(of_customer.join(o.table, true())).where(*judged_plans, *window)
+        .group_by(plans.c.owner_id).order_by(plans.c.owner_id))]
+    return ManagerPlanFigures(contacts, by_state, milestones, objectives)
