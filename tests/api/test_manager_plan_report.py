@@ -88,8 +88,8 @@ async def _plan(client: httpx.AsyncClient, am: Actor, customer: dict[str, Any],
                           {"category": "实施人力", "planned": "100000.00"})
 
 
-async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[str, Any]]
-                 ) -> dict[str, dict[str, Any]]:
+async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[str, Any]],
+                 other: Actor) -> dict[str, dict[str, Any]]:
     """P1 (am1, active), milestones due in October: 8 Oct done 7 Oct (early), 12 Oct done
     12 Oct (the boundary day: on time), 13 Oct done 14 Oct (late), 15 Oct not done (past
     due: late), 16 Oct not done (due today: not judged yet), 31 Oct (not judged); outside
@@ -103,7 +103,11 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
 
     Not measured: P3 (am1, draft, a milestone due 14 Oct and an achieved objective),
     P4 (am1, cancelled, the same); P5 (am1, active, planned for 2027: its objective is
-    outside the period's window, its milestone due in 2027)."""
+    outside the period's window, its milestone due in 2027).
+
+    Scope: P6 (draft) is run by am2 for am1's customer a1: am2's plan. P7 (draft) is run
+    by am1 for a customer of another department (``other``'s): am1 reads it as its owner,
+    their head does not, nor does a report of am1's department."""
     am1, am2 = s.am1, s.am2
     p1 = await _plan(client, am1, customers["a1"], [
         "2026-10-08", "2026-10-12", "2026-10-13", "2026-10-15", "2026-10-16", "2026-10-31",
@@ -134,7 +138,10 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
                      start="2027-01-04", end="2027-06-30")
     p5 = versioned(await plan_act(client, am1, p5, "activate"))
     p5 = await _measured(client, am1, p5, 0, "1")
-    return {"p1": p1, "p2": p2, "p3": p3, "p4": p4, "p5": p5}
+    p6 = await draft_plan(client, am1, customers["a1"], owner_id=am2.id)
+    elsewhere = await make_customer(client, other)
+    p7 = await draft_plan(client, other, elsewhere, owner_id=am1.id)
+    return {"p1": p1, "p2": p2, "p3": p3, "p4": p4, "p5": p5, "p6": p6, "p7": p7}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -146,7 +153,8 @@ async def scenario(app: FastAPI, actors: Actors, clock: TestClock) -> Scenario:
         with pinned(clock, local(2026, 9, 15, 10)):
             for name, am in (("a1", am1), ("a2", am1), ("a3", am1), ("b1", am2),
                              ("b2", am2)):
-                customers[name] = await make_customer(client, am, **TIER_INPUTS["A"])
+                customers[name] = await make_customer(client, am, **TIER_INPUTS["A"],
+                                                      shared_with_department=name == "b1")
         with pinned(clock, REPORT_AT):
             for name, am, when in (("a1", am1, "2026-09-21T10:00:00+08:00"),
                                    ("a2", am1, "2026-09-20T10:00:00+08:00"),
@@ -158,7 +166,7 @@ async def scenario(app: FastAPI, actors: Actors, clock: TestClock) -> Scenario:
             archived = await client.post(f"/api/v1/customers/{b2['id']}/archive",
                                          headers={**am2.headers, **if_match(b2)})
             assert archived.status_code == 200, archived.text
-            plans = await _plans(client, people, customers)
+            plans = await _plans(client, people, customers, actors.am_east)
     return Scenario(people.department_id, people.head, am1, am2, customers, plans)
 
 
@@ -173,8 +181,9 @@ def _expected(s: Scenario) -> dict[tuple[str, str, str], tuple[Any, Any]]:
         ("plans_by_state", f"{am1}/cancelled", "count"): (1, None),
         ("plans_by_state", f"{am1}/draft", "count"): (1, None),
         ("plans_by_state", f"{am2}/completed", "count"): (1, None),
+        ("plans_by_state", f"{am2}/draft", "count"): (1, None),
         ("plans", am1, "count"): (4, None),
-        ("plans", am2, "count"): (1, None),
+        ("plans", am2, "count"): (2, None),
         ("plan_milestones", am1, "due"): (6, None),
         ("plan_milestones", am1, "on_time_rate"): (50.0, 4),
         ("plan_milestones", am1, "late"): (2, None),
@@ -205,10 +214,12 @@ async def test_follow_through_figures_match_the_hand_computed_ones(
                            **PERIOD)
     assert found == _expected(s)
     # the same overdue customers the customer list's contact_overdue filter names
-    with pinned(clock, REPORT_AT):
-        overdue = {c["id"] for c in await list_all(client, "/api/v1/customers",
-                                                    s.am1.headers, contact_overdue="true")}
-    assert overdue == {s.customers["a2"]["id"]}
+    for am, names in ((s.am1, {"a2"}), (s.am2, {"b1"})):
+        with pinned(clock, REPORT_AT):
+            overdue = {c["id"] for c in await list_all(
+                client, "/api/v1/customers", s.head.headers, contact_overdue="true",
+                owner_id=am.id)}
+        assert overdue == {s.customers[n]["id"] for n in names}
 
 
 async def test_objectives_agree_with_the_plan_report(
@@ -257,10 +268,15 @@ async def test_managers_see_their_row_heads_their_department_analysts_all(
     assert await _figures(client, clock, s.head, **PERIOD) == expected
     assert await _figures(client, clock, actors.analyst, department_id=s.department_id,
                           **PERIOD) == expected
+    # b1 (am2's) is shared with the department: am1 reads it, but it is am2's row
+    assert s.customers["b1"]["shared_with_department"] is True
+    own = {am.id: {k: v for k, v in expected.items() if k[1].partition("/")[0] == am.id}
+           for am in (s.am1, s.am2)}
+    # am1 also owns P7, a draft for another department's customer
+    own[s.am1.id].update({("plans_by_state", f"{s.am1.id}/draft", "count"): (2, None),
+                          ("plans", s.am1.id, "count"): (5, None)})
     for am in (s.am1, s.am2):
-        mine = await _figures(client, clock, am, **PERIOD)
-        assert mine == {k: v for k, v in expected.items()
-                        if k[1].partition("/")[0] == am.id}
+        assert await _figures(client, clock, am, **PERIOD) == own[am.id]
     assert await _figures(client, clock, actors.head_east, department_id=s.department_id,
                           **PERIOD) == {}
 
