@@ -8,6 +8,7 @@ dates as text; the rules are those of ``app.domain.plans.figures`` (``milestone_
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -123,4 +124,15 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
         select(plans.c.owner_id, func.count(), _sum(achieved))
         .select_from(of_customer.join(o.table, true())).where(*judged_plans, *window)
         .group_by(plans.c.owner_id).order_by(plans.c.owner_id))]
-    return ManagerPlanFigures(contacts, by_state, milestones, objectives)
+
+    # budget per currency over the same plans (amounts in different currencies never add)
+    b = _Elements(plans.c.budget_lines, postgres)
+    currency = b.text("currency")
+    budget = [(str(owner), str(cur), int(n), Decimal(str(planned)), Decimal(str(spent)))
+              for owner, cur, n, planned, spent in await conn.execute(
+        select(plans.c.owner_id, currency.label("currency"),
+               func.count(func.distinct(plans.c.id)), func.sum(b.number("planned")),
+               func.sum(b.number("actual")))
+        .select_from(of_customer.join(b.table, true())).where(*judged_plans, *window)
+        .group_by(plans.c.owner_id, currency).order_by(plans.c.owner_id, currency))]
+    return ManagerPlanFigures(contacts, by_state, milestones, objectives, budget)

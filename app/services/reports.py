@@ -9,6 +9,7 @@ from uuid import UUID
 
 from app.domain.access.scope import read_scope
 from app.domain.plans.access import read_reach
+from app.domain.plans.figures import variance
 from app.domain.reports.figures import (
     Figure,
     Report,
@@ -196,7 +197,8 @@ def manager_figures(found: ManagerFigures) -> list[Figure]:
 def manager_plan_figures(found: ManagerPlanFigures) -> list[Figure]:
     """Overdue contacts now (over the customers with a next contact scheduled), plans
     owned now by state, milestones due in the period done on time (over those judged:
-    done, or past their date) and objectives achieved (over every objective)."""
+    done, or past their date), objectives achieved (over every objective) and budget
+    variance per currency (actual against planned, over the plans with such lines)."""
     figures: list[Figure] = []
     for manager, scheduled, overdue in found.contacts:
         figures += [count("contacts", manager, overdue, "overdue"),
@@ -213,6 +215,11 @@ def manager_plan_figures(found: ManagerPlanFigures) -> list[Figure]:
     for manager, objectives, achieved in found.objectives:
         figures.append(share("plan_objectives", manager, "achieved_rate", achieved,
                              objectives))
+    for manager, currency, plans, planned, actual in found.budget:
+        pct = variance(planned, actual).variance_pct
+        figures.append(Figure("plan_budget", f"{manager}/{currency}", "variance_pct",
+                              None if pct is None else round(float(pct), 1), Unit.PERCENT,
+                              plans))
     return figures
 
 

@@ -42,7 +42,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 MANAGERS = "/api/v1/reports/account-managers"
 REPORT_AT = local(2026, 10, 16, 12)
 PERIOD = {"since": "2026-10-01", "until": "2026-11-01"}
-FOLLOW_THROUGH = ("contacts", "plans", "plans_by_state", "plan_milestones", "plan_objectives")
+FOLLOW_THROUGH = ("contacts", "plans", "plans_by_state", "plan_milestones", "plan_objectives",
+                  "plan_budget")
 
 
 @dataclass
@@ -74,6 +75,14 @@ async def _measured(client: httpx.AsyncClient, am: Actor, plan: dict[str, Any], 
                                         json={"actual": actual}))
 
 
+async def _spent(client: httpx.AsyncClient, am: Actor, plan: dict[str, Any],
+                 actual: str) -> dict[str, Any]:
+    line = plan["budget_lines"][0]
+    return versioned(await client.patch(plan_path(plan, f"/budget-lines/{line['id']}"),
+                                        headers=with_version(am, plan),
+                                        json={"actual": actual}))
+
+
 async def _plan(client: httpx.AsyncClient, am: Actor, customer: dict[str, Any],
                 milestones: list[str], objectives: list[dict[str, str]],
                 start: str = "2026-09-01", end: str = "2026-12-31") -> dict[str, Any]:
@@ -96,10 +105,11 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
     the period: 30 Sep done on time, 1 Nov (``until`` is exclusive). Judged 4, on time 2:
     50.0 %, late 2, due 6. Objectives: 95 over a baseline of 80, measured 96 (achieved);
     2 h under a baseline of 8 h (lower is better), measured 3 (not) and 2 (achieved, on
-    the target); 100 never measured (not): 2 of 4, 50.0 %.
+    the target); 100 never measured (not): 2 of 4, 50.0 %. Budget 100,000 CNY, spent
+    110,000: +10.0 %.
 
     P2 (am2, completed): 5 Oct done 6 Oct (late), 20 Oct done 15 Oct (early): judged 2,
-    on time 1; objective 10 measured 10: 1 of 1.
+    on time 1; objective 10 measured 10: 1 of 1; budget 100,000 CNY, spent 80,000: −20.0 %.
 
     Not measured: P3 (am1, draft, a milestone due 14 Oct and an achieved objective),
     P4 (am1, cancelled, the same); P5 (am1, active, planned for 2027: its objective is
@@ -120,6 +130,7 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
         p1 = await _milestone(client, am1, p1, index, status="done", actual_date=actual)
     for index, actual in ((0, "96"), (1, "3"), (2, "2")):
         p1 = await _measured(client, am1, p1, index, actual)
+    p1 = await _spent(client, am1, p1, "110000.00")
 
     p2 = await _plan(client, am2, customers["b1"], ["2026-10-05", "2026-10-20"],
                      [{"target": "10"}])
@@ -127,6 +138,7 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
     for index, actual in ((0, "2026-10-06"), (1, "2026-10-15")):
         p2 = await _milestone(client, am2, p2, index, status="done", actual_date=actual)
     p2 = await _measured(client, am2, p2, 0, "10")
+    p2 = await _spent(client, am2, p2, "80000.00")
     p2 = versioned(await plan_act(client, am2, p2, "complete"))
 
     p3 = await _plan(client, am1, customers["a2"], ["2026-10-14"], [{"target": "1"}])
@@ -192,6 +204,8 @@ def _expected(s: Scenario) -> dict[tuple[str, str, str], tuple[Any, Any]]:
         ("plan_milestones", am2, "late"): (1, None),
         ("plan_objectives", am1, "achieved_rate"): (50.0, 4),
         ("plan_objectives", am2, "achieved_rate"): (100.0, 1),
+        ("plan_budget", f"{am1}/CNY", "variance_pct"): (10.0, 1),
+        ("plan_budget", f"{am2}/CNY", "variance_pct"): (-20.0, 1),
     }
 
 
@@ -222,7 +236,7 @@ async def test_follow_through_figures_match_the_hand_computed_ones(
         assert overdue == {s.customers[n]["id"] for n in names}
 
 
-async def test_objectives_agree_with_the_plan_report(
+async def test_objectives_and_budget_agree_with_the_plan_report(
         client: httpx.AsyncClient, actors: Actors, clock: TestClock,
         scenario: Scenario) -> None:
     s = scenario
@@ -235,6 +249,8 @@ async def test_objectives_agree_with_the_plan_report(
         totals = plans["totals"]
         assert found[("plan_objectives", am.id, "achieved_rate")] == (
             float(totals["objectives_achieved_pct"]), totals["objectives"])
+        assert found[("plan_budget", f"{am.id}/CNY", "variance_pct")] == (
+            float(totals["budget"][0]["variance_pct"]), totals["plans"])
 
 
 async def test_the_period_selects_milestones_and_plan_windows(
@@ -258,6 +274,8 @@ async def test_the_period_selects_milestones_and_plan_windows(
     assert (everything[("plan_milestones", am1, "due")],
             everything[("plan_milestones", am1, "on_time_rate")]) == ((9, None), (60.0, 5))
     assert everything[("plan_objectives", am1, "achieved_rate")] == (60.0, 5)
+    # P1 and P5: 200,000 planned, 110,000 spent
+    assert everything[("plan_budget", f"{am1}/CNY", "variance_pct")] == (-45.0, 2)
 
 
 async def test_managers_see_their_row_heads_their_department_analysts_all(

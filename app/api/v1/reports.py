@@ -100,9 +100,9 @@ async def account_managers(
     outcomes, CSAT and NPS with 95% intervals and shrunk toward the overall mean (flagged:
     compare managers by the shrunk figure), handovers in and out, milestones of active and
     completed plans due in the period with the share done on time (over those done or past
-    their date), objectives achieved on the plans whose planned window meets the period (as
-    ``/reports/plans``). A manager sees their own row, a head their department's managers,
-    executives, analysts and admins every manager."""
+    their date), objectives achieved and budget variance per currency on the plans whose
+    planned window meets the period (as ``/reports/plans``). A manager sees their own row,
+    a head their department's managers, executives, analysts and admins every manager."""
     report = await services(request).reports.account_managers(ctx, period.since,
                                                               period.until, department_id)
     return answer(report, format)

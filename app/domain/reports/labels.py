@@ -60,6 +60,8 @@ LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("plan_milestones", "late"): ("Milestones late (done late or overdue)",
                                   "延期里程碑（逾期完成或未完成）"),
     ("plan_objectives", "achieved_rate"): ("Plan objectives achieved", "方案目标达成率"),
+    ("plan_budget", "variance_pct"): ("Plan budget variance (actual vs planned, per currency)",
+                                      "方案预算偏差（实际对计划，按币种）"),
     ("open", "count"): ("Open risks", "未关闭风险"),
     ("open_by_level", "count"): ("Open risks by level", "按等级的未关闭风险"),
     ("open_by_owner", "count"): ("Open risks by owner", "按负责人的未关闭风险"),

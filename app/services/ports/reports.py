@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
@@ -79,6 +80,8 @@ class ManagerPlanFigures:
     milestones: list[tuple[str, int, int, int]]  # plan owner, due in the period, judged,
     #                                               on time
     objectives: list[tuple[str, int, int]]  # plan owner, objectives, achieved
+    budget: list[tuple[str, str, int, Decimal, Decimal]]  # plan owner, currency, plans,
+    #                                                        planned, actual
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,9 @@ class ReportRepository(Protocol):
         """Per manager: live customers whose next contact (``contact_schedules``) is past
         due on ``today`` (the local date), plans owned now by state, and, of active and
         completed plans within ``reach``: milestones due in the period with how many were
-        done on time, and the objectives of the plans whose planned window meets the period
-        (as ``/reports/plans`` selects them) with how many are achieved."""
+        done on time, and the objectives and budget lines of the plans whose planned window
+        meets the period (as ``/reports/plans`` selects them): how many objectives are
+        achieved, the budget planned and spent per currency."""
         ...
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures: ...
