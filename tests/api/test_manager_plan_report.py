@@ -33,7 +33,14 @@ from tests.conftest import client_for
 from tests.customer_support import if_match, make_customer
 from tests.feedback_support import pinned
 from tests.handover_support import TIER_INPUTS
-from tests.plan_support import add_part, draft_plan, plan_act, plan_path, with_version
+from tests.plan_support import (
+    add_part,
+    draft_plan,
+    plan_act,
+    plan_path,
+    spend,
+    with_version,
+)
 from tests.report_support import Team, figures, local, report, team
 from tests.support import Actor, Actors, TestClock, list_all, versioned
 
@@ -71,14 +78,6 @@ async def _measured(client: httpx.AsyncClient, am: Actor, plan: dict[str, Any], 
                     actual: str) -> dict[str, Any]:
     objective = plan["objectives"][index]
     return versioned(await client.patch(plan_path(plan, f"/objectives/{objective['id']}"),
-                                        headers=with_version(am, plan),
-                                        json={"actual": actual}))
-
-
-async def _spent(client: httpx.AsyncClient, am: Actor, plan: dict[str, Any],
-                 actual: str) -> dict[str, Any]:
-    line = plan["budget_lines"][0]
-    return versioned(await client.patch(plan_path(plan, f"/budget-lines/{line['id']}"),
                                         headers=with_version(am, plan),
                                         json={"actual": actual}))
 
@@ -130,7 +129,7 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
         p1 = await _milestone(client, am1, p1, index, status="done", actual_date=actual)
     for index, actual in ((0, "96"), (1, "3"), (2, "2")):
         p1 = await _measured(client, am1, p1, index, actual)
-    p1 = await _spent(client, am1, p1, "110000.00")
+    p1 = await spend(client, am1, p1, "110000.00")
 
     p2 = await _plan(client, am2, customers["b1"], ["2026-10-05", "2026-10-20"],
                      [{"target": "10"}])
@@ -138,7 +137,7 @@ async def _plans(client: httpx.AsyncClient, s: Team, customers: dict[str, dict[s
     for index, actual in ((0, "2026-10-06"), (1, "2026-10-15")):
         p2 = await _milestone(client, am2, p2, index, status="done", actual_date=actual)
     p2 = await _measured(client, am2, p2, 0, "10")
-    p2 = await _spent(client, am2, p2, "80000.00")
+    p2 = await spend(client, am2, p2, "80000.00")
     p2 = versioned(await plan_act(client, am2, p2, "complete"))
 
     p3 = await _plan(client, am1, customers["a2"], ["2026-10-14"], [{"target": "1"}])
