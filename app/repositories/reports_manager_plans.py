@@ -1,8 +1,9 @@
-"""The account-manager report's follow-through figures in SQL: overdue contacts and plan
-performance per manager, each one GROUP BY. A plan's objectives and milestones are JSON
-arrays on its row (``tables_plans``), so the statements unnest them in the database
-(``jsonb_array_elements`` on PostgreSQL, ``json_each`` on SQLite) and compare their ISO
-dates as text; the rules are those of ``app.domain.plans.figures`` (``milestone_on_time``,
+"""The account-manager report's follow-through figures in SQL: overdue contacts, plan
+performance and budget per manager, three GROUP BY statements. A plan's objectives,
+milestones and budget lines are JSON arrays on its row (``tables_plans``), so the
+statements count them in the database (``jsonb_array_elements`` on PostgreSQL,
+``json_each`` on SQLite), per plan in one pass over the plans, and compare their ISO dates
+as text; the rules are those of ``app.domain.plans.figures`` (``milestone_on_time``,
 ``meets_target``) and ``app.domain.interactions.model.is_overdue``, spelled in SQL."""
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ class _Elements:
             return func.jsonb_extract_path_text(self.table.c.value, name)
         return func.json_extract(self.table.c.value, f"$.{name}")
 
+    def count(self, *where: ColumnElement[bool]) -> ColumnElement[Any]:
+        """How many of the plan's elements meet ``where``: a subquery correlated to the
+        plan row."""
+        return (select(func.count()).select_from(self.table).where(*where)
+                .correlate(plans).scalar_subquery())
+
     def number(self, name: str) -> ColumnElement[Any]:
         """A decimal field (stored as a string) as a number."""
         return cast(self.text(name), Numeric if self._postgres else Float)
@@ -60,6 +67,11 @@ class _Elements:
 
 def _sum(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _per_plan(counted: ColumnElement[bool], n: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The sum over the group's plans of ``n``, taken only on the plans ``counted``."""
+    return func.coalesce(func.sum(case((counted, n), else_=0)), 0)
 
 
 async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
@@ -82,11 +94,7 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
     if own:
         mine.append(plans.c.owner_id == f.scope.user_id)
     of_customer = plans.join(c, c.c.id == plans.c.customer_id)
-    by_state = [(str(m), str(state), int(n)) for m, state, n in await conn.execute(
-        select(plans.c.owner_id, plans.c.state, func.count()).select_from(of_customer)
-        .where(*mine).group_by(plans.c.owner_id, plans.c.state)
-        .order_by(plans.c.owner_id, plans.c.state))]
-    judged_plans = [*mine, plans.c.state.in_(_JUDGED_STATES)]
+    judged_plan = plans.c.state.in_(_JUDGED_STATES)
 
     # milestones due in the period, judged as ``milestone_on_time``: done by the planned
     # date (a done one without a date: today) is on time; done later, or not done and past
@@ -99,12 +107,6 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
         in_period.append(planned >= f.since.date().isoformat())
     if f.until is not None:
         in_period.append(planned < f.until.date().isoformat())
-    milestones = [(str(o), int(n), int(judged), int(on_time)) for o, n, judged, on_time
-                  in await conn.execute(
-        select(plans.c.owner_id, func.count(), _sum(or_(done, planned < day)),
-               _sum(and_(done, func.coalesce(m.text("actual_date"), day) <= planned)))
-        .select_from(of_customer.join(m.table, true())).where(*judged_plans, *in_period)
-        .group_by(plans.c.owner_id).order_by(plans.c.owner_id))]
 
     # objectives of the plans /reports/plans selects (planned window meets the period),
     # achieved as ``meets_target``: a target below the baseline means lower is better
@@ -120,10 +122,29 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
     if f.since is not None:
         window.append(or_(plans.c.planned_end.is_(None),
                           plans.c.planned_end >= f.since.date()))
-    objectives = [(str(owner), int(n), int(met)) for owner, n, met in await conn.execute(
-        select(plans.c.owner_id, func.count(), _sum(achieved))
-        .select_from(of_customer.join(o.table, true())).where(*judged_plans, *window)
-        .group_by(plans.c.owner_id).order_by(plans.c.owner_id))]
+    windowed_plan = and_(judged_plan, *window)
+
+    # one pass over the plans (the join to their customers, which decides scope, is the
+    # costly part): counted per plan inside its own arrays, summed per owner and state
+    rows = (await conn.execute(
+        select(plans.c.owner_id, plans.c.state, func.count(),
+               _per_plan(judged_plan, m.count(*in_period)),
+               _per_plan(judged_plan, m.count(*in_period, or_(done, planned < day))),
+               _per_plan(judged_plan, m.count(*in_period, done, func.coalesce(
+                   m.text("actual_date"), day) <= planned)),
+               _per_plan(windowed_plan, o.count()),
+               _per_plan(windowed_plan, o.count(achieved)))
+        .select_from(of_customer).where(*mine).group_by(plans.c.owner_id, plans.c.state)
+        .order_by(plans.c.owner_id, plans.c.state))).all()
+    by_state = [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+    totals: dict[str, list[int]] = {}
+    for owner, _, _, *counts in rows:
+        acc = totals.setdefault(str(owner), [0] * 5)
+        for i, n in enumerate(counts):
+            acc[i] += int(n)
+    milestones = [(owner, due, judged, on_time)
+                  for owner, (due, judged, on_time, _, _) in totals.items() if due]
+    objectives = [(owner, n, met) for owner, (_, _, _, n, met) in totals.items() if n]
 
     # budget per currency over the same plans (amounts in different currencies never add)
     b = _Elements(plans.c.budget_lines, postgres)
@@ -133,6 +154,6 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
         select(plans.c.owner_id, currency.label("currency"),
                func.count(func.distinct(plans.c.id)), func.sum(b.number("planned")),
                func.sum(b.number("actual")))
-        .select_from(of_customer.join(b.table, true())).where(*judged_plans, *window)
+        .select_from(of_customer.join(b.table, true())).where(*mine, windowed_plan)
         .group_by(plans.c.owner_id, currency).order_by(plans.c.owner_id, currency))]
     return ManagerPlanFigures(contacts, by_state, milestones, objectives, budget)
