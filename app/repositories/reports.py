@@ -525,7 +525,7 @@ class SqlReportRepository:
     async def manager_plans(self, f: ReportFilter, reach: PlanReach,
                             today: date) -> ManagerPlanFigures:
         await self._tune()
-        return await manager_plans(self._conn, f, _live(f), reach, today)
+        return await manager_plans(self._conn, f, reach, today)
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures:
         await self._tune()

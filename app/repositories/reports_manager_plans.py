@@ -1,5 +1,8 @@
 """The account-manager report's follow-through figures in SQL: overdue contacts, plan
-performance and budget per manager, three GROUP BY statements. A plan's objectives,
+performance and budget per manager, three GROUP BY statements that never read the
+customers for a company or department scope: contacts are summed from the counts per
+(owner, department, due date) and plans scoped by their copy of the customer's
+department, both kept by triggers (migration 0022_report_plans). A plan's objectives,
 milestones and budget lines are JSON arrays on its row (``tables_plans``), so the
 statements count them in the database (``jsonb_array_elements`` on PostgreSQL,
 ``json_each`` on SQLite), per plan in one pass over the plans, and compare their ISO dates
@@ -31,8 +34,9 @@ from app.domain.access.scope import Reach
 from app.domain.plans.access import PlanReach
 from app.domain.plans.model import MilestoneStatus, PlanState
 from app.repositories.plans import reach_filter
+from app.repositories.scope import ScopedColumns
 from app.repositories.tables_customers import customers
-from app.repositories.tables_interactions import contact_schedules
+from app.repositories.tables_interactions import contact_due_counts
 from app.repositories.tables_plans import plans
 from app.services.ports.reports import ManagerPlanFigures, ReportFilter
 
@@ -74,26 +78,53 @@ def _per_plan(counted: ColumnElement[bool], n: ColumnElement[Any]) -> ColumnElem
     return func.coalesce(func.sum(case((counted, n), else_=0)), 0)
 
 
-async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
-                        reach: PlanReach, today: date) -> ManagerPlanFigures:
-    postgres = conn.dialect.name == "postgresql"
-    own = f.scope.reach is Reach.OWN  # a manager sees their own row only
-
-    # contacts: the customers list's ``contact_overdue`` rule (due before today, local)
-    s, c = contact_schedules, customers
-    contacts_stmt = (select(c.c.owner_id, func.count(), _sum(s.c.due_on < today))
-                     .select_from(c.join(s, s.c.customer_id == c.c.id)).where(*live))
-    if own:
-        contacts_stmt = contacts_stmt.where(c.c.owner_id == f.scope.user_id)
-    contacts = [(str(m), int(n), int(overdue)) for m, n, overdue in await conn.execute(
-        contacts_stmt.group_by(c.c.owner_id).order_by(c.c.owner_id))]
-
-    mine = [reach_filter(reach)]
+async def _contacts(conn: AsyncConnection, f: ReportFilter,
+                    today: date) -> list[tuple[str, int, int]]:
+    """Next contacts of live customers per owner and how many are overdue (the customer
+    list's ``contact_overdue`` rule: due before today, local), summed from the counts per
+    (owner, department, due date) the triggers keep. Every scope is answered by those keys:
+    a manager sees only their own row, whose customers are theirs whatever their scope
+    shares with them, so the shared flag never decides."""
+    k = contact_due_counts
+    where = [ScopedColumns(k.c.department_id, k.c.owner_id).filter(f.scope)]
     if f.department_id is not None:
-        mine.append(c.c.department_id == f.department_id)
+        where.append(k.c.department_id == f.department_id)
+    stmt = (select(k.c.owner_id, func.sum(k.c.n),
+                   func.coalesce(func.sum(case((k.c.due_on < today, k.c.n), else_=0)), 0))
+            .where(*where).group_by(k.c.owner_id).having(func.sum(k.c.n) > 0)
+            .order_by(k.c.owner_id))
+    return [(str(m), int(n), int(overdue)) for m, n, overdue in await conn.execute(stmt)]
+
+
+def _plan_scope(f: ReportFilter, reach: PlanReach) -> tuple[list[ColumnElement[bool]], Any]:
+    """The plans the report counts and what to read them from. The customer's department
+    is on the plan row (``scope_department_id``, kept by triggers), so a company-wide or
+    department scope reads the plans alone; a manager's scope also reads the customer's
+    owner and shared flag, and joins the customers of the manager's own plans only."""
+    own = f.scope.reach is Reach.OWN
+    if own or reach.scope.reach is Reach.OWN:
+        mine = [reach_filter(reach)]
+        department, source = customers.c.department_id, plans.join(
+            customers, customers.c.id == plans.c.customer_id)
+    else:
+        department, source = plans.c.scope_department_id, plans
+        mine = [ScopedColumns(department).filter(reach.scope)]
+        if reach.owner_id is not None:
+            mine = [or_(mine[0], plans.c.owner_id == reach.owner_id)]
+    if f.department_id is not None:
+        mine.append(department == f.department_id)
     if own:
         mine.append(plans.c.owner_id == f.scope.user_id)
-    of_customer = plans.join(c, c.c.id == plans.c.customer_id)
+    return mine, source
+
+
+async def manager_plans(conn: AsyncConnection, f: ReportFilter, reach: PlanReach,
+                        today: date) -> ManagerPlanFigures:
+    postgres = conn.dialect.name == "postgresql"
+
+    contacts = await _contacts(conn, f, today)
+
+    mine, of_customer = _plan_scope(f, reach)
     judged_plan = plans.c.state.in_(_JUDGED_STATES)
 
     # milestones due in the period, judged as ``milestone_on_time``: done by the planned
@@ -124,8 +155,8 @@ async def manager_plans(conn: AsyncConnection, f: ReportFilter, live: list[Any],
                           plans.c.planned_end >= f.since.date()))
     windowed_plan = and_(judged_plan, *window)
 
-    # one pass over the plans (the join to their customers, which decides scope, is the
-    # costly part): counted per plan inside its own arrays, summed per owner and state
+    # one pass over the plans: counted per plan inside its own arrays, summed per owner
+    # and state
     rows = (await conn.execute(
         select(plans.c.owner_id, plans.c.state, func.count(),
                _per_plan(judged_plan, m.count(*in_period)),
