@@ -19,10 +19,13 @@ a database a ``--keep`` run left (no seeding; the app's migrations must match it
 Sizes relative to ``--customers`` (issue 18 at 1,000,000): change requests 20 % (with 2–3
 approval steps each past assessment), feedback 30 %, handovers 5 % (half with a finding),
 risks 10 %, a health score for every customer, one timeline event per customer and one
-more per churned customer; the customer summaries (migration 0021_customer_summary) are
-filled by their triggers as the rows go in. Survey answers are not seeded (they hang off
-invitations and responses), so the satisfaction figures of the account-manager and
-handover reports run over empty tables here.
+more per churned customer, a next contact due for every live one (past due for almost
+half), plans 5 % (4 milestones and 2 objectives each, as JSON on the row as the app
+writes them; draft, active, completed and cancelled); the customer summaries (migration
+0021_customer_summary) and the contact counts (0022_report_plans) are filled by their
+triggers as the rows go in. Survey answers are not seeded (they hang off invitations and
+responses), so the satisfaction figures of the account-manager and handover reports run
+over empty tables here.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ REPORTS = ["change-requests", "customers", "account-managers", "risks", "handove
 # cr_approval_times is filled by its triggers as the steps are inserted
 TABLES = ["customers", "customer_health", "customer_timeline", "change_requests",
           "cr_approval_steps", "cr_approval_times", "feedback_items", "handovers",
-          "handover_findings", "risks", "customer_summary", "customer_health_summary",
-          "customer_new_days", "customer_churn_days"]
+          "handover_findings", "risks", "contact_schedules", "plans", "customer_summary",
+          "customer_health_summary", "customer_new_days", "customer_churn_days",
+          "contact_due_counts"]
 
 # One statement per table; $N the customers, $O the account managers, $D their
 # departments (same order), $T the reference instant (history runs back three years).
@@ -203,6 +207,46 @@ SEED: dict[str, str] = {
             CASE WHEN r % 3 = 2 THEN created + interval '20 days' END
         FROM (SELECT r, $T - make_interval(days => r % 1095) AS created
               FROM generate_series(0, $N / 10 - 1) AS r) AS x""",
+    "contact_schedules": """
+        INSERT INTO contact_schedules (customer_id, last_contact_at, due_on, announced_due_on)
+        SELECT md5('c' || i)::uuid, last, (last + make_interval(days => 20 + i % 110))::date,
+            NULL
+        FROM (SELECT i, $T - make_interval(days => i % 150, secs => (i * 17) % 86400) AS last
+              FROM generate_series(0, $N - 1) AS i WHERE i % 50 <> 0) AS x""",
+    "plans": """
+        INSERT INTO plans (id, customer_id, department_id, title, scope_statement, owner_id,
+            team, constraints, planned_start, planned_end, state, objectives, milestones,
+            budget_lines, expectations, revision, activated_at, closed_at, cancel_reason,
+            version, created_by, created_at, updated_at)
+        SELECT md5('p' || p)::uuid, md5('c' || k)::uuid, $D[1 + k % 12], '方案' || p, '',
+            $O[1 + k % 12], '[]', '{"time": "", "budget": "", "resources": ""}',
+            start::date, (start + interval '180 days')::date, state,
+            (SELECT jsonb_agg(jsonb_build_object('id', md5('po' || p || o)::uuid,
+                'title', '目标' || o, 'horizon', 'short_term', 'metric', '指标',
+                'target', '100', 'unit', '',
+                'baseline', CASE WHEN o = 2 THEN '120' END,
+                'due_date', (start + make_interval(days => 90 * o))::date,
+                'actual', CASE WHEN (p + o) % 3 <> 0 THEN (90 + (p * o) % 25)::text END,
+                'measured_at', NULL) ORDER BY o) FROM generate_series(1, 2) AS o),
+            (SELECT jsonb_agg(jsonb_build_object('id', md5('pm' || p || m)::uuid,
+                'title', '里程碑' || m,
+                'planned_date', (start + make_interval(days => 45 * m))::date,
+                'owner_id', NULL,
+                'status', CASE WHEN state = 'completed' OR (p + m) % 3 <> 0 THEN 'done'
+                               ELSE 'pending' END,
+                'actual_date', CASE WHEN state = 'completed' OR (p + m) % 3 <> 0
+                    THEN (start + make_interval(days => 45 * m + (p * m) % 11 - 5))::date END,
+                'acceptance_note', '', 'deliverables', '[]'::jsonb) ORDER BY m)
+             FROM generate_series(1, 4) AS m),
+            '[]', NULL, CASE WHEN state <> 'draft' THEN 1 END,
+            CASE WHEN state <> 'draft' THEN start END,
+            CASE WHEN state IN ('completed', 'cancelled') THEN start + interval '200 days' END,
+            '', 1, $O[1 + k % 12], start - interval '10 days', start
+        FROM (SELECT p, (p::bigint * 6007) % $N AS k,
+                     $T - make_interval(days => p % 1095) AS start,
+                     (ARRAY['draft','active','active','active','completed','completed',
+                            'cancelled'])[1 + p % 7] AS state
+              FROM generate_series(0, $N / 20 - 1) AS p) AS x""",
 }
 
 

@@ -46,6 +46,15 @@ async def add_part(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any], 
     return versioned(response, 201)
 
 
+async def spend(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any],
+                actual: str) -> dict[str, Any]:
+    """Record the actual cost of the plan's first budget line; the plan after it."""
+    line = plan["budget_lines"][0]
+    return versioned(await client.patch(plan_path(plan, f"/budget-lines/{line['id']}"),
+                                        headers=with_version(who, plan),
+                                        json={"actual": actual}))
+
+
 async def plan_act(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any], action: str,
                    **body: Any) -> httpx.Response:
     return await client.post(plan_path(plan, "/" + action), headers=with_version(who, plan),

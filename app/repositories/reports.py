@@ -42,8 +42,10 @@ from app.domain.access.scope import Reach
 from app.domain.change_requests.model import CRState, StepStatus
 from app.domain.handovers.model import HandoverState
 from app.domain.handovers.report import HandoverTally
+from app.domain.plans.access import PlanReach
 from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
+from app.repositories.reports_manager_plans import manager_plans
 from app.repositories.scope import ScopedColumns
 from app.repositories.tables_change_requests import (
     change_requests,
@@ -66,6 +68,7 @@ from app.services.ports.reports import (
     HandoverOutcomes,
     HandoverSummary,
     ManagerFigures,
+    ManagerPlanFigures,
     Quantiles,
     ReportFilter,
     RiskFigures,
@@ -566,6 +569,11 @@ class SqlReportRepository:
         handed = [(str(m), int(i), int(o)) for m, i, o in await conn.execute(
             rows.group_by(both.c.m).order_by(both.c.m))]
         return ManagerFigures(by_tier, health, feedback, changes, csat, nps, handed)
+
+    async def manager_plans(self, f: ReportFilter, reach: PlanReach,
+                            today: date) -> ManagerPlanFigures:
+        await self._tune()
+        return await manager_plans(self._conn, f, reach, today)
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures:
         await self._tune()

@@ -3,7 +3,7 @@ customer, kept so that ``GET /customers?contact_overdue=true`` is one indexed fi
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, Uuid
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, Uuid
 
 from app.repositories.tables import metadata
 from app.repositories.types import JSONType, UTCDateTime
@@ -32,3 +32,17 @@ contact_schedules = Table(
     Column("announced_due_on", Date),
 )
 Index("ix_contact_schedules_due", contact_schedules.c.due_on)
+
+# The next contacts due of live customers (not archived, not merged away) counted per
+# owner, department and due date, kept by triggers on contact_schedules and customers
+# (migration 0022_report_plans) so that the account-manager report's overdue contacts read
+# a few thousand counts instead of joining every customer. Written only by those triggers.
+contact_due_counts = Table(
+    "contact_due_counts", metadata,
+    Column("owner_id", Uuid, primary_key=True),
+    Column("department_id", Uuid, primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+Index("ix_contact_due_counts_department", contact_due_counts.c.department_id,
+      contact_due_counts.c.due_on)

@@ -45,8 +45,13 @@ plans = Table(
     Column("created_by", Uuid, ForeignKey("users.id"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the customer's department now (``department_id`` is the one the plan was made in),
+    # kept by triggers (migration 0022_report_plans) so that reports scope plans without
+    # joining every customer; written only by those triggers
+    Column("scope_department_id", Uuid),
 )
 Index("ix_plans_customer", plans.c.customer_id, plans.c.state)
+Index("ix_plans_scope_department", plans.c.scope_department_id, plans.c.state)
 Index("ix_plans_owner", plans.c.owner_id, plans.c.state)
 Index("ix_plans_updated", plans.c.updated_at, plans.c.id)
 

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from app.domain.access.scope import read_scope
+from app.domain.plans.access import read_reach
+from app.domain.plans.figures import variance
 from app.domain.reports.figures import (
     Figure,
     Report,
@@ -34,6 +36,7 @@ from app.services.ports.reports import (
     ChangeRequestFigures,
     CustomerFigures,
     ManagerFigures,
+    ManagerPlanFigures,
     ReportFilter,
     RiskFigures,
 )
@@ -87,7 +90,10 @@ class ReportService:
         f = ReportFilter(read_scope(ctx.actor), since, until, department_id)
         async with self._uow(ctx, write=False) as uow:
             found = await uow.reports.account_managers(f, now)
-        return self._report("account_managers", f, now, manager_figures(found))
+            today = (await load_calendar(uow)).local_date(now)
+            follow_through = await uow.reports.manager_plans(f, read_reach(ctx.actor), today)
+        return self._report("account_managers", f, now,
+                            manager_figures(found) + manager_plan_figures(follow_through))
 
     async def risks(self, ctx: RequestContext, since: datetime | None, until: datetime | None,
                     department_id: UUID | None) -> Report:
@@ -185,6 +191,35 @@ def manager_figures(found: ManagerFigures) -> list[Figure]:
     for manager, moved_in, moved_out in found.handovers:
         figures += [count("handovers", manager, moved_in, "in"),
                     count("handovers", manager, moved_out, "out")]
+    return figures
+
+
+def manager_plan_figures(found: ManagerPlanFigures) -> list[Figure]:
+    """Overdue contacts now (over the customers with a next contact scheduled), plans
+    owned now by state, milestones due in the period done on time (over those judged:
+    done, or past their date), objectives achieved (over every objective) and budget
+    variance per currency (actual against planned, over the plans with such lines)."""
+    figures: list[Figure] = []
+    for manager, scheduled, overdue in found.contacts:
+        figures += [count("contacts", manager, overdue, "overdue"),
+                    share("contacts", manager, "overdue_share", overdue, scheduled)]
+    totals: dict[str, int] = {}
+    for manager, state, n in found.plans:
+        figures.append(count("plans_by_state", f"{manager}/{state}", n))
+        totals[manager] = totals.get(manager, 0) + n
+    figures += [count("plans", m, n) for m, n in sorted(totals.items())]
+    for manager, due, judged, on_time in found.milestones:
+        figures += [count("plan_milestones", manager, due, "due"),
+                    share("plan_milestones", manager, "on_time_rate", on_time, judged),
+                    count("plan_milestones", manager, judged - on_time, "late")]
+    for manager, objectives, achieved in found.objectives:
+        figures.append(share("plan_objectives", manager, "achieved_rate", achieved,
+                             objectives))
+    for manager, currency, plans, planned, actual in found.budget:
+        pct = variance(planned, actual).variance_pct
+        figures.append(Figure("plan_budget", f"{manager}/{currency}", "variance_pct",
+                              None if pct is None else round(float(pct), 1), Unit.PERCENT,
+                              plans))
     return figures
 
 

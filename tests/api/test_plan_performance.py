@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from tests.customer_support import make_customer
-from tests.plan_support import add_part, draft_plan, plan_act, plan_path, with_version
+from tests.plan_support import (
+    add_part,
+    draft_plan,
+    plan_act,
+    plan_path,
+    spend,
+    with_version,
+)
 from tests.support import Actor, Actors, actor, unique, versioned
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -26,14 +33,6 @@ async def _done(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any], ind
     return versioned(await client.patch(plan_path(plan, f"/milestones/{milestone['id']}"),
                                         headers=with_version(who, plan),
                                         json={"status": "done", "actual_date": actual}))
-
-
-async def _spend(client: httpx.AsyncClient, who: Actor, plan: dict[str, Any],
-                 actual: str) -> dict[str, Any]:
-    line = plan["budget_lines"][0]
-    return versioned(await client.patch(plan_path(plan, f"/budget-lines/{line['id']}"),
-                                        headers=with_version(who, plan),
-                                        json={"actual": actual}))
 
 
 async def _department(client: httpx.AsyncClient, actors: Actors) -> tuple[str, Actor]:
@@ -65,7 +64,7 @@ async def test_figures_totals_period_and_csv(client: httpx.AsyncClient,
     p1 = versioned(await plan_act(client, am, p1, "activate"))
     p1 = await _done(client, am, p1, 0, "2019-12-31")
     p1 = await _done(client, am, p1, 1, "2020-02-05")
-    p1 = await _spend(client, am, p1, "120000.00")
+    p1 = await spend(client, am, p1, "120000.00")
     objective = p1["objectives"][0]
     p1 = versioned(await client.patch(plan_path(p1, f"/objectives/{objective['id']}"),
                                       headers=with_version(am, p1), json={"actual": "12"}))
@@ -92,7 +91,7 @@ async def test_figures_totals_period_and_csv(client: httpx.AsyncClient,
                                                           "planned": "50000.00"})
     p2 = versioned(await plan_act(client, am, p2, "activate"))
     p2 = await _done(client, am, p2, 0, "2020-03-01")
-    p2 = await _spend(client, am, p2, "40000.00")
+    p2 = await spend(client, am, p2, "40000.00")
     p2 = versioned(await plan_act(client, am, p2, "complete"))
 
     # Drafts and cancelled plans are not measured.

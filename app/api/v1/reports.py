@@ -87,18 +87,22 @@ async def customers(
 
 @router.get("/reports/account-managers", response_model=ManagementReportOut,
             summary="Per account manager: customers, health, feedback SLA, changes, "
-                    "satisfaction, handovers", responses=CSV)
+                    "satisfaction, handovers, overdue contacts, plans", responses=CSV)
 async def account_managers(
     request: Request, ctx: Reporter,
-    period: Annotated[Period, Depends(period_params("Received, created, answered or "
-                                                    "transferred"))],
+    period: Annotated[Period, Depends(period_params("Received, created, answered, "
+                                                    "transferred or due"))],
     department_id: Department = None, format: Format = "json",
 ) -> Any:
     """Keyed by the manager's id. Customers owned now by tier, health (mean, below the
-    threshold); in the period: feedback SLA compliance, change outcomes, CSAT and NPS with
-    95% intervals and shrunk toward the overall mean (flagged: compare managers by the
-    shrunk figure), handovers in and out. A manager sees their own row, a head their
-    department's managers, executives, analysts and admins every manager."""
+    threshold), customers whose next contact (回访, the tier's cadence in working days) is
+    overdue now, plans owned now by state; in the period: feedback SLA compliance, change
+    outcomes, CSAT and NPS with 95% intervals and shrunk toward the overall mean (flagged:
+    compare managers by the shrunk figure), handovers in and out, milestones of active and
+    completed plans due in the period with the share done on time (over those done or past
+    their date), objectives achieved and budget variance per currency on the plans whose
+    planned window meets the period (as ``/reports/plans``). A manager sees their own row,
+    a head their department's managers, executives, analysts and admins every manager."""
     report = await services(request).reports.account_managers(ctx, period.since,
                                                               period.until, department_id)
     return answer(report, format)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
 from app.domain.access.scope import RecordScope
 from app.domain.handovers.report import HandoverTally
+from app.domain.plans.access import PlanReach
 from app.domain.reports.working_time import WorkingDay
 
 
@@ -71,6 +73,19 @@ class ManagerFigures:
 
 
 @dataclass(frozen=True)
+class ManagerPlanFigures:
+    """Per manager (id as text): the follow-through figures beside ``ManagerFigures``."""
+
+    contacts: list[tuple[str, int, int]]  # customer owner, customers scheduled, overdue now
+    plans: list[tuple[str, str, int]]  # plan owner, state, plans now
+    milestones: list[tuple[str, int, int, int]]  # plan owner, due in the period, judged,
+    #                                               on time
+    objectives: list[tuple[str, int, int]]  # plan owner, objectives, achieved
+    budget: list[tuple[str, str, int, Decimal, Decimal]]  # plan owner, currency, plans,
+    #                                                        planned, actual
+
+
+@dataclass(frozen=True)
 class RiskFigures:
     open_by_level: list[tuple[int, int]]  # level value, open risks (now)
     open_by_owner: list[tuple[str, int]]
@@ -117,6 +132,16 @@ class ReportRepository(Protocol):
         ...
 
     async def account_managers(self, f: ReportFilter, now: datetime) -> ManagerFigures: ...
+
+    async def manager_plans(self, f: ReportFilter, reach: PlanReach,
+                            today: date) -> ManagerPlanFigures:
+        """Per manager: live customers whose next contact (``contact_schedules``) is past
+        due on ``today`` (the local date), plans owned now by state, and, of active and
+        completed plans within ``reach``: milestones due in the period with how many were
+        done on time, and the objectives and budget lines of the plans whose planned window
+        meets the period (as ``/reports/plans`` selects them): how many objectives are
+        achieved, the budget planned and spent per currency."""
+        ...
 
     async def risks(self, f: ReportFilter, today: date) -> RiskFigures: ...
 
