@@ -1,6 +1,6 @@
-"""The shortcuts of phone and e-mail validation give exactly what the libraries give: the
-same E.164 number or normalised address, or the same refusal, for the common shapes they
-answer and for everything around them (validation.py)."""
+"""The shortcuts of credit-code, phone and e-mail validation give exactly what the
+libraries give: the same code, E.164 number or normalised address, or the same refusal,
+for the common shapes they answer and for everything around them (validation.py)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,28 @@ def test_any_address_decides_as_email_validator_does(local: str, domain: str) ->
                                  ".a@example.cn", "Zhou Min <zm@example.cn>"])
 def test_addresses_near_the_shortcut_decide_as_email_validator_does(raw: str) -> None:
     assert outcome(validation.email, raw) == outcome(validation.validated_email, raw)
+
+
+CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVabc -–"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(
+    st.from_regex(r"\A[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10}\Z"),
+    st.text(alphabet=CODE_CHARS, min_size=16, max_size=20),
+    st.text(max_size=20)))
+def test_any_credit_code_decides_as_python_stdnum_does(raw: str) -> None:
+    assert outcome(validation.credit_code, raw) == \
+        outcome(validation.checked_credit_code, raw)
+
+
+def test_a_credit_code_with_its_right_check_character_passes_the_shortcut() -> None:
+    from stdnum.cn import uscc
+    rng = random.Random(31)
+    for _ in range(2000):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(
+            rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+        code = body + uscc.calc_check_digit(body)
+        assert validation.credit_code(code) == code
+        wrong = body + ("0" if code[-1] != "0" else "1")
+        assert outcome(validation.credit_code, wrong) == "refused credit_code_checksum"

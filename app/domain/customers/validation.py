@@ -2,11 +2,13 @@
 phone numbers to E.164 with mainland China as default region (phonenumbers), e-mail
 syntax (email-validator, no DNS look-up).
 
-An import checks a million phones and e-mails, and the libraries take 60–100 µs each, so
-the common shapes are answered from what the libraries said about their part that decides:
-a mainland mobile written as 11 digits is valid exactly when the libraries accept a number
-with its first five digits (the metadata's patterns look no further; tests hold every prefix
-to it), and an ASCII address's domain is checked once. Anything else goes to the libraries."""
+An import checks a million codes, phones and e-mails, and the libraries take 40–100 µs
+each, so the common shapes are answered from what decides them: a credit code already
+written as its 18 characters is checked by the standard's weights (python-stdnum would
+clean nothing away); a mainland mobile written as 11 digits is valid exactly when the
+libraries accept a number with its first five digits (the metadata's patterns look no
+further; tests hold every prefix to it); an ASCII address's domain is checked once.
+Anything else goes to the libraries."""
 
 from __future__ import annotations
 
@@ -25,6 +27,16 @@ DEFAULT_REGION = "CN"
 
 def credit_code(raw: str, pointer: str = "/credit_code") -> str:
     """统一社会信用代码: 18 characters with the GB 32100-2015 check character."""
+    if _PLAIN_CODE.fullmatch(raw):  # as python-stdnum would: nothing to clean away
+        total = sum(_CODE_VALUES[c] * w for c, w in zip(raw, _CODE_WEIGHTS, strict=False))
+        if raw[17] != _CODE_ALPHABET[(31 - total) % 31]:
+            raise InvalidInput([FieldError(pointer, "credit_code_checksum")])
+        return raw
+    return checked_credit_code(raw, pointer)
+
+
+def checked_credit_code(raw: str, pointer: str = "/credit_code") -> str:
+    """``credit_code`` by python-stdnum alone, whatever the writing."""
     try:
         return str(uscc.validate(raw))
     except InvalidChecksum as exc:
@@ -33,6 +45,10 @@ def credit_code(raw: str, pointer: str = "/credit_code") -> str:
         raise InvalidInput([FieldError(pointer, "credit_code_format")]) from exc
 
 
+_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CODE_VALUES = {c: i for i, c in enumerate(_CODE_ALPHABET)}
+_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_PLAIN_CODE = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10}")
 _MOBILE = re.compile(r"1[0-9]{10}")
 _MOBILE_PREFIXES: dict[str, bool] = {}  # first five digits → "+86" + the digits is right
 # an ASCII dot-atom local part (RFC 5322 3.2.3) at a domain of ASCII labels
