@@ -116,7 +116,9 @@ class _Run:
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     fresh: list[tuple[str, str, int]] = field(default_factory=list)
     owners: dict[str, UUID | None] = field(default_factory=dict)
-    read: dict[tuple[str, str, int], RowData] = field(default_factory=dict)  # the chunk's rows
+    # the chunk's rows as read, with their keys
+    read: dict[tuple[str, str, int], tuple[RowData, dict[str, str]]] = \
+        field(default_factory=dict)
     rules: ImportRules | None = None
 
 
@@ -384,23 +386,29 @@ class ImportService(BulkJobs):
         """``run.seen``: which of the chunk's keys an earlier chunk's row holds."""
         keys: set[str] = set()
         for role, name, line, cells in chunk:
-            row = run.read[(role, name, line)] = self._read(run, role, name, line, cells)
-            if not row.problems:
-                keys.update(self._keys(run, row, role))
+            row = self._read(run, role, name, line, cells)
+            keyed = {} if row.problems else self._keys(run, row, role)
+            run.read[(role, name, line)] = row, keyed
+            keys.update(keyed)
         run.seen = await uow.import_keys.seen(run.job.id, sorted(keys))
 
     async def _batch(self, uow: UnitOfWork, run: _Run,
                      chunk: list[tuple[str, str, int, dict[str, str]]]) -> BatchedUnitOfWork:
         """The chunk's unit of work with its duplicate look-ups read at once: the keys of
-        its accounts rows (as ``_keys`` finds them) in three set-based reads."""
+        its accounts rows (as ``_keys`` finds them) and the phones and e-mails of their
+        ``contacts`` cells in three set-based reads."""
         refs: set[tuple[str, str]] = set()
         codes: set[str] = set()
         points: set[tuple[str, str]] = set()
         for role, name, line, _cells in chunk:
-            row = run.read[(role, name, line)]
+            row, keyed = run.read[(role, name, line)]
             if row.problems:
                 continue
-            for key in self._keys(run, row, role):
+            for kind, value in self._json_points(row.values.get("contacts")):
+                with contextlib.suppress(InvalidInput):
+                    points.add((kind, validation.phone(value, "") if kind == "phone"
+                                else value.lower()))
+            for key in keyed:
                 kind, _, value = key.partition(":")
                 if kind == "ref":
                     system, _, ref = value.partition(":")
@@ -485,6 +493,18 @@ class ImportService(BulkJobs):
         return keys
 
     @staticmethod
+    def _json_points(contacts: Any) -> Iterator[tuple[str, str]]:
+        """The phones and e-mails of a ``contacts`` cell (Accord's own export), as far as
+        it has the shape the create reads; the create explains any other shape."""
+        for contact in contacts if isinstance(contacts, list) else []:
+            if isinstance(contact, dict):
+                for kind, items, name in (("phone", contact.get("phones"), "number"),
+                                          ("email", contact.get("emails"), "address")):
+                    for item in items if isinstance(items, list) else []:
+                        if isinstance(item, dict) and isinstance(item.get(name), str):
+                            yield kind, item[name]
+
+    @staticmethod
     def _remember(run: _Run, row: RowData, keys: dict[str, str]) -> None:
         for key in keys:
             if key not in run.seen:
@@ -493,10 +513,11 @@ class ImportService(BulkJobs):
 
     async def _row(self, uow: UnitOfWork, run: _Run, role: str, name: str, line: int,
                    cells: dict[str, str], now: datetime) -> tuple[str, list[RowProblem]]:
-        row = run.read.pop((role, name, line), None) or self._read(run, role, name, line, cells)
+        known = run.read.pop((role, name, line), None)
+        row = known[0] if known else self._read(run, role, name, line, cells)
         if row.problems:
             return "rejected", row.problems
-        keys = self._keys(run, row, role)
+        keys = known[1] if known else self._keys(run, row, role)
         for key, target in keys.items():
             if key in run.seen:
                 target, _, index = target.partition("#")
