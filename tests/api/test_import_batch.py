@@ -46,7 +46,7 @@ async def scenario(client: httpx.AsyncClient, actors: Actors
               "年营业额"]
     rows: list[list[Any]] = [
         [refs[0], unique("好"), code, me, "周敏", phone, email, "制造业", "1250000.50"],  # 2
-        [refs[1], unique("校验位"), credit_code()[:-1] + "X", me, "", "", "", "", ""],  # 3
+        [refs[1], unique("校验位"), credit_code("0")[:-1] + "X", me, "", "", "", "", ""],  # 3
         [refs[2], unique("坏手机"), "", me, "乙", "12345", "", "", ""],  # 4
         [refs[3], unique("坏邮箱"), "", me, "丙", "", "not-an-email", "", ""],  # 5
         [refs[4], unique("无此人"), "", "nobody-here", "", "", "", "", ""],  # 6
