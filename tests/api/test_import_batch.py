@@ -124,3 +124,55 @@ async def test_batched_chunks_decide_every_row_as_the_per_row_path(
         (16, "number_invalid"), (17, "missing")]
     assert stored[0][0] is not None and stored[0][0]["industry"] == "制造业"
     assert stored[12][0] is not None and stored[12][0]["industry"] == "金融"
+
+
+async def preset_run(client: httpx.AsyncClient, app: FastAPI, actors: Actors,
+                     fast: bool) -> list[Any]:
+    """A Zoho export (accounts with revenue, tags and addresses; contacts linked by account
+    name; one account repeated, one with a bad revenue) imported twice in upsert mode:
+    the counts of both jobs, their rejected rows, and the customers as stored."""
+    from tests.api.test_imports import ZOHO_ACCOUNTS, ZOHO_CONTACTS, zoho_id
+
+    owner = f"{actors.am_east.username}@example.cn"
+    ids = [zoho_id() for _ in range(3)]
+    names = [unique("海鸥电子"), unique("云栖科技"), unique("坏金额")]
+    accounts = csv_bytes([ZOHO_ACCOUNTS] + [
+        [f"zcrm_{i}", owner, n, "", "", "Electronics", revenue, "南山区科技园", "深圳市",
+         "广东省", "518057", "China", "", "2024-03-01 10:22:31", tags]
+        for i, n, revenue, tags in ((ids[0], names[0], "12,500,000.00", "重点客户;华南"),
+                                    (ids[1], names[1], "", ""),
+                                    (ids[2], names[2], "很多", ""),
+                                    (ids[0], unique("重复"), "", ""))])
+    contacts = csv_bytes([ZOHO_CONTACTS,
+                          [f"zcrm_{zoho_id()}", owner, "芳", "王", names[0],
+                           f"{unique('wang')}@haiou.cn", "采购经理", "", mobile(), ""],
+                          [f"zcrm_{zoho_id()}", owner, "Wei", "Zhang", names[1], "", "CTO",
+                           mobile(), "", ""]])
+    service = app.state.services.imports
+    service.fast, service.chunk_size = fast, 2
+    found: list[Any] = []
+    try:
+        for _ in range(2):
+            job = await imported(client, app, actors.am_east, ("Accounts.csv", accounts),
+                                 ("Contacts.csv", contacts), preset="zoho", mode="upsert")
+            rejected = [(r["line"], r["column"], r["code"])
+                        for r in await rejected_rows(client, actors.am_east, job["id"])]
+            found.append(({k: v for k, v in job["counts"].items() if v}, rejected))
+    finally:
+        service.fast, service.chunk_size = True, 500
+    for zoho in ids:
+        customer = await by_ref(client, actors.am_east, "zoho", zoho)
+        found.append(None if customer is None else (
+            shape(customer), customer["region"], customer["address"], customer["tags"]))
+    return found
+
+
+async def test_a_preset_file_imported_twice_decides_the_same_on_the_fast_path(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors) -> None:
+    oracle = await preset_run(client, app, actors, fast=False)
+    assert await preset_run(client, app, actors, fast=True) == oracle
+    first, second = oracle[0], oracle[1]
+    assert first[0] == {"read": 6, "valid": 4, "created": 2, "updated": 2, "rejected": 2}
+    assert [code for _, _, code in first[1]] == ["number_invalid", "duplicate_in_file"]
+    assert second[0] == {"read": 6, "valid": 4, "unchanged": 4, "rejected": 2}
+    assert oracle[2] is not None and oracle[2][3] == ["华南", "重点客户"]
