@@ -63,6 +63,7 @@ from app.services.ports.customers import (
     DuplicateHit,
     HistoryEntry,
     Holders,
+    ImportedRows,
     TimelineEntry,
 )
 
@@ -431,6 +432,12 @@ class SqlCustomerRepository:
         rows = [r for customer_id, changes, at in history
                 for r in history_rows(customer_id, changes, **at)]
         await self._insert_many(customer_history, rows)
+
+    async def add_imported(self, rows: ImportedRows) -> None:
+        for table, values in ((customers, rows.customers), (customer_tags, rows.tags),
+                              (customer_external_refs, rows.refs), (contacts, rows.contacts),
+                              (contact_points, rows.points), (customer_history, rows.history)):
+            await self._insert_many(table, values)
 
     async def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """One multi-row insert; on PostgreSQL a binary COPY of the rows (JSON columns

@@ -42,3 +42,17 @@ bulk_job_problems = Table(
     Column("params", JSONType, nullable=False),
 )
 Index("ix_bulk_job_problems_job", bulk_job_problems.c.job_id, bulk_job_problems.c.id)
+
+# What identifies each row an import job accepted so far (an external reference, a credit
+# code, a phone, an e-mail), with the row's line: a later row of the same file carrying a
+# key already here is a duplicate within the file. Kept in the database, not in the job's
+# memory, so a million-row job runs in flat memory; UNLOGGED on PostgreSQL (no WAL for a
+# scratch table): a database crash empties it, and the resuming job rebuilds its keys from
+# the rows before its position, as it does after a worker died.
+import_keys = Table(
+    "import_keys", metadata,
+    Column("job_id", Uuid, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("file", String(255), nullable=False),
+    Column("line", BigInteger, nullable=False),
+)

@@ -35,6 +35,7 @@ from app.repositories.direct import Prepared
 from app.repositories.feedback import SqlFeedbackRepository
 from app.repositories.handovers import SqlHandoverRepository
 from app.repositories.idempotency import store_answer
+from app.repositories.import_keys import SqlImportKeys
 from app.repositories.interactions import SqlInteractionRepository
 from app.repositories.knowledge import SqlKnowledgeRepository
 from app.repositories.notifications import (
@@ -115,6 +116,7 @@ class SqlUnitOfWork:
         self.plans = SqlPlanRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
         self.bulk_jobs = SqlBulkJobRepository(conn)
+        self.import_keys = SqlImportKeys(conn)
         self.customer_copy = PostgresCustomerCopy(conn, self._engine)
         self.reports = SqlReportRepository(conn)
         self.training = SqlTrainingRepository(conn)

@@ -52,10 +52,19 @@ from app.services.policies import (
     store_policy,
 )
 from app.services.ports import Clock, RequestContext
-from app.services.ports.customers import CustomerFilter, DuplicateHit, HistoryEntry, TimelineEntry
+from app.services.ports.customers import (
+    CustomerFilter,
+    DuplicateHit,
+    HistoryEntry,
+    ImportedRows,
+    TimelineEntry,
+)
 from app.services.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 ERASED = "[已删除 erased]"
+# snapshot entries that are not columns of the customer row (or are stored another way)
+_NOT_COLUMNS = frozenset({"owner_id", "department_id", "annual_revenue", "value_score",
+                          "archived"})
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,50 @@ def _contact_view(contact: Contact) -> dict[str, Any]:
             "erased": contact.erased_at is not None}
 
 
+@dataclass
+class ImportRules:
+    """The policies an import chunk's new customers are created under, and the integrity
+    percent of each shape of new customer met so far: what the policy's checks look at
+    (tier, kind, which fields are filled, each contact's primary flag and reach). A file
+    of a million customers has a handful of shapes, each evaluated once by the domain's
+    own ``evaluate`` on a customer of that shape."""
+
+    needs: NeedsVocabulary
+    tiers: TierPolicy
+    integrity: IntegrityPolicy
+    known: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def integrity_percent(self, fields: CustomerInput, tier: Tier,
+                          contacts: list[ContactInput]) -> int:
+        shape = (tier, fields.kind, bool(fields.credit_code), bool(fields.industry.strip()),
+                 bool(fields.region.strip()), bool(fields.address.strip()),
+                 fields.preferred_channel is not None,
+                 tuple((c.is_primary, any(p.verified for p in c.phones)
+                        or any(e.verified for e in c.emails), bool(c.phones or c.emails))
+                       for c in contacts))
+        if shape not in self.known:
+            self.known[shape] = evaluate(_shaped(fields, tier, contacts), self.integrity).percent
+        return self.known[shape]
+
+
+def _shaped(fields: CustomerInput, tier: Tier, contacts: list[ContactInput]) -> Customer:
+    """A customer with these fields and contacts, for the integrity rules to look at."""
+    nobody, then = new_id(), datetime.min
+    return Customer(
+        id=nobody, name=fields.name, kind=fields.kind, credit_code=fields.credit_code,
+        industry=fields.industry, region=fields.region, address=fields.address,
+        owner_id=nobody, department_id=nobody,
+        shared_with_department=fields.shared_with_department, tags=fields.tags,
+        needs=fields.needs, preferred_channel=fields.preferred_channel,
+        preferred_time=fields.preferred_time, custom_attributes=fields.custom_attributes,
+        external_refs=fields.external_refs, annual_revenue=fields.annual_revenue,
+        currency=fields.currency, strategic_importance=fields.strategic_importance,
+        growth_potential=fields.growth_potential, value_score=Decimal(0), tier_computed=tier,
+        tier_manual=None, tier_manual_reason=None, stage=Stage.PROSPECT, churn_reason=None,
+        churn_note=None, integrity_score=0, version=1, created_at=then, updated_at=then,
+        contacts=[CustomerService._new_contact(nobody, c, then) for c in contacts])
+
+
 class CustomerService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -222,13 +275,7 @@ class CustomerService:
             raise InvalidInput([FieldError("/stage", "stage_not_initial")])
         owner_id, department_id = await self._owner(uow, ctx.principal, new.owner_id)
         vocabulary, _ = await load_policy(uow, NEEDS_VOCABULARY)
-        errors = FieldErrors()
-        fields = self._clean_fields(new.fields, errors, vocabulary.check)
-        contacts = [self._clean_contact(c, f"/contacts/{i}", errors)
-                    for i, c in enumerate(new.contacts)]
-        if sum(c.is_primary for c in contacts) > 1:
-            errors.add("/contacts", "one_primary_contact")
-        errors.raise_if_any()
+        fields, contacts = self._cleaned(new, vocabulary.check)
         customer_id = new_id()
         customer = Customer(
             id=customer_id, name=fields.name, kind=fields.kind,
@@ -276,6 +323,113 @@ class CustomerService:
                 event={"name": customer.name, "tier": customer.tier}, at=now,
                 customer_id=customer.id)
         return customer
+
+    @staticmethod
+    async def import_rules(uow: UnitOfWork) -> ImportRules:
+        """The policies ``import_new`` applies, read once for a chunk of rows."""
+        needs, _ = await load_policy(uow, NEEDS_VOCABULARY)
+        tiers, _ = await load_policy(uow, TIER_POLICY)
+        integrity, _ = await load_policy(uow, INTEGRITY_POLICY)
+        return ImportRules(needs, tiers, integrity)
+
+    def _cleaned(self, new: NewCustomer,
+                 check_needs: Any) -> tuple[CustomerInput, list[ContactInput]]:
+        """A new customer's fields and contacts cleaned as on entry, every refusal at once."""
+        errors = FieldErrors()
+        fields = self._clean_fields(new.fields, errors, check_needs)
+        contacts = [self._clean_contact(c, f"/contacts/{i}", errors)
+                    for i, c in enumerate(new.contacts)]
+        if sum(c.is_primary for c in contacts) > 1:
+            errors.add("/contacts", "one_primary_contact")
+        errors.raise_if_any()
+        return fields, contacts
+
+    async def import_new(self, uow: UnitOfWork, ctx: RequestContext, new: NewCustomer,
+                         now: datetime, source: Source, rules: ImportRules) -> bool:
+        """``create_in`` for an import row, by the same rules in the same order, added as
+        plain rows (no aggregate, no row per field; ``add_imported``): the customer, its
+        tags, references, contacts and contact points, and a history of one entry for the
+        customer and one per contact (each redactable on its own), naming the job. False,
+        having written nothing, when the row holds a duplicate or asks for what only
+        ``create_in`` does (a forced duplicate, another first stage): the caller runs
+        ``create_in``, which refuses or creates it as a single create would."""
+        assert ctx.principal is not None
+        if new.stage is not Stage.PROSPECT or new.force_reason:
+            return False
+        owner_id, department_id = await self._owner(uow, ctx.principal, new.owner_id)
+        fields, contacts = self._cleaned(new, rules.needs.check)
+        for system, external in fields.external_refs.items():
+            if await uow.customers.external_ref_holder(system, external) is not None:
+                return False
+        if fields.credit_code and \
+                await uow.customers.credit_code_holder(fields.credit_code, None) is not None:
+            return False
+        points = sorted({("phone", p.number) for c in contacts for p in c.phones}
+                        | {("email", e.address.lower()) for c in contacts for e in c.emails})
+        if await uow.customers.contact_point_holders(points, None):
+            return False
+        into = ImportedRows()
+        customer_id = new_id()
+        people = [(new_id(), c) for c in contacts]
+        if people and not any(c.is_primary for _, c in people):
+            people[0] = (people[0][0], replace(people[0][1], is_primary=True))
+        people.sort(key=lambda p: (not p[1].is_primary, p[0]))  # as create_in orders them
+        score = value_score(fields.annual_revenue, fields.strategic_importance,
+                            fields.growth_potential, rules.tiers)
+        tier = tier_for(score, rules.tiers)
+        snapshot = {
+            "name": fields.name, "kind": fields.kind, "credit_code": fields.credit_code,
+            "industry": fields.industry, "region": fields.region, "address": fields.address,
+            "owner_id": str(owner_id), "department_id": str(department_id),
+            "shared_with_department": fields.shared_with_department,
+            "tags": list(fields.tags), "needs": list(fields.needs),
+            "preferred_channel": fields.preferred_channel,
+            "preferred_time": fields.preferred_time,
+            "custom_attributes": dict(fields.custom_attributes),
+            "external_refs": dict(fields.external_refs),
+            "annual_revenue": None if fields.annual_revenue is None
+            else str(fields.annual_revenue),
+            "currency": fields.currency, "strategic_importance": fields.strategic_importance,
+            "growth_potential": fields.growth_potential, "value_score": str(score),
+            "tier_computed": tier, "tier_manual": None, "tier_manual_reason": None,
+            "stage": new.stage, "churn_reason": None, "churn_note": None, "archived": False}
+        into.customers.append({
+            **{k: v for k, v in snapshot.items() if k not in _NOT_COLUMNS},
+            "id": customer_id, "owner_id": owner_id, "department_id": department_id,
+            "annual_revenue": fields.annual_revenue, "value_score": score, "tier": tier,
+            "integrity_score": rules.integrity_percent(fields, tier, [c for _, c in people]),
+            "search_text": "\n".join([fields.name, *(c.name for _, c in people)]).lower(),
+            "archived_at": None, "merged_into": None, "version": 1, "created_at": now,
+            "updated_at": now})
+        into.tags += [{"customer_id": customer_id, "tag": t} for t in fields.tags]
+        into.refs += [{"system": s, "external_id": i, "customer_id": customer_id}
+                      for s, i in sorted(fields.external_refs.items())]
+        actor_id = _actor(ctx)
+        history = {"customer_id": customer_id, "occurred_at": now, "actor_id": actor_id,
+                   "old": None, "request_id": source.reference, "redacted": False}
+        into.history.append({**history, "contact_id": None, "action": "customer.imported",
+                             "field": "customer", "new": snapshot})
+        for contact_id, c in people:
+            phones = [{"number": p.number, "verified": p.verified} for p in c.phones]
+            emails = [{"address": e.address, "verified": e.verified} for e in c.emails]
+            into.contacts.append({
+                "id": contact_id, "customer_id": customer_id, "name": c.name, "title": c.title,
+                "phones": phones, "emails": emails, "im_handle": c.im_handle,
+                "preferred_channel": c.preferred_channel, "is_primary": c.is_primary,
+                "version": 1, "created_at": now, "updated_at": now, "erased_at": None})
+            into.points += [{"kind": kind, "value": value, "customer_id": customer_id,
+                             "contact_id": contact_id}
+                            for kind, value in [*(("phone", p.number) for p in c.phones),
+                                                *(("email", e.address.lower())
+                                                  for e in c.emails)]]
+            into.history.append({**history, "contact_id": contact_id,
+                                 "action": "contact.added", "field": "contact",
+                                 "new": {"name": c.name, "title": c.title, "phones": phones,
+                                         "emails": emails, "im_handle": c.im_handle,
+                                         "preferred_channel": c.preferred_channel,
+                                         "is_primary": c.is_primary}})
+        await uow.customers.add_imported(into)
+        return True
 
     async def put_by_external_ref(self, ctx: RequestContext, system: str, external_id: str,
                                   expected_version: int | AnyOf | None,

@@ -1,8 +1,9 @@
 """A chunk of an import with the round trips taken out (issue 17): the customer use cases
 run row by row as in a single create — the same rules, the same code — but the look-ups
 they make for duplicates are answered from a few set-based reads made for the whole chunk,
-and the customers and history rows they add are written together when the chunk commits
-(a binary COPY a table on PostgreSQL).
+and the customers and history rows they add (aggregates from ``create_in``, plain rows from
+``import_new``) are written together when the chunk commits (a binary COPY a table on
+PostgreSQL).
 Anything else (reading a customer, updating one, a contact of a contacts file) first
 writes what is pending and then goes to the store as it would without the batch."""
 
@@ -14,7 +15,12 @@ from uuid import UUID
 
 from app.domain.customers.history import FieldChange
 from app.domain.customers.model import Customer
-from app.services.ports.customers import CustomerRepository, DuplicateHit, Holders
+from app.services.ports.customers import (
+    CustomerRepository,
+    DuplicateHit,
+    Holders,
+    ImportedRows,
+)
 
 
 class BatchedCustomers:
@@ -30,12 +36,16 @@ class BatchedCustomers:
         self._known_points = set(points)
         self._new: list[Customer] = []
         self._history: list[tuple[UUID, list[FieldChange], dict[str, Any]]] = []
+        self._imported = ImportedRows()
 
     async def flush(self) -> None:
         if self._new or self._history:
             new, history = self._new, self._history
             self._new, self._history = [], []
             await self._inner.add_many(new, history)
+        if self._imported.customers:
+            imported, self._imported = self._imported, ImportedRows()
+            await self._inner.add_imported(imported)
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._inner, name)
@@ -80,6 +90,23 @@ class BatchedCustomers:
                         [("email", e.address.lower()) for e in contact.emails]:
                     self._holders.points.setdefault(point, []).append(DuplicateHit(
                         customer.id, customer.name, *point))
+
+    async def add_imported(self, rows: ImportedRows) -> None:
+        pending = self._imported
+        for name in ("customers", "tags", "refs", "contacts", "points", "history"):
+            getattr(pending, name).extend(getattr(rows, name))
+        for row in rows.customers:
+            if row["credit_code"]:
+                self._holders.codes.setdefault(row["credit_code"], DuplicateHit(
+                    row["id"], row["name"], "credit_code", row["credit_code"]))
+        for ref in rows.refs:
+            self._holders.refs.setdefault((ref["system"], ref["external_id"]),
+                                          ref["customer_id"])
+        names = {row["id"]: row["name"] for row in rows.customers}
+        for point in rows.points:
+            self._holders.points.setdefault((point["kind"], point["value"]), []).append(
+                DuplicateHit(point["customer_id"], names[point["customer_id"]],
+                             point["kind"], point["value"]))
 
     async def add_history(self, customer_id: UUID, changes: list[FieldChange],
                           **at: Any) -> None:

@@ -38,7 +38,14 @@ from app.domain.customers import validation
 from app.domain.customers.errors import DuplicateCustomer, ExternalRefTaken, OwnerNotAllowed
 from app.domain.customers.model import ContactChannel, CustomerKind, Email, Phone
 from app.services.auth import user_principal
-from app.services.customers import ContactInput, CustomerInput, CustomerService, NewCustomer, Source
+from app.services.customers import (
+    ContactInput,
+    CustomerInput,
+    CustomerService,
+    ImportRules,
+    NewCustomer,
+    Source,
+)
 from app.services.import_batch import BatchedCustomers, BatchedUnitOfWork
 from app.services.ports import Clock, RequestContext
 from app.services.ports.bulk import JobFiles
@@ -97,16 +104,22 @@ def _parties(ctx: RequestContext, job: BulkJob) -> frozenset[Party]:
 
 @dataclass
 class _Run:
-    """One worker's pass over a job: the rows still to do, and the keys of the rows
-    accepted so far (a second row for the same customer is a duplicate within the file)."""
+    """One worker's pass over a job, a chunk at a time: the keys of the chunk's rows that
+    an accepted row holds (a second row for the same customer is a duplicate within the
+    file; earlier chunks' keys are read from the store, ``import_keys``), the keys the
+    chunk's own accepted rows add, and the policies its new customers are created under."""
 
     job: BulkJob
     ctx: RequestContext
     lease_owner: str
     preset: Preset | None
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
+    fresh: list[tuple[str, str, int]] = field(default_factory=list)
     owners: dict[str, UUID | None] = field(default_factory=dict)
-    read: dict[tuple[str, str, int], RowData] = field(default_factory=dict)  # the chunk's rows
+    # the chunk's rows as read, with their keys
+    read: dict[tuple[str, str, int], tuple[RowData, dict[str, str]]] = \
+        field(default_factory=dict)
+    rules: ImportRules | None = None
 
 
 class BulkJobs:
@@ -207,13 +220,21 @@ class ImportService(BulkJobs):
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, files: JobFiles,
                  customers: CustomerService, *, chunk_size: int = 500,
-                 lease: timedelta = timedelta(minutes=5), batched: bool = True) -> None:
+                 lease: timedelta = timedelta(minutes=5), batched: bool = True,
+                 fast: bool = True, analyze_after: int = 50_000) -> None:
         super().__init__(uow, clock, files, lease=lease)
         self._customers = customers
         self.chunk_size = chunk_size
         # False: every look-up and write a round trip of its own (the rule oracle the
         # batched chunks are tested against, import_batch.py).
         self.batched = batched
+        # True: a new customer is created by ``CustomerService.import_new`` as plain rows
+        # written a table at a time; False: by ``create_in`` as one aggregate each (the
+        # rule oracle the fast rows are tested against).
+        self.fast = fast
+        # a job that created or updated this many customers refreshes the planner's
+        # statistics of the customer tables when it completes
+        self.analyze_after = analyze_after
 
     # submitting ------------------------------------------------------------------------
 
@@ -292,13 +313,9 @@ class ImportService(BulkJobs):
         options = job.options
         run = _Run(job, RequestContext(principal_of(job.principal), f"import:{job.id}"),
                    owner, PRESETS.get(options["preset"] or ""))
-        rejected_lines = {(p.file, p.line) async for p in self._problems(run.ctx, job.id)}
         rows = self._rows(run)
-        for _index in range(job.position):  # replay the keys of the rows already done
-            role, name, line, cells = next(rows)
-            if (name, line) not in rejected_lines:
-                data = self._read(run, role, name, line, cells)
-                self._remember(run, data, self._keys(run, data, role))
+        if job.position:
+            await self._rebuild_keys(run, rows)
         while True:
             chunk = [r for _, r in zip(range(self.chunk_size), rows, strict=False)]
             if not await self._chunk(run, chunk):
@@ -307,6 +324,23 @@ class ImportService(BulkJobs):
                 progress(run.job)
             if not chunk:
                 return
+
+    async def _rebuild_keys(self, run: _Run,
+                            rows: Iterator[tuple[str, str, int, dict[str, str]]]) -> None:
+        """A resumed job's memory of the rows before its position, from the file: the keys
+        of every row it accepted (a row it rejected has a problem on record)."""
+        rejected_lines = {(p.file, p.line) async for p in self._problems(run.ctx, run.job.id)}
+        async with self._uow(run.ctx) as uow:
+            await uow.import_keys.forget(run.job.id)
+            for index in range(run.job.position):
+                role, name, line, cells = next(rows)
+                if (name, line) not in rejected_lines:
+                    data = self._read(run, role, name, line, cells)
+                    self._remember(run, data, self._keys(run, data, role))
+                if len(run.fresh) >= 10_000 or index == run.job.position - 1:
+                    await uow.import_keys.remember(run.job.id, run.fresh)
+                    run.seen, run.fresh = {}, []
+            await uow.commit()
 
     def _rows(self, run: _Run) -> Iterator[tuple[str, str, int, dict[str, str]]]:
         for role in (ACCOUNTS, CONTACTS):
@@ -324,11 +358,13 @@ class ImportService(BulkJobs):
         dry_run = bool(run.job.options["dry_run"])
         counts = dict(run.job.counts)
         problems: list[RowProblem] = []
-        seen_before = dict(run.seen)
+        run.fresh = []
         async with self._uow(run.ctx) as uow:
             job = await self._held(uow, run.job.id, run.lease_owner)
             if job is None:
                 return False
+            await self._recall(uow, run, chunk)
+            run.rules = await self._customers.import_rules(uow) if self.fast else None
             work: Any = await self._batch(uow, run, chunk) if self.batched else uow
             for role, name, line, cells in chunk:
                 outcome, found = await self._row(work, run, role, name, line, cells, now)
@@ -342,22 +378,37 @@ class ImportService(BulkJobs):
         async with self._uow(run.ctx) as uow:  # a dry run keeps only its findings
             job = await self._held(uow, run.job.id, run.lease_owner)
             if job is None:
-                run.seen = seen_before
                 return False
             return await self._advance(uow, run, job, chunk, counts, problems, now)
+
+    async def _recall(self, uow: UnitOfWork, run: _Run,
+                      chunk: list[tuple[str, str, int, dict[str, str]]]) -> None:
+        """``run.seen``: which of the chunk's keys an earlier chunk's row holds."""
+        keys: set[str] = set()
+        for role, name, line, cells in chunk:
+            row = self._read(run, role, name, line, cells)
+            keyed = {} if row.problems else self._keys(run, row, role)
+            run.read[(role, name, line)] = row, keyed
+            keys.update(keyed)
+        run.seen = await uow.import_keys.seen(run.job.id, sorted(keys))
 
     async def _batch(self, uow: UnitOfWork, run: _Run,
                      chunk: list[tuple[str, str, int, dict[str, str]]]) -> BatchedUnitOfWork:
         """The chunk's unit of work with its duplicate look-ups read at once: the keys of
-        its accounts rows (as ``_keys`` finds them) in three set-based reads."""
+        its accounts rows (as ``_keys`` finds them) and the phones and e-mails of their
+        ``contacts`` cells in three set-based reads."""
         refs: set[tuple[str, str]] = set()
         codes: set[str] = set()
         points: set[tuple[str, str]] = set()
-        for role, name, line, cells in chunk:
-            row = run.read[(role, name, line)] = self._read(run, role, name, line, cells)
+        for role, name, line, _cells in chunk:
+            row, keyed = run.read[(role, name, line)]
             if row.problems:
                 continue
-            for key in self._keys(run, row, role):
+            for kind, value in self._json_points(row.values.get("contacts")):
+                with contextlib.suppress(InvalidInput):
+                    points.add((kind, validation.phone(value, "") if kind == "phone"
+                                else value.lower()))
+            for key in keyed:
                 kind, _, value = key.partition(":")
                 if kind == "ref":
                     system, _, ref = value.partition(":")
@@ -375,10 +426,12 @@ class ImportService(BulkJobs):
                        counts: dict[str, int], problems: list[RowProblem],
                        now: datetime) -> bool:
         await uow.bulk_jobs.add_problems(job.id, problems)
+        await uow.import_keys.remember(job.id, run.fresh)
         job = replace(job, position=job.position + len(chunk), counts=counts,
                       lease_until=now + self._lease, version=job.version + 1)
         if not chunk:
             job = apply(job, "complete", frozenset({Party.WORKER}), now)
+            await uow.import_keys.forget(job.id)
             uow.record_change(
                 "import.completed", "import", job.id,
                 after={"counts": counts, "files": [{"name": f["name"], "sha256": f["sha256"]}
@@ -391,6 +444,10 @@ class ImportService(BulkJobs):
         await uow.bulk_jobs.save(job)
         await uow.commit()
         run.job = job
+        if not chunk and not job.options["dry_run"] and \
+                counts["created"] + counts["updated"] >= self.analyze_after:
+            async with self._uow(run.ctx) as analyzing:
+                await analyzing.import_keys.analyze()
         return True
 
     # one row ---------------------------------------------------------------------------
@@ -436,16 +493,31 @@ class ImportService(BulkJobs):
         return keys
 
     @staticmethod
+    def _json_points(contacts: Any) -> Iterator[tuple[str, str]]:
+        """The phones and e-mails of a ``contacts`` cell (Accord's own export), as far as
+        it has the shape the create reads; the create explains any other shape."""
+        for contact in contacts if isinstance(contacts, list) else []:
+            if isinstance(contact, dict):
+                for kind, items, name in (("phone", contact.get("phones"), "number"),
+                                          ("email", contact.get("emails"), "address")):
+                    for item in items if isinstance(items, list) else []:
+                        if isinstance(item, dict) and isinstance(item.get(name), str):
+                            yield kind, item[name]
+
+    @staticmethod
     def _remember(run: _Run, row: RowData, keys: dict[str, str]) -> None:
         for key in keys:
-            run.seen.setdefault(key, (row.file, row.line))
+            if key not in run.seen:
+                run.seen[key] = (row.file, row.line)
+                run.fresh.append((key, row.file, row.line))
 
     async def _row(self, uow: UnitOfWork, run: _Run, role: str, name: str, line: int,
                    cells: dict[str, str], now: datetime) -> tuple[str, list[RowProblem]]:
-        row = run.read.pop((role, name, line), None) or self._read(run, role, name, line, cells)
+        known = run.read.pop((role, name, line), None)
+        row = known[0] if known else self._read(run, role, name, line, cells)
         if row.problems:
             return "rejected", row.problems
-        keys = self._keys(run, row, role)
+        keys = known[1] if known else self._keys(run, row, role)
         for key, target in keys.items():
             if key in run.seen:
                 target, _, index = target.partition("#")
@@ -559,9 +631,11 @@ class ImportService(BulkJobs):
                 raise NotFound(entity="customer")
             if not row.values.get("name"):
                 raise InvalidInput([FieldError("/name", "missing")])
-            await self._customers.create_in(uow, run.ctx, NewCustomer(
-                fields=self._fields(run, row, {}), contacts=contacts,
-                owner_id=await self._owner(uow, run, row)), now, source=source)
+            new = NewCustomer(fields=self._fields(run, row, {}), contacts=contacts,
+                              owner_id=await self._owner(uow, run, row))
+            if run.rules is None or not await self._customers.import_new(
+                    uow, run.ctx, new, now, source, run.rules):
+                await self._customers.create_in(uow, run.ctx, new, now, source=source)
             return "created"
         existing, matched_by = found
         if mode is ImportMode.CREATE:

@@ -19,7 +19,7 @@ moved while its health is recomputed in another transaction is counted once, in 
 place. SQLite (one writer at a time): row-level triggers. Existing rows are counted here.
 
 Revision ID: 0021_customer_summary
-Revises: 0019
+Revises: 0020_report_rounds
 Create Date: 2026-12-08
 """
 

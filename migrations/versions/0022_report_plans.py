@@ -11,7 +11,7 @@ zero row: the report sums counts, so it needs no cleanup, and the rows are bound
 owners x departments x due dates.
 
 Revision ID: 0022_report_plans
-Revises: 0019
+Revises: 0021_customer_summary
 Create Date: 2026-12-08
 """
 

@@ -20,7 +20,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import func, select, text
 
+from app.repositories.tables_bulk import import_keys
 from app.services.imports import ImportService, WorkerStopped
 from tests.import_support import by_ref, csv_bytes, read_job, rejected_rows, submit
 from tests.support import Actors, TestClock, assert_problem, unique
@@ -190,3 +192,39 @@ async def test_a_worker_process_killed_with_sigkill_resumes_without_duplicates(
         if (cursor := page["next_cursor"]) is None:
             break
     assert total == len(refs)
+
+
+async def test_a_finished_job_forgets_its_keys_and_a_large_one_refreshes_statistics(
+        client: httpx.AsyncClient, app: FastAPI, actors: Actors, clock: TestClock) -> None:
+    """The keys that find duplicates within the file live while the job runs; a job that
+    wrote at least ``analyze_after`` customers leaves the planner fresh statistics of the
+    customer tables for the list and search reads (PostgreSQL keeps them; SQLite not)."""
+    refs = [uuid.uuid4().hex for _ in range(5)]
+    job = await submit(client, actors.am_east, ("big.csv", crm_file(refs, unique("统计"))),
+                       mapping=MAPPING, system="crm", mode="upsert")
+    runner = worker(app)
+    runner.analyze_after = 5
+
+    async def analyzed() -> int:
+        async with app.state.engines.read.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                return 0
+            return int(await conn.scalar(text(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'customers'")))
+
+    async def keys_held() -> int:
+        async with app.state.engines.read.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(import_keys).where(
+                import_keys.c.job_id == uuid.UUID(job["id"]))))
+
+    before = await analyzed()
+    with contextlib.suppress(WorkerStopped):  # the first chunk's keys are on record
+        await worker(app, dies_after=4).run_queued()
+    assert await keys_held() == 3
+    clock.advance(minutes=6)
+    assert await runner.run_queued() == 1
+    assert (await read_job(client, actors.am_east, job["id"]))["counts"]["created"] == 5
+    assert await keys_held() == 0
+    async with app.state.engines.read.connect() as conn:
+        postgresql = conn.dialect.name == "postgresql"
+    assert await analyzed() == (before + 1 if postgresql else 0)

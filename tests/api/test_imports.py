@@ -173,7 +173,7 @@ async def test_every_kind_of_bad_row_is_explained_and_the_rest_imported(
     header = ["编号", "公司名称", "信用代码", "负责人", "联系人", "手机", "邮箱", "年营业额"]
     rows = [header,
             [zoho_id(), unique("好客户"), credit_code(), me, "甲", mobile(), "", "100"],  # 2
-            [zoho_id(), unique("校验位"), credit_code()[:-1] + "X", me, "", "", "", ""],  # 3
+            [zoho_id(), unique("校验位"), credit_code("0")[:-1] + "X", me, "", "", "", ""],  # 3
             [zoho_id(), unique("坏手机"), "", me, "乙", "12345", "", ""],  # 4
             [zoho_id(), unique("坏邮箱"), "", me, "丙", "", "not-an-email", ""],  # 5
             [zoho_id(), unique("无此人"), "", "nobody-here", "", "", "", ""],  # 6

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,24 @@ class BulkJobRepository(Protocol):
         ...
     async def customer_by_name(self, name: str, scope: RecordScope) -> UUID | None: ...
     async def expired(self, now: datetime, limit: int) -> list[BulkJob]: ...
+
+
+class ImportKeys(Protocol):
+    """What identifies each row an import job accepted (``ref:…``, ``code:…``, ``phone:…``,
+    ``email:…``) with the row's file and line: the job's memory of its file, kept by the
+    store so that it does not grow with the file in the worker."""
+
+    async def seen(self, job_id: UUID, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Those of ``keys`` an earlier row of the job holds, with that row's file and line."""
+        ...
+    async def remember(self, job_id: UUID, keys: Sequence[tuple[str, str, int]]) -> None:
+        """(key, file, line) of rows just accepted; a key is held by its first row."""
+        ...
+    async def forget(self, job_id: UUID) -> None: ...
+    async def analyze(self) -> None:
+        """Fresh planner statistics for the customer tables after a large import (the
+        list and search read paths plan by them); nothing where the engine keeps none."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -38,6 +38,19 @@ class DuplicateHit:
     customer_name: str
     kind: str  # "credit_code" | "phone" | "email"
     value: str
+
+
+@dataclass
+class ImportedRows:
+    """New customers of an import chunk as the rows of each table (column → value), built
+    from plain values by the rules of a single create, without an aggregate per row."""
+
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    refs: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,10 @@ class CustomerRepository(Protocol):
                        history: Sequence[tuple[UUID, list[FieldChange], dict[str, Any]]]
                        ) -> None:
         """``add`` and ``add_history`` (its keyword arguments) for many customers at once."""
+        ...
+    async def add_imported(self, rows: ImportedRows) -> None:
+        """New customers of an import as plain rows, each table in one statement (a binary
+        COPY on PostgreSQL)."""
         ...
     async def contacts_of_many(self, customer_ids: list[UUID]) -> dict[UUID, list[Contact]]:
         """The contacts of a page of customers in one read (exports)."""

@@ -19,7 +19,7 @@ from app.services.ports.access import (
     UserRepository,
 )
 from app.services.ports.audit import AuditLogReader, RecordDirectory
-from app.services.ports.bulk import BulkJobRepository, CustomerCopy
+from app.services.ports.bulk import BulkJobRepository, CustomerCopy, ImportKeys
 from app.services.ports.change_requests import ChangeRequestRepository
 from app.services.ports.customers import CustomerRepository
 from app.services.ports.feedback import FeedbackRepository
@@ -68,6 +68,7 @@ class UnitOfWork(Protocol):
     plans: PlanRepository
     interactions: InteractionRepository
     bulk_jobs: BulkJobRepository
+    import_keys: ImportKeys
     customer_copy: CustomerCopy
     reports: ReportRepository
     training: TrainingRepository
