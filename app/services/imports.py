@@ -9,6 +9,7 @@ lease runs out) goes on from the last committed chunk without duplicating a cust
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -75,8 +76,9 @@ class Upload:
 
 
 class WorkerStopped(BaseException):
-    """The worker stops between rows (shut down, killed): the job keeps its lease and
-    resumes from its last committed chunk once the lease runs out."""
+    """The worker dies between rows (killed): the job keeps its lease and resumes from its
+    last committed chunk once the lease runs out. A graceful stop cancels the run instead,
+    and the job's lease is released at once."""
 
 
 def principal_data(principal: Principal) -> dict[str, Any]:
@@ -195,6 +197,9 @@ class BulkJobs:
                 await run(job, owner)
             except Exception as exc:  # a bug or a broken file
                 await self._fail(job.id, owner, f"{type(exc).__name__}: {exc}")
+            except asyncio.CancelledError:  # a graceful stop: the chunk rolled back
+                await asyncio.shield(self._release(job.id, owner))
+                raise
             done += 1
         return done
 
@@ -204,6 +209,16 @@ class BulkJobs:
         if job is None or job.state is not JobState.RUNNING or job.lease_owner != owner:
             return None
         return job
+
+    async def _release(self, job_id: UUID, owner: str) -> None:
+        """Give the job back at once, so the next worker (or this one, restarted) goes on
+        from the last committed chunk without waiting for the lease to run out."""
+        now = self._clock.now()
+        async with self._uow(RequestContext(None, f"{self.kind}:{job_id}")) as uow:
+            job = await self._held(uow, job_id, owner)
+            if job is not None:
+                await uow.bulk_jobs.save(apply(job, "release", frozenset({Party.WORKER}), now))
+                await uow.commit()
 
     async def _fail(self, job_id: UUID, owner: str, reason: str) -> None:
         now = self._clock.now()

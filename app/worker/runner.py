@@ -88,9 +88,9 @@ class Worker:
     async def _bulk_lane(self) -> None:
         """Imports and exports on a task of their own, so the relay, the deliveries and the
         periodic jobs keep their schedule while a long job runs. On stop, a job in the
-        middle of a chunk is cancelled: that chunk's transaction rolls back, the job keeps
-        its lease and is resumed from its last committed chunk (an export starts over)
-        once the lease runs out, by this worker or another."""
+        middle of a chunk is cancelled: that chunk's transaction rolls back, the job's lease
+        is released, and the next worker to look resumes it from its last committed chunk
+        (an export starts over)."""
         lane = asyncio.create_task(self._loop("bulk", self.run_bulk, self.poll_s))
         stopping = asyncio.create_task(self.stop.wait())
         try:

@@ -1,7 +1,8 @@
 """A bulk job's states as a table: ``queued → running → completed | failed | cancelled``.
 The worker claims a queued job, or a running one whose lease ran out (its worker died:
-the job resumes from its last committed chunk); the submitter or an administrator may
-cancel a job that has not finished."""
+the job resumes from its last committed chunk) or was released (its worker was stopped
+gracefully: any worker may go on at once); the submitter or an administrator may cancel a
+job that has not finished."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ ACTIONS = {a.name: a for a in (
            frozenset({Party.WORKER}), (_lease_free,)),
     Action("complete", frozenset({JobState.RUNNING}), JobState.COMPLETED,
            frozenset({Party.WORKER})),
+    Action("release", frozenset({JobState.RUNNING}), JobState.RUNNING,
+           frozenset({Party.WORKER})),
     Action("fail", frozenset({JobState.RUNNING}), JobState.FAILED, frozenset({Party.WORKER})),
     Action("cancel", frozenset({JobState.QUEUED, JobState.RUNNING}), JobState.CANCELLED,
            frozenset({Party.SUBMITTER, Party.ADMIN})),
@@ -59,6 +62,8 @@ def apply(job: BulkJob, name: str, parties: frozenset[Party], now: datetime, *,
     if name == "claim":
         changed.lease_until, changed.lease_owner = lease_until, lease_owner
         changed.started_at = job.started_at or now
+    elif name == "release":  # the lease ends now: claimable again from the next instant
+        changed.lease_until, changed.lease_owner = now, None
     else:
         changed.lease_until, changed.lease_owner = None, None
         changed.finished_at = now
