@@ -77,6 +77,8 @@ webhook_attempts = Table(
 Index("ix_webhook_attempts_endpoint", webhook_attempts.c.endpoint_id,
       webhook_attempts.c.attempted_at, webhook_attempts.c.id)
 Index("ix_webhook_attempts_delivery", webhook_attempts.c.delivery_id)
+# the prune job's reach: attempts older than the retention, found without reading the log
+Index("ix_webhook_attempts_time", webhook_attempts.c.attempted_at)
 
 job_leases = Table(
     "job_leases", metadata,

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from app.domain.webhooks.deliveries import AttemptOutcome, DeliveryState
 from app.domain.webhooks.model import Delivery, DeliveryAttempt
@@ -80,3 +81,21 @@ async def test_old_attempts_are_pruned_but_a_retryable_delivery_keeps_its_latest
         assert await _kept(wapp, eid) == {pending[1], failed[1]}
     finally:
         worker_clock.offset = start
+
+
+async def test_the_prune_finds_old_attempts_by_their_time(wapp: FastAPI) -> None:
+    """The attempts past the retention are reached through ``ix_webhook_attempts_time``
+    (sequential scans off, so the plan shows what the index can answer at any size)."""
+    async with wapp.state.engines.read.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SET enable_seqscan = off"))  # this connection only
+            try:
+                plan = "\n".join(r[0] for r in await conn.execute(text(
+                    "EXPLAIN SELECT id FROM webhook_attempts WHERE attempted_at < now()")))
+            finally:
+                await conn.execute(text("RESET enable_seqscan"))
+        else:
+            plan = "\n".join(str(r[-1]) for r in await conn.execute(text(
+                "EXPLAIN QUERY PLAN SELECT id FROM webhook_attempts "
+                "WHERE attempted_at < '2026-01-01'")))
+    assert "ix_webhook_attempts_time" in plan, plan
