@@ -46,7 +46,7 @@ from app.domain.plans.access import PlanReach
 from app.domain.reports.figures import percentile_of_counts
 from app.domain.reports.working_time import WorkingDay
 from app.repositories.reports_manager_plans import manager_plans
-from app.repositories.scope import ScopedColumns
+from app.repositories.scope import ScopedColumns, own_row
 from app.repositories.tables_change_requests import (
     change_requests,
     cr_approval_steps,
@@ -295,12 +295,6 @@ def _within(summary: Table, first: date | None, end: date | None) -> list[Column
             *([] if end is None else [summary.c.day < end])]
 
 
-def _own_row(f: ReportFilter, owner: Any) -> list[ColumnElement[bool]]:
-    """A manager's report is their own row: the customers a colleague shares with the
-    department are readable to them, but they stay in that colleague's row."""
-    return [owner == f.scope.user_id] if f.scope.reach is Reach.OWN else []
-
-
 def _handover_reach(f: ReportFilter) -> ColumnElement[bool]:
     """A manager reads the handovers from or to them; otherwise as every record."""
     if f.scope.reach is Reach.OWN:
@@ -507,14 +501,14 @@ class SqlReportRepository:
         s, hs = customer_summary, customer_health_summary
         by_tier = [(str(m), t, int(n)) for m, t, n in await conn.execute(
             select(s.c.owner_id, s.c.tier, func.sum(s.c.n))
-            .where(*_counted(f, s), *_own_row(f, s.c.owner_id))
+            .where(*_counted(f, s), *own_row(f.scope, s.c.owner_id))
             .group_by(s.c.owner_id, s.c.tier).having(func.sum(s.c.n) > 0)
             .order_by(s.c.owner_id, s.c.tier))]
         health = sorted((str(m), int(n), int(total) / 10 / int(n), int(below))
                         for m, n, total, below in await conn.execute(
             select(hs.c.owner_id, func.sum(hs.c.n), func.sum(hs.c.score * hs.c.n),
                    func.sum(case((hs.c.below_threshold.is_(True), hs.c.n), else_=0)))
-            .where(*_counted(f, hs), *_own_row(f, hs.c.owner_id))
+            .where(*_counted(f, hs), *own_row(f.scope, hs.c.owner_id))
             .group_by(hs.c.owner_id).having(func.sum(hs.c.n) > 0)))
 
         fb = feedback_items
@@ -563,9 +557,8 @@ class SqlReportRepository:
         outs = select(h.c.from_manager_id.label("m"), literal(0).label("i"),
                       literal(1).label("o")).where(*moved)
         both = union_all(ins, outs).subquery("moves")
-        rows = select(both.c.m, func.sum(both.c.i), func.sum(both.c.o))
-        if f.scope.reach is Reach.OWN:  # the other party's side of it is their row, not mine
-            rows = rows.where(both.c.m == f.scope.user_id)
+        rows = select(both.c.m, func.sum(both.c.i), func.sum(both.c.o)).where(
+            *own_row(f.scope, both.c.m))
         handed = [(str(m), int(i), int(o)) for m, i, o in await conn.execute(
             rows.group_by(both.c.m).order_by(both.c.m))]
         return ManagerFigures(by_tier, health, feedback, changes, csat, nps, handed)

@@ -34,7 +34,7 @@ from app.domain.access.scope import Reach
 from app.domain.plans.access import PlanReach
 from app.domain.plans.model import MilestoneStatus, PlanState
 from app.repositories.plans import reach_filter
-from app.repositories.scope import ScopedColumns
+from app.repositories.scope import ScopedColumns, own_row
 from app.repositories.tables_customers import customers
 from app.repositories.tables_interactions import contact_due_counts
 from app.repositories.tables_plans import plans
@@ -113,9 +113,7 @@ def _plan_scope(f: ReportFilter, reach: PlanReach) -> tuple[list[ColumnElement[b
             mine = [or_(mine[0], plans.c.owner_id == reach.owner_id)]
     if f.department_id is not None:
         mine.append(department == f.department_id)
-    if own:
-        mine.append(plans.c.owner_id == f.scope.user_id)
-    return mine, source
+    return [*mine, *own_row(f.scope, plans.c.owner_id)], source
 
 
 async def manager_plans(conn: AsyncConnection, f: ReportFilter, reach: PlanReach,

@@ -74,3 +74,10 @@ def scope_filter(scope: RecordScope, *, department: ColumnElement[Any],
                  owner: ColumnElement[Any] | None = None,
                  shared_with_department: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
     return ScopedColumns(department, owner, shared_with_department).filter(scope)
+
+
+def own_row(scope: RecordScope, person: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    """Where a figure has a row per person (the account-manager report), a caller whose
+    reach is their own reads their own row only: what a colleague shares with the
+    department, or a handover's other party, stays in that colleague's row."""
+    return [person == scope.user_id] if scope.reach is Reach.OWN else []
